@@ -1,0 +1,15 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { Logger } from './logger.js';
+import type { Queues } from './queue/queues.js';
+
+/** What the web process hands its routes: the dependencies, created once at start-up. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  /** Producer-side Redis (fails fast); absent only in tests that do not need queues. */
+  redis?: Redis;
+  queues?: Queues;
+}

@@ -1,0 +1,102 @@
+import type { Selectable } from 'kysely';
+import type { AttachmentsTable, CaseNotesTable, CasesTable, CaseStatusLogTable, OutboxTable } from '../db/schema.js';
+import { nextSuggestedStatus, type CaseSettings } from '../settings/case-settings.js';
+import type { AttachmentJson, CaseJson, NoteJson, StatusLogJson } from './case.types.js';
+
+export type CaseRow = Omit<Selectable<CasesTable>, 'search_vector'>;
+export type NoteRow = Selectable<CaseNotesTable>;
+export type AttachmentMetaRow = Omit<Selectable<AttachmentsTable>, 'content'>;
+export type StatusLogRow = Selectable<CaseStatusLogTable>;
+export type DeliveryRow = Pick<Selectable<OutboxTable>, 'note_id' | 'status' | 'to_addresses' | 'message_id' | 'last_error' | 'sent_at'>;
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function attachmentToJson(a: AttachmentMetaRow): AttachmentJson {
+  return {
+    Id: a.id,
+    FileName: a.file_name,
+    ContentType: a.content_type,
+    Size: a.size,
+    ContentId: a.content_id,
+    Inline: a.inline,
+    Url: `/api/cases/${a.case_id}/attachments/${a.id}`,
+  };
+}
+
+export function noteToJson(n: NoteRow, attachments: AttachmentMetaRow[] = [], deliveries: DeliveryRow[] = []): NoteJson {
+  return {
+    Id: n.id,
+    Comment: n.comment,
+    FullText: n.full_text,
+    Html: n.html,
+    IsPublic: n.is_public,
+    CreatedBy: n.created_by,
+    CreatedByEmail: n.created_by_email,
+    Source: n.source,
+    Created: n.created.toISOString(),
+    SendEmailNotification: n.send_email_notification,
+    Attachments: attachments.filter((a) => a.note_id === n.id).map(attachmentToJson),
+    Delivery: deliveries
+      .filter((d) => d.note_id === n.id)
+      .map((d) => ({ Status: d.status, To: d.to_addresses, MessageId: d.message_id, Error: d.last_error, SentAt: iso(d.sent_at) })),
+  };
+}
+
+export function statusLogToJson(l: StatusLogRow): StatusLogJson {
+  return {
+    Status: l.status,
+    Timestamp: l.timestamp.toISOString(),
+    DurationSincePreviousMs: l.duration_since_previous_ms === null ? null : Number(l.duration_since_previous_ms),
+  };
+}
+
+export interface CaseDetails {
+  notes?: NoteRow[];
+  attachments?: AttachmentMetaRow[];
+  statusLog?: StatusLogRow[];
+  deliveries?: DeliveryRow[];
+}
+
+/** The one place a case row becomes API JSON. */
+export function caseToJson(row: CaseRow, settings: CaseSettings, details: CaseDetails = {}): CaseJson {
+  const notes = (details.notes ?? []).map((n) => noteToJson(n, details.attachments, details.deliveries));
+  const publicIds = new Set((details.notes ?? []).filter((n) => n.is_public).map((n) => n.id));
+  return {
+    Id: row.id,
+    CaseNumber: row.case_number,
+    Subject: row.subject,
+    Description: row.description,
+    Status: row.status,
+    Priority: row.priority,
+    Source: row.source,
+    AssignedToUserId: row.assigned_to_user_id,
+    AssignedToName: row.assigned_to_name,
+    CustomerId: row.customer_id,
+    CustomerName: row.customer_name,
+    CustomerEmail: row.customer_email,
+    Tags: row.tags,
+    RelatedOrders: row.related_orders,
+    RelatedCustomers: row.related_customers,
+    RelatedProjects: row.related_projects,
+    RelatedCarts: row.related_carts,
+    RelatedSkuIds: row.related_sku_ids,
+    RelatedProductIds: row.related_product_ids,
+    Participants: row.participants,
+    CaseNotes: notes.filter((n) => publicIds.has(n.Id)),
+    InternalNotes: notes.filter((n) => !publicIds.has(n.Id)),
+    Properties: row.properties,
+    CaseStatusLog: (details.statusLog ?? []).map(statusLogToJson),
+    FollowUpDate: iso(row.follow_up_date),
+    ResolvedDate: iso(row.resolved_date),
+    ClosedDate: iso(row.closed_date),
+    LastCommentDate: iso(row.last_comment_date),
+    LastCommenterName: row.last_commenter_name,
+    CommentCount: row.comment_count,
+    Created: row.created.toISOString(),
+    Changed: row.changed.toISOString(),
+    MarketId: row.market_id,
+    MarketGroupId: row.market_group_id,
+    NextSuggestedStatus: nextSuggestedStatus(settings, row.status),
+    Deleted: iso(row.deleted_at),
+  };
+}

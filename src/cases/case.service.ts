@@ -1,0 +1,245 @@
+import type { Updateable } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { CasesTable } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
+import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
+import { getCaseSettings, takeCaseNumber } from '../settings/settings.repository.js';
+import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow } from './case.mapper.js';
+import {
+  findCaseRow,
+  insertAttachments,
+  insertCaseRow,
+  insertNote,
+  insertStatusLog,
+  loadCaseDetails,
+  newReplyToken,
+  updateCaseRow,
+  type NewNoteRow,
+} from './case.repository.js';
+import type { CaseJson, EditableCaseFields, NewAttachment, Participant } from './case.types.js';
+import { initialStatus, transitionStatus } from './status.js';
+
+const ARRAY_FIELDS = {
+  Tags: 'tags',
+  RelatedOrders: 'related_orders',
+  RelatedCustomers: 'related_customers',
+  RelatedProjects: 'related_projects',
+  RelatedCarts: 'related_carts',
+  RelatedSkuIds: 'related_sku_ids',
+  RelatedProductIds: 'related_product_ids',
+} as const;
+
+const TEXT_FIELDS = {
+  AssignedToUserId: 'assigned_to_user_id',
+  AssignedToName: 'assigned_to_name',
+  CustomerName: 'customer_name',
+  CustomerEmail: 'customer_email',
+  MarketId: 'market_id',
+  MarketGroupId: 'market_group_id',
+} as const;
+
+const dedupe = (list: readonly string[]): string[] => [...new Set(list.map((s) => s.trim()).filter(Boolean))];
+
+/** Participants are de-duplicated by email (case-insensitive), keeping the first. */
+export function mergeParticipants(existing: readonly Participant[], added: readonly Participant[]): Participant[] {
+  const seen = new Set<string>();
+  const out: Participant[] = [];
+  for (const p of [...existing, ...added]) {
+    const key = p.Email ? p.Email.toLowerCase() : `name:${p.Name ?? ''}:${p.CustomerId ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
+}
+
+function parseDate(field: string, value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new ValidationError(`${field} is not a valid date: "${value}"`);
+  return d;
+}
+
+type Mode = 'create' | 'put' | 'patch';
+
+/**
+ * Turns client fields into column values. In `patch` mode only non-null fields apply; in `put` and
+ * `create` mode an absent field is cleared (or defaulted). Status is handled by the caller.
+ */
+async function editableToColumns(
+  db: DbOrTrx,
+  settings: CaseSettings,
+  input: EditableCaseFields,
+  mode: Mode,
+): Promise<Updateable<CasesTable>> {
+  const cols: Updateable<CasesTable> = {};
+  const has = (k: keyof EditableCaseFields) => (mode === 'patch' ? input[k] !== undefined && input[k] !== null : true);
+
+  if (has('Subject')) cols.subject = (input.Subject ?? '').trim();
+  if (has('Description')) cols.description = input.Description ?? '';
+  if (has('Priority')) {
+    const priority = input.Priority ?? settings.DefaultPriority;
+    assertPriority(settings, priority);
+    cols.priority = priority;
+  }
+  if (has('Source')) cols.source = input.Source?.trim() || (mode === 'create' ? 'Web' : 'Web');
+  for (const [field, col] of Object.entries(TEXT_FIELDS) as [keyof typeof TEXT_FIELDS, (typeof TEXT_FIELDS)[keyof typeof TEXT_FIELDS]][]) {
+    if (has(field)) cols[col] = (input[field] as string | null | undefined)?.trim() || null;
+  }
+  for (const [field, col] of Object.entries(ARRAY_FIELDS) as [keyof typeof ARRAY_FIELDS, (typeof ARRAY_FIELDS)[keyof typeof ARRAY_FIELDS]][]) {
+    if (has(field)) cols[col] = dedupe(input[field] ?? []);
+  }
+  if (cols.tags) assertTags(settings, cols.tags);
+  if (has('Participants')) cols.participants = JSON.stringify(mergeParticipants([], input.Participants ?? []));
+  if (has('Properties')) cols.properties = JSON.stringify(input.Properties ?? []);
+  if (has('FollowUpDate')) cols.follow_up_date = input.FollowUpDate ? parseDate('FollowUpDate', input.FollowUpDate) : null;
+
+  if (has('CustomerId')) {
+    cols.customer_id = input.CustomerId?.trim() || null;
+    if (cols.customer_id) {
+      const customer = await findCustomerById(db, cols.customer_id).catch(() => undefined);
+      if (!customer) throw new ValidationError(`CustomerId ${cols.customer_id} is not a known customer`);
+      if (!cols.customer_name && mode !== 'patch') cols.customer_name = customer.name || null;
+      if (!cols.customer_email && mode !== 'patch') cols.customer_email = customer.email;
+    }
+  }
+  // A known customer's email links the case to that customer (and fills an empty name).
+  if (cols.customer_email) {
+    const customer = await findCustomerByEmail(db, cols.customer_email);
+    if (customer) {
+      cols.customer_id = customer.id;
+      if (!cols.customer_name && !(mode === 'patch' && input.CustomerName === undefined)) cols.customer_name = customer.name || null;
+    }
+  }
+  return cols;
+}
+
+export interface CreateCaseOptions {
+  now?: Date;
+  /** Status other than *Status New*: only the server uses this (never a client). */
+  source?: string;
+}
+
+/** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
+export async function createCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions = {}): Promise<CaseRow> {
+  return inTransaction(db, async (trx) => {
+    const settings = await getCaseSettings(trx);
+    if (!settings.Enabled) throw new ValidationError('Cases are disabled in the case settings');
+    const cols = await editableToColumns(trx, settings, input, 'create');
+    const now = options.now ?? new Date();
+    const start = initialStatus(settings.StatusNew, now);
+    const number = await takeCaseNumber(trx);
+    const row = await insertCaseRow(trx, {
+      ...(cols as Record<string, never>),
+      number,
+      case_number: `${settings.NumberPrefix}${number}`,
+      status: start.fields.status,
+      priority: (cols.priority as string | undefined) ?? settings.DefaultPriority,
+      source: options.source ?? (cols.source as string | undefined) ?? 'Web',
+      status_changed_at: now,
+      reply_token: newReplyToken(),
+      created: now,
+      changed: now,
+    });
+    await insertStatusLog(trx, row.id, start.log);
+    return row;
+  });
+}
+
+/** The case's status change, the one way any caller changes a status. Caller holds the row lock. */
+async function applyStatus(trx: DbOrTrx, settings: CaseSettings, row: CaseRow, next: string, now: Date): Promise<Updateable<CasesTable>> {
+  assertStatus(settings, next);
+  const t = transitionStatus(settings, row, next, now);
+  if (!t) return {};
+  await insertStatusLog(trx, row.id, t.log);
+  return t.fields;
+}
+
+export async function updateCase(
+  db: DbOrTrx,
+  id: string,
+  input: EditableCaseFields,
+  mode: 'put' | 'patch',
+  options: { now?: Date } = {},
+): Promise<CaseRow> {
+  return inTransaction(db, async (trx) => {
+    const row = await findCaseRow(trx, id, { forUpdate: true });
+    if (!row) throw new NotFoundError('Case', id);
+    const settings = await getCaseSettings(trx);
+    const now = options.now ?? new Date();
+    const cols = await editableToColumns(trx, settings, input, mode);
+    if (mode === 'put' && !input.Priority) cols.priority = row.priority;
+    const statusCols = input.Status ? await applyStatus(trx, settings, row, input.Status, now) : {};
+    return updateCaseRow(trx, id, { ...cols, ...statusCols, changed: now });
+  });
+}
+
+export async function changeCaseStatus(db: DbOrTrx, id: string, status: string, options: { now?: Date } = {}): Promise<CaseRow> {
+  return inTransaction(db, async (trx) => {
+    const row = await findCaseRow(trx, id, { forUpdate: true });
+    if (!row) throw new NotFoundError('Case', id);
+    const settings = await getCaseSettings(trx);
+    const now = options.now ?? new Date();
+    const statusCols = await applyStatus(trx, settings, row, status, now);
+    if (Object.keys(statusCols).length === 0) return row;
+    return updateCaseRow(trx, id, { ...statusCols, changed: now });
+  });
+}
+
+export async function assignCase(db: DbOrTrx, id: string, userId: string | null, userName: string | null): Promise<CaseRow> {
+  return inTransaction(db, async (trx) => {
+    const row = await findCaseRow(trx, id, { forUpdate: true });
+    if (!row) throw new NotFoundError('Case', id);
+    return updateCaseRow(trx, id, {
+      assigned_to_user_id: userId?.trim() || null,
+      assigned_to_name: userName?.trim() || null,
+      changed: new Date(),
+    });
+  });
+}
+
+/** Soft delete: the row stays (search with IncludeDeleted finds it), GET answers 404. */
+export async function softDeleteCase(db: DbOrTrx, id: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    const row = await findCaseRow(trx, id, { forUpdate: true });
+    if (!row) throw new NotFoundError('Case', id);
+    const now = new Date();
+    await updateCaseRow(trx, id, { deleted_at: now, changed: now });
+  });
+}
+
+export interface AddNoteInput extends NewNoteRow {
+  attachments?: readonly NewAttachment[];
+}
+
+/** Adds a note and updates the comment fields of its case. Caller passes the case id of a live case. */
+export async function addNote(
+  db: DbOrTrx,
+  caseId: string,
+  input: AddNoteInput,
+): Promise<{ note: NoteRow; attachments: AttachmentMetaRow[]; caseRow: CaseRow }> {
+  return inTransaction(db, async (trx) => {
+    const row = await findCaseRow(trx, caseId, { forUpdate: true });
+    if (!row) throw new NotFoundError('Case', caseId);
+    const { attachments = [], ...noteInput } = input;
+    const now = noteInput.created ?? new Date();
+    const note = await insertNote(trx, caseId, { ...noteInput, created: now });
+    const saved = await insertAttachments(trx, caseId, { noteId: note.id, messageId: noteInput.message_id ?? null }, attachments);
+    const caseRow = await updateCaseRow(trx, caseId, {
+      last_comment_date: now,
+      last_commenter_name: note.created_by || null,
+      comment_count: row.comment_count + 1,
+      changed: now,
+    });
+    return { note, attachments: saved, caseRow };
+  });
+}
+
+/** The full API view of a case: row, notes, attachments, log and deliveries. */
+export async function getCaseJson(db: DbOrTrx, id: string, options: { includeDeleted?: boolean } = {}): Promise<CaseJson> {
+  const row = await findCaseRow(db, id, options);
+  if (!row) throw new NotFoundError('Case', id);
+  const [settings, details] = await Promise.all([getCaseSettings(db), loadCaseDetails(db, row.id)]);
+  return caseToJson(row, settings, details);
+}

@@ -1,0 +1,6 @@
+import { main } from './main.js';
+
+/** Entry for bin/intake.mjs: loads every command, then runs the one asked for. */
+export async function run(argv: string[]): Promise<number> {
+  return main(argv);
+}

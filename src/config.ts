@@ -1,0 +1,210 @@
+import { existsSync } from 'node:fs';
+import { ConfigError } from './errors.js';
+
+/** Default connection strings: the services on a developer's own machine. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/intake';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_PORT = 3000;
+/** How often the poller sweeps a mailbox by UID even when IDLE reports nothing. */
+export const DEFAULT_POLL_INTERVAL_MS = 30_000;
+/** IDLE is restarted after this long: servers drop idle sessions silently (RFC 2177 says 29 min). */
+export const DEFAULT_IDLE_MAX_MS = 5 * 60_000;
+/** Messages fetched per UID batch. */
+export const DEFAULT_FETCH_BATCH = 100;
+/** Messages larger than this are kept as failed instead of parsed. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
+/** The mailbox lease lives this long unless renewed by its holder. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+/** Bound on how long SIGTERM waits for in-flight jobs before closing. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+/** Acknowledgements to one address: at most this many per window. */
+export const DEFAULT_ACK_RATE_LIMIT = 2;
+export const DEFAULT_ACK_RATE_WINDOW_MS = 3 * 60 * 60_000;
+/** Default pattern for order references in subjects: digits after '#'. */
+export const DEFAULT_ORDER_REF_PATTERN = '#(\\d{3,})';
+
+export type MarkAction = 'seen' | 'move' | 'delete';
+
+export interface MailboxConfig {
+  /** Stable key used for state, leases and logs: `user@host:port/folder`. */
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly user: string;
+  readonly pass: string;
+  readonly folder: string;
+  /** What to do with a message on the server once it is stored and queued. */
+  readonly markAs: MarkAction;
+  /** Target folder when `markAs` is `move`. */
+  readonly moveTo?: string;
+  /** Accept self-signed certificates (test servers only). */
+  readonly tlsInsecure: boolean;
+}
+
+export interface Config {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  /** Prefix of every BullMQ key, so several installations can share a Redis. */
+  readonly queuePrefix: string;
+  readonly mailboxes: readonly MailboxConfig[];
+  readonly pollIntervalMs: number;
+  readonly idleMaxMs: number;
+  readonly fetchBatch: number;
+  readonly maxMessageBytes: number;
+  readonly leaseTtlMs: number;
+  readonly workerConcurrency: number;
+  readonly shutdownTimeoutMs: number;
+  /** Use the Reply-To header (instead of From) as the customer of a new case. */
+  readonly customerFromReplyTo: boolean;
+  readonly orderRefPattern: string;
+  /** Addresses that are intake's own (never participants, never sent automatic mail). */
+  readonly ownAddresses: readonly string[];
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly mailFromName: string;
+  /** Address whose local part gets `+<token>` in Reply-To; empty disables reply tokens. */
+  readonly replyAddress: string;
+  /** Secret that signs the Message-IDs intake sends, so it can recognise its own. */
+  readonly messageIdSecret: string;
+  readonly messageIdDomain: string;
+  readonly ackRateLimit: number;
+  readonly ackRateWindowMs: number;
+  readonly adminUser: string | undefined;
+  readonly adminPassword: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+  const raw = env[name]?.trim() || fallback;
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}
+
+/**
+ * Parses one mailbox URL: `imap://user:pass@host:143/INBOX` or `imaps://...:993/Support`.
+ * Query options: `mark=seen|move|delete`, `moveTo=Processed`, `tlsInsecure=1`.
+ */
+export function parseMailboxUrl(raw: string, name = 'IMAP_URL'): MailboxConfig {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL (expected imaps://user:pass@host:993/INBOX)`);
+  }
+  if (u.protocol !== 'imap:' && u.protocol !== 'imaps:') {
+    throw new ConfigError(`${name} must start with imap:// or imaps://`);
+  }
+  if (!u.username) throw new ConfigError(`${name} has no user name`);
+  const secure = u.protocol === 'imaps:';
+  const port = u.port ? Number(u.port) : secure ? 993 : 143;
+  const folder = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
+  const mark = (u.searchParams.get('mark') ?? 'seen') as MarkAction;
+  if (!['seen', 'move', 'delete'].includes(mark)) throw new ConfigError(`${name}: mark must be seen, move or delete`);
+  const moveTo = u.searchParams.get('moveTo') ?? undefined;
+  if (mark === 'move' && !moveTo) throw new ConfigError(`${name}: mark=move needs moveTo=<folder>`);
+  const user = decodeURIComponent(u.username);
+  return Object.freeze({
+    key: `${user}@${u.hostname}:${port}/${folder}`,
+    host: u.hostname,
+    port,
+    secure,
+    user,
+    pass: decodeURIComponent(u.password),
+    folder,
+    markAs: mark,
+    moveTo,
+    tlsInsecure: ['1', 'true'].includes(u.searchParams.get('tlsInsecure') ?? ''),
+  });
+}
+
+function mailboxes(env: Env): MailboxConfig[] {
+  // IMAP_URL holds one mailbox; IMAP_URLS holds several, separated by whitespace or commas.
+  const urls = [env.IMAP_URL, ...(env.IMAP_URLS ?? '').split(/[\s,]+/)].filter((s): s is string => !!s && s.trim() !== '');
+  const list = urls.map((u, i) => parseMailboxUrl(u, i === 0 && env.IMAP_URL ? 'IMAP_URL' : 'IMAP_URLS'));
+  const keys = new Set<string>();
+  for (const m of list) {
+    if (keys.has(m.key)) throw new ConfigError(`mailbox ${m.key} is configured twice`);
+    keys.add(m.key);
+  }
+  return list;
+}
+
+/** Parses the environment once into a frozen, typed object. Throws ConfigError with one clear line. */
+export function loadConfig(env: Env = process.env): Config {
+  const mailFrom = env.MAIL_FROM?.trim() || 'support@localhost';
+  const replyAddress = env.REPLY_ADDRESS?.trim() ?? mailFrom;
+  const own = [mailFrom, replyAddress, ...(env.OWN_ADDRESSES ?? '').split(/[\s,]+/)]
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s.includes('@'));
+  const config: Config = {
+    databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'])!,
+    redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'])!,
+    port: int(env, 'PORT', DEFAULT_PORT),
+    host: env.HOST?.trim() || '0.0.0.0',
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    queuePrefix: env.QUEUE_PREFIX?.trim() || 'intake',
+    mailboxes: mailboxes(env),
+    pollIntervalMs: int(env, 'POLL_INTERVAL_MS', DEFAULT_POLL_INTERVAL_MS, 100),
+    idleMaxMs: int(env, 'IDLE_MAX_MS', DEFAULT_IDLE_MAX_MS, 1000),
+    fetchBatch: int(env, 'FETCH_BATCH', DEFAULT_FETCH_BATCH, 1),
+    maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024),
+    leaseTtlMs: int(env, 'LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, 1000),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
+    customerFromReplyTo: bool(env, 'CUSTOMER_FROM_REPLY_TO', false),
+    orderRefPattern: env.ORDER_REF_PATTERN?.trim() || DEFAULT_ORDER_REF_PATTERN,
+    ownAddresses: [...new Set(own)],
+    smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    mailFrom,
+    mailFromName: env.MAIL_FROM_NAME?.trim() || 'Support',
+    replyAddress,
+    messageIdSecret: env.MESSAGE_ID_SECRET?.trim() || 'intake-dev-secret-change-me',
+    messageIdDomain: env.MESSAGE_ID_DOMAIN?.trim() || mailFrom.split('@')[1] || 'intake.local',
+    ackRateLimit: int(env, 'ACK_RATE_LIMIT', DEFAULT_ACK_RATE_LIMIT),
+    ackRateWindowMs: int(env, 'ACK_RATE_WINDOW_MS', DEFAULT_ACK_RATE_WINDOW_MS, 1000),
+    adminUser: env.ADMIN_USER?.trim() || undefined,
+    adminPassword: env.ADMIN_PASSWORD?.trim() || undefined,
+  };
+  try {
+    new RegExp(config.orderRefPattern, 'g');
+  } catch {
+    throw new ConfigError(`ORDER_REF_PATTERN is not a valid regular expression`);
+  }
+  return Object.freeze(config);
+}
+
+/** Loads `.env` from the working directory when present (Node's own loader), then parses. */
+export function loadConfigFromEnvironment(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfig(process.env);
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { verifyApiKey, type ApiPrincipal, type Scope } from '../auth/api-keys.js';
+import type { Db } from '../db/database.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope a route needs. Default: `read` for GET/HEAD and POST .../search, `admin` for everything else. */
+    scope?: Scope;
+    /** Route is open (health checks, metrics, docs). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    principal?: ApiPrincipal;
+  }
+}
+
+function requiredScope(request: FastifyRequest): Scope {
+  const configured = request.routeOptions.config?.scope;
+  if (configured) return configured;
+  if (request.method === 'GET' || request.method === 'HEAD') return 'read';
+  if (request.method === 'POST' && request.routeOptions.url?.endsWith('/search')) return 'read';
+  return 'admin';
+}
+
+/** API keys on every /api route: missing or bad key 401, valid key without the scope 403. */
+export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.public || !request.url.startsWith('/api')) return;
+    const header = request.headers.authorization;
+    if (!header) throw new UnauthorizedError();
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <key>"');
+    const principal = await verifyApiKey(db, match[1]!);
+    if (!principal) throw new UnauthorizedError('The API key is not valid or was revoked');
+    const needed = requiredScope(request);
+    if (needed === 'admin' && principal.scope !== 'admin') {
+      throw new ForbiddenError(`This API key has the "${principal.scope}" scope; ${request.method} ${request.routeOptions.url} needs "admin"`);
+    }
+    request.principal = principal;
+  });
+}

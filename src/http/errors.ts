@@ -1,0 +1,33 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from '../errors.js';
+
+/**
+ * Every error leaves as JSON with a human-readable message. Client mistakes (validation, malformed JSON,
+ * unknown fields, bad ids) are 4xx; only real faults are 500, and those never show internals.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
+    if (err instanceof AppError) {
+      if (err.statusCode >= 500) request.log.error({ err }, err.message);
+      return reply.status(err.statusCode).send(err.toJSON());
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const message = `Invalid request: ${fe.message}`;
+      return reply.status(400).send({ error: 'ValidationError', code: 'VALIDATION_FAILED', message, statusCode: 400 });
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send({ error: 'BadRequest', code: fe.code ?? 'BAD_REQUEST', message: fe.message, statusCode: fe.statusCode });
+    }
+    // PostgreSQL input errors a client can cause (bad uuid, out-of-range number): still the client's fault.
+    const pgCode = (err as { code?: string }).code;
+    if (pgCode && /^(22|23)/.test(pgCode)) {
+      return reply.status(400).send({ error: 'BadRequest', code: 'BAD_REQUEST', message: `Invalid value: ${err.message}`, statusCode: 400 });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: 'InternalServerError', code: 'INTERNAL', message: 'Internal server error', statusCode: 500 });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'NotFound', code: 'NOT_FOUND', message: `Route ${request.method} ${request.url} does not exist`, statusCode: 404 }),
+  );
+}

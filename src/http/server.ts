@@ -1,0 +1,46 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../app-context.js';
+import { registerApiKeyAuth } from './auth.js';
+import { registerErrorHandler } from './errors.js';
+import { caseRoutes } from './routes/cases.js';
+
+export type App = FastifyInstance;
+
+export const API_VERSION = '0.1.0';
+
+/**
+ * Builds the HTTP app over the shared core. Routes are thin: they validate with TypeBox schemas
+ * (which also make the OpenAPI document) and call functions in src/<feature>/.
+ */
+export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger === false ? undefined : (ctx.logger as FastifyBaseLogger),
+    // Unknown body fields are an error (additionalProperties: false), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    bodyLimit: 25 * 1024 * 1024,
+    disableRequestLogging: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'intake API',
+        version: API_VERSION,
+        description: 'Cases, notes, settings and customers. Every /api route needs "Authorization: Bearer <key>".',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/swagger' });
+
+  registerApiKeyAuth(app, ctx.db);
+
+  await app.register(caseRoutes(ctx), { prefix: '/api' });
+  return app as unknown as App;
+}

@@ -1,0 +1,90 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * The one place that names queues and decides job ids (and so de-duplication) for every queue.
+ * A custom jobId de-duplicates only while the job exists in Redis, so the database stays the real
+ * guard: messages.dedupe_key and outbox.message_id are unique, and processing is idempotent.
+ */
+export const QUEUE_NAMES = {
+  /** Inbound messages stored by the poller or `intake ingest`: payload is InboundJob. */
+  inbound: 'inbound',
+  /** Outbound mail rows in the outbox: payload is OutboundJob. */
+  outbound: 'outbound',
+} as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+/** Payloads carry ids and envelope data, never whole bodies. */
+export interface InboundJob {
+  messageRowId: string;
+  mailbox: string;
+  messageId: string | null;
+  from: string | null;
+  subject: string | null;
+  date: string | null;
+  size: number;
+  /** When the poller stored the message: the start of the ingest-latency clock. */
+  receivedAt: string;
+}
+
+export interface OutboundJob {
+  outboxId: string;
+}
+
+export const inboundJobId = (messageRowId: string | number): string => `msg-${messageRowId}`;
+export const outboundJobId = (outboxId: string): string => `out-${outboxId}`;
+
+export const DEFAULT_INBOUND_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  // Failed jobs are kept in Redis for the dashboard; the database row (status 'failed') is the durable record.
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+export const DEFAULT_OUTBOUND_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+/**
+ * A Redis connection for BullMQ. Workers must block forever (`maxRetriesPerRequest: null`);
+ * producers inside the API fail fast (`enableOfflineQueue: false`) so a request gets a 503 instead of hanging.
+ */
+export function createRedis(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): Redis {
+  const redis =
+    role === 'worker'
+      ? new Redis(url, { maxRetriesPerRequest: null, ...extra })
+      : new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3_000, ...extra });
+  // Without a listener a connection error would be an unhandled 'error' event and crash the process.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+export interface Queues {
+  inbound: Queue<InboundJob>;
+  outbound: Queue<OutboundJob>;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const inbound = new Queue<InboundJob>(QUEUE_NAMES.inbound, { connection, prefix, defaultJobOptions: DEFAULT_INBOUND_JOB_OPTIONS });
+  const outbound = new Queue<OutboundJob>(QUEUE_NAMES.outbound, { connection, prefix, defaultJobOptions: DEFAULT_OUTBOUND_JOB_OPTIONS });
+  return {
+    inbound,
+    outbound,
+    async close() {
+      await Promise.all([inbound.close(), outbound.close()]);
+    },
+  };
+}
+
+export async function enqueueInbound(queues: Pick<Queues, 'inbound'>, job: InboundJob): Promise<void> {
+  await queues.inbound.add('message', job, { jobId: inboundJobId(job.messageRowId) });
+}
+
+export async function enqueueOutbound(queues: Pick<Queues, 'outbound'>, outboxId: string, options: JobsOptions = {}): Promise<void> {
+  await queues.outbound.add('send', { outboxId }, { jobId: outboundJobId(outboxId), ...options });
+}

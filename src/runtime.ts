@@ -1,0 +1,56 @@
+import { loadConfigFromEnvironment, type Config } from './config.js';
+import { createDb, ensureDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { AppError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+
+/**
+ * Start-up shared by the processes: config parsed once, database created and migrated.
+ * Any failure ends the process with one clear line on stderr (exit code 1).
+ */
+export async function startProcess(name: string, options: { migrate?: boolean } = {}): Promise<{ config: Config; db: Db; logger: Logger }> {
+  let config: Config;
+  try {
+    config = loadConfigFromEnvironment();
+  } catch (err) {
+    fail(name, err);
+  }
+  const logger = createLogger(config.logLevel, `intake-${name}`);
+  try {
+    await ensureDatabase(config.databaseUrl);
+    const db = createDb(config.databaseUrl);
+    if (options.migrate) await migrateToLatest(db);
+    return { config, db, logger };
+  } catch (err) {
+    fail(name, err);
+  }
+}
+
+export function fail(name: string, err: unknown): never {
+  const message = err instanceof AppError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`intake ${name}: ${message}\n`);
+  process.exit(1);
+}
+
+/** Runs `stop` once on SIGTERM/SIGINT, bounded by `timeoutMs`, then exits. */
+export function onShutdown(logger: Logger, timeoutMs: number, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs + 5_000);
+    timer.unref();
+    stop()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}

@@ -1,0 +1,141 @@
+import { ValidationError } from '../errors.js';
+
+export interface StatusSetting {
+  Name: string;
+  /** Order of progression: the next suggested status is the one at the next higher level. */
+  Level: number;
+}
+
+export interface PrioritySetting {
+  Name: string;
+  /** Higher is more severe; sorts by priority use it. */
+  Severity: number;
+}
+
+export interface AcknowledgementSetting {
+  Enabled: boolean;
+  /** Placeholders: {{CaseNumber}}, {{Subject}}, {{CustomerName}}. The case number is always added as [CS-1001]. */
+  Subject: string;
+  Body: string;
+}
+
+/** The case settings document, in the API's shape. */
+export interface CaseSettings {
+  Enabled: boolean;
+  Statuses: StatusSetting[];
+  StatusNew: string;
+  StatusClosed: string;
+  StatusReopen: string;
+  StatusResolved: string;
+  Priorities: PrioritySetting[];
+  DefaultPriority: string;
+  Tags: string[];
+  Sources: string[];
+  NumberPrefix: string;
+  Acknowledgement: AcknowledgementSetting;
+}
+
+export const DEFAULT_CASE_SETTINGS: Readonly<CaseSettings> = Object.freeze({
+  Enabled: true,
+  Statuses: [
+    { Name: 'New', Level: 1 },
+    { Name: 'In Progress', Level: 2 },
+    { Name: 'Reopened', Level: 2 },
+    { Name: 'Resolved', Level: 3 },
+    { Name: 'Closed', Level: 4 },
+  ],
+  StatusNew: 'New',
+  StatusClosed: 'Closed',
+  StatusReopen: 'Reopened',
+  StatusResolved: 'Resolved',
+  Priorities: [
+    { Name: 'Low', Severity: 1 },
+    { Name: 'Medium', Severity: 2 },
+    { Name: 'High', Severity: 3 },
+    { Name: 'Critical', Severity: 4 },
+  ],
+  DefaultPriority: 'Medium',
+  Tags: [],
+  Sources: ['Email', 'Phone', 'Web'],
+  NumberPrefix: 'CS-',
+  Acknowledgement: {
+    Enabled: true,
+    Subject: 'We received your request: {{Subject}}',
+    Body:
+      'Hello {{CustomerName}},\n\nThank you for contacting us. Your request has been received and has the case number {{CaseNumber}}.\n' +
+      'Reply to this email to add information to your case.\n\nKind regards,\nSupport',
+  },
+});
+
+export const NUMBER_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9]{0,9}-$/;
+
+function names<T extends { Name: string }>(list: T[]): string[] {
+  return list.map((s) => s.Name);
+}
+
+/** Checks a settings document for internal consistency (pure; usage by existing cases is checked by the service). */
+export function validateCaseSettings(s: CaseSettings): void {
+  const problems: string[] = [];
+  const statusNames = names(s.Statuses);
+  if (s.Statuses.length === 0) problems.push('Statuses must not be empty');
+  const dupStatus = statusNames.filter((n, i) => statusNames.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+  if (dupStatus.length) problems.push(`Statuses are listed twice: ${dupStatus.join(', ')}`);
+  for (const [field, value] of [
+    ['StatusNew', s.StatusNew],
+    ['StatusClosed', s.StatusClosed],
+    ['StatusReopen', s.StatusReopen],
+    ['StatusResolved', s.StatusResolved],
+  ] as const) {
+    if (!statusNames.includes(value)) problems.push(`${field} "${value}" is not one of the Statuses (${statusNames.join(', ')})`);
+  }
+  const priorityNames = names(s.Priorities);
+  if (s.Priorities.length === 0) problems.push('Priorities must not be empty');
+  const dupPriority = priorityNames.filter((n, i) => priorityNames.indexOf(n) !== i);
+  if (dupPriority.length) problems.push(`Priorities are listed twice: ${dupPriority.join(', ')}`);
+  if (!priorityNames.includes(s.DefaultPriority)) {
+    problems.push(`DefaultPriority "${s.DefaultPriority}" is not one of the Priorities (${priorityNames.join(', ')})`);
+  }
+  if (new Set(s.Tags).size !== s.Tags.length) problems.push('Tags are listed twice');
+  if (!NUMBER_PREFIX_PATTERN.test(s.NumberPrefix)) {
+    problems.push(`NumberPrefix "${s.NumberPrefix}" must be a letter, up to 9 letters or digits, then "-" (like "CS-")`);
+  }
+  if (problems.length) throw new ValidationError(problems.join('; '), { problems });
+}
+
+export function statusByName(s: CaseSettings, name: string): StatusSetting | undefined {
+  return s.Statuses.find((st) => st.Name === name);
+}
+
+/** Unknown status: a 400 that lists the allowed ones. */
+export function assertStatus(s: CaseSettings, name: string): void {
+  if (!statusByName(s, name)) {
+    throw new ValidationError(`Unknown status "${name}"; allowed: ${names(s.Statuses).join(', ')}`, { allowed: names(s.Statuses) });
+  }
+}
+
+export function assertPriority(s: CaseSettings, name: string): void {
+  if (!s.Priorities.some((p) => p.Name === name)) {
+    throw new ValidationError(`Unknown priority "${name}"; allowed: ${names(s.Priorities).join(', ')}`, { allowed: names(s.Priorities) });
+  }
+}
+
+export function assertTags(s: CaseSettings, tags: readonly string[]): void {
+  const unknown = tags.filter((t) => !s.Tags.includes(t));
+  if (unknown.length) {
+    throw new ValidationError(
+      `Unknown tag${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}; allowed: ${s.Tags.join(', ') || '(none configured)'}`,
+      { allowed: s.Tags },
+    );
+  }
+}
+
+/**
+ * The next suggested status: the lowest level above the current one (ties broken by list order).
+ * Null at the last level, or for a status no longer configured.
+ */
+export function nextSuggestedStatus(s: CaseSettings, current: string): string | null {
+  const cur = statusByName(s, current);
+  if (!cur) return null;
+  const higher = s.Statuses.filter((st) => st.Level > cur.Level).sort((a, b) => a.Level - b.Level);
+  return higher[0]?.Name ?? null;
+}

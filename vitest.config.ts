@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests sit beside the code (src/**/*.spec.ts) and need no services.
+// Integration tests live in test/ and talk to real PostgreSQL, Redis, IMAP and SMTP;
+// each file makes its own database, queue prefix and mailbox (test/helpers/).
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['src/**/*.spec.ts'], environment: 'node' } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,20 @@
+import { buildServer } from '../src/http/server.js';
+import { createQueues, createRedis } from '../src/queue/queues.js';
+import { fail, onShutdown, startProcess } from '../src/runtime.js';
+
+// The `web` process: HTTP API, docs at /swagger. Applies migrations on start-up.
+const { config, db, logger } = await startProcess('web', { migrate: true });
+const redis = createRedis(config.redisUrl, 'producer');
+const queues = createQueues(redis, config.queuePrefix);
+const app = await buildServer({ config, db, logger, redis, queues });
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (err) {
+  fail('web', err);
+}
+onShutdown(logger, config.shutdownTimeoutMs, async () => {
+  await app.close();
+  await queues.close();
+  redis.disconnect();
+  await db.destroy();
+});
