@@ -16,6 +16,7 @@ import {
   loadCaseDetails,
   newReplyToken,
   updateCaseRow,
+  UUID,
   type NewNoteRow,
 } from './case.repository.js';
 import type { CaseJson, EditableCaseFields, NewAttachment, Participant } from './case.types.js';
@@ -72,6 +73,7 @@ async function editableToColumns(
   settings: CaseSettings,
   input: EditableCaseFields,
   mode: Mode,
+  current?: CaseRow,
 ): Promise<Updateable<CasesTable>> {
   const cols: Updateable<CasesTable> = {};
   const has = (k: keyof EditableCaseFields) => (mode === 'patch' ? input[k] !== undefined && input[k] !== null : true);
@@ -95,13 +97,17 @@ async function editableToColumns(
   if (has('Properties')) cols.properties = JSON.stringify(input.Properties ?? []);
   if (has('FollowUpDate')) cols.follow_up_date = input.FollowUpDate ? parseDate('FollowUpDate', input.FollowUpDate) : null;
 
+  // In patch mode an absent field keeps the stored value, so "empty" means empty after the patch.
+  const nameAfter = () => (cols.customer_name !== undefined ? cols.customer_name : (current?.customer_name ?? null));
+  const emailAfter = () => (cols.customer_email !== undefined ? cols.customer_email : (current?.customer_email ?? null));
   if (has('CustomerId')) {
     cols.customer_id = input.CustomerId?.trim() || null;
     if (cols.customer_id) {
-      const customer = await findCustomerById(db, cols.customer_id).catch(() => undefined);
+      // Not a uuid cannot be a customer (and would make PostgreSQL abort the transaction with a cast error).
+      const customer = UUID.test(cols.customer_id) ? await findCustomerById(db, cols.customer_id) : undefined;
       if (!customer) throw new ValidationError(`CustomerId ${cols.customer_id} is not a known customer`);
-      if (!cols.customer_name && mode !== 'patch') cols.customer_name = customer.name || null;
-      if (!cols.customer_email && mode !== 'patch') cols.customer_email = customer.email;
+      if (!nameAfter()) cols.customer_name = customer.name || null;
+      if (!emailAfter()) cols.customer_email = customer.email;
     }
   }
   // A known customer's email links the case to that customer (and fills an empty name).
@@ -109,7 +115,7 @@ async function editableToColumns(
     const customer = await findCustomerByEmail(db, cols.customer_email);
     if (customer) {
       cols.customer_id = customer.id;
-      if (!cols.customer_name && !(mode === 'patch' && input.CustomerName === undefined)) cols.customer_name = customer.name || null;
+      if (!nameAfter()) cols.customer_name = customer.name || null;
     }
   }
   return cols;
@@ -168,7 +174,7 @@ export async function updateCase(
     if (!row) throw new NotFoundError('Case', id);
     const settings = await getCaseSettings(trx);
     const now = options.now ?? new Date();
-    const cols = await editableToColumns(trx, settings, input, mode);
+    const cols = await editableToColumns(trx, settings, input, mode, row);
     if (mode === 'put' && !input.Priority) cols.priority = row.priority;
     const statusCols = input.Status ? await applyStatus(trx, settings, row, input.Status, now) : {};
     return updateCaseRow(trx, id, { ...cols, ...statusCols, changed: now });

@@ -32,12 +32,27 @@ export async function peekNextCaseNumber(db: DbOrTrx): Promise<number> {
   return Number(row.last_value) + (row.is_called ? 1 : 0);
 }
 
-/** Moves the sequence forward so the next case gets `next`. Never backwards: numbers are never reused. */
-export async function setNextCaseNumber(db: DbOrTrx, next: number): Promise<void> {
-  await sql`SELECT setval('case_number_seq', ${next}, false)`.execute(db);
+/**
+ * Moves the sequence so the next case gets `next`. Call inside a transaction: it takes the case-number lock
+ * exclusively, so no case is being numbered while it reads and moves the sequence. Returns the number the
+ * sequence was at, so the caller can refuse a move backwards (numbers are never reused).
+ */
+export async function setNextCaseNumber(db: DbOrTrx, next: number): Promise<{ previous: number }> {
+  await sql`SELECT pg_advisory_xact_lock(${CASE_NUMBER_LOCK_KEY})`.execute(db);
+  const previous = await peekNextCaseNumber(db);
+  if (next > previous) await sql`SELECT setval('case_number_seq', ${next}, false)`.execute(db);
+  return { previous };
 }
 
+/**
+ * Sequences are not transactional, so moving NextNumber (peek, then setval) could race a nextval and hand out
+ * a number twice. Creators hold this advisory lock shared (cheap, they never wait for each other); a
+ * NextNumber change holds it exclusively for its transaction.
+ */
+export const CASE_NUMBER_LOCK_KEY = 7_301_001;
+
 export async function takeCaseNumber(db: DbOrTrx): Promise<number> {
-  const r = await sql<{ n: string }>`SELECT nextval('case_number_seq') AS n`.execute(db);
+  const r = await sql<{ n: string }>`
+    SELECT nextval('case_number_seq') AS n FROM (SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})) AS l`.execute(db);
   return Number(r.rows[0]!.n);
 }

@@ -2,19 +2,217 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
-import { createCase, getCaseJson } from '../../cases/case.service.js';
+import { assignCase, changeCaseStatus, createCase, getCaseJson, softDeleteCase, updateCase } from '../../cases/case.service.js';
+import { addCaseNote } from '../../cases/note.service.js';
+import { findAttachment } from '../../cases/case.repository.js';
+import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields } from '../../cases/case.types.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
+import { IdParams, ShortString } from '../schemas/common.js';
+import { errorResponses } from '../schemas/error.js';
+import { NoteCreateBody, NoteSchema } from '../schemas/note.js';
+import { strictValidatorCompiler } from '../schemas/validator.js';
 
-// Minimal first routes; the full cases API (schemas, PUT/PATCH, search, notes...) is built on this.
+const tags = ['Cases'];
+const NOT_ON_CREATE = ['Id', 'Status', ...SERVER_OWNED_CASE_FIELDS] as const;
+
+/** Drops Id and the server-owned fields (accepted in PUT/PATCH bodies so GET-modify-PUT works, never applied). */
+function editableOnly(body: Record<string, unknown>): EditableCaseFields & { Status?: string | null } {
+  const out: Record<string, unknown> = { ...body };
+  for (const f of ['Id', ...SERVER_OWNED_CASE_FIELDS]) delete out[f];
+  return out as EditableCaseFields & { Status?: string | null };
+}
+
+/** Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 6266 / 5987). */
+function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_') || 'attachment';
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/** The cases API (search lives in case-search.ts). Routes validate and call src/cases; rows never leave raw. */
 export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.get('/cases/:id', { schema: { tags: ['Cases'], params: Type.Object({ id: Type.String() }) } }, async (req) => getCaseJson(ctx.db, req.params.id));
+    r.setValidatorCompiler(strictValidatorCompiler);
+
+    r.get(
+      '/cases/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Get one case (404 when missing or soft-deleted). Scope: read',
+          operationId: 'getCase',
+          params: IdParams,
+          response: { 200: CaseSchema, ...errorResponses(404) },
+        },
+      },
+      async (req) => getCaseJson(ctx.db, req.params.id),
+    );
+
     r.post(
       '/cases',
-      { schema: { tags: ['Cases'], body: Type.Object({ Subject: Type.String() }, { additionalProperties: false }) } },
+      {
+        schema: {
+          tags,
+          summary: 'Create a case: Status is always the configured Status New, Priority defaults to DefaultPriority. Scope: admin',
+          description: `Server-owned fields (${NOT_ON_CREATE.join(', ')}) are refused with a 400.`,
+          operationId: 'createCase',
+          body: CaseCreateBody,
+          response: { 201: CaseSchema, ...errorResponses(400, 403) },
+        },
+        preValidation: async (req) => {
+          const body = req.body as Record<string, unknown> | null;
+          if (!body || typeof body !== 'object') return;
+          const given = NOT_ON_CREATE.filter((f) => f in body);
+          if (given.length) {
+            throw new ValidationError(
+              `${given.join(', ')} cannot be set when creating a case: the server sets ${given.length > 1 ? 'them' : 'it'} ` +
+                '(a new case always starts in the Status New; use POST /api/cases/{id}/changestatus afterwards)',
+              { fields: given },
+            );
+          }
+        },
+      },
       async (req, reply) => {
         const row = await createCase(ctx.db, req.body);
         return reply.status(201).send(await getCaseJson(ctx.db, row.id));
+      },
+    );
+
+    r.put(
+      '/cases',
+      {
+        schema: {
+          tags,
+          summary: 'Replace the editable fields of a case (omitted fields are cleared; Status and Priority keep theirs). Scope: admin',
+          description: 'Server-owned fields may be present (so GET-modify-PUT works) and are ignored.',
+          operationId: 'updateCase',
+          body: CaseUpdateBody,
+          response: { 200: CaseSchema, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (req) => {
+        const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'put');
+        return getCaseJson(ctx.db, row.id);
+      },
+    );
+
+    r.patch(
+      '/cases',
+      {
+        schema: {
+          tags,
+          summary: 'Update a case partially: only fields present and not null are applied. Scope: admin',
+          description: 'Server-owned fields may be present and are ignored.',
+          operationId: 'patchCase',
+          body: CasePatchBody,
+          response: { 200: CaseSchema, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (req) => {
+        const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'patch');
+        return getCaseJson(ctx.db, row.id);
+      },
+    );
+
+    r.delete(
+      '/cases/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Soft-delete a case: GET answers 404 afterwards, search finds it with IncludeDeleted. Scope: admin',
+          operationId: 'deleteCase',
+          params: IdParams,
+          response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(403, 404) },
+        },
+      },
+      async (req, reply) => {
+        await softDeleteCase(ctx.db, req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+
+    r.post(
+      '/cases/:id/assignto',
+      {
+        schema: {
+          tags,
+          summary: 'Assign a case to a user (both parameters empty: unassign). Scope: admin',
+          operationId: 'assignCase',
+          params: IdParams,
+          querystring: Type.Object({ userId: Type.Optional(ShortString()), userName: Type.Optional(ShortString()) }, { additionalProperties: false }),
+          response: { 200: CaseSchema, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (req) => {
+        const row = await assignCase(ctx.db, req.params.id, req.query.userId ?? null, req.query.userName ?? null);
+        return getCaseJson(ctx.db, row.id);
+      },
+    );
+
+    r.post(
+      '/cases/:id/changestatus',
+      {
+        schema: {
+          tags,
+          summary: 'Change the status of a case (logged with the time spent in the previous status). Scope: admin',
+          operationId: 'changeCaseStatus',
+          params: IdParams,
+          querystring: Type.Object({ status: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+          response: { 200: CaseSchema, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (req) => {
+        const row = await changeCaseStatus(ctx.db, req.params.id, req.query.status);
+        return getCaseJson(ctx.db, row.id);
+      },
+    );
+
+    r.post(
+      '/cases/:id/notes',
+      {
+        schema: {
+          tags,
+          summary: 'Add a public (IsPublic) or internal note; updates LastCommentDate, LastCommenterName, CommentCount. Scope: admin',
+          operationId: 'addCaseNote',
+          params: IdParams,
+          body: NoteCreateBody,
+          response: { 201: NoteSchema, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (req, reply) => {
+        const added = await addCaseNote(ctx.db, req.params.id, { ...req.body, CreatedBy: req.body.CreatedBy ?? req.principal?.name ?? 'api' }, { config: ctx.config, logger: ctx.logger });
+        return reply.status(201).send(added.json);
+      },
+    );
+
+    r.get(
+      '/cases/:id/attachments/:attachmentId',
+      {
+        schema: {
+          tags,
+          summary: 'Download an attachment of a case (its bytes, with Content-Type and Content-Disposition). Scope: read',
+          operationId: 'getCaseAttachment',
+          params: Type.Object({ id: Type.String({ maxLength: 100 }), attachmentId: Type.String({ maxLength: 100 }) }),
+          response: {
+            200: {
+              description: 'The attachment bytes',
+              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            },
+            ...errorResponses(404),
+          },
+        },
+      },
+      async (req, reply) => {
+        const a = await findAttachment(ctx.db, req.params.id, req.params.attachmentId);
+        if (!a) throw new NotFoundError('Attachment', req.params.attachmentId);
+        // Always a download, never rendered inline from our origin: an HTML attachment must not run as our page.
+        const type = /^[\w.+-]+\/[\w.+-]+$/.test(a.content_type) ? a.content_type : 'application/octet-stream';
+        return reply
+          .header('content-type', type)
+          .header('content-disposition', contentDisposition(a.file_name))
+          .header('x-content-type-options', 'nosniff')
+          .send(a.content);
       },
     );
   };

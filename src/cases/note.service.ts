@@ -1,0 +1,58 @@
+import type { DbOrTrx } from '../db/database.js';
+import { inTransaction } from '../db/transaction.js';
+import { ValidationError } from '../errors.js';
+import { addNote } from './case.service.js';
+import { noteToJson, type CaseRow, type NoteRow } from './case.mapper.js';
+import type { NewAttachment, NoteJson } from './case.types.js';
+import { queueNoteEmail, type OutboundDeps } from '../outbound/outbox.js';
+
+/** A note as a client (staff, another system) adds it. */
+export interface CaseNoteInput {
+  Comment: string;
+  /** Default false: a note is internal unless said otherwise, so nothing reaches a customer by accident. */
+  IsPublic?: boolean;
+  CreatedBy: string;
+  /** Ask the outbound mailer to send this note by email. Only for public notes. */
+  SendEmailNotification?: boolean;
+  To?: string[];
+  Cc?: string[];
+  Bcc?: string[];
+  attachments?: readonly NewAttachment[];
+}
+
+export interface AddedCaseNote {
+  note: NoteRow;
+  caseRow: CaseRow;
+  json: NoteJson;
+}
+
+const cleanList = (l: readonly string[] | undefined) => [...new Set((l ?? []).map((s) => s.trim()).filter(Boolean))];
+
+/**
+ * The one use case "add a note to a case", in one transaction: the note (with its email recipients),
+ * its attachments, and the case's LastCommentDate, LastCommenterName, CommentCount and Changed.
+ * Outbound mail hooks in here (inside the same transaction) so a note and its outbox row commit together.
+ */
+export async function addCaseNote(db: DbOrTrx, caseId: string, input: CaseNoteInput, outbound?: OutboundDeps): Promise<AddedCaseNote> {
+  const comment = input.Comment.trim();
+  if (!comment) throw new ValidationError('Comment must not be empty');
+  const isPublic = input.IsPublic ?? false;
+  const send = input.SendEmailNotification ?? false;
+  // An internal note sent by email would show staff-only text to whoever receives it.
+  if (send && !isPublic) throw new ValidationError('SendEmailNotification needs IsPublic: true (internal notes are never emailed)');
+  return inTransaction(db, async (trx) => {
+    const { note, attachments, caseRow } = await addNote(trx, caseId, {
+      comment,
+      is_public: isPublic,
+      created_by: input.CreatedBy.trim(),
+      source: 'api',
+      send_email_notification: send,
+      email_to: cleanList(input.To),
+      email_cc: cleanList(input.Cc),
+      email_bcc: cleanList(input.Bcc),
+      attachments: input.attachments,
+    });
+    const delivery = send && outbound ? await queueNoteEmail(trx, outbound, { caseRow, note, attachments }) : null;
+    return { note, caseRow, json: noteToJson(note, attachments, delivery ? [delivery] : []) };
+  });
+}

@@ -1,0 +1,63 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Email, MAX_LIST_ITEMS, MAX_TEXT_LENGTH, Nullable, ShortString } from './common.js';
+
+export const AttachmentSchema = Type.Object(
+  {
+    Id: Type.String(),
+    FileName: Type.String(),
+    ContentType: Type.String(),
+    Size: Type.Integer({ description: 'Bytes' }),
+    ContentId: Nullable(Type.String()),
+    Inline: Type.Boolean(),
+    Url: Type.String({ description: 'Relative URL that downloads the bytes (API key with read scope)' }),
+  },
+  { additionalProperties: false, title: 'Attachment' },
+);
+
+export const NoteDeliverySchema = Type.Object(
+  {
+    Status: Type.String(),
+    To: Type.Array(Type.String()),
+    MessageId: Type.String(),
+    Error: Nullable(Type.String()),
+    SentAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false, title: 'NoteDelivery' },
+);
+
+export const NoteSchema = Type.Object(
+  {
+    Id: Type.String(),
+    Comment: Type.String(),
+    FullText: Nullable(Type.String({ description: 'Whole text as received, quoted history included (email notes)' })),
+    Html: Nullable(Type.String({ description: 'Sanitised HTML body (email notes)' })),
+    IsPublic: Type.Boolean({ description: 'Public notes are visible to the customer (CaseNotes); others are InternalNotes' }),
+    CreatedBy: Type.String(),
+    CreatedByEmail: Nullable(Type.String()),
+    Source: Type.String({ description: 'api, email, ...' }),
+    Created: Type.String({ format: 'date-time' }),
+    SendEmailNotification: Type.Boolean(),
+    Attachments: Type.Array(AttachmentSchema),
+    Delivery: Type.Array(NoteDeliverySchema, { description: 'Outbound delivery of this note by email, when sent' }),
+  },
+  { additionalProperties: false, title: 'Note' },
+);
+
+const Recipients = (description: string) => Type.Array(Email(), { maxItems: MAX_LIST_ITEMS, description });
+
+/** Body of POST /api/cases/{id}/notes. */
+export const NoteCreateBody = Type.Object(
+  {
+    Comment: Type.String({ minLength: 1, maxLength: MAX_TEXT_LENGTH }),
+    IsPublic: Type.Optional(Type.Boolean({ description: 'Default false: a note is internal unless said otherwise' })),
+    CreatedBy: Type.Optional(ShortString({ description: 'Default: the name of the API key' })),
+    SendEmailNotification: Type.Optional(
+      Type.Boolean({ description: 'Default false. Asks the outbound mailer to send this (public) note by email' }),
+    ),
+    To: Type.Optional(Recipients('Recipients of the email notification; stored on the note')),
+    Cc: Type.Optional(Recipients('Cc of the email notification')),
+    Bcc: Type.Optional(Recipients('Bcc of the email notification')),
+  },
+  { additionalProperties: false, title: 'NoteCreate' },
+);
+export type NoteCreateBody = Static<typeof NoteCreateBody>;

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { Type } from '@sinclair/typebox';
+import { Email, Nullable } from './common.js';
+import { strictValidatorCompiler } from './validator.js';
+
+const schema = Type.Object(
+  { Subject: Nullable(Type.String({ maxLength: 5 })), Count: Type.Optional(Type.Integer()), Mail: Type.Optional(Email()) },
+  { additionalProperties: false },
+);
+const validate = (httpPart: string, value: unknown) =>
+  (strictValidatorCompiler({ schema, httpPart, method: 'POST', url: '/x' }) as (v: unknown) => { value?: unknown; error?: { message: string; instancePath: string }[] })(value);
+
+describe('strictValidatorCompiler', () => {
+  it('does not coerce JSON bodies: a number is not a string', () => {
+    expect(validate('body', { Subject: 123 }).error?.[0]).toMatchObject({ instancePath: '/Subject', message: 'expected string (or null)' });
+  });
+
+  it('converts query strings, where everything is text', () => {
+    expect(validate('querystring', { Subject: 'ab', Count: '3' })).toEqual({ value: { Subject: 'ab', Count: 3 } });
+  });
+
+  it('names unknown fields and explains the real problem inside a nullable union', () => {
+    expect(validate('body', { Subject: 'ab', Colour: 'red' }).error?.[0]).toMatchObject({ instancePath: '/Colour', message: 'is not a known field' });
+    expect(validate('body', { Subject: 'abcdefgh' }).error?.[0]?.message).toContain('length less or equal to 5');
+    expect(validate('body', { Subject: null, Mail: 'nope' }).error?.[0]).toMatchObject({ instancePath: '/Mail' });
+  });
+
+  it('accepts valid input unchanged', () => {
+    expect(validate('body', { Subject: null, Mail: 'a@b.co' })).toEqual({ value: { Subject: null, Mail: 'a@b.co' } });
+  });
+});
