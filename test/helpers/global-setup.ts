@@ -1,12 +1,14 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import type { TestProject } from 'vitest/node';
 import { TEST_ADMIN_DATABASE_URL, TEST_REDIS_URL } from './env.js';
+import { startDovecot } from './dovecot.js';
 
 /**
  * Runs once before the integration tests: checks the services they need and says in one line
  * what is missing. Each test file then makes its own database (test/helpers/context.ts).
  */
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const client = new pg.Client({ connectionString: TEST_ADMIN_DATABASE_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
@@ -26,4 +28,12 @@ export default async function setup(): Promise<void> {
   } finally {
     redis.disconnect();
   }
+  // One Dovecot for the run (test/helpers/dovecot.ts); tests that need it read it with testDovecot().
+  // When it cannot start, only those tests fail, with the reason.
+  const dovecot = await startDovecot().catch((err: Error) => err);
+  project.provide('dovecot', dovecot instanceof Error ? null : { host: dovecot.host, port: dovecot.port, tlsPort: dovecot.tlsPort, password: dovecot.password, dir: dovecot.dir });
+  project.provide('dovecotError', dovecot instanceof Error ? dovecot.message : '');
+  return async () => {
+    if (!(dovecot instanceof Error)) await dovecot.stop();
+  };
 }

@@ -1,0 +1,229 @@
+import { ImapFlow } from 'imapflow';
+import type { Redis } from 'ioredis';
+import type { MailboxConfig } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { metrics } from '../ops/metrics.js';
+import type { Queues } from '../queue/queues.js';
+import { backoffDelay, suggestedBackoffMs, type BackoffOptions } from './backoff.js';
+import { Lease, leaseKey } from './lease.js';
+import { setRunState, type MailboxRunState } from './mailbox-state.js';
+import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
+
+/**
+ * imapflow starts IDLE after the connection has been quiet this long (its own default is 15 s, which
+ * would delay new-mail notifications by up to that much after every sweep). Our sweeps issue their
+ * commands back to back, so a short delay costs no extra round trips.
+ */
+export const DEFAULT_AUTO_IDLE_DELAY_MS = 500;
+
+export interface MailboxPollerOptions {
+  mailbox: MailboxConfig;
+  db: Db;
+  /** Redis for the lease (any connection; the lease commands time out on their own). */
+  redis: Redis;
+  queues: Pick<Queues, 'inbound'>;
+  logger: Logger;
+  /** Timer sweep even when IDLE reports nothing (config.pollIntervalMs). */
+  pollIntervalMs: number;
+  /** IDLE is restarted after this long (config.idleMaxMs). */
+  idleMaxMs: number;
+  fetchBatch: number;
+  maxMessageBytes: number;
+  leaseTtlMs: number;
+  /** Prefix of the lease key (use the queue prefix, so installations sharing a Redis stay apart). */
+  leasePrefix: string;
+  /** How often a poller without the lease tries to take it. Default: a third of leaseTtlMs. */
+  leaseRetryMs?: number;
+  backoff?: BackoffOptions;
+  hooks?: SweepHooks;
+}
+
+/**
+ * One mailbox's long-lived loop: take the lease, connect, sweep by UID, IDLE, sweep again on new mail
+ * or on the timer; reconnect with backoff after any error; give the mailbox up when the lease is lost.
+ * Never throws: every failure is logged and recorded in mailbox_state.
+ */
+export class MailboxPoller {
+  readonly mailbox: MailboxConfig;
+  readonly lease: Lease;
+  readonly #o: MailboxPollerOptions;
+  readonly #log: Logger;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #client: ImapFlow | undefined;
+  #wake: (() => void) | undefined;
+  #sweepWanted = false;
+  #renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: MailboxPollerOptions) {
+    this.#o = options;
+    this.mailbox = options.mailbox;
+    this.lease = new Lease(options.redis, leaseKey(options.leasePrefix, options.mailbox.key), options.leaseTtlMs);
+    // Only the key is logged: the MailboxConfig holds the password.
+    this.#log = options.logger.child({ mailbox: options.mailbox.key });
+  }
+
+  start(): void {
+    this.#loop ??= this.#run().catch((err: unknown) => this.#log.error({ err }, 'mailbox poller loop ended unexpectedly'));
+  }
+
+  /** Stops polling, closes the connection and releases the lease. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#client?.close();
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #state(state: MailboxRunState, error?: string): Promise<void> {
+    await setRunState(this.#o.db, this.mailbox.key, state, error).catch((err: unknown) => this.#log.warn({ err }, 'could not record mailbox state'));
+  }
+
+  /** Sleeps, but wakes at once on stop(). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const prev = this.#wake;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        prev?.();
+        done();
+      };
+    });
+  }
+
+  async #run(): Promise<void> {
+    const retryMs = this.#o.leaseRetryMs ?? Math.max(500, Math.floor(this.#o.leaseTtlMs / 3));
+    let attempt = 0;
+    while (!this.#stopped) {
+      if (!this.lease.held) {
+        const got = await this.lease.acquire().catch((err: unknown) => {
+          this.#log.warn({ err }, 'could not reach Redis for the mailbox lease');
+          return false;
+        });
+        if (!got) {
+          await this.#sleep(retryMs);
+          continue;
+        }
+        this.#log.info('mailbox lease acquired');
+        this.#startRenewing();
+      }
+      let failure: unknown;
+      try {
+        await this.#connection(() => {
+          attempt = 0;
+        });
+      } catch (err) {
+        failure = err;
+      }
+      if (this.#stopped) break;
+      if (!this.lease.held) {
+        this.#stopRenewing();
+        this.#log.warn('mailbox lease lost: stopped polling, will try to take it again');
+        await this.#state('stopped', 'lease lost (another poller holds the mailbox, or Redis did not answer)');
+        await this.#sleep(retryMs);
+        continue;
+      }
+      const message = failure instanceof Error ? failure.message : failure ? String(failure) : 'connection closed by the server';
+      const delay = Math.max(backoffDelay(attempt++, this.#o.backoff), suggestedBackoffMs(failure) ?? 0);
+      this.#log.warn({ err: failure, retryInMs: delay }, `mailbox connection failed: ${message}`);
+      await this.#state('error', message);
+      await this.#sleep(delay);
+    }
+    this.#stopRenewing();
+    if (this.lease.held) await this.lease.release().catch(() => undefined);
+    metrics.mailboxUp.set({ mailbox: this.mailbox.key }, 0);
+    await this.#state('stopped');
+    this.#log.info('mailbox poller stopped');
+  }
+
+  #startRenewing(): void {
+    this.#stopRenewing();
+    this.#renewTimer = setInterval(() => {
+      void this.lease.renew().then((ok) => {
+        // Another poller may take the mailbox once our lease expires: disconnect before that can happen.
+        if (!ok) this.#client?.close();
+      });
+    }, Math.max(200, Math.floor(this.#o.leaseTtlMs / 3)));
+  }
+
+  #stopRenewing(): void {
+    clearInterval(this.#renewTimer);
+    this.#renewTimer = undefined;
+  }
+
+  /** One connection's life: resolves when it ends by stop() or lease loss, throws on any other end. */
+  async #connection(onReady: () => void): Promise<void> {
+    const m = this.mailbox;
+    // A new ImapFlow per connection: an instance is never reused after close.
+    const client = new ImapFlow({
+      host: m.host,
+      port: m.port,
+      secure: m.secure,
+      auth: { user: m.user, pass: m.pass },
+      tls: m.tlsInsecure ? { rejectUnauthorized: false } : undefined,
+      logger: false,
+      maxIdleTime: this.#o.idleMaxMs,
+      autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS,
+    });
+    this.#client = client;
+    let closed = false;
+    const closedP = new Promise<void>((resolve) => client.once('close', () => ((closed = true), resolve())));
+    // Without an 'error' listener a socket timeout would crash the whole process.
+    client.on('error', (err: Error) => this.#log.warn({ err: err.message }, 'IMAP connection error'));
+    // EXISTS is only a hint (servers drop IDLE silently, counts can lie): it triggers the same UID sweep.
+    client.on('exists', () => this.#requestSweep());
+    const timer = setInterval(() => this.#requestSweep(), this.#o.pollIntervalMs);
+    try {
+      if (this.#stopped) return;
+      await this.#state('connecting');
+      await client.connect();
+      if (m.markAs === 'move' && m.moveTo) {
+        // The target folder must exist before the first MOVE; "already exists" is fine.
+        await client.mailboxCreate(m.moveTo).catch(() => undefined);
+      }
+      await client.mailboxOpen(m.folder);
+      metrics.mailboxUp.set({ mailbox: m.key }, 1);
+      this.#log.info({ secure: client.secureConnection }, 'mailbox connected');
+      const ctx = { client, db: this.#o.db, queues: this.#o.queues, mailbox: m, fetchBatch: this.#o.fetchBatch, maxMessageBytes: this.#o.maxMessageBytes, logger: this.#log, hooks: this.#o.hooks };
+      let first = true;
+      this.#sweepWanted = true;
+      while (!this.#stopped && !closed && this.lease.held) {
+        if (!this.#sweepWanted) {
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+            void closedP.then(resolve);
+          });
+          continue;
+        }
+        this.#sweepWanted = false;
+        await this.#state('polling');
+        const result = await sweepMailbox(ctx);
+        if (first) {
+          await catchUpMarks(ctx, result.lastUid);
+          first = false;
+          onReady();
+        }
+        if (result.stored + result.duplicates + result.oversize > 0) this.#log.info(result, 'mailbox sweep stored messages');
+        await this.#state('idle');
+      }
+    } finally {
+      clearInterval(timer);
+      metrics.mailboxUp.set({ mailbox: m.key }, 0);
+      this.#client = undefined;
+      if (!closed) {
+        await client.logout().catch(() => client.close());
+      }
+    }
+    if (!this.#stopped && this.lease.held) throw new Error('IMAP connection closed');
+  }
+
+  #requestSweep(): void {
+    this.#sweepWanted = true;
+    this.#wake?.();
+  }
+}

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { Config, MailboxConfig } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { Queues } from '../queue/queues.js';
+import type { BackoffOptions } from './backoff.js';
+import { MailboxPoller } from './mailbox-poller.js';
+import type { SweepHooks } from './sweep.js';
+
+export interface PollerOptions {
+  config: Pick<Config, 'mailboxes' | 'pollIntervalMs' | 'idleMaxMs' | 'fetchBatch' | 'maxMessageBytes' | 'leaseTtlMs' | 'queuePrefix'>;
+  db: Db;
+  redis: Redis;
+  queues: Pick<Queues, 'inbound'>;
+  logger: Logger;
+  /** Mailboxes to poll. Default: config.mailboxes. */
+  mailboxes?: readonly MailboxConfig[];
+  backoff?: BackoffOptions;
+  leaseRetryMs?: number;
+  hooks?: SweepHooks;
+}
+
+export interface Poller {
+  readonly mailboxes: readonly MailboxPoller[];
+  /** Stops every mailbox (connections closed, leases released). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Polls every configured mailbox, each in its own independent loop: one mailbox that cannot connect
+ * (wrong password, server down) backs off on its own and never holds up the others.
+ */
+export function startPoller(options: PollerOptions): Poller {
+  const { config } = options;
+  const list = options.mailboxes ?? config.mailboxes;
+  if (list.length === 0) options.logger.warn('no mailboxes configured (set IMAP_URL or IMAP_URLS): the poller is idle');
+  const pollers = list.map(
+    (mailbox) =>
+      new MailboxPoller({
+        mailbox,
+        db: options.db,
+        redis: options.redis,
+        queues: options.queues,
+        logger: options.logger,
+        pollIntervalMs: config.pollIntervalMs,
+        idleMaxMs: config.idleMaxMs,
+        fetchBatch: config.fetchBatch,
+        maxMessageBytes: config.maxMessageBytes,
+        leaseTtlMs: config.leaseTtlMs,
+        leasePrefix: config.queuePrefix,
+        leaseRetryMs: options.leaseRetryMs,
+        backoff: options.backoff,
+        hooks: options.hooks,
+      }),
+  );
+  for (const p of pollers) p.start();
+  return {
+    mailboxes: pollers,
+    async stop() {
+      await Promise.all(pollers.map((p) => p.stop()));
+    },
+  };
+}
