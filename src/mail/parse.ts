@@ -1,0 +1,212 @@
+import { simpleParser, type Attachment, type ParsedMail, type StructuredHeader } from 'mailparser';
+import { UnprocessableMessageError } from '../errors.js';
+import { addressesInHeader, extractReplyTokens, normaliseEmail, toMailAddresses } from './addresses.js';
+import { DEFAULT_CASE_NUMBER_PREFIXES, findCaseRefs } from './case-refs.js';
+import { parseBounceInfo } from './bounce-info.js';
+import { classifyMessage, type HeaderMap, type MimePart } from './classify.js';
+import type { ParsedAttachment, ParsedMessage } from './message.types.js';
+import { DEFAULT_ORDER_REF_PATTERN, findOrderRefs } from './order-refs.js';
+import { extractReplyText, looksLikeReply } from './reply-text.js';
+import { sanitizedHtmlToText, sanitizeEmailHtml } from './sanitize.js';
+import { cleanSubject } from './subject.js';
+
+/**
+ * HTML parts longer than this (characters) are not converted to text by mailparser: html-to-text on
+ * megabytes of HTML is where parse time goes. The HTML itself is still kept (sanitised, capped).
+ */
+export const DEFAULT_MAX_HTML_LENGTH_TO_PARSE = 1_000_000;
+
+export interface ParseOptions {
+  /** Regex source for order references in the subject; group 1 is the id. Default: config's `DEFAULT_ORDER_REF_PATTERN` (`#(\d{3,})`). */
+  orderRefPattern: string;
+  /** intake's reply address (REPLY_ADDRESS); `local+<token>@domain` in a recipient yields a reply token. */
+  replyAddress: string;
+  /** Addresses that are intake itself (the pipeline excludes them from participants). */
+  ownAddresses: readonly string[];
+  /** Case number prefixes; case refs match `<PREFIX><digits>`. Default `['CS-']`. */
+  caseNumberPrefixes?: readonly string[];
+  /** See {@link DEFAULT_MAX_HTML_LENGTH_TO_PARSE}. */
+  maxHtmlLengthToParse?: number;
+}
+
+/** Header names whose values are envelope recipients recorded by the receiving server. */
+const ENVELOPE_HEADERS = ['delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to'];
+
+/**
+ * The first line must be a header field (optionally after an mbox `From ` line). Anything else is not
+ * an RFC 5322 message, and parsing it would only invent an empty mail.
+ */
+/** Bytes to skip before the header: leading blank lines, and an mbox `From ` separator line. */
+function leadingBlankLength(raw: Buffer): number {
+  let i = 0;
+  while (i < raw.length && i < 1024 && (raw[i] === 0x0d || raw[i] === 0x0a)) i++;
+  if (raw.subarray(i, i + 5).toString('latin1') === 'From ') {
+    const nl = raw.indexOf(0x0a, i);
+    if (nl > 0 && nl - i < 1024) i = nl + 1;
+  }
+  return i;
+}
+
+function assertLooksLikeMail(raw: Buffer): void {
+  if (raw.length === 0) throw new UnprocessableMessageError('The message is empty (0 bytes)');
+  const head = raw.subarray(leadingBlankLength(raw), 4096).toString('latin1');
+  if (!/^[\x21-\x39\x3b-\x7e]{1,200}:/.test(head)) {
+    throw new UnprocessableMessageError('The message does not start with a header field (Name: value); it is not an RFC 5322 email');
+  }
+}
+
+/** Raw header lines -> lower-cased name => unfolded values in order (not decoded: flags need no decoding). */
+export function headerMap(lines: ParsedMail['headerLines']): HeaderMap {
+  const map = new Map<string, string[]>();
+  for (const { key, line } of lines) {
+    const colon = line.indexOf(':');
+    const value = (colon < 0 ? '' : line.slice(colon + 1)).replace(/\r?\n[ \t]*/g, ' ').trim();
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  }
+  return map;
+}
+
+/**
+ * NUL cannot be stored in PostgreSQL text, and a BOM in the middle of a text is noise left by a client
+ * that concatenated parts. Both come from real mail (binary junk in 8bit parts, Apple Mail quotes).
+ */
+export function cleanText(value: string): string {
+  return value.replace(/[\u0000\ufeff]/g, '');
+}
+
+/**
+ * mailparser turns a Date header it cannot read into "now", which would date a message wrongly
+ * without a trace. Keep its parse when the value is readable, else report no date.
+ */
+function messageDate(parsed: ParsedMail, headers: HeaderMap, parsedAt: number): Date | null {
+  const raw = headers.get('date')?.[0];
+  const date = parsed.date;
+  if (!raw || !date || Number.isNaN(date.getTime())) return null;
+  const readable = !Number.isNaN(Date.parse(raw.replace(/\([^)]*\)/g, ' ').trim()));
+  return readable || Math.abs(date.getTime() - parsedAt) > 5_000 ? date : null;
+}
+
+function stripBrackets(id: string | undefined | null): string | null {
+  if (!id) return null;
+  const m = /<([^<>]+)>/.exec(id);
+  const v = (m ? m[1] : id).trim();
+  return v || null;
+}
+
+function referencesOf(parsed: ParsedMail): string[] {
+  const raw = parsed.references;
+  const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  const out: string[] = [];
+  for (const item of list) {
+    // mailparser may hand a whole header as one string when the ids are not bracketed nicely.
+    const ids = item.match(/<[^<>]+>/g) ?? item.split(/\s+/);
+    for (const id of ids) {
+      const v = stripBrackets(id);
+      if (v && !out.includes(v)) out.push(v);
+    }
+  }
+  return out;
+}
+
+function defaultFileName(a: Attachment, index: number): string {
+  const type = a.contentType.toLowerCase();
+  if (type === 'message/rfc822') return 'message.eml';
+  if (type === 'message/delivery-status') return 'delivery-status.txt';
+  if (type === 'text/rfc822-headers' || type === 'message/rfc822-headers') return 'original-headers.txt';
+  if (type === 'message/feedback-report') return 'feedback-report.txt';
+  const ext = type.split('/')[1]?.replace(/[^a-z0-9.+-]/g, '') || 'bin';
+  return `attachment-${index + 1}.${ext}`;
+}
+
+function toAttachment(a: Attachment, index: number): ParsedAttachment {
+  return {
+    fileName: cleanText(a.filename ?? '').replace(/[\\/\r\n]/g, '_').trim() || defaultFileName(a, index),
+    contentType: a.contentType.toLowerCase(),
+    size: a.size ?? a.content.length,
+    contentId: a.cid ?? stripBrackets(a.contentId),
+    inline: a.contentDisposition === 'inline' || a.related === true,
+    content: a.content,
+  };
+}
+
+/**
+ * Parses one raw email into intake's normalised form. Pure: no database, no network.
+ * Odd but parseable mail (bad charsets, broken dates, missing Message-ID, truncated multiparts) parses;
+ * input that is not an email at all throws {@link UnprocessableMessageError}.
+ */
+export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<ParsedMessage> {
+  assertLooksLikeMail(raw);
+  const prefixes = options.caseNumberPrefixes ?? DEFAULT_CASE_NUMBER_PREFIXES;
+  let parsed: ParsedMail;
+  const parsedAt = Date.now();
+  try {
+    // Some servers and exports put blank lines before the header; the parser would take it all for body.
+    const start = leadingBlankLength(raw);
+    parsed = await simpleParser(start > 0 ? raw.subarray(start) : raw, {
+      maxHtmlLengthToParse: options.maxHtmlLengthToParse ?? DEFAULT_MAX_HTML_LENGTH_TO_PARSE,
+      // cid: links stay as they are: inline images are stored as attachments and served by the API.
+      keepCidLinks: true,
+      skipTextToHtml: true,
+      // The DSN part is needed as data for BounceInfo, not glued into the text.
+      keepDeliveryStatus: true,
+      checksumAlgo: false,
+    });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new UnprocessableMessageError(`The message could not be parsed as MIME: ${reason}`, err);
+  }
+
+  const headers = headerMap(parsed.headerLines);
+  const subject = cleanText(parsed.subject ?? '').replace(/[\r\n]+/g, ' ').trim();
+  const from = toMailAddresses(parsed.from)[0] ?? null;
+  const to = toMailAddresses(parsed.to);
+  const cc = toMailAddresses(parsed.cc);
+  const bcc = toMailAddresses(parsed.bcc);
+  const deliveredTo: string[] = [];
+  for (const name of ENVELOPE_HEADERS) {
+    for (const value of headers.get(name) ?? []) {
+      for (const e of addressesInHeader(value)) if (!deliveredTo.includes(e)) deliveredTo.push(e);
+    }
+  }
+  const recipients = [...to, ...cc, ...bcc].map((a) => a.email).concat(deliveredTo);
+
+  const contentType = parsed.headers.get('content-type') as StructuredHeader | undefined;
+  const parts: MimePart[] = parsed.attachments.map((a) => ({ contentType: a.contentType.toLowerCase(), content: a.content }));
+  const topType = contentType ? { value: contentType.value.toLowerCase(), params: contentType.params ?? {} } : null;
+  const { classification, reason } = classifyMessage({ headers, contentType: topType, parts, subject, from: from?.email ?? null });
+  const bounce = classification === 'bounce' ? parseBounceInfo({ parts, text: parsed.text ?? '', headers }) : null;
+
+  const html = typeof parsed.html === 'string' && parsed.html.trim() ? sanitizeEmailHtml(cleanText(parsed.html)) || null : null;
+  let text = cleanText(parsed.text ?? '').replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+  // mailparser leaves the text empty when its HTML-to-text step gave up (size or depth limit).
+  if (!text.trim() && html) text = sanitizedHtmlToText(html);
+  const inReplyTo = stripBrackets(parsed.inReplyTo);
+  const references = referencesOf(parsed);
+  const isReply = looksLikeReply({ inReplyTo, references, subject });
+
+  return {
+    messageId: stripBrackets(parsed.messageId),
+    inReplyTo,
+    references,
+    from,
+    replyTo: toMailAddresses(parsed.replyTo),
+    to,
+    cc,
+    deliveredTo,
+    subject,
+    cleanSubject: cleanSubject(subject, prefixes),
+    date: messageDate(parsed, headers, parsedAt),
+    text,
+    html,
+    replyText: isReply ? extractReplyText(text) : text,
+    orderRefs: findOrderRefs(subject, options.orderRefPattern || DEFAULT_ORDER_REF_PATTERN, prefixes),
+    caseRefs: findCaseRefs(subject, prefixes),
+    replyTokens: extractReplyTokens(recipients, normaliseEmail(options.replyAddress)),
+    classification,
+    classificationReason: reason,
+    bounce,
+    attachments: parsed.attachments.map(toAttachment),
+  };
+}
