@@ -1,4 +1,6 @@
 import { main } from './main.js';
+import './inbound-commands.js';
+import './outbound-commands.js';
 
 /** Entry for bin/intake.mjs: loads every command, then runs the one asked for. */
 export async function run(argv: string[]): Promise<number> {

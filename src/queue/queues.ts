@@ -32,6 +32,11 @@ export interface OutboundJob {
 }
 
 export const inboundJobId = (messageRowId: string | number): string => `msg-${messageRowId}`;
+/**
+ * A re-queued message (after it was kept as failed) needs a new id: the failed job may still exist in
+ * Redis under `msg-<id>`, and adding a job with an existing id is a silent no-op.
+ */
+export const inboundRetryJobId = (messageRowId: string | number, requestedAt: number = Date.now()): string => `msg-${messageRowId}-retry-${requestedAt}`;
 export const outboundJobId = (outboxId: string): string => `out-${outboxId}`;
 
 export const DEFAULT_INBOUND_JOB_OPTIONS: JobsOptions = {

@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { loadConfigFromEnvironment } from '../config.js';
+import { createDb, ensureDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { DEFAULT_INGEST_WAIT_MS, ingestFiles, readMessageFile, waitForMessages } from '../inbound/ingest-files.js';
+import { previewMessage } from '../inbound/preview.js';
+import { createQueues, createRedis } from '../queue/queues.js';
+import { registerCommand } from './main.js';
+
+const INGEST_USAGE = `usage: intake ingest [--wait] [--timeout <seconds>] <file.eml|mbox>...
+
+  Stores each message (mailbox "file:<name>") and queues it for the worker, exactly like the poller.
+  A message stored before is reported as "duplicate" and makes no second case.
+  --wait            wait until the worker has processed every message and print its case number
+  --timeout <s>     how long --wait waits (default ${DEFAULT_INGEST_WAIT_MS / 1000})
+`;
+
+const PARSE_USAGE = `usage: intake parse <file.eml|mbox>
+
+  Prints the normalised message as JSON with the threading decision the worker would take.
+  Stores nothing; the database is only read (when unreachable, the Decision's Reason says so).
+`;
+
+registerCommand('ingest', async (args) => {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { wait: { type: 'boolean', default: false }, timeout: { type: 'string' }, help: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (values.help || positionals.length === 0) {
+    process.stderr.write(INGEST_USAGE);
+    return values.help ? 0 : 2;
+  }
+  const timeoutMs = values.timeout === undefined ? DEFAULT_INGEST_WAIT_MS : Number(values.timeout) * 1000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new Error(`--timeout must be a number of seconds, got "${values.timeout}"`);
+
+  const config = loadConfigFromEnvironment();
+  await ensureDatabase(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { poolSize: 2 });
+  const redis = createRedis(config.redisUrl, 'producer');
+  const queues = createQueues(redis, config.queuePrefix);
+  try {
+    await migrateToLatest(db);
+    const results = await ingestFiles(db, queues, positionals, (m) => {
+      console.log(`${m.inserted ? 'stored   ' : 'duplicate'}  message ${m.messageRowId}  ${m.file}#${m.index}  <${m.messageId ?? 'no Message-ID'}>`);
+    });
+    const stored = results.filter((r) => r.inserted).length;
+    console.log(`${results.length} message(s) from ${positionals.length} file(s): ${stored} stored, ${results.length - stored} duplicate(s) (a duplicate already processed is not processed again); queued for the worker`);
+    if (!values.wait) return 0;
+
+    const { done, outcomes } = await waitForMessages(db, results.map((r) => r.messageRowId), timeoutMs);
+    for (const o of outcomes) {
+      const what = o.status === 'failed' ? `failed: ${o.error ?? ''}` : `${o.status} ${o.action ?? ''} ${o.caseNumber ?? ''}`.trim();
+      console.log(`message ${o.messageRowId}  ${what}`);
+    }
+    const failed = outcomes.filter((o) => o.status === 'failed').length;
+    const cases = [...new Set(outcomes.map((o) => o.caseNumber).filter(Boolean))];
+    console.log(`${outcomes.length - failed} processed, ${failed} failed; cases: ${cases.join(', ') || 'none'}`);
+    if (!done) {
+      console.error(`intake ingest: the worker did not finish within ${timeoutMs / 1000}s (is \`worker\` running with QUEUE_PREFIX=${config.queuePrefix}?)`);
+      return 1;
+    }
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await queues.close();
+    redis.disconnect();
+    await db.destroy();
+  }
+});
+
+registerCommand('parse', async (args) => {
+  const { positionals } = parseArgs({ args, allowPositionals: true });
+  if (positionals.length !== 1) {
+    process.stderr.write(PARSE_USAGE);
+    return 2;
+  }
+  const config = loadConfigFromEnvironment();
+  const raws = await readMessageFile(positionals[0]!);
+  const db = createDb(config.databaseUrl, { poolSize: 1 });
+  try {
+    const out = [];
+    for (const raw of raws) out.push(await previewMessage(db, config, raw));
+    console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+});

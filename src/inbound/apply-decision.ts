@@ -1,0 +1,202 @@
+import type { Transaction } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { addNote, changeCaseStatus, createCase, mergeParticipants } from '../cases/case.service.js';
+import { findCaseRow, updateCaseRow } from '../cases/case.repository.js';
+import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
+import type { NewAttachment, Participant, Property } from '../cases/case.types.js';
+import type { CaseSettings } from '../settings/case-settings.js';
+import type { MailAddress, ParsedMessage } from '../mail/message.types.js';
+import { insertThreadRef } from './thread-lookup.js';
+import type { ThreadingResult } from './threading.js';
+
+type Trx = Transaction<Database>;
+
+/** Case source of cases made from email. */
+export const EMAIL_CASE_SOURCE = 'Email';
+/** Note source of notes made from email. */
+export const EMAIL_NOTE_SOURCE = 'email';
+/** Property a new case gets when the reply it came from belonged to a soft-deleted case. */
+export const PREVIOUS_CASE_PROPERTY = 'PreviousCase';
+/** Participant role of people found in Cc. */
+export const CC_PARTICIPANT_ROLE = 'Cc';
+/** Subject of a case made from mail without one. */
+export const EMPTY_SUBJECT = '(no subject)';
+
+export interface EmailHookContext {
+  caseRow: CaseRow;
+  parsed: ParsedMessage;
+  /** messages.id of the inbound message. */
+  messageRowId: string;
+  /** The public note the message became. */
+  note: NoteRow;
+}
+
+/**
+ * Hooks into the inbound transaction, so what they write (an outbox row for an acknowledgement, say)
+ * commits or rolls back together with the case. Called only for mail classified `normal`: automatic
+ * mail (auto-replies, bounces, lists, feedback reports) never reaches a hook, which is what keeps
+ * intake out of mail loops. A hook that throws fails the message (it is retried with backoff).
+ */
+export interface InboundHooks {
+  /** After a `normal` message created a case (case, first note, attachments and thread ref are written). */
+  onNewCaseFromEmail?: (trx: Trx, ctx: EmailHookContext) => Promise<void>;
+  /** After a `normal` message was added to an existing case (`reopened` when it reopened a Closed case). */
+  onReplyFromEmail?: (trx: Trx, ctx: EmailHookContext & { reopened: boolean }) => Promise<void>;
+}
+
+export interface Applied {
+  action: ThreadingResult['action'];
+  caseRow: CaseRow | null;
+  note: NoteRow | null;
+  reason: string;
+}
+
+/** The customer of a new case: From, or Reply-To when configured and present. */
+export function customerAddress(parsed: ParsedMessage, fromReplyTo: boolean): MailAddress | null {
+  if (fromReplyTo && parsed.replyTo[0]) return parsed.replyTo[0];
+  return parsed.from;
+}
+
+/** Cc'd people as participants: never intake's own addresses, never the customer or sender. */
+export function ccParticipants(parsed: ParsedMessage, exclude: readonly (string | null | undefined)[]): Participant[] {
+  const skip = new Set(exclude.filter((e): e is string => !!e).map((e) => e.toLowerCase()));
+  return parsed.cc
+    .filter((a) => a.email && !skip.has(a.email.toLowerCase()))
+    .map((a) => ({ Name: a.name || null, Email: a.email.toLowerCase(), CustomerId: null, Role: CC_PARTICIPANT_ROLE }));
+}
+
+function attachmentsOf(parsed: ParsedMessage): NewAttachment[] {
+  return parsed.attachments.map((a, i) => ({
+    fileName: a.fileName || `attachment-${i + 1}`,
+    contentType: a.contentType || 'application/octet-stream',
+    content: a.content,
+    contentId: a.contentId,
+    inline: a.inline,
+  }));
+}
+
+function noteFields(parsed: ParsedMessage, messageRowId: string, isPublic: boolean) {
+  return {
+    comment: parsed.replyText || parsed.text,
+    full_text: parsed.text,
+    html: parsed.html,
+    is_public: isPublic,
+    created_by: parsed.from?.name || parsed.from?.email || '',
+    created_by_email: parsed.from?.email ?? null,
+    source: EMAIL_NOTE_SOURCE,
+    message_id: messageRowId,
+    attachments: attachmentsOf(parsed),
+  };
+}
+
+async function recordRef(trx: Trx, parsed: ParsedMessage, caseId: string): Promise<void> {
+  if (parsed.messageId) await insertThreadRef(trx, parsed.messageId, caseId, 'in');
+}
+
+export async function applyNewCase(
+  trx: Trx,
+  config: Config,
+  parsed: ParsedMessage,
+  decision: ThreadingResult,
+  messageRowId: string,
+  hooks: InboundHooks,
+): Promise<Applied> {
+  const customer = customerAddress(parsed, config.customerFromReplyTo);
+  const properties: Property[] = decision.previousCase ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }] : [];
+  const created = await createCase(
+    trx,
+    {
+      Subject: parsed.cleanSubject.trim() || parsed.subject.trim() || EMPTY_SUBJECT,
+      Description: parsed.text,
+      Source: EMAIL_CASE_SOURCE,
+      CustomerName: customer?.name || null,
+      CustomerEmail: customer?.email ?? null,
+      Participants: ccParticipants(parsed, [...config.ownAddresses, customer?.email, parsed.from?.email]),
+      RelatedOrders: parsed.orderRefs,
+      Properties: properties,
+    },
+    { source: EMAIL_CASE_SOURCE },
+  );
+  const { note, caseRow } = await addNote(trx, created.id, noteFields(parsed, messageRowId, true));
+  await recordRef(trx, parsed, caseRow.id);
+  if (parsed.classification === 'normal') await hooks.onNewCaseFromEmail?.(trx, { caseRow, parsed, messageRowId, note });
+  return { action: 'new-case', caseRow, note, reason: decision.reason };
+}
+
+/**
+ * A message onto an existing case: a public note (normal mail, reopening a Closed case first) or an
+ * internal note (automatic mail: no status change, no participants). Returns null when the case went
+ * away (soft-deleted) between the lookup and the lock; the caller then starts a new case.
+ */
+export async function applyToCase(
+  trx: Trx,
+  config: Config,
+  settings: CaseSettings,
+  parsed: ParsedMessage,
+  decision: ThreadingResult,
+  messageRowId: string,
+  hooks: InboundHooks,
+): Promise<Applied | null> {
+  const locked = await findCaseRow(trx, decision.caseId!, { forUpdate: true });
+  if (!locked) return null;
+  if (decision.internal) {
+    const { note, caseRow } = await addNote(trx, locked.id, noteFields(parsed, messageRowId, false));
+    await recordRef(trx, parsed, caseRow.id);
+    return { action: 'reply', caseRow, note, reason: decision.reason };
+  }
+  // Decided on the status as read before the lock: act on the locked row's status.
+  const reopen = locked.status === settings.StatusClosed;
+  if (reopen) await changeCaseStatus(trx, locked.id, settings.StatusReopen);
+  const { note } = await addNote(trx, locked.id, noteFields(parsed, messageRowId, true));
+  const participants = mergeParticipants(
+    locked.participants,
+    ccParticipants(parsed, [...config.ownAddresses, locked.customer_email, parsed.from?.email]),
+  );
+  const orders = [...new Set([...locked.related_orders, ...parsed.orderRefs])];
+  let caseRow: CaseRow;
+  if (participants.length !== locked.participants.length || orders.length !== locked.related_orders.length) {
+    caseRow = await updateCaseRow(trx, locked.id, { participants: JSON.stringify(participants), related_orders: orders });
+  } else {
+    caseRow = (await findCaseRow(trx, locked.id))!;
+  }
+  await recordRef(trx, parsed, caseRow.id);
+  await hooks.onReplyFromEmail?.(trx, { caseRow, parsed, messageRowId, note, reopened: reopen });
+  let reason = decision.reason;
+  if (reopen && decision.action !== 'reopen') reason += `; the case was ${settings.StatusClosed} when locked, so it is reopened`;
+  if (!reopen && decision.action === 'reopen') reason += `; the case was no longer ${settings.StatusClosed} when locked`;
+  return { action: reopen ? 'reopen' : 'reply', caseRow, note, reason };
+}
+
+/**
+ * A permanent bounce puts its failed recipients on the suppression list (outbound reads it), unless the
+ * report names an original message intake did not send: that is backscatter from someone forging our
+ * address, and must not silence real customers. intake's own addresses are never suppressed.
+ */
+export async function suppressBouncedRecipients(
+  trx: Trx,
+  config: Config,
+  parsed: ParsedMessage,
+  decision: ThreadingResult,
+  messageRowId: string,
+): Promise<string[]> {
+  const bounce = parsed.bounce;
+  if (parsed.classification !== 'bounce' || !bounce?.permanent) return [];
+  if (bounce.originalMessageId && decision.rule !== 'bounce') return [];
+  const own = new Set(config.ownAddresses.map((a) => a.toLowerCase()));
+  const failed = bounce.recipients.filter(
+    (r) => r.email && !own.has(r.email.toLowerCase()) && (r.status ? r.status.startsWith('5') : r.action === 'failed'),
+  );
+  const emails: string[] = [];
+  for (const r of failed) {
+    const email = r.email.toLowerCase();
+    const reason = `permanent bounce ${r.status ?? 'failed'} (inbound message ${messageRowId}${decision.caseNumber ? `, ${decision.caseNumber}` : ''})`;
+    await trx
+      .insertInto('address_suppressions')
+      .values({ email, reason })
+      .onConflict((oc) => oc.column('email').doUpdateSet({ reason, created: new Date() }))
+      .execute();
+    emails.push(email);
+  }
+  return emails;
+}

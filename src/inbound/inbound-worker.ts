@@ -1,0 +1,69 @@
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnprocessableMessageError } from '../errors.js';
+import { metrics } from '../ops/metrics.js';
+import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
+import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
+
+export interface InboundWorkerDeps extends ProcessDeps {
+  /** A Redis connection made with createRedis(url, 'worker') (blocking, `maxRetriesPerRequest: null`). */
+  connection: ConnectionOptions;
+  /** BullMQ key prefix. Default config.queuePrefix. */
+  prefix?: string;
+  /** Jobs processed at once. Default config.workerConcurrency. */
+  concurrency?: number;
+}
+
+/** True when this failure was the job's last try (BullMQ counts attemptsMade after each failure). */
+function isLastAttempt(job: Job<InboundJob>): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * Starts the BullMQ worker on the inbound queue. Used by workers/worker.ts and, in-process, by tests
+ * and benchmarks, so every caller runs the same worker.
+ *
+ * A message that can never be processed as it is (unparseable, too large) fails at once
+ * (UnrecoverableError: no retry) and is kept as 'failed'; any other error is retried with the
+ * queue's backoff (DEFAULT_INBOUND_JOB_OPTIONS) and the row becomes 'failed' after the last attempt.
+ * Either way the raw bytes stay, and the rest of the queue goes on.
+ */
+export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundJob, ProcessResult> {
+  const { db, logger } = deps;
+  const worker = new Worker<InboundJob, ProcessResult>(
+    QUEUE_NAMES.inbound,
+    async (job) => {
+      const id = job.data.messageRowId;
+      try {
+        return await processInboundMessage(deps, id, { receivedAt: job.data.receivedAt });
+      } catch (err) {
+        const unrecoverable = err instanceof UnprocessableMessageError;
+        const final = unrecoverable || isLastAttempt(job);
+        await recordFailedAttempt(db, id, err, final).catch((e: unknown) =>
+          logger.error({ err: e, messageRowId: id }, 'could not record the failed attempt'),
+        );
+        if (final) metrics.messagesFailed.inc();
+        logger.warn(
+          { messageRowId: id, messageId: job.data.messageId, attempt: job.attemptsMade + 1, final, err: (err as Error).message },
+          final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
+        );
+        if (unrecoverable) throw new UnrecoverableError((err as Error).message);
+        throw err;
+      }
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix ?? deps.config.queuePrefix,
+      concurrency: deps.concurrency ?? deps.config.workerConcurrency,
+    },
+  );
+  // A job that stalled too often fails without our processor running: keep its row as failed too.
+  worker.on('failed', (job, err) => {
+    if (!job || !/stalled/i.test(err.message)) return;
+    recordFailedAttempt(db, job.data.messageRowId, err, true).catch((e: unknown) =>
+      logger.error({ err: e, messageRowId: job.data.messageRowId }, 'could not record the stalled job'),
+    );
+  });
+  // Without a listener a Redis error would be an unhandled 'error' event and crash the process.
+  worker.on('error', (err) => logger.error({ err }, 'inbound worker error'));
+  return worker;
+}
