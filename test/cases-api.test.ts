@@ -364,3 +364,41 @@ describe('DELETE /api/cases/{id}', () => {
     expect(row.deleted_at).toBeInstanceOf(Date);
   });
 });
+
+describe('note attachments uploaded through the API', () => {
+  it('keeps a base64 file on the note and serves the same bytes back', async () => {
+    const t = await createTestApp('noteupload');
+    try {
+      const created = await t.call('POST', '/api/cases', { Subject: 'Invoice please' });
+      const pdf = Buffer.from('%PDF-1.4 fake invoice bytes');
+      const note = await t.call('POST', `/api/cases/${created.json.Id}/notes`, {
+        Comment: 'Here is your invoice',
+        IsPublic: true,
+        Attachments: [{ FileName: 'invoice.pdf', ContentType: 'application/pdf', ContentBase64: pdf.toString('base64') }],
+      });
+      expect(note.status).toBe(201);
+      expect(note.json.Attachments).toHaveLength(1);
+      expect(note.json.Attachments[0]).toMatchObject({ FileName: 'invoice.pdf', ContentType: 'application/pdf', Size: pdf.length });
+      const download = await t.call('GET', note.json.Attachments[0].Url);
+      expect(download.status).toBe(200);
+      expect(download.res.rawPayload.equals(pdf)).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses an attachment that is not base64 with a 400', async () => {
+    const t = await createTestApp('noteupload2');
+    try {
+      const created = await t.call('POST', '/api/cases', { Subject: 'x' });
+      const bad = await t.call('POST', `/api/cases/${created.json.Id}/notes`, {
+        Comment: 'c',
+        Attachments: [{ FileName: 'a.txt', ContentBase64: '***not base64***' }],
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.json.message).toMatch(/base64/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -43,6 +43,21 @@ export const NoteSchema = Type.Object(
   { additionalProperties: false, title: 'Note' },
 );
 
+/** Largest attachment accepted on a note through the API (decoded bytes). */
+export const MAX_NOTE_ATTACHMENT_BYTES = 15 * 1024 * 1024;
+
+export const NoteAttachmentUpload = Type.Object(
+  {
+    FileName: Type.String({ minLength: 1, maxLength: 255 }),
+    ContentType: Type.Optional(Type.String({ maxLength: 255, description: 'Default application/octet-stream' })),
+    ContentBase64: Type.String({
+      maxLength: Math.ceil(MAX_NOTE_ATTACHMENT_BYTES / 3) * 4,
+      description: 'The file, base64-encoded (at most 15 MB decoded)',
+    }),
+  },
+  { additionalProperties: false, title: 'NoteAttachmentUpload' },
+);
+
 const Recipients = (description: string) => Type.Array(Email(), { maxItems: MAX_LIST_ITEMS, description });
 
 /** Body of POST /api/cases/{id}/notes. */
@@ -57,6 +72,9 @@ export const NoteCreateBody = Type.Object(
     To: Type.Optional(Recipients('Recipients of the email notification; stored on the note')),
     Cc: Type.Optional(Recipients('Cc of the email notification')),
     Bcc: Type.Optional(Recipients('Bcc of the email notification')),
+    Attachments: Type.Optional(
+      Type.Array(NoteAttachmentUpload, { maxItems: 20, description: 'Files kept on the note and sent with its email notification' }),
+    ),
   },
   { additionalProperties: false, title: 'NoteCreate' },
 );
