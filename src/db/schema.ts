@@ -191,6 +191,10 @@ export interface OutboxTable {
   last_error: string | null;
   created: Generated<Date>;
   sent_at: NullableTimestamp;
+  /** Set by the outbound relay once the row's job is in the queue (migration 20261123120400). */
+  enqueued_at: NullableTimestamp;
+  /** Display name of the To recipient, cleaned (migration 20261123120400). */
+  to_name: string | null;
 }
 
 export interface AddressSuppressionsTable {

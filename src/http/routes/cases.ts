@@ -5,7 +5,7 @@ import type { AppContext } from '../../app-context.js';
 import { assignCase, changeCaseStatus, createCase, getCaseJson, softDeleteCase, updateCase } from '../../cases/case.service.js';
 import { addCaseNote } from '../../cases/note.service.js';
 import { findAttachment } from '../../cases/case.repository.js';
-import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields } from '../../cases/case.types.js';
+import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
 import { IdParams, ShortString } from '../schemas/common.js';
@@ -181,7 +181,13 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const added = await addCaseNote(ctx.db, req.params.id, { ...req.body, CreatedBy: req.body.CreatedBy ?? req.principal?.name ?? 'api' }, { config: ctx.config, logger: ctx.logger });
+        const { Attachments, ...body } = req.body;
+        const added = await addCaseNote(
+          ctx.db,
+          req.params.id,
+          { ...body, CreatedBy: body.CreatedBy ?? req.principal?.name ?? 'api', attachments: decodeAttachments(Attachments) },
+          { config: ctx.config, logger: ctx.logger },
+        );
         return reply.status(201).send(added.json);
       },
     );
@@ -216,4 +222,15 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
     );
   };
+}
+
+/** Base64 uploads to attachment rows; malformed base64 is a 400, not a silently truncated file. */
+function decodeAttachments(list: NoteCreateBody['Attachments']): NewAttachment[] {
+  return (list ?? []).map((a) => {
+    const clean = a.ContentBase64.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
+      throw new ValidationError(`Attachments: "${a.FileName}" is not valid base64`);
+    }
+    return { fileName: a.FileName, contentType: a.ContentType || 'application/octet-stream', content: Buffer.from(clean, 'base64') };
+  });
 }

@@ -1,0 +1,107 @@
+import { sql } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { Classification } from '../mail/message.types.js';
+import { normaliseAddress, splitAddress } from './safety.js';
+
+/**
+ * Mail loops start when a help desk answers a machine. No automatic mail (acknowledgements) goes to:
+ * a message classified as auto-reply, bounce, list or feedback report; an address that by its name
+ * does not read mail; intake's own addresses (or a plus-variant of them); an address suppressed after
+ * a hard bounce; or an address that already got ACK_RATE_LIMIT acknowledgements within ACK_RATE_WINDOW_MS.
+ * Staff replies are not automatic and are not limited here.
+ */
+
+export type SuppressionReason =
+  | 'invalid-address'
+  | 'sender-auto-reply'
+  | 'sender-bounce'
+  | 'sender-list'
+  | 'sender-feedback-report'
+  | 'no-reply-address'
+  | 'own-address'
+  | 'suppressed-address'
+  | 'rate-limit';
+
+export interface GuardVerdict {
+  reason: SuppressionReason;
+  /** Human-readable detail, stored on the outbox row (visible in the API). */
+  detail: string;
+}
+
+// Local parts of addresses that never read replies (matched at the start, with a separator or end after).
+const NO_REPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|auto[-_.]?reply|notifications?[-_.]?noreply)(?:$|[-_.+])/i;
+// List plumbing: owner-x@, x-request@, x-bounces@.
+const LIST_LOCAL = /(?:^owner-|-(?:request|bounces?|owner)$)/i;
+
+export function isNoReplyAddress(address: string): boolean {
+  const { local } = splitAddress(address.toLowerCase());
+  const base = local.split('+')[0]!;
+  return NO_REPLY_LOCAL.test(local) || NO_REPLY_LOCAL.test(base) || LIST_LOCAL.test(base);
+}
+
+/** Own address, or a plus-variant of one (`support+abc@x` is `support@x`). */
+export function isOwnAddress(address: string, ownAddresses: readonly string[]): boolean {
+  const a = address.toLowerCase();
+  const { local, domain } = splitAddress(a);
+  const base = `${local.split('+')[0]}@${domain}`;
+  return ownAddresses.some((o) => {
+    const own = o.toLowerCase();
+    return own === a || own === base;
+  });
+}
+
+/** The checks that need no database, in order of how much they say about the sender. */
+export function checkRecipientStatic(
+  to: string | null | undefined,
+  context: { classification?: Classification | null; ownAddresses: readonly string[] },
+): GuardVerdict | null {
+  const c = context.classification;
+  if (c && c !== 'normal') return { reason: `sender-${c}`, detail: `the message is classified as ${c}` };
+  const address = normaliseAddress(to);
+  if (!address) return { reason: 'invalid-address', detail: `no valid recipient address (${JSON.stringify(to ?? null)})` };
+  if (isOwnAddress(address, context.ownAddresses)) return { reason: 'own-address', detail: `${address} is one of intake's own addresses` };
+  if (isNoReplyAddress(address)) return { reason: 'no-reply-address', detail: `${address} does not accept replies` };
+  return null;
+}
+
+export async function isSuppressed(db: DbOrTrx, address: string): Promise<{ reason: string } | undefined> {
+  return db.selectFrom('address_suppressions').select('reason').where(sql<string>`lower(email)`, '=', address.toLowerCase()).executeTakeFirst();
+}
+
+export interface AckGuardOptions {
+  classification?: Classification | null;
+  ownAddresses: readonly string[];
+  ackRateLimit: number;
+  ackRateWindowMs: number;
+  now?: Date;
+}
+
+/**
+ * Whether an acknowledgement may go to `to`. Runs in the caller's transaction and takes a per-address
+ * advisory lock until it ends, so two new cases from one sender committing at once cannot both pass a
+ * limit that only one of them should.
+ */
+export async function checkAcknowledgement(trx: DbOrTrx, to: string | null | undefined, options: AckGuardOptions): Promise<GuardVerdict | null> {
+  const staticVerdict = checkRecipientStatic(to, options);
+  if (staticVerdict) return staticVerdict;
+  const address = normaliseAddress(to)!;
+  const suppression = await isSuppressed(trx, address);
+  if (suppression) return { reason: 'suppressed-address', detail: `${address} is marked undeliverable (${suppression.reason})` };
+
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`intake-ack:${address}`}))`.execute(trx);
+  const since = new Date((options.now ?? new Date()).getTime() - options.ackRateWindowMs);
+  // Only acknowledgements that were (to be) sent count: suppressed ones did not reach the address.
+  const { n } = await trx
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('kind', '=', 'ack')
+    .where('status', '<>', 'suppressed')
+    .where('created', '>', since)
+    .where(sql<boolean>`${address} = ANY(to_addresses)`)
+    .executeTakeFirstOrThrow();
+  if (Number(n) >= options.ackRateLimit) {
+    const hours = Math.round((options.ackRateWindowMs / 3_600_000) * 10) / 10;
+    return { reason: 'rate-limit', detail: `${address} already got ${n} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})` };
+  }
+  return null;
+}

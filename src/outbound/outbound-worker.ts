@@ -1,0 +1,109 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { QUEUE_NAMES, createQueues, createRedis, type OutboundJob, type Queues } from '../queue/queues.js';
+import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
+import { PermanentSendError, createSmtpTransport, sendOutboxRow, type MailTransport, type SendOutcome } from './sender.js';
+
+/** First retry after this long; each further retry waits twice as long, up to the cap. */
+export const DEFAULT_RETRY_BASE_DELAY_MS = 5_000;
+export const DEFAULT_RETRY_MAX_DELAY_MS = 15 * 60_000;
+export const DEFAULT_OUTBOUND_CONCURRENCY = 2;
+
+export interface OutboundWorkerOptions {
+  /** Parallel sends. Default DEFAULT_OUTBOUND_CONCURRENCY. */
+  concurrency?: number;
+  /** Default DEFAULT_RETRY_BASE_DELAY_MS. */
+  retryBaseDelayMs?: number;
+  /** Default DEFAULT_RETRY_MAX_DELAY_MS. */
+  retryMaxDelayMs?: number;
+  relay?: RelayOptions;
+  /** Queue key prefix; default config.queuePrefix. */
+  prefix?: string;
+  /** SMTP transport; default one built from config.smtpUrl. */
+  transport?: MailTransport;
+}
+
+export interface OutboundWorkerDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+}
+
+export interface OutboundWorker {
+  /** Null when SMTP_URL is unset: mail is queued (and relayed) but not sent. */
+  worker: Worker<OutboundJob> | null;
+  relay: OutboxRelay;
+  queues: Queues;
+  close(): Promise<void>;
+}
+
+/** Capped exponential backoff: base, 2×base, 4×base … never more than max. */
+export function outboundBackoff(attemptsMade: number, baseMs = DEFAULT_RETRY_BASE_DELAY_MS, maxMs = DEFAULT_RETRY_MAX_DELAY_MS): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attemptsMade - 1, 30)));
+}
+
+/**
+ * Starts the outbox relay and the BullMQ worker that sends outbound mail, in this process
+ * (workers/worker.ts in production, tests in-process). `close()` stops both and their connections.
+ */
+export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundWorkerOptions = {}): OutboundWorker {
+  const { config, db, logger } = deps;
+  const prefix = options.prefix ?? config.queuePrefix;
+  // Relay side is a producer: commands must fail (and the sweep retry) rather than hang while holding row locks.
+  const producer: Redis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true, maxRetriesPerRequest: 3, commandTimeout: 5_000 });
+  const queues = createQueues(producer, prefix);
+  const relay = startOutboxRelay({ db, databaseUrl: config.databaseUrl, queues, logger }, options.relay);
+
+  let worker: Worker<OutboundJob> | null = null;
+  let transport: MailTransport | null = null;
+  let workerRedis: Redis | null = null;
+  const smtpUrl = config.smtpUrl;
+  if (options.transport || smtpUrl) {
+    transport = options.transport ?? createSmtpTransport(smtpUrl!);
+    const senderDeps = { db, config, logger, transport };
+    const base = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
+    const max = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
+    workerRedis = createRedis(config.redisUrl, 'worker');
+    worker = new Worker<OutboundJob, SendOutcome>(
+      QUEUE_NAMES.outbound,
+      async (job: Job<OutboundJob>) => {
+        const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        try {
+          return await sendOutboxRow(senderDeps, job.data.outboxId, { isLastAttempt });
+        } catch (err) {
+          if (err instanceof PermanentSendError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      {
+        connection: workerRedis,
+        prefix,
+        concurrency: options.concurrency ?? DEFAULT_OUTBOUND_CONCURRENCY,
+        settings: {
+          // Called for the custom OUTBOUND_BACKOFF_TYPE (BullMQ handles 'fixed'/'exponential' itself).
+          backoffStrategy: (attemptsMade) => outboundBackoff(attemptsMade, base, max),
+        },
+      },
+    );
+    worker.on('error', (err) => logger.warn({ err: err.message }, 'outbound worker error'));
+  } else {
+    logger.warn('SMTP_URL is not set: outbound mail is queued but not sent');
+  }
+
+  return {
+    worker,
+    relay,
+    queues,
+    async close() {
+      await relay.close();
+      await worker?.close();
+      workerRedis?.disconnect();
+      transport?.close();
+      await queues.close();
+      producer.disconnect();
+    },
+  };
+}
