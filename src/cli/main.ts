@@ -11,6 +11,10 @@ const USAGE = `usage: intake <command>
   apikey create --scope read|admin --name N print a new API key (only its hash is stored)
   apikey list                               list keys (never the keys themselves)
   apikey revoke <id>                        revoke a key
+  ingest [--wait] <file.eml|mbox>...        store and queue messages for the worker (same path as the poller)
+  parse <file.eml>                          print the normalised message and the threading decision as JSON
+  outbox list [--status S] [--limit N]      list outbound mail and its delivery state
+  outbox retry <id>                         send a failed outbound mail again
 `;
 
 type Command = (args: string[]) => Promise<number>;
