@@ -20,6 +20,9 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 /** Acknowledgements to one address: at most this many per window. */
 export const DEFAULT_ACK_RATE_LIMIT = 2;
 export const DEFAULT_ACK_RATE_WINDOW_MS = 3 * 60 * 60_000;
+/** Health/metrics ports of the worker and poller processes (the web process serves them on PORT). */
+export const DEFAULT_WORKER_HEALTH_PORT = 3001;
+export const DEFAULT_POLLER_HEALTH_PORT = 3002;
 /** Default pattern for order references in subjects: digits after '#'. */
 export const DEFAULT_ORDER_REF_PATTERN = '#(\\d{3,})';
 
@@ -75,6 +78,12 @@ export interface Config {
   readonly ackRateWindowMs: number;
   readonly adminUser: string | undefined;
   readonly adminPassword: string | undefined;
+  /** When set, /metrics needs `Authorization: Bearer <token>`; unset = open. */
+  readonly metricsToken: string | undefined;
+  /** Port of the worker's /healthz, /readyz, /metrics server; 0 = off. */
+  readonly workerHealthPort: number;
+  /** Port of the poller's /healthz, /readyz, /metrics server; 0 = off. */
+  readonly pollerHealthPort: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -194,6 +203,9 @@ export function loadConfig(env: Env = process.env): Config {
     ackRateWindowMs: int(env, 'ACK_RATE_WINDOW_MS', DEFAULT_ACK_RATE_WINDOW_MS, 1000),
     adminUser: env.ADMIN_USER?.trim() || undefined,
     adminPassword: env.ADMIN_PASSWORD?.trim() || undefined,
+    metricsToken: env.METRICS_TOKEN?.trim() || undefined,
+    workerHealthPort: int(env, 'WORKER_HEALTH_PORT', DEFAULT_WORKER_HEALTH_PORT),
+    pollerHealthPort: int(env, 'POLLER_HEALTH_PORT', DEFAULT_POLLER_HEALTH_PORT),
   };
   try {
     new RegExp(config.orderRefPattern, 'g');

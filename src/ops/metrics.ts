@@ -73,6 +73,22 @@ export const metrics = {
     labelNames: ['queue'] as const,
     registers: [registry],
   }),
+  inboundBacklog: new Gauge({
+    name: 'intake_inbound_backlog_messages',
+    help: 'Inbound messages stored but not yet processed (database status queued or processing), read at scrape time',
+    registers: [registry],
+  }),
+  inboundBacklogOldest: new Gauge({
+    name: 'intake_inbound_backlog_oldest_seconds',
+    help: 'Age of the oldest stored but unprocessed inbound message (0 when none), read at scrape time',
+    registers: [registry],
+  }),
+  dependencyUp: new Gauge({
+    name: 'intake_dependency_up',
+    help: '1 when the last readiness check of a dependency (database, redis, imap:<mailbox>) passed, else 0',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+  }),
   mailboxUp: new Gauge({
     name: 'intake_mailbox_connected',
     help: '1 when the poller holding the mailbox is connected, else 0',

@@ -1,0 +1,146 @@
+// Checks that PostgreSQL and Redis answer before `npm run dev` starts anything, and starts a local server
+// that is installed but stopped. Every problem ends in ONE line: which service, where we looked, what to do.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const safeUrl = (raw) => {
+  const u = new URL(raw);
+  if (u.password) u.password = '***';
+  return u.toString();
+};
+
+async function pgProbe(databaseUrl) {
+  // The maintenance database: the app's own database may not exist yet (the web process creates it).
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
+
+async function redisProbe(redisUrl) {
+  const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    let policy = null;
+    try {
+      policy = (await r.config('GET', 'maxmemory-policy'))?.[1] ?? null;
+    } catch {
+      // Managed Redis often forbids CONFIG; then we cannot tell and say nothing.
+    }
+    return { err: null, policy };
+  } catch (err) {
+    return { err, policy: null };
+  } finally {
+    r.disconnect();
+  }
+}
+
+// A server that answered but rejected the login: starting anything would not help.
+const pgLoginRejected = (err) => /^28/.test(err?.code ?? '');
+const redisLoginRejected = (err) => /NOAUTH|WRONGPASS|invalid password|AUTH/i.test(err?.message ?? '');
+
+/** Debian/Ubuntu clusters on this port that are down: `pg_lsclusters` prints "ver cluster port status ...". */
+function stoppedPgCluster(port) {
+  if (!has('pg_lsclusters')) return null;
+  const out = spawnSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of out.split('\n')) {
+    const [ver, cluster, p, status] = line.trim().split(/\s+/);
+    if (Number(p) === port && status === 'down') return { ver, cluster };
+  }
+  return null;
+}
+
+async function ensurePostgres(databaseUrl, log) {
+  let err = await pgProbe(databaseUrl);
+  if (!err) return true;
+  const u = new URL(databaseUrl);
+  const where = `${u.hostname}:${u.port || 5432}`;
+  const local = LOCAL_HOSTS.has(u.hostname);
+  if (pgLoginRejected(err)) {
+    log(`PostgreSQL at ${where} answered but refused us (${err.message}): fix the user or password in DATABASE_URL (${safeUrl(databaseUrl)})`);
+    return false;
+  }
+  const cluster = local ? stoppedPgCluster(Number(u.port || 5432)) : null;
+  if (cluster) {
+    log(`PostgreSQL ${cluster.ver}/${cluster.cluster} is installed but stopped; starting it (pg_ctlcluster ${cluster.ver} ${cluster.cluster} start)`);
+    const res = spawnSync('pg_ctlcluster', [cluster.ver, cluster.cluster, 'start'], { encoding: 'utf8' });
+    for (let i = 0; i < 20 && err; i++) {
+      await sleep(500);
+      err = await pgProbe(databaseUrl);
+    }
+    if (!err) return true;
+    log(`PostgreSQL is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "sudo pg_ctlcluster ${cluster.ver} ${cluster.cluster} start", or set DATABASE_URL`);
+    return false;
+  }
+  if (local && !has('postgres') && !has('pg_ctl') && !has('pg_lsclusters') && !has('psql')) {
+    log(
+      `PostgreSQL is not reachable at ${where} and is not installed here: install it (Debian/Ubuntu: "sudo apt-get install -y postgresql"; macOS: "brew install postgresql@16 && brew services start postgresql@16"; or Docker: "docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16"), or set DATABASE_URL`,
+    );
+    return false;
+  }
+  log(`PostgreSQL is not reachable at ${where} (${err.message}): start it ("sudo systemctl start postgresql" or "brew services start postgresql@16"), or set DATABASE_URL (now ${safeUrl(databaseUrl)})`);
+  return false;
+}
+
+async function ensureRedis(redisUrl, log) {
+  let { err, policy } = await redisProbe(redisUrl);
+  const u = new URL(redisUrl);
+  const port = Number(u.port || 6379);
+  const where = `${u.hostname}:${port}`;
+  if (err && redisLoginRejected(err)) {
+    log(`Redis at ${where} answered but refused us (${err.message}): fix the password in REDIS_URL (${safeUrl(redisUrl)})`);
+    return false;
+  }
+  if (err && LOCAL_HOSTS.has(u.hostname) && has('redis-server')) {
+    // A development Redis of our own, with the settings BullMQ needs; it keeps running after `npm run dev`.
+    const dir = join(tmpdir(), `intake-dev-redis-${port}`);
+    mkdirSync(dir, { recursive: true });
+    log(`Redis is installed but not running on ${where}; starting it (redis-server --port ${port} --daemonize yes, data in ${dir}; stop it with "redis-cli -p ${port} shutdown")`);
+    const res = spawnSync(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
+      { encoding: 'utf8' },
+    );
+    for (let i = 0; i < 20 && err; i++) {
+      await sleep(250);
+      ({ err, policy } = await redisProbe(redisUrl));
+    }
+    if (err) {
+      log(`Redis is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "redis-server --daemonize yes", or set REDIS_URL`);
+      return false;
+    }
+  }
+  if (err) {
+    const install = LOCAL_HOSTS.has(u.hostname)
+      ? 'install and start it (Debian/Ubuntu: "sudo apt-get install -y redis-server"; macOS: "brew install redis && brew services start redis"; or Docker: "docker run -d -p 6379:6379 redis:7")'
+      : 'start it';
+    log(`Redis is not reachable at ${where} (${err.message}): ${install}, or set REDIS_URL (now ${safeUrl(redisUrl)})`);
+    return false;
+  }
+  if (policy && policy !== 'noeviction') {
+    log(`warning: Redis at ${where} has maxmemory-policy ${policy}; BullMQ needs noeviction or queued jobs can vanish ("redis-cli config set maxmemory-policy noeviction")`);
+  }
+  return true;
+}
+
+/** Resolves true when both services answer (after starting local ones where possible). */
+export async function ensureServices({ databaseUrl, redisUrl, log }) {
+  const [pgOk, redisOk] = await Promise.all([ensurePostgres(databaseUrl, log), ensureRedis(redisUrl, log)]);
+  return pgOk && redisOk;
+}

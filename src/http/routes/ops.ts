@@ -1,0 +1,117 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../app-context.js';
+import { databaseCheck, redisCheck, runChecks, type HealthCheck } from '../../ops/health.js';
+import { listMailboxHealth, redisLeaseLookup } from '../../ops/mailboxes.js';
+import { metrics } from '../../ops/metrics.js';
+import { closeQueues, createOpsQueues } from '../../ops/queue-stats.js';
+import { metricsAllowed, scrapeMetrics } from '../../ops/scrape.js';
+import { registerDashboard } from '../dashboard.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+const MailboxHealthSchema = Type.Object({
+  mailbox: Type.String({ description: 'user@host:port/folder' }),
+  configured: Type.Boolean(),
+  host: Nullable(Type.String()),
+  folder: Nullable(Type.String()),
+  state: Type.String({ description: 'connecting, idle, polling, error, stopped; unknown before the first poll' }),
+  stateChangedAt: Nullable(Type.String({ format: 'date-time' })),
+  lastFetchAt: Nullable(Type.String({ format: 'date-time', description: 'Last successful fetch' })),
+  lastError: Nullable(Type.String()),
+  lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
+  uidvalidity: Nullable(Type.String()),
+  lastUid: Nullable(Type.String()),
+  backlog: Type.Integer({ description: 'Messages stored but not yet processed (queued or processing)' }),
+  oldestBacklogAt: Nullable(Type.String({ format: 'date-time' })),
+  failed: Type.Integer({ description: 'Messages kept as failed' }),
+  lease: Type.Union([
+    Type.Object({ holder: Type.String({ description: 'Lease token of the holding poller' }), ttlMs: Type.Integer() }),
+    Type.Null(),
+  ]),
+});
+
+const CheckSchema = Type.Object({ ok: Type.Boolean(), ms: Type.Number(), error: Type.Optional(Type.String()) });
+
+/**
+ * Operator endpoints on the web process: /healthz, /readyz, /metrics (public; /metrics takes an optional
+ * METRICS_TOKEN), GET /api/admin/mailboxes (admin key), the queue dashboard at /admin/queues (basic auth),
+ * and HTTP latency by route pattern for every request. Called on the root instance so the hook sees all routes.
+ */
+export async function registerOps(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const queues = ctx.redis ? createOpsQueues(ctx.redis, ctx.config.queuePrefix) : [];
+  const leaseHolder = ctx.redis ? redisLeaseLookup(ctx.redis, ctx.config.queuePrefix) : undefined;
+  app.addHook('onClose', async () => closeQueues(queues));
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern (/api/cases/:id), never the raw URL: raw URLs would make one series per case.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  const checks: Record<string, HealthCheck> = { database: databaseCheck(ctx.db) };
+  if (ctx.redis) checks.redis = redisCheck(ctx.redis);
+
+  app.get(
+    '/healthz',
+    {
+      config: { public: true },
+      schema: { hide: true },
+    },
+    async () => ({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Readiness: database and Redis answer',
+        tags: ['operations'],
+        security: [],
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), checks: Type.Record(Type.String(), CheckSchema) }),
+          503: Type.Object({
+            error: Type.String(),
+            code: Type.String(),
+            message: Type.String(),
+            statusCode: Type.Integer(),
+            checks: Type.Record(Type.String(), CheckSchema),
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const result = await runChecks(checks);
+      if (result.ok) return { status: 'ok' as const, checks: result.checks };
+      const failed = Object.entries(result.checks).filter(([, r]) => !r.ok);
+      const message = `not ready: ${failed.map(([name, r]) => `${name} (${r.error})`).join(', ')}`;
+      return reply.status(503).send({ error: 'ServiceUnavailableError', code: 'NOT_READY', message, statusCode: 503, checks: result.checks });
+    },
+  );
+
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    if (!metricsAllowed(request.headers.authorization, ctx.config.metricsToken)) {
+      return reply
+        .status(401)
+        .send({ error: 'UnauthorizedError', code: 'UNAUTHORIZED', message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"', statusCode: 401 });
+    }
+    const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger });
+    return reply.type(contentType).send(body);
+  });
+
+  app.get(
+    '/api/admin/mailboxes',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Mailbox health: poller state, last fetch and error, backlog, UIDVALIDITY and last UID',
+        tags: ['operations'],
+        response: { 200: Type.Object({ mailboxes: Type.Array(MailboxHealthSchema), backlogTotal: Type.Integer() }) },
+      },
+    },
+    async () => listMailboxHealth(ctx.db, ctx.config.mailboxes, { leaseHolder }),
+  );
+
+  await registerDashboard(app, { config: ctx.config, queues, logger: ctx.logger });
+}
