@@ -18,6 +18,12 @@ export const REDACT_PATHS = [
   'key',
   'secret',
   '*.secret',
+  'token',
+  '*.token',
+  'metricsToken',
+  '*.metricsToken',
+  'messageIdSecret',
+  '*.messageIdSecret',
 ];
 
 export function createLogger(level = 'info', name = 'intake'): Logger {

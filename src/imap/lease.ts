@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 
 // Renew and release compare the stored token first, atomically: a poller whose lease already expired
@@ -16,7 +17,8 @@ export function leaseKey(prefix: string, mailboxKey: string): string {
  * Only the holder (the same token) can renew or release it; an abandoned lease expires after `ttlMs`.
  */
 export class Lease {
-  readonly token = randomBytes(16).toString('hex');
+  /** Names the holder for operators (`host:pid:random`); the random part keeps it unguessable and unique. */
+  readonly token = `${hostname()}:${process.pid}:${randomBytes(12).toString('hex')}`;
   #held = false;
 
   constructor(
