@@ -6,6 +6,8 @@ import type { AppContext } from '../app-context.js';
 import { registerApiKeyAuth } from './auth.js';
 import { registerErrorHandler } from './errors.js';
 import { caseRoutes } from './routes/cases.js';
+import { registerOps } from './routes/ops.js';
+import { RequestLogController } from '../ops/request-log.js';
 
 export type App = FastifyInstance;
 
@@ -21,7 +23,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     // Unknown body fields are an error (additionalProperties: false), not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     bodyLimit: 25 * 1024 * 1024,
-    disableRequestLogging: true,
+    // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
+    logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandler(app);
@@ -42,5 +45,10 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerApiKeyAuth(app, ctx.db);
 
   await app.register(caseRoutes(ctx), { prefix: '/api' });
+  await app.register((await import('./routes/settings.js')).settingsRoutes(ctx), { prefix: '/api' });
+  await app.register((await import('./routes/customers.js')).customerRoutes(ctx), { prefix: '/api' });
+  await app.register((await import('./routes/case-search.js')).caseSearchRoutes(ctx), { prefix: '/api' });
+  await app.register((await import('./routes/inbound.js')).inboundRoutes(ctx), { prefix: '/api' });
+  await registerOps(app, ctx);
   return app as unknown as App;
 }

@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon, { type RawRequest, type Result } from 'autocannon';
+import { sql } from 'kysely';
+import { createApiKey } from '../src/auth/api-keys.js';
+import { createDb, ensureDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { cpuMeter } from './cpu.js';
+import { BENCH_TAGS, seedCases, seededCount } from './seed.js';
+
+/**
+ * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R]`
+ *
+ * Seeds its own database (reused when it already holds the same number of cases), starts the real
+ * server as a child process and runs autocannon against four scenarios. `--rate` caps the overall
+ * request rate (open model); without it every connection sends as fast as the server answers (closed model).
+ */
+const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/intake_bench';
+
+const { values: args } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '1000000' },
+    reseed: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '50' },
+    rate: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+const cases = Number(args.cases);
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+const rate = args.rate ? Number(args.rate) : undefined;
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+await ensureDatabase(databaseUrl);
+const db = createDb(databaseUrl);
+await migrateToLatest(db);
+// The settings docs/search-and-bench.md recommends for production: JIT compiles a plan in ~40 ms, a loss for
+// queries that run in a few; random_page_cost 1.1 tells the planner the data is on SSD or in RAM, so it uses
+// the (status, changed) index for filtered queue views instead of filtering the changed index.
+const benchDatabase = sql.id(new URL(databaseUrl).pathname.slice(1));
+await sql`ALTER DATABASE ${benchDatabase} SET jit = off`.execute(db);
+await sql`ALTER DATABASE ${benchDatabase} SET random_page_cost = 1.1`.execute(db);
+
+let seedSeconds: number | null = null;
+if (args.reseed || (await seededCount(db)) !== cases) {
+  log(`seeding ${cases.toLocaleString('en')} cases into ${new URL(databaseUrl).pathname.slice(1)} ...`);
+  const started = performance.now();
+  await seedCases(db, cases, log);
+  seedSeconds = (performance.now() - started) / 1000;
+  log(`seeded in ${seedSeconds.toFixed(1)} s`);
+} else {
+  log(`reusing the seeded database (${cases.toLocaleString('en')} cases; --reseed to rebuild)`);
+}
+// Cases the benchmark created last time make the next run slower to compare: remove them.
+await sql`DELETE FROM cases WHERE number > ${sql.lit(cases + 1000)}`.execute(db);
+
+const { key } = await createApiKey(db, { name: `bench-${Date.now()}`, scope: 'admin' });
+const { rows: idRows } = await sql<{ id: string }>`
+  SELECT id FROM cases TABLESAMPLE SYSTEM (1) WHERE deleted_at IS NULL LIMIT 20000`.execute(db);
+const ids = idRows.map((r) => r.id);
+
+const server = await startServer(databaseUrl);
+const base = `http://127.0.0.1:${server.port}`;
+
+const random = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
+const TEXTS = ['refund', 'parcel', 'damaged laptop', 'invoic', 'broken camera', 'courier deliver', 'password locked', 'warranty claim'];
+const STATUSES = ['New', 'In Progress', 'Resolved'];
+const PRIORITIES = ['High', 'Critical'];
+const SORTS = ['ChangedDescending', 'CreatedAscending', 'CreatedDescending'];
+
+const post = (path: string, body: () => unknown): RawRequest & { setupRequest: (r: RawRequest) => RawRequest } => ({
+  method: 'POST',
+  path,
+  setupRequest: (r) => ({ ...r, body: JSON.stringify(body()) }),
+});
+
+const scenarios: Array<{ name: string; request: RawRequest & { setupRequest: (r: RawRequest) => RawRequest } }> = [
+  { name: 'GET /api/cases/{id}', request: { method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/cases/${random(ids)}` }) } },
+  { name: 'search: text', request: post('/api/cases/search', () => ({ SearchText: random(TEXTS) })) },
+  {
+    name: 'search: filtered+sorted',
+    request: post('/api/cases/search', () => ({
+      Status: random(STATUSES),
+      Priority: random(PRIORITIES),
+      Tags: [random(BENCH_TAGS)],
+      SortOrder: random(SORTS),
+      Page: Math.floor(Math.random() * 3),
+    })),
+  },
+  {
+    name: 'POST /api/cases',
+    request: post('/api/cases', () => ({
+      Subject: `Bench ${random(TEXTS)} ${Math.random().toString(36).slice(2, 8)}`,
+      Description: 'Created by the API benchmark.',
+      CustomerEmail: `customer${Math.floor(Math.random() * 100_000) + 1}@example${Math.floor(Math.random() * 50)}.com`,
+    })),
+  },
+];
+
+interface Row {
+  scenario: string;
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+  non2xx: number;
+  /** CPU milliseconds (server + its PostgreSQL backends) per request. */
+  cpuMs: number | null;
+}
+const rows: Row[] = [];
+const meter = cpuMeter(server.child.pid!, new URL(databaseUrl).pathname.slice(1));
+try {
+  for (const s of scenarios) {
+    if (args.only && !s.name.includes(args.only)) continue;
+    const run = (seconds: number) =>
+      autocannon({
+        url: base,
+        connections,
+        duration: seconds,
+        ...(rate ? { overallRate: rate } : {}),
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        requests: [s.request],
+      });
+    log(`${s.name}: warm-up 3 s, then ${duration} s`);
+    await run(3);
+    meter.start();
+    const r: Result = await run(duration);
+    const cpu = meter.stop();
+    rows.push({
+      scenario: s.name,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      rps: r.requests.average,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+      cpuMs: cpu === null || r.requests.total === 0 ? null : (cpu * 1000) / r.requests.total,
+    });
+  }
+} finally {
+  server.child.kill('SIGTERM');
+  await once(server.child, 'exit');
+  await db.destroy();
+}
+
+const mode = rate ? `open model, ${rate} req/s overall` : 'closed model, as fast as answered';
+console.log(`\nintake API benchmark: ${cases.toLocaleString('en')} cases, ${connections} connections, ${duration} s per scenario (${mode})`);
+console.log(seedSeconds === null ? 'seed: reused existing database' : `seed: ${seedSeconds.toFixed(1)} s`);
+console.table(
+  rows.map((r) => ({
+    scenario: r.scenario,
+    'p50 ms': r.p50,
+    'p99 ms': r.p99,
+    'req/s': Math.round(r.rps),
+    errors: r.errors,
+    'non-2xx': r.non2xx,
+    'CPU ms/req': r.cpuMs === null ? '-' : Number(r.cpuMs.toFixed(2)),
+  })),
+);
+console.log(
+  'CPU ms/req: CPU time of the server and its PostgreSQL backends per request. Unlike latency it hardly depends on\n' +
+    `other load on the machine: ${availableParallelism()} idle cores could serve about ${availableParallelism()} * 1000 / (CPU ms/req) requests/s.`,
+);
+
+async function startServer(url: string): Promise<{ child: ChildProcess; port: number }> {
+  const file = fileURLToPath(new URL('./server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    env: { ...process.env, DATABASE_URL: url, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before listening`)));
+  });
+  return { child, port };
+}

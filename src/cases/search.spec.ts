@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_RESULT_WINDOW, MAX_SEARCH_WORDS, interpretSearchText, pageWindow, sortKeys, SORT_ORDERS } from './search.js';
+
+describe('interpretSearchText', () => {
+  it('no text means no text filter', () => {
+    expect(interpretSearchText(undefined)).toBeUndefined();
+    expect(interpretSearchText('   ')).toBeUndefined();
+  });
+
+  it('a case number alone is an exact, case-insensitive lookup', () => {
+    expect(interpretSearchText(' cs-1042 ')).toEqual({ kind: 'caseNumber', value: 'CS-1042' });
+  });
+
+  it('an email address alone is an exact, case-insensitive lookup', () => {
+    expect(interpretSearchText('Ann.Smith@Example.COM')).toEqual({ kind: 'email', value: 'ann.smith@example.com' });
+  });
+
+  it('words become prefix terms joined by AND', () => {
+    expect(interpretSearchText('Refund parc')).toEqual({ kind: 'words', tsquery: 'refund:* & parc:*' });
+  });
+
+  it('one-letter words match whole, repeated words once', () => {
+    expect(interpretSearchText('x box box')).toEqual({ kind: 'words', tsquery: 'x & box:*' });
+  });
+
+  it('tsquery operators and quotes in the text never reach the query', () => {
+    const m = interpretSearchText(`it's a "test" & (foo | !bar) :* \\ <-> baz:*`);
+    expect(m).toEqual({ kind: 'words', tsquery: 'it:* & s & a & test:* & foo:* & bar:* & baz:*' });
+  });
+
+  it('text of punctuation only matches nothing', () => {
+    expect(interpretSearchText(`&|!:*()'"\\`)).toEqual({ kind: 'nothing' });
+  });
+
+  it('long text is cut to the first words, each cut to a prefix', () => {
+    const m = interpretSearchText(`${'a'.repeat(500)} ${Array.from({ length: 50 }, (_, i) => `w${i}`).join(' ')}`);
+    expect(m?.kind).toBe('words');
+    const terms = (m as { tsquery: string }).tsquery.split(' & ');
+    expect(terms).toHaveLength(MAX_SEARCH_WORDS);
+    expect(terms[0]).toBe(`${'a'.repeat(64)}:*`);
+  });
+
+  it('letters of any script are words', () => {
+    expect(interpretSearchText('Größe für København')).toEqual({ kind: 'words', tsquery: 'größe:* & für:* & københavn:*' });
+  });
+});
+
+describe('sortKeys', () => {
+  it('maps every sort order to its key and an id tiebreak in the same direction', () => {
+    const expected: Record<string, string> = {
+      Created: 'created', Changed: 'changed', Status: 'status_level', Priority: 'priority_severity', Subject: 'subject',
+      CustomerName: 'customer_name', AssignedToName: 'assigned_to_name', FollowUpDate: 'follow_up_date',
+    };
+    for (const order of SORT_ORDERS) {
+      const [field, dir] = order.endsWith('Ascending') ? [order.slice(0, -9), 'asc'] : [order.slice(0, -10), 'desc'];
+      const keys = sortKeys(order);
+      expect(keys.map((k) => [k.key, k.direction])).toEqual([[expected[field], dir], ['id', dir]]);
+    }
+  });
+
+  it('values that can be empty sort last in both directions', () => {
+    expect(sortKeys('FollowUpDateDescending')[0]!.nullsLast).toBe(true);
+    expect(sortKeys('CreatedDescending')[0]!.nullsLast).toBe(false);
+  });
+
+  it('an unknown sort order is a validation error listing the allowed ones', () => {
+    expect(() => sortKeys('Sideways' as never)).toThrow(/allowed: CreatedAscending/);
+  });
+});
+
+describe('pageWindow', () => {
+  it('defaults to the first page of 20', () => {
+    expect(pageWindow(undefined, null)).toEqual({ page: 0, take: 20 });
+  });
+
+  it('refuses a negative page and a Take over 100', () => {
+    expect(() => pageWindow(-1, 10)).toThrow(/Page/);
+    expect(() => pageWindow(0, 101)).toThrow(/Take must be from 1 to 100/);
+    expect(pageWindow(0, 100)).toEqual({ page: 0, take: 100 });
+  });
+
+  it('refuses pages past the reachable result window', () => {
+    expect(pageWindow(MAX_RESULT_WINDOW / 100 - 1, 100).page).toBe(99);
+    expect(() => pageWindow(MAX_RESULT_WINDOW / 100, 100)).toThrow(/reachable/);
+  });
+});

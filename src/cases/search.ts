@@ -1,0 +1,254 @@
+import { CompiledQuery, sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { ValidationError } from '../errors.js';
+import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
+import { getCaseSettings } from '../settings/settings.repository.js';
+import { caseToJson } from './case.mapper.js';
+import { CASE_COLUMNS, UUID } from './case.repository.js';
+import type { CaseJson } from './case.types.js';
+
+export const SORT_ORDERS = [
+  'CreatedAscending', 'CreatedDescending', 'ChangedAscending', 'ChangedDescending',
+  'StatusAscending', 'StatusDescending', 'PriorityAscending', 'PriorityDescending',
+  'SubjectAscending', 'SubjectDescending', 'CustomerNameAscending', 'CustomerNameDescending',
+  'AssignedToNameAscending', 'AssignedToNameDescending', 'FollowUpDateAscending', 'FollowUpDateDescending',
+] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
+
+/** Newest first unless the client asks otherwise. */
+export const DEFAULT_SORT_ORDER: SortOrder = 'CreatedDescending';
+/** Items per page when `Take` is not given. */
+export const DEFAULT_SEARCH_TAKE = 20;
+/** Largest `Take`; more is a 400. */
+export const MAX_SEARCH_TAKE = 100;
+/**
+ * TotalHits is counted exactly up to this many hits; above it, it is the planner's estimate and
+ * `TotalHitsExact` is false. Counting every one of 300,000 matches of a common word means
+ * visiting 300,000 scattered rows on every page request; counting to 1,000 and estimating the rest does not.
+ */
+export const EXACT_COUNT_LIMIT = 1_000;
+/**
+ * Hits are reachable up to this depth ((Page + 1) * Take at most this), like Elasticsearch's result window:
+ * an OFFSET of hundreds of thousands re-reads all the skipped rows on every request.
+ */
+export const MAX_RESULT_WINDOW = 10_000;
+/** Words of the free text used in the query; the rest is ignored. */
+export const MAX_SEARCH_WORDS = 16;
+/** Longer words are cut to this length, which keeps them a prefix of the word that was meant. */
+export const MAX_SEARCH_WORD_LENGTH = 64;
+
+/** The search request, in the API's shape. Absent and null fields do not filter. */
+export interface CaseSearchRequest {
+  SearchText?: string | null;
+  Status?: string | null;
+  Priority?: string | null;
+  AssignedToUserId?: string | null;
+  Tags?: string[] | null;
+  CustomerId?: string | null;
+  OrderId?: string | null;
+  DateFrom?: string | null;
+  DateTo?: string | null;
+  SortOrder?: SortOrder | null;
+  Page?: number | null;
+  Take?: number | null;
+  IncludeDeleted?: boolean | null;
+}
+
+export interface CaseSearchResult {
+  Items: CaseJson[];
+  TotalHits: number;
+  /** False when TotalHits is an estimate (more than EXACT_COUNT_LIMIT hits). */
+  TotalHitsExact: boolean;
+  Page: number;
+  PageSize: number;
+}
+
+/** How free text is matched: one exact lookup, or words as prefixes of stemmed lexemes. */
+export type TextMatch =
+  | { kind: 'caseNumber'; value: string }
+  | { kind: 'email'; value: string }
+  | { kind: 'words'; tsquery: string }
+  /** Text was given but holds nothing searchable (only punctuation): matches no case. */
+  | { kind: 'nothing' };
+
+const CASE_NUMBER = new RegExp(`^${NUMBER_PREFIX_PATTERN.source.slice(1, -1)}\\d+$`);
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Reads the free text. A case number or an email address alone is an exact lookup (indexed on
+ * upper(case_number) and lower(customer_email)). Anything else becomes words of letters and digits only,
+ * so the tsquery we build can never contain an operator from the user (no raw text reaches to_tsquery).
+ * Each word of two or more characters matches as a prefix (`parc` finds parcel); one-letter words match whole.
+ */
+export function interpretSearchText(text: string | null | undefined): TextMatch | undefined {
+  const trimmed = (text ?? '').trim();
+  if (!trimmed) return undefined;
+  if (CASE_NUMBER.test(trimmed)) return { kind: 'caseNumber', value: trimmed.toUpperCase() };
+  if (trimmed.length <= 320 && EMAIL.test(trimmed)) return { kind: 'email', value: trimmed.toLowerCase() };
+  const words = (trimmed.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [])
+    .slice(0, MAX_SEARCH_WORDS)
+    .map((w) => w.slice(0, MAX_SEARCH_WORD_LENGTH).toLowerCase());
+  if (words.length === 0) return { kind: 'nothing' };
+  return { kind: 'words', tsquery: [...new Set(words)].map((w) => (w.length > 1 ? `${w}:*` : w)).join(' & ') };
+}
+
+export interface SortKey {
+  /** A column, or the settings-derived ranks `status_level` and `priority_severity`. */
+  key: 'created' | 'changed' | 'status_level' | 'priority_severity' | 'subject' | 'customer_name' | 'assigned_to_name' | 'follow_up_date' | 'id';
+  direction: 'asc' | 'desc';
+  /** Cases without a value sort last in both directions. */
+  nullsLast: boolean;
+}
+
+const SORT_KEYS: Record<string, SortKey['key']> = {
+  Created: 'created',
+  Changed: 'changed',
+  Status: 'status_level',
+  Priority: 'priority_severity',
+  Subject: 'subject',
+  CustomerName: 'customer_name',
+  AssignedToName: 'assigned_to_name',
+  FollowUpDate: 'follow_up_date',
+};
+const NULLABLE = new Set<SortKey['key']>(['status_level', 'priority_severity', 'customer_name', 'assigned_to_name', 'follow_up_date']);
+
+/** The ORDER BY of a sort order: its key, then the case id in the same direction as a stable tiebreak. */
+export function sortKeys(order: SortOrder): SortKey[] {
+  const m = /^(\w+?)(Ascending|Descending)$/.exec(order);
+  const key = m ? SORT_KEYS[m[1]!] : undefined;
+  if (!m || !key) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
+  const direction = m[2] === 'Ascending' ? 'asc' : 'desc';
+  return [
+    { key, direction, nullsLast: NULLABLE.has(key) },
+    { key: 'id', direction, nullsLast: false },
+  ];
+}
+
+/** Page and Take checked against the limits; a 400 explains which one is off. */
+export function pageWindow(page: number | null | undefined, take: number | null | undefined): { page: number; take: number } {
+  const p = page ?? 0;
+  const t = take ?? DEFAULT_SEARCH_TAKE;
+  if (!Number.isInteger(p) || p < 0) throw new ValidationError(`Page must be a whole number from 0 (zero-based); got ${p}`);
+  if (!Number.isInteger(t) || t < 1 || t > MAX_SEARCH_TAKE) throw new ValidationError(`Take must be from 1 to ${MAX_SEARCH_TAKE}; got ${t}`);
+  if ((p + 1) * t > MAX_RESULT_WINDOW) {
+    throw new ValidationError(
+      `Results are reachable up to the ${MAX_RESULT_WINDOW.toLocaleString('en')}th hit ((Page + 1) * Take); narrow the search or change SortOrder`,
+    );
+  }
+  return { page: p, take: t };
+}
+
+function parseDate(field: string, value: string, endOfDay: boolean): Date {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const d = new Date(dateOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(d.getTime())) throw new ValidationError(`${field} is not a valid date: "${value}"`);
+  // A date without a time in DateTo means the whole day (UTC).
+  if (dateOnly && endOfDay) d.setUTCDate(d.getUTCDate() + 1);
+  return d;
+}
+
+type CaseQuery = SelectQueryBuilder<Database, 'cases', object>;
+
+function rankExpression(key: 'status_level' | 'priority_severity', settings: CaseSettings): Expression<number | null> {
+  const pairs = key === 'status_level' ? settings.Statuses.map((s) => [s.Name, s.Level] as const) : settings.Priorities.map((p) => [p.Name, p.Severity] as const);
+  const column = key === 'status_level' ? sql.ref('status') : sql.ref('priority');
+  // Ranks come from the settings, so they cannot be an index; a status no longer configured ranks null (last).
+  return sql<number | null>`(CASE ${column} ${sql.join(pairs.map(([name, rank]) => sql`WHEN ${name} THEN ${sql.lit(rank)}`), sql` `)} END)`;
+}
+
+/** The WHERE of a search; validates every value first (unknown status, priority or tag is a 400). */
+export function applyFilters(q: CaseQuery, request: CaseSearchRequest, settings: CaseSettings): CaseQuery {
+  if (!request.IncludeDeleted) q = q.where('deleted_at', 'is', null);
+  const text = interpretSearchText(request.SearchText);
+  if (text?.kind === 'caseNumber') q = q.where(sql`upper(case_number)`, '=', text.value);
+  else if (text?.kind === 'email') q = q.where(sql`lower(customer_email)`, '=', text.value);
+  else if (text?.kind === 'words') q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${text.tsquery})`);
+  else if (text?.kind === 'nothing') q = q.where(sql<SqlBool>`false`);
+  if (request.Status) {
+    assertStatus(settings, request.Status);
+    q = q.where('status', '=', request.Status);
+  }
+  if (request.Priority) {
+    assertPriority(settings, request.Priority);
+    q = q.where('priority', '=', request.Priority);
+  }
+  if (request.AssignedToUserId) q = q.where('assigned_to_user_id', '=', request.AssignedToUserId);
+  if (request.Tags?.length) {
+    assertTags(settings, request.Tags);
+    q = q.where(sql<SqlBool>`tags @> ${sql.val(request.Tags)}::text[]`);
+  }
+  if (request.CustomerId) {
+    if (!UUID.test(request.CustomerId)) throw new ValidationError(`CustomerId must be a customer's Id (a uuid); got "${request.CustomerId}"`);
+    q = q.where('customer_id', '=', request.CustomerId);
+  }
+  if (request.OrderId) q = q.where(sql<SqlBool>`related_orders @> ARRAY[${request.OrderId}]::text[]`);
+  if (request.DateFrom) q = q.where('created', '>=', parseDate('DateFrom', request.DateFrom, false));
+  if (request.DateTo) {
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(request.DateTo);
+    q = q.where('created', dateOnly ? '<' : '<=', parseDate('DateTo', request.DateTo, true));
+  }
+  return q;
+}
+
+function applySort(q: CaseQuery, order: SortOrder, settings: CaseSettings): CaseQuery {
+  for (const k of sortKeys(order)) {
+    const target = k.key === 'status_level' || k.key === 'priority_severity' ? rankExpression(k.key, settings) : sql.ref(k.key);
+    q = q.orderBy(sql`${target} ${sql.raw(k.direction)}${sql.raw(k.nullsLast ? ' NULLS LAST' : '')}`);
+  }
+  return q;
+}
+
+/**
+ * TotalHits. The planner's row estimate comes first (planning only, well under a millisecond): above
+ * EXACT_COUNT_LIMIT it is the answer. Otherwise an exact count of at most EXACT_COUNT_LIMIT + 1 rows (the
+ * LIMIT lets PostgreSQL stop early); if that still finds more, the estimate was low and TotalHits is the
+ * smallest number we know to be true.
+ */
+async function countHits(db: DbOrTrx, filtered: CaseQuery): Promise<{ total: number; exact: boolean }> {
+  const compiled = filtered.select(sql`1`.as('one')).compile();
+  const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+    CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
+  );
+  const estimate = Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
+  if (estimate > EXACT_COUNT_LIMIT) return { total: estimate, exact: false };
+  const capped = await cappedCountQuery(db, filtered).executeTakeFirstOrThrow();
+  const n = Number(capped.n);
+  return n <= EXACT_COUNT_LIMIT ? { total: n, exact: true } : { total: EXACT_COUNT_LIMIT + 1, exact: false };
+}
+
+/** The page query of a search, and its WHERE alone (for counting). Exported for bench/explain-search.ts. */
+export function buildSearchQuery(db: DbOrTrx, request: CaseSearchRequest, settings: CaseSettings) {
+  const { page, take } = pageWindow(request.Page, request.Take);
+  const filtered = applyFilters(db.selectFrom('cases'), request, settings);
+  const pageQuery = applySort(filtered, request.SortOrder ?? DEFAULT_SORT_ORDER, settings).select(CASE_COLUMNS).limit(take).offset(page * take);
+  return { filtered, pageQuery, countQuery: cappedCountQuery(db, filtered) };
+}
+
+const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
+  db.selectFrom(filtered.select(sql`1`.as('one')).limit(EXACT_COUNT_LIMIT + 1).as('hits')).select(sql<string>`count(*)`.as('n'));
+
+/**
+ * Searches cases. Items are the case JSON without notes and status log (CaseNotes, InternalNotes and
+ * CaseStatusLog are empty; CommentCount tells how many notes there are): GET /api/cases/{id} has them.
+ */
+export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Promise<CaseSearchResult> {
+  const { page, take } = pageWindow(request.Page, request.Take);
+  const order = request.SortOrder ?? DEFAULT_SORT_ORDER;
+  if (!SORT_ORDERS.includes(order)) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
+  const settings = await getCaseSettings(db);
+  const { filtered, pageQuery } = buildSearchQuery(db, request, settings);
+  const rows = await pageQuery.execute();
+  // A partly filled page already tells the total: no count query for narrow searches.
+  const seen = page * take + rows.length;
+  const count = rows.length > 0 && rows.length < take ? { total: seen, exact: true } : await countHits(db, filtered);
+  // An estimate never claims fewer hits than the pages already shown.
+  if (!count.exact) count.total = Math.max(count.total, seen);
+  return {
+    Items: rows.map((row) => caseToJson(row, settings)),
+    TotalHits: count.total,
+    TotalHitsExact: count.exact,
+    Page: page,
+    PageSize: take,
+  };
+}

@@ -1,0 +1,68 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app-context.js';
+import { DEFAULT_SEARCH_TAKE, DEFAULT_SORT_ORDER, EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, MAX_SEARCH_TAKE, SORT_ORDERS, searchCases } from '../../cases/search.js';
+import { CaseSchema } from '../schemas/case.js';
+import { MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
+import { errorResponses } from '../schemas/error.js';
+import { strictValidatorCompiler } from '../schemas/validator.js';
+
+const opt = Type.Optional;
+const text = (description: string) => opt(Nullable(Type.String({ maxLength: MAX_SHORT_LENGTH, description })));
+
+export const CaseSearchBody = Type.Object(
+  {
+    // Long text is accepted and cut to its first words (src/cases/search.ts), never a 500.
+    SearchText: opt(Nullable(Type.String({
+      maxLength: 10_000,
+      description: 'Free text over case number, subject, description, customer name and email. A case number (CS-1042) or an email address alone matches exactly; otherwise every word must match, as a prefix, stemmed (refund finds refunded; parc finds parcel).',
+    }))),
+    Status: text('Only cases in this status'),
+    Priority: text('Only cases with this priority'),
+    AssignedToUserId: text('Only cases assigned to this user'),
+    Tags: opt(Nullable(Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), { maxItems: MAX_LIST_ITEMS, description: 'Cases carrying all of these tags' }))),
+    CustomerId: text('Only cases of this customer (uuid)'),
+    OrderId: text('Only cases linked to this order (RelatedOrders)'),
+    DateFrom: opt(Nullable(Type.String({ maxLength: 40, description: 'Created at or after (ISO 8601; a date alone is midnight UTC)' }))),
+    DateTo: opt(Nullable(Type.String({ maxLength: 40, description: 'Created at or before (ISO 8601; a date alone includes that whole day, UTC)' }))),
+    SortOrder: opt(Nullable(Type.Union(SORT_ORDERS.map((s) => Type.Literal(s)), { description: `Default ${DEFAULT_SORT_ORDER}; ties are broken by Id` }))),
+    Page: opt(Nullable(Type.Integer({ minimum: 0, description: 'Zero-based page number' }))),
+    Take: opt(Nullable(Type.Integer({ minimum: 1, maximum: MAX_SEARCH_TAKE, description: `Page size, default ${DEFAULT_SEARCH_TAKE}, at most ${MAX_SEARCH_TAKE}` }))),
+    IncludeDeleted: opt(Nullable(Type.Boolean({ description: 'Include soft-deleted cases (they carry Deleted)' }))),
+  },
+  { additionalProperties: false, title: 'CaseSearchRequest' },
+);
+
+export const CaseSearchResponse = Type.Object(
+  {
+    Items: Type.Array(CaseSchema, { description: 'Cases of this page; CaseNotes, InternalNotes and CaseStatusLog are empty here (GET /api/cases/{id} has them)' }),
+    TotalHits: Type.Integer({ description: `Exact up to ${EXACT_COUNT_LIMIT}; above that an estimate (see TotalHitsExact)` }),
+    TotalHitsExact: Type.Boolean({ description: `False when more than ${EXACT_COUNT_LIMIT} cases match and TotalHits is the planner's estimate` }),
+    Page: Type.Integer(),
+    PageSize: Type.Integer(),
+  },
+  { additionalProperties: false, title: 'CaseSearchResult' },
+);
+
+/** POST /api/cases/search. Read scope is enough (src/http/auth.ts treats POST …/search as a read). */
+export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+    r.setValidatorCompiler(strictValidatorCompiler);
+    r.post(
+      '/cases/search',
+      {
+        schema: {
+          tags: ['Cases'],
+          summary: 'Search cases with filters, sorting and pagination. Scope: read',
+          description: `Unknown Status, Priority or Tags are a 400 listing the allowed values. (Page + 1) * Take may be at most ${MAX_RESULT_WINDOW}. TotalHits is exact up to ${EXACT_COUNT_LIMIT}, an estimate above.`,
+          operationId: 'searchCases',
+          body: CaseSearchBody,
+          response: { 200: CaseSearchResponse, ...errorResponses(400) },
+        },
+      },
+      async (req) => searchCases(ctx.db, req.body),
+    );
+  };
+}
