@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../app-context.js';
 import { registerApiKeyAuth } from './auth.js';
 import { registerErrorHandler } from './errors.js';
+import { strictValidatorCompiler } from './schemas/validator.js';
 import { caseRoutes } from './routes/cases.js';
 import { registerOps } from './routes/ops.js';
 import { RequestLogController } from '../ops/request-log.js';
@@ -27,6 +28,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Bodies are validated as sent (no silent type coercion); query strings and params are converted from text.
+  app.setValidatorCompiler(strictValidatorCompiler);
   registerErrorHandler(app);
 
   await app.register(swagger, {
