@@ -10,7 +10,7 @@ import { getCaseSettings, saveCaseSettings } from '../src/settings/settings.repo
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
 
 let c: InboundContext;
-const hookCalls: { kind: string; caseNumber: string; messageRowId: string }[] = [];
+const hookCalls: { kind: string; caseNumber: string; messageRowId: string; statusOutside?: string }[] = [];
 let dir: string;
 let malformedId = '';
 
@@ -21,7 +21,9 @@ beforeAll(async () => {
       async onNewCaseFromEmail(trx, { caseRow, messageRowId }) {
         // Runs inside the transaction: what it reads is the uncommitted case.
         const seen = await trx.selectFrom('cases').select('case_number').where('id', '=', caseRow.id).executeTakeFirstOrThrow();
-        hookCalls.push({ kind: 'new', caseNumber: seen.case_number, messageRowId });
+        // What everyone else (operators, the backlog metric) sees of the row while it is in flight.
+        const outside = await c.t.ctx.db.selectFrom('messages').select('status').where('id', '=', messageRowId).executeTakeFirstOrThrow();
+        hookCalls.push({ kind: 'new', caseNumber: seen.case_number, messageRowId, statusOutside: outside.status });
       },
       async onReplyFromEmail(_trx, { caseRow, messageRowId, reopened }) {
         hookCalls.push({ kind: reopened ? 'reopen' : 'reply', caseNumber: caseRow.case_number, messageRowId });
@@ -78,6 +80,12 @@ describe('never twice', () => {
     await c.receive(mail({ inReplyTo: 'hook-1@customer.example', subject: 'Auto: Hook', headers: { 'Auto-Submitted': 'auto-replied' } }));
     const number = r.decision.CaseNumber;
     expect(hookCalls.filter((h) => h.caseNumber === number).map((h) => h.kind)).toEqual(['new', 'reply']);
+  });
+
+  it('a message shows status processing while a worker is on it, and processed once committed', async () => {
+    const r = await c.receive(mail({ messageId: 'inflight-1@customer.example', subject: 'In flight' }));
+    expect(hookCalls.find((h) => h.messageRowId === r.id)?.statusOutside).toBe('processing');
+    expect(r.status).toBe('processed');
   });
 });
 

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeCaseStatus, softDeleteCase } from '../src/cases/case.service.js';
+import { storeRawMessage, type StoredMessage } from '../src/inbound/store.js';
+import { inboundJobId } from '../src/queue/queues.js';
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
 
 let c: InboundContext;
 
 beforeAll(async () => {
-  c = await createInboundContext('inboundpipe');
+  // Short order waits, so the bound is reached within a test.
+  c = await createInboundContext('inboundpipe', { orderWait: { delayMs: 100, maxWaits: 100, maxWaitMs: 3_000 } });
 });
 afterAll(async () => {
   await c?.close();
@@ -180,5 +183,78 @@ describe('never a loop', () => {
     const sup = await c.t.ctx.db.selectFrom('address_suppressions').selectAll().execute();
     expect(sup.map((s) => s.email)).toEqual(['no.such.user@example.net']);
     expect(sup[0]!.reason).toContain('5.1.1');
+  });
+});
+
+describe('ordering during a backlog', () => {
+  const store = (raw: string) => storeRawMessage(c.t.ctx.db, { mailbox: 'backlog', raw: Buffer.from(raw) });
+  const enqueue = (...stored: StoredMessage[]) =>
+    c.queues.inbound.addBulk(stored.map((s) => ({ name: 'message', data: s.job, opts: { jobId: inboundJobId(s.id) } })));
+  async function notesOf(caseId: string) {
+    return c.t.ctx.db.selectFrom('case_notes').select(['message_id', 'comment']).where('case_id', '=', caseId).orderBy('created').orderBy('id').execute();
+  }
+
+  it('a reply queued before the message it answers waits for it: one case, the first note first', async () => {
+    const a = await store(mail({ messageId: 'order-a@customer.example', subject: 'Order A', body: 'First message.' }));
+    const b = await store(mail({ messageId: 'order-b@customer.example', inReplyTo: 'order-a@customer.example', subject: 'Re: Order A', body: 'Second message.' }));
+    await enqueue(b);
+    // B runs alone first, finds A stored but not processed, and is delayed without using an attempt.
+    await expect.poll(async () => (await c.queues.inbound.getJob(inboundJobId(b.id)))?.getState(), { timeout: 10_000 }).toBe('delayed');
+    const waiting = await c.t.ctx.db.selectFrom('messages').select(['status', 'attempts']).where('id', '=', b.id).executeTakeFirstOrThrow();
+    expect(waiting).toEqual({ status: 'queued', attempts: 0 });
+    await enqueue(a);
+    const [ra, rb] = [await c.settled(a.id), await c.settled(b.id)];
+    expect(ra.decision.Action).toBe('new-case');
+    expect(rb.decision).toMatchObject({ Action: 'reply', CaseNumber: ra.decision.CaseNumber });
+    expect(rb.decision.Reason).toMatch(/In-Reply-To.*; waited \d+× .* for an earlier message it refers to/);
+    expect(rb.case_id).toBe(ra.case_id);
+    expect((await notesOf(ra.case_id!)).map((n) => n.message_id)).toEqual([a.id, b.id]);
+    // The waits used no attempt: only the run that completed counts.
+    expect(rb.attempts).toBe(1);
+    expect((await c.queues.inbound.getJob(inboundJobId(b.id)))?.attemptsMade).toBe(1);
+  });
+
+  it('threads queued newest first and processed in parallel each become one case with their notes in order', async () => {
+    const threads: StoredMessage[][] = [];
+    for (let t = 0; t < 4; t++) {
+      const ids = [0, 1, 2].map((i) => `order-t${t}-${i}@customer.example`);
+      threads.push([
+        await store(mail({ messageId: ids[0], subject: `Thread ${t}` })),
+        await store(mail({ messageId: ids[1], inReplyTo: ids[0], references: [ids[0]!], subject: `Re: Thread ${t}` })),
+        await store(mail({ messageId: ids[2], inReplyTo: ids[1], references: [ids[0]!, ids[1]!], subject: `Re: Thread ${t}` })),
+      ]);
+    }
+    await enqueue(...threads.flat().reverse());
+    for (const thread of threads) {
+      const rows = [];
+      for (const m of thread) rows.push(await c.settled(m.id));
+      expect(rows.map((r) => r.decision.Action)).toEqual(['new-case', 'reply', 'reply']);
+      expect(new Set(rows.map((r) => r.case_id)).size).toBe(1);
+      expect((await notesOf(rows[0]!.case_id!)).map((n) => n.message_id)).toEqual(thread.map((m) => m.id));
+    }
+  });
+
+  it('the wait is bounded: a reply whose earlier message is never processed is decided without it, and says so', async () => {
+    // A is stored but its job never comes (as if Redis had lost it).
+    const a = await store(mail({ messageId: 'order-lost@customer.example', subject: 'Lost' }));
+    const b = await store(mail({ messageId: 'order-orphan@customer.example', inReplyTo: 'order-lost@customer.example', subject: 'Re: Lost' }));
+    await enqueue(b);
+    const rb = await c.settled(b.id);
+    expect(rb.status).toBe('processed');
+    expect(rb.decision.Action).toBe('new-case');
+    expect(rb.decision.Reason).toContain(`for earlier message ${a.id} <order-lost@customer.example>, still queued: decided without it`);
+    expect(rb.attempts).toBe(1);
+    await c.t.ctx.db.deleteFrom('messages').where('id', '=', a.id).execute();
+  });
+
+  it('a failed earlier message never blocks a reply to it', async () => {
+    const a = await store(mail({ messageId: 'order-failed@customer.example', subject: 'Failed parent' }));
+    await c.t.ctx.db.updateTable('messages').set({ status: 'failed', error: 'kept as failed by the test' }).where('id', '=', a.id).execute();
+    const b = await store(mail({ messageId: 'order-after-failed@customer.example', inReplyTo: 'order-failed@customer.example', subject: 'Re: Failed parent' }));
+    await enqueue(b);
+    const rb = await c.settled(b.id);
+    expect(rb.decision.Action).toBe('new-case');
+    expect(rb.decision.Reason).not.toContain('waited');
+    expect((await c.queues.inbound.getJob(inboundJobId(b.id)))?.data).not.toHaveProperty('orderWait');
   });
 });

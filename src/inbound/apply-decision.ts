@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addNote, changeCaseStatus, createCase, mergeParticipants } from '../cases/case.service.js';
 import { findCaseRow, updateCaseRow } from '../cases/case.repository.js';
+import { participantAddresses } from '../mail/addresses.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
 import type { NewAttachment, Participant, Property } from '../cases/case.types.js';
 import type { CaseSettings } from '../settings/case-settings.js';
@@ -58,11 +59,16 @@ export function customerAddress(parsed: ParsedMessage, fromReplyTo: boolean): Ma
   return parsed.from;
 }
 
-/** Cc'd people as participants: never intake's own addresses, never the customer or sender. */
-export function ccParticipants(parsed: ParsedMessage, exclude: readonly (string | null | undefined)[]): Participant[] {
+/**
+ * Cc'd people as participants, through the one address rule (src/mail/addresses.ts participantAddresses:
+ * de-duplicated, never the sender, never intake's own addresses with or without `+token`), and never the
+ * customer or anyone in `exclude`. Only Cc: the issue asks for Cc'd people, and To co-recipients are
+ * often other teams of the same company.
+ */
+export function ccParticipants(parsed: ParsedMessage, ownAddresses: readonly string[], exclude: readonly (string | null | undefined)[]): Participant[] {
   const skip = new Set(exclude.filter((e): e is string => !!e).map((e) => e.toLowerCase()));
-  return parsed.cc
-    .filter((a) => a.email && !skip.has(a.email.toLowerCase()))
+  return participantAddresses({ from: parsed.from, to: [], cc: parsed.cc }, ownAddresses)
+    .filter((a) => !skip.has(a.email.toLowerCase()))
     .map((a) => ({ Name: a.name || null, Email: a.email.toLowerCase(), CustomerId: null, Role: CC_PARTICIPANT_ROLE }));
 }
 
@@ -112,7 +118,7 @@ export async function applyNewCase(
       Source: EMAIL_CASE_SOURCE,
       CustomerName: customer?.name || null,
       CustomerEmail: customer?.email ?? null,
-      Participants: ccParticipants(parsed, [...config.ownAddresses, customer?.email, parsed.from?.email]),
+      Participants: ccParticipants(parsed, config.ownAddresses, [customer?.email]),
       RelatedOrders: parsed.orderRefs,
       Properties: properties,
     },
@@ -148,18 +154,13 @@ export async function applyToCase(
   // Decided on the status as read before the lock: act on the locked row's status.
   const reopen = locked.status === settings.StatusClosed;
   if (reopen) await changeCaseStatus(trx, locked.id, settings.StatusReopen);
-  const { note } = await addNote(trx, locked.id, noteFields(parsed, messageRowId, true));
-  const participants = mergeParticipants(
-    locked.participants,
-    ccParticipants(parsed, [...config.ownAddresses, locked.customer_email, parsed.from?.email]),
-  );
+  const participants = mergeParticipants(locked.participants, ccParticipants(parsed, config.ownAddresses, [locked.customer_email]));
   const orders = [...new Set([...locked.related_orders, ...parsed.orderRefs])];
-  let caseRow: CaseRow;
+  // Before the note: addNote's own update then returns the final row, so it is never read again.
   if (participants.length !== locked.participants.length || orders.length !== locked.related_orders.length) {
-    caseRow = await updateCaseRow(trx, locked.id, { participants: JSON.stringify(participants), related_orders: orders });
-  } else {
-    caseRow = (await findCaseRow(trx, locked.id))!;
+    await updateCaseRow(trx, locked.id, { participants: JSON.stringify(participants), related_orders: orders });
   }
+  const { note, caseRow } = await addNote(trx, locked.id, noteFields(parsed, messageRowId, true));
   await recordRef(trx, parsed, caseRow.id);
   await hooks.onReplyFromEmail?.(trx, { caseRow, parsed, messageRowId, note, reopened: reopen });
   let reason = decision.reason;

@@ -35,16 +35,22 @@ export interface InboundMessageJson {
   ProcessedAt: string | null;
 }
 
+/** The envelope the poller stored with the row (jsonb; older rows may lack a field). */
+function envelopeOf(row: MessageMetaRow): { from: string | null; subject: string | null; date: string | null } {
+  const env = row.envelope as { from?: string | null; subject?: string | null; date?: string | null };
+  return { from: env.from ?? null, subject: env.subject ?? null, date: env.date ?? null };
+}
+
 /** The one place a messages row becomes API JSON (never the raw bytes). */
 export function messageToJson(row: MessageMetaRow): InboundMessageJson {
-  const env = row.envelope as { from?: string | null; subject?: string | null; date?: string | null };
+  const env = envelopeOf(row);
   return {
     Id: row.id,
     Mailbox: row.mailbox,
     MessageId: row.message_id,
-    From: env.from ?? null,
-    Subject: env.subject ?? null,
-    Date: env.date ?? null,
+    From: env.from,
+    Subject: env.subject,
+    Date: env.date,
     Size: row.size,
     Status: row.status,
     Attempts: row.attempts,
@@ -100,14 +106,11 @@ export async function getRawMessage(db: DbOrTrx, id: string): Promise<Buffer> {
 }
 
 function jobFor(row: MessageMetaRow): InboundJob {
-  const env = row.envelope as { from?: string | null; subject?: string | null; date?: string | null };
   return {
     messageRowId: row.id,
     mailbox: row.mailbox,
     messageId: row.message_id,
-    from: env.from ?? null,
-    subject: env.subject ?? null,
-    date: env.date ?? null,
+    ...envelopeOf(row),
     size: row.size,
     // The ingest-latency clock restarts at the re-queue: the time spent failed is not pipeline latency.
     receivedAt: new Date().toISOString(),

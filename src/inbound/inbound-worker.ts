@@ -1,8 +1,10 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { UnprocessableMessageError } from '../errors.js';
 import { metrics } from '../ops/metrics.js';
 import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
+import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
+import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
 
 export interface InboundWorkerDeps extends ProcessDeps {
   /** A Redis connection made with createRedis(url, 'worker') (blocking, `maxRetriesPerRequest: null`). */
@@ -11,10 +13,17 @@ export interface InboundWorkerDeps extends ProcessDeps {
   prefix?: string;
   /** Jobs processed at once. Default config.workerConcurrency. */
   concurrency?: number;
+  /** How long the case settings read by one job serve the next ones (ms). Default DEFAULT_SETTINGS_CACHE_MS; 0 reads them per job. */
+  settingsCacheMs?: number;
+  /** Bounds of the wait of a reply for the earlier message it answers (order-wait.ts). Default: the DEFAULT_ORDER_WAIT_* constants. */
+  orderWait?: OrderWaitOptions;
 }
 
+/** The job's data: the poller's payload plus what the worker remembers between order waits. */
+export type InboundWorkerJob = InboundJob & { orderWait?: OrderWaitState };
+
 /** True when this failure was the job's last try (BullMQ counts attemptsMade after each failure). */
-function isLastAttempt(job: Job<InboundJob>): boolean {
+function isLastAttempt(job: Job<InboundWorkerJob>): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
@@ -26,15 +35,25 @@ function isLastAttempt(job: Job<InboundJob>): boolean {
  * (UnrecoverableError: no retry) and is kept as 'failed'; any other error is retried with the
  * queue's backoff (DEFAULT_INBOUND_JOB_OPTIONS) and the row becomes 'failed' after the last attempt.
  * Either way the raw bytes stay, and the rest of the queue goes on.
+ *
+ * A reply whose parent message is stored earlier but not processed yet waits: the job is moved to the
+ * delayed set (DelayedError: no attempt is used) and comes back after `orderWait.delayMs`, up to the bound.
  */
-export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundJob, ProcessResult> {
+export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorkerJob, ProcessResult> {
   const { db, logger } = deps;
-  const worker = new Worker<InboundJob, ProcessResult>(
+  const processDeps: ProcessDeps = { ...deps, caseSettings: deps.caseSettings ?? cachedCaseSettings(db, deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS) };
+  const waitOptions = deps.orderWait ?? {};
+  const worker = new Worker<InboundWorkerJob, ProcessResult>(
     QUEUE_NAMES.inbound,
-    async (job) => {
+    async (job, token) => {
       const id = job.data.messageRowId;
+      const state = job.data.orderWait;
+      let result: ProcessResult;
       try {
-        return await processInboundMessage(deps, id, { receivedAt: job.data.receivedAt });
+        result = await processInboundMessage(processDeps, id, {
+          receivedAt: job.data.receivedAt,
+          orderWait: { mayWait: mayWaitAgain(state, waitOptions), state },
+        });
       } catch (err) {
         const unrecoverable = err instanceof UnprocessableMessageError;
         const final = unrecoverable || isLastAttempt(job);
@@ -49,6 +68,12 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundJob, 
         if (unrecoverable) throw new UnrecoverableError((err as Error).message);
         throw err;
       }
+      if (result.outcome !== 'waiting') return result;
+      const next: OrderWaitState = { waits: (state?.waits ?? 0) + 1, since: state?.since ?? Date.now() };
+      await job.updateData({ ...job.data, orderWait: next });
+      await job.moveToDelayed(Date.now() + (waitOptions.delayMs ?? DEFAULT_ORDER_WAIT_DELAY_MS), token);
+      logger.debug({ messageRowId: id, waitingFor: result.waitingFor, waits: next.waits }, 'inbound message waits for an earlier message');
+      throw new DelayedError();
     },
     {
       connection: deps.connection,

@@ -7,7 +7,7 @@ import { DEFAULT_CASE_SETTINGS, type CaseSettings } from '../settings/case-setti
 import { getCaseSettings } from '../settings/settings.repository.js';
 import { parseOptionsFor, parseRaw } from './process-message.js';
 import { createThreadLookup } from './thread-lookup.js';
-import { decideThread } from './threading.js';
+import { decideThread, lookupMessageIds } from './threading.js';
 
 /**
  * `intake parse` and POST /api/inbound/parse: the normalised message plus the decision the worker
@@ -28,7 +28,7 @@ export async function previewMessage(db: DbOrTrx | null, config: Config, raw: Bu
   let decision: ThreadDecision | null = null;
   if (db && !dbError) {
     try {
-      decision = await decideThread(parsed, createThreadLookup(db), { statusClosed: settings.StatusClosed, senderFromReplyTo: config.customerFromReplyTo });
+      decision = await decideThread(parsed, createThreadLookup(db, lookupMessageIds(parsed)), { statusClosed: settings.StatusClosed, senderFromReplyTo: config.customerFromReplyTo });
     } catch (err) {
       dbError = (err as Error).message || String(err);
     }

@@ -14,6 +14,12 @@ interface ThreadCaseRow {
   participants: ParticipantJson[];
 }
 
+interface RefRow extends ThreadCaseRow {
+  message_id: string;
+  direction: 'in' | 'out';
+  created: Date;
+}
+
 function toThreadCase(row: ThreadCaseRow): ThreadCase {
   return {
     id: row.id,
@@ -25,44 +31,65 @@ function toThreadCase(row: ThreadCaseRow): ThreadCase {
   };
 }
 
+/** thread_refs rows (with their case) for these Message-IDs, in one query. */
+async function loadRefs(db: DbOrTrx, messageIds: readonly string[]): Promise<RefRow[]> {
+  if (messageIds.length === 0) return [];
+  return db
+    .selectFrom('thread_refs')
+    .innerJoin('cases', 'cases.id', 'thread_refs.case_id')
+    .select([...THREAD_CASE_COLUMNS, 'thread_refs.message_id', 'thread_refs.direction', 'thread_refs.created'])
+    .where('thread_refs.message_id', 'in', [...new Set(messageIds)])
+    .execute();
+}
+
+/**
+ * One Message-ID can belong to several cases (a message split off into a new case): prefer a live case,
+ * then the newest reference.
+ */
+function preferred(rows: readonly RefRow[]): RefRow | null {
+  let best: RefRow | null = null;
+  for (const r of rows) {
+    if (!best) best = r;
+    else if ((r.deleted_at === null) !== (best.deleted_at === null)) best = r.deleted_at === null ? r : best;
+    else if (r.created > best.created) best = r;
+  }
+  return best;
+}
+
 /**
  * The database side of the threading rules. Read-only; the caller passes a transaction when it
  * acts on the answer (the case row is locked FOR UPDATE afterwards, before anything is written).
  * Soft-deleted cases are returned (flagged), so the rules can start a new case that refers to them.
+ *
+ * `prefetch`: the Message-IDs the rules will ask about (the message's own, In-Reply-To, References,
+ * a bounced original). They are read in ONE query on the first Message-ID question instead of one
+ * query per rule; an id outside the list is still looked up on its own.
  */
-export function createThreadLookup(db: DbOrTrx): ThreadLookup {
+export function createThreadLookup(db: DbOrTrx, prefetch: readonly string[] = []): ThreadLookup {
+  const wanted = new Set(prefetch);
+  let cached: Promise<RefRow[]> | null = null;
+  async function refsOf(messageIds: readonly string[]): Promise<RefRow[]> {
+    if (!messageIds.every((id) => wanted.has(id))) return loadRefs(db, messageIds);
+    cached ??= loadRefs(db, [...wanted]);
+    const ids = new Set(messageIds);
+    return (await cached).filter((r) => ids.has(r.message_id));
+  }
   return {
     async caseByReplyToken(token) {
       const row = await db.selectFrom('cases').select(THREAD_CASE_COLUMNS).where('reply_token', '=', token.toLowerCase()).executeTakeFirst();
       return row ? toThreadCase(row) : null;
     },
     async caseByMessageId(messageId, direction) {
-      let q = db
-        .selectFrom('thread_refs')
-        .innerJoin('cases', 'cases.id', 'thread_refs.case_id')
-        .select([...THREAD_CASE_COLUMNS, 'thread_refs.direction'])
-        .where('thread_refs.message_id', '=', messageId);
-      if (direction) q = q.where('thread_refs.direction', '=', direction);
-      // One Message-ID can belong to several cases (a message split off into a new case): prefer a live
-      // case, then the newest reference.
-      const row = await q
-        .orderBy(sql`cases.deleted_at IS NULL`, 'desc')
-        .orderBy('thread_refs.created', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const rows = (await refsOf([messageId])).filter((r) => !direction || r.direction === direction);
+      const row = preferred(rows);
       return row ? { case: toThreadCase(row), direction: row.direction } : null;
     },
     async casesByMessageIds(messageIds) {
-      const rows = await db
-        .selectFrom('thread_refs')
-        .innerJoin('cases', 'cases.id', 'thread_refs.case_id')
-        .select([...THREAD_CASE_COLUMNS, 'thread_refs.message_id'])
-        .where('thread_refs.message_id', 'in', [...messageIds])
-        .orderBy(sql`cases.deleted_at IS NULL`, 'asc')
-        .orderBy('thread_refs.created', 'asc')
-        .execute();
-      // Ordered so that, per Message-ID, the preferred row (live case, newest reference) is set last.
-      return new Map(rows.map((r) => [r.message_id, toThreadCase(r)]));
+      const byId = new Map<string, RefRow[]>();
+      for (const r of await refsOf(messageIds)) byId.set(r.message_id, [...(byId.get(r.message_id) ?? []), r]);
+      const out = new Map<string, ThreadCase>();
+      for (const [id, rows] of byId) out.set(id, toThreadCase(preferred(rows)!));
+      return out;
     },
     async caseByNumber(caseNumber) {
       const row = await db

@@ -80,6 +80,18 @@ export function referencesNewestFirst(parsed: Pick<ParsedMessage, 'references' |
   return out;
 }
 
+/** The Message-IDs this message refers to (In-Reply-To, then References newest first), without its own. */
+export function referencedMessageIds(parsed: Pick<ParsedMessage, 'messageId' | 'references' | 'inReplyTo'>): string[] {
+  const ids = [...(parsed.inReplyTo ? [parsed.inReplyTo] : []), ...referencesNewestFirst(parsed)];
+  return ids.filter((id) => id !== parsed.messageId);
+}
+
+/** Every Message-ID decideThread may look up: its own, a bounced original and the referenced ones. */
+export function lookupMessageIds(parsed: Pick<ParsedMessage, 'messageId' | 'references' | 'inReplyTo' | 'bounce'>): string[] {
+  const ids = [parsed.messageId, parsed.bounce?.originalMessageId, parsed.inReplyTo, ...parsed.references];
+  return [...new Set(ids.filter((id): id is string => !!id))];
+}
+
 interface Match {
   rule: ThreadRule;
   case: ThreadCase;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startInboundWorker } from '../../src/inbound/inbound-worker.js';
+import type { OrderWaitOptions } from '../../src/inbound/order-wait.js';
 import type { InboundHooks } from '../../src/inbound/process-message.js';
 import { storeRawMessage, type StoredMessage } from '../../src/inbound/store.js';
 import { createLogger } from '../../src/logger.js';
@@ -31,14 +32,26 @@ export interface InboundContext {
 }
 
 /** The web app (own database), a producer queue and the inbound worker, all under an own BullMQ prefix. */
-export async function createInboundContext(label: string, options: { env?: Record<string, string>; hooks?: InboundHooks } = {}): Promise<InboundContext> {
+export async function createInboundContext(
+  label: string,
+  options: { env?: Record<string, string>; hooks?: InboundHooks; orderWait?: OrderWaitOptions; concurrency?: number } = {},
+): Promise<InboundContext> {
   const prefix = `test-${randomBytes(5).toString('hex')}`;
   const producer: Redis = createRedis(TEST_REDIS_URL, 'producer');
   const queues = createQueues(producer, prefix);
   const env = { MAIL_FROM: SUPPORT, REPLY_ADDRESS: SUPPORT, OWN_ADDRESSES: 'help@example.com', QUEUE_PREFIX: prefix, ...options.env };
   const t = await createTestApp(label, env, { queues, redis: producer });
   const connection = createRedis(TEST_REDIS_URL, 'worker');
-  const worker = startInboundWorker({ db: t.ctx.db, config: t.ctx.config, logger: createLogger('silent'), connection, prefix, concurrency: 2, hooks: options.hooks });
+  const worker = startInboundWorker({
+    db: t.ctx.db,
+    config: t.ctx.config,
+    logger: createLogger('silent'),
+    connection,
+    prefix,
+    concurrency: options.concurrency ?? 2,
+    hooks: options.hooks,
+    orderWait: options.orderWait,
+  });
   const db = t.ctx.db;
 
   async function settled(id: string, timeoutMs = 20_000) {
@@ -46,7 +59,7 @@ export async function createInboundContext(label: string, options: { env?: Recor
     for (;;) {
       const row = await db.selectFrom('messages').select(['status', 'error', 'attempts', 'case_id', 'decision']).where('id', '=', id).executeTakeFirstOrThrow();
       if (['processed', 'ignored', 'failed'].includes(row.status)) return row;
-      if (Date.now() > deadline) throw new Error(`message ${id} still ${row.status} after ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`message ${id} still ${row.status} after ${timeoutMs} ms (attempts ${row.attempts}, last error: ${row.error ?? "none"})`);
       await sleep(50);
     }
   }
