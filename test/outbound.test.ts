@@ -188,9 +188,10 @@ describe('outbound mail over a real SMTP receiver', () => {
     expect(await database.db.selectFrom('outbox').select('id').where('case_id', '=', caseRow.id).execute()).toHaveLength(2);
   });
 
-  it('a third acknowledgement to one address within the window is suppressed', async () => {
+  it('a third acknowledgement to one address within the window is suppressed, whatever the case of the address', async () => {
     const acks: OutboxRow[] = [];
-    for (let i = 0; i < 3; i++) acks.push((await newCaseFromEmail(customerMail('carla@customer.test', 'Carla', { subject: `Question ${i}` }))).ack!);
+    const spelling = ['carla@customer.test', 'Carla@Customer.test', 'CARLA@customer.TEST'];
+    for (let i = 0; i < 3; i++) acks.push((await newCaseFromEmail(customerMail(spelling[i]!, 'Carla', { subject: `Question ${i}` }))).ack!);
     expect(acks.map((a) => a.status)).toEqual(['queued', 'queued', 'suppressed']);
     expect(acks[2]!.last_error).toMatch(/rate-limit/);
     await eventually(async () => mailWithId(acks[0]!.message_id).length + mailWithId(acks[1]!.message_id).length === 2, 'two acks');

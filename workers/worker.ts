@@ -3,7 +3,8 @@ import { queueAcknowledgement } from '../src/outbound/outbox.js';
 import { startOutboundWorker } from '../src/outbound/outbound-worker.js';
 import { databaseCheck, redisCheck } from '../src/ops/health.js';
 import { startProcessServer } from '../src/ops/process-server.js';
-import { createRedis } from '../src/queue/queues.js';
+import { startRequeueStaleTimer } from '../src/inbound/requeue-stale.js';
+import { createQueues, createRedis } from '../src/queue/queues.js';
 import { onShutdown, startProcess } from '../src/runtime.js';
 
 // The `worker` process: stored inbound messages -> cases. Migrations are the web process's job.
@@ -18,6 +19,9 @@ const inbound = startInboundWorker({
   hooks: { onNewCaseFromEmail: async (trx, c) => void (await queueAcknowledgement(trx, { config, logger }, c)) },
 });
 const outbound = startOutboundWorker({ config, db, logger });
+// Rows whose job Redis lost (restart without persistence, eviction) are queued again (requeue-stale.ts).
+const queues = createQueues(connection, config.queuePrefix);
+const requeueStale = startRequeueStaleTimer(db, queues, logger);
 const health = await startProcessServer({
   port: config.workerHealthPort,
   logger,
@@ -38,6 +42,8 @@ onShutdown(logger, config.shutdownTimeoutMs, async () => {
     logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'active jobs did not finish in time; closing anyway');
     await inbound.close(true);
   }
+  await requeueStale.stop();
+  await queues.close();
   await outbound.close();
   await health?.close();
   connection.disconnect();

@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFromEnvironment } from '../config.js';
-import { createDb, ensureDatabase } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { createDb } from '../db/database.js';
 import { DEFAULT_INGEST_WAIT_MS, ingestFiles, readMessageFile, waitForMessages } from '../inbound/ingest-files.js';
 import { previewMessage } from '../inbound/preview.js';
-import { createQueues, createRedis } from '../queue/queues.js';
 import { registerCommand } from './main.js';
+import { withQueues } from './with-queues.js';
 
 const INGEST_USAGE = `usage: intake ingest [--wait] [--timeout <seconds>] <file.eml|mbox>...
 
@@ -34,13 +33,7 @@ registerCommand('ingest', async (args) => {
   const timeoutMs = values.timeout === undefined ? DEFAULT_INGEST_WAIT_MS : Number(values.timeout) * 1000;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new Error(`--timeout must be a number of seconds, got "${values.timeout}"`);
 
-  const config = loadConfigFromEnvironment();
-  await ensureDatabase(config.databaseUrl);
-  const db = createDb(config.databaseUrl, { poolSize: 2 });
-  const redis = createRedis(config.redisUrl, 'producer');
-  const queues = createQueues(redis, config.queuePrefix);
-  try {
-    await migrateToLatest(db);
+  return withQueues(async ({ config, db, queues }) => {
     const results = await ingestFiles(db, queues, positionals, (m) => {
       console.log(`${m.inserted ? 'stored   ' : 'duplicate'}  message ${m.messageRowId}  ${m.file}#${m.index}  <${m.messageId ?? 'no Message-ID'}>`);
     });
@@ -61,11 +54,7 @@ registerCommand('ingest', async (args) => {
       return 1;
     }
     return failed > 0 ? 1 : 0;
-  } finally {
-    await queues.close();
-    redis.disconnect();
-    await db.destroy();
-  }
+  });
 });
 
 registerCommand('parse', async (args) => {

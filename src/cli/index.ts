@@ -1,6 +1,7 @@
 import { main } from './main.js';
 import './inbound-commands.js';
 import './outbound-commands.js';
+import './requeue-stale-command.js';
 
 /** Entry for bin/intake.mjs: loads every command, then runs the one asked for. */
 export async function run(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ const USAGE = `usage: intake <command>
   apikey revoke <id>                        revoke a key
   ingest [--wait] <file.eml|mbox>...        store and queue messages for the worker (same path as the poller)
   parse <file.eml>                          print the normalised message and the threading decision as JSON
+  requeue-stale [--older-than <seconds>]    queue again stored messages whose job Redis lost
   outbox list [--status S] [--limit N]      list outbound mail and its delivery state
   outbox retry <id>                         send a failed outbound mail again
 `;

@@ -1,10 +1,10 @@
 import type { ImapFlow } from 'imapflow';
 import type { MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
-import { storeRawMessage } from '../inbound/store.js';
+import { storeRawMessages } from '../inbound/store.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../ops/metrics.js';
-import { enqueueInbound, type Queues } from '../queue/queues.js';
+import { enqueueInboundBulk, type Queues } from '../queue/queues.js';
 import { advanceLastUid, loadPosition, resetForUidvalidity, touchFetch } from './mailbox-state.js';
 import { chunks, toSequenceSet } from './uid-set.js';
 
@@ -121,31 +121,36 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
       }
     }
 
-    const done: number[] = [];
-    for (const uid of batch) {
-      const bytes = raw.get(uid);
-      // Expunged by someone else between SEARCH and FETCH: it is gone from the server.
-      if (!bytes) continue;
-      const stored = await storeRawMessage(db, { mailbox: mailbox.key, uidvalidity, uid, raw: bytes });
-      done.push(uid);
+    // Expunged by someone else between SEARCH and FETCH: it is gone from the server.
+    const done = batch.filter((u) => raw.has(u));
+    const oversizeError = (uid: number) =>
+      `message is ${size.get(uid)} bytes, over MAX_MESSAGE_BYTES (${ctx.maxMessageBytes}): only its headers were kept, the body was not downloaded and stays on the IMAP server`;
+    // One INSERT for the batch (oversize messages go in as failed), then one round trip to Redis.
+    const stored = await storeRawMessages(
+      db,
+      done.map((uid) => ({
+        mailbox: mailbox.key,
+        uidvalidity,
+        uid,
+        raw: raw.get(uid)!,
+        ...(large.includes(uid) ? { failed: { error: oversizeError(uid), size: size.get(uid)! } } : {}),
+      })),
+    );
+    // Re-queuing a known message is harmless (same job id; the worker is idempotent per row).
+    // Oversize messages are never queued: their row holds headers only.
+    const toQueue = stored.filter((m, i) => !large.includes(done[i]!) && (m.status === 'queued' || m.status === 'processing'));
+    await enqueueInboundBulk(ctx.queues, toQueue.map((m) => m.job));
+    done.forEach((uid, i) => {
+      const m = stored[i]!;
       if (large.includes(uid)) {
         result.oversize++;
-        if (stored.inserted) {
-          const error = `message is ${size.get(uid)} bytes, over MAX_MESSAGE_BYTES (${ctx.maxMessageBytes}): only its headers were kept, the body was not downloaded and stays on the IMAP server`;
-          await db.updateTable('messages').set({ status: 'failed', error, size: size.get(uid)! }).where('id', '=', stored.id).execute();
-          logger.warn({ uid, size: size.get(uid), messageRowId: stored.id }, 'oversize message kept as failed');
-        }
-      } else if (stored.status === 'queued' || stored.status === 'processing') {
-        // Re-queuing a known message is harmless (same job id; the worker is idempotent per row).
-        await enqueueInbound(ctx.queues, stored.job);
+        if (m.inserted) logger.warn({ uid, size: size.get(uid), messageRowId: m.id }, 'oversize message kept as failed');
       }
-      if (stored.inserted) {
-        result.stored++;
-        metrics.messagesReceived.inc({ mailbox: mailbox.key });
-      } else {
-        result.duplicates++;
-      }
-    }
+      if (m.inserted) result.stored++;
+      else result.duplicates++;
+    });
+    const fresh = stored.filter((m) => m.inserted).length;
+    if (fresh > 0) metrics.messagesReceived.inc({ mailbox: mailbox.key }, fresh);
     await ctx.hooks?.afterEnqueue?.(batch);
     const top = batch[batch.length - 1]!;
     await advanceLastUid(db, mailbox.key, uidvalidity, top);

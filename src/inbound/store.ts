@@ -1,6 +1,10 @@
 import type { DbOrTrx } from '../db/database.js';
+import type { MessageStatus } from '../db/schema.js';
 import { messageDedupeKey, normaliseMessageId, rawHeader, splitRaw } from '../mail/identity.js';
 import type { InboundJob } from '../queue/queues.js';
+
+/** Rows per INSERT statement: 8 parameters a row stays far below PostgreSQL's 65,535 parameter limit. */
+export const STORE_CHUNK = 500;
 
 export interface RawMessageInput {
   /** Mailbox key (config MailboxConfig.key), or e.g. `file:<path>` for `intake ingest`. */
@@ -8,61 +12,107 @@ export interface RawMessageInput {
   uidvalidity?: number | string | null;
   uid?: number | string | null;
   raw: Buffer;
+  /**
+   * Store the message as failed at once, in the same INSERT (never queued, so no worker or re-queue
+   * sweep picks it up first): used for a message over MAX_MESSAGE_BYTES whose headers alone are kept.
+   * `size` is the real size on the server, not the stored bytes.
+   */
+  failed?: { error: string; size: number };
 }
 
 export interface StoredMessage {
   id: string;
   /** False when this message was already stored (a redelivery or re-fetch). */
   inserted: boolean;
-  status: string;
+  status: MessageStatus;
   job: InboundJob;
 }
 
-/**
- * Stores the raw message durably, de-duplicated by its identity (src/mail/identity.ts).
- * Called before the message is queued and long before the server copy is flagged, so a crash at any
- * point leaves either nothing (it will be fetched again) or a stored row (re-queuing it is harmless).
- */
-export async function storeRawMessage(db: DbOrTrx, input: RawMessageInput): Promise<StoredMessage> {
-  const { header } = splitRaw(input.raw);
-  const envelope = {
-    messageId: normaliseMessageId(rawHeader(header, 'Message-ID')),
-    from: rawHeader(header, 'From'),
-    subject: rawHeader(header, 'Subject'),
-    date: rawHeader(header, 'Date'),
+/** The columns an inbound job is built from (the messages row without the raw bytes). */
+export interface JobSourceRow {
+  id: string;
+  mailbox: string;
+  message_id: string | null;
+  envelope: Record<string, unknown>;
+  size: number;
+  received_at: Date;
+}
+
+const JOB_COLUMNS = ['id', 'dedupe_key', 'mailbox', 'message_id', 'envelope', 'size', 'status', 'received_at'] as const;
+
+/** The job payload for a stored row: ids and envelope data, never the body. */
+export function inboundJobForRow(row: JobSourceRow): InboundJob {
+  const env = row.envelope as { from?: string | null; subject?: string | null; date?: string | null };
+  return {
+    messageRowId: row.id,
+    mailbox: row.mailbox,
+    messageId: row.message_id,
+    from: env.from ?? null,
+    subject: env.subject ?? null,
+    date: env.date ?? null,
+    size: row.size,
+    receivedAt: row.received_at.toISOString(),
   };
-  const dedupeKey = messageDedupeKey(input.raw);
+}
+
+function rowValues(input: RawMessageInput) {
+  const { header } = splitRaw(input.raw);
+  const messageId = normaliseMessageId(rawHeader(header, 'Message-ID'));
+  const envelope = { messageId, from: rawHeader(header, 'From'), subject: rawHeader(header, 'Subject'), date: rawHeader(header, 'Date') };
+  return {
+    dedupe_key: messageDedupeKey(input.raw),
+    mailbox: input.mailbox,
+    uidvalidity: input.uidvalidity ?? null,
+    uid: input.uid ?? null,
+    message_id: messageId,
+    envelope: JSON.stringify(envelope),
+    raw: input.raw,
+    size: input.failed?.size ?? input.raw.length,
+    ...(input.failed ? { status: 'failed' as const, error: input.failed.error } : {}),
+  };
+}
+
+/**
+ * Stores raw messages durably, de-duplicated by their identity (src/mail/identity.ts), with one
+ * multi-row `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING` per STORE_CHUNK and one SELECT for the
+ * ones already stored. Results are in input order; a message that appears twice in `inputs` is
+ * inserted once (the later copy reports inserted: false).
+ * Called before the messages are queued and long before the server copies are flagged, so a crash at any
+ * point leaves either nothing (they are fetched again) or stored rows (re-queuing them is harmless).
+ */
+export async function storeRawMessages(db: DbOrTrx, inputs: readonly RawMessageInput[]): Promise<StoredMessage[]> {
+  const out: StoredMessage[] = [];
+  for (let i = 0; i < inputs.length; i += STORE_CHUNK) out.push(...(await storeChunk(db, inputs.slice(i, i + STORE_CHUNK))));
+  return out;
+}
+
+async function storeChunk(db: DbOrTrx, inputs: readonly RawMessageInput[]): Promise<StoredMessage[]> {
+  if (inputs.length === 0) return [];
+  const values = inputs.map(rowValues);
+  const unique = [...new Map(values.map((v) => [v.dedupe_key, v])).values()];
   const inserted = await db
     .insertInto('messages')
-    .values({
-      dedupe_key: dedupeKey,
-      mailbox: input.mailbox,
-      uidvalidity: input.uidvalidity ?? null,
-      uid: input.uid ?? null,
-      message_id: envelope.messageId,
-      envelope: JSON.stringify(envelope),
-      raw: input.raw,
-      size: input.raw.length,
-    })
+    .values(unique)
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning(['id', 'status', 'received_at'])
-    .executeTakeFirst();
-  const row =
-    inserted ??
-    (await db.selectFrom('messages').select(['id', 'status', 'received_at']).where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow());
-  return {
-    id: row.id,
-    inserted: !!inserted,
-    status: row.status,
-    job: {
-      messageRowId: row.id,
-      mailbox: input.mailbox,
-      messageId: envelope.messageId,
-      from: envelope.from,
-      subject: envelope.subject,
-      date: envelope.date,
-      size: input.raw.length,
-      receivedAt: row.received_at.toISOString(),
-    },
-  };
+    .returning(JOB_COLUMNS)
+    .execute();
+  const rows = new Map(inserted.map((r) => [r.dedupe_key, r]));
+  const missing = unique.map((v) => v.dedupe_key).filter((k) => !rows.has(k));
+  if (missing.length > 0) {
+    for (const r of await db.selectFrom('messages').select(JOB_COLUMNS).where('dedupe_key', 'in', missing).execute()) rows.set(r.dedupe_key, r);
+  }
+  const fresh = new Set(inserted.map((r) => r.dedupe_key));
+  return values.map((v) => {
+    const row = rows.get(v.dedupe_key);
+    // Deleted between the conflict and the SELECT: a storage fault, not a duplicate to skip silently.
+    if (!row) throw new Error(`message with dedupe key ${v.dedupe_key} neither inserted nor found`);
+    // Only the first copy of a key in this batch counts as inserted.
+    const first = fresh.delete(v.dedupe_key);
+    return { id: row.id, inserted: first, status: row.status, job: inboundJobForRow(row) };
+  });
+}
+
+/** Stores one raw message (intake ingest, tests): storeRawMessages for a batch of one. */
+export async function storeRawMessage(db: DbOrTrx, input: RawMessageInput): Promise<StoredMessage> {
+  return (await storeRawMessages(db, [input]))[0]!;
 }

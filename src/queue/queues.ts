@@ -87,7 +87,17 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
 }
 
 export async function enqueueInbound(queues: Pick<Queues, 'inbound'>, job: InboundJob): Promise<void> {
-  await queues.inbound.add('message', job, { jobId: inboundJobId(job.messageRowId) });
+  await enqueueInboundBulk(queues, [job]);
+}
+
+/**
+ * Queues many stored messages in one round trip (the poller's batches). Same job ids as enqueueInbound,
+ * so a message queued again while its job still exists is not doubled. `jobIds` overrides the id per
+ * job (index-aligned), e.g. inboundRetryJobId for a message whose first job already finished.
+ */
+export async function enqueueInboundBulk(queues: Pick<Queues, 'inbound'>, jobs: readonly InboundJob[], jobIds?: readonly string[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await queues.inbound.addBulk(jobs.map((data, i) => ({ name: 'message', data, opts: { jobId: jobIds?.[i] ?? inboundJobId(data.messageRowId) } })));
 }
 
 export async function enqueueOutbound(queues: Pick<Queues, 'outbound'>, outboxId: string, options: JobsOptions = {}): Promise<void> {

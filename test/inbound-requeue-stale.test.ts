@@ -1,0 +1,100 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requeueStaleMessages } from '../src/inbound/requeue-stale.js';
+import { storeRawMessages } from '../src/inbound/store.js';
+import { inboundJobId } from '../src/queue/queues.js';
+import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
+
+let c: InboundContext;
+
+beforeAll(async () => {
+  c = await createInboundContext('requeue_stale');
+});
+afterAll(async () => {
+  await c?.close();
+});
+
+const age = (ids: string[], status: string, minutes: number) =>
+  sql`UPDATE messages SET status = ${status}, received_at = now() - make_interval(mins => ${minutes}) WHERE id = ANY(${ids}::bigint[])`.execute(c.t.ctx.db);
+
+async function jobIdsOf(rowId: string): Promise<string[]> {
+  const jobs = await c.queues.inbound.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'], 0, -1);
+  return jobs.filter((j) => j.data.messageRowId === rowId).map((j) => j.id!);
+}
+
+describe('storeRawMessages', () => {
+  it('stores a batch in input order, reports known and repeated messages as not inserted, and keeps oversize ones as failed', async () => {
+    const a = Buffer.from(mail({ subject: 'batch a' }));
+    const b = Buffer.from(mail({ subject: 'batch b' }));
+    const first = await storeRawMessages(c.t.ctx.db, [{ mailbox: 'batch', raw: a }]);
+    const stored = await storeRawMessages(c.t.ctx.db, [
+      { mailbox: 'batch', raw: b },
+      { mailbox: 'batch', raw: a },
+      { mailbox: 'batch', raw: b },
+      { mailbox: 'batch', raw: Buffer.from(mail({ subject: 'too big' }).split('\r\n\r\n')[0]!), failed: { error: 'over the limit', size: 9_999_999 } },
+    ]);
+    expect(stored.map((s) => s.inserted)).toEqual([true, false, false, true]);
+    expect(stored[1]!.id).toBe(first[0]!.id);
+    expect(stored[2]!.id).toBe(stored[0]!.id);
+    expect(stored[0]!.job).toMatchObject({ messageRowId: stored[0]!.id, mailbox: 'batch', subject: 'batch b', size: b.length });
+    const big = await c.t.ctx.db.selectFrom('messages').select(['status', 'error', 'size']).where('id', '=', stored[3]!.id).executeTakeFirstOrThrow();
+    expect(big).toEqual({ status: 'failed', error: 'over the limit', size: 9_999_999 });
+    // Not queued: these rows were stored without jobs on purpose; keep them out of the sweep below.
+    await sql`UPDATE messages SET status = 'ignored' WHERE mailbox = 'batch' AND status = 'queued'`.execute(c.t.ctx.db);
+  });
+});
+
+describe('requeueStaleMessages (jobs lost by Redis)', () => {
+  it('queues again every stale message without a pending job, once, and the worker makes each a case exactly once', async () => {
+    await c.worker.pause();
+    const lost: string[] = [];
+    for (let i = 0; i < 12; i++) lost.push((await c.deliver(mail({ subject: `lost ${i}` }))).id);
+    const inFlight = (await c.deliver(mail({ subject: 'worker died with it' }))).id;
+    const recentlyClaimed = (await c.deliver(mail({ subject: 'claimed a moment ago' }))).id;
+    const fresh = (await c.deliver(mail({ subject: 'just stored' }))).id;
+    // Redis loses every job (a restart without persistence, FLUSHALL).
+    await c.queues.inbound.obliterate({ force: true });
+    // A stale message whose job is still waiting is not lost.
+    const waiting = (await c.deliver(mail({ subject: 'old but queued' }))).id;
+
+    await age([...lost, waiting], 'queued', 10);
+    await age([inFlight], 'processing', 30);
+    // Claimed by a worker 5 minutes ago: could still be running, left alone. So is the fresh message
+    // (stored seconds ago), which could be between store and enqueue.
+    await age([recentlyClaimed], 'processing', 5);
+
+    const result = await requeueStaleMessages(c.t.ctx.db, c.queues);
+    expect([...result.requeued].sort()).toEqual([...lost, inFlight].sort());
+    expect(result.requeued).not.toContain(waiting);
+    expect(result.requeued).not.toContain(recentlyClaimed);
+    expect(result.requeued).not.toContain(fresh);
+    // No earlier job exists: the message gets its first job id again.
+    expect(await jobIdsOf(lost[0]!)).toEqual([inboundJobId(lost[0]!)]);
+    // A second run finds their jobs pending and queues nothing twice.
+    expect((await requeueStaleMessages(c.t.ctx.db, c.queues)).requeued).toEqual([]);
+
+    await c.worker.resume();
+    for (const id of [...lost, inFlight, waiting]) expect((await c.settled(id)).status).toBe('processed');
+    const rows = await c.t.ctx.db.selectFrom('messages').select(['id', 'case_id']).where('id', 'in', [...lost, inFlight, waiting]).execute();
+    expect(rows.every((r) => r.case_id)).toBe(true);
+    expect(new Set(rows.map((r) => r.case_id)).size).toBe(lost.length + 2);
+    const subjects = await c.t.ctx.db.selectFrom('cases').select('subject').where('subject', 'like', 'lost %').execute();
+    expect(subjects).toHaveLength(lost.length);
+  });
+
+  it('a message whose first job still exists finished is queued again under a retry job id', async () => {
+    const bad = await c.receive(fixture('malformed.eml'));
+    expect(bad.status).toBe('failed');
+    // Set back to queued (a re-queue after a fix) and then its retry job was lost: msg-<id> stays failed in Redis.
+    await age([bad.id], 'queued', 10);
+    const result = await requeueStaleMessages(c.t.ctx.db, c.queues);
+    expect(result.requeued).toEqual([bad.id]);
+    const ids = await jobIdsOf(bad.id);
+    expect(ids).toContain(inboundJobId(bad.id));
+    expect(ids.some((id) => id.startsWith(`${inboundJobId(bad.id)}-retry-`))).toBe(true);
+    // The worker ran it again (it fails again: it is malformed), one more attempt recorded.
+    const again = await c.settled(bad.id);
+    expect(again.status).toBe('failed');
+    expect(again.attempts).toBeGreaterThan(bad.attempts);
+  });
+});
