@@ -112,8 +112,12 @@ interface Row {
   non2xx: number;
   /** CPU milliseconds (server + its PostgreSQL backends) per request. */
   cpuMs: number | null;
+  /** The same, the Node server's part and the PostgreSQL backends' part. */
+  nodeMs: number | null;
+  pgMs: number | null;
 }
 const rows: Row[] = [];
+const perRequest = (seconds: number | undefined, requests: number) => (seconds === undefined || requests === 0 ? null : (seconds * 1000) / requests);
 const meter = cpuMeter(server.child.pid!, new URL(databaseUrl).pathname.slice(1));
 try {
   for (const s of scenarios) {
@@ -139,7 +143,9 @@ try {
       rps: r.requests.average,
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
-      cpuMs: cpu === null || r.requests.total === 0 ? null : (cpu * 1000) / r.requests.total,
+      cpuMs: perRequest(cpu?.total, r.requests.total),
+      nodeMs: perRequest(cpu?.server, r.requests.total),
+      pgMs: perRequest(cpu?.database, r.requests.total),
     });
   }
 } finally {
@@ -160,6 +166,8 @@ console.table(
     errors: r.errors,
     'non-2xx': r.non2xx,
     'CPU ms/req': r.cpuMs === null ? '-' : Number(r.cpuMs.toFixed(2)),
+    'node ms': r.nodeMs === null ? '-' : Number(r.nodeMs.toFixed(2)),
+    'pg ms': r.pgMs === null ? '-' : Number(r.pgMs.toFixed(2)),
   })),
 );
 console.log(

@@ -40,11 +40,17 @@ export function cpuMeter(serverPid: number, databaseName: string) {
     start() {
       before = new Map(apiPids(serverPid, databaseName).map((pid) => [pid, cpuTicks(pid)]));
     },
-    stop(): number | null {
+    /** CPU seconds in total and split: the Node server and the PostgreSQL backends. */
+    stop(): { total: number; server: number; database: number } | null {
       if (before.size === 0 || cpuTicks(serverPid) === 0) return null;
       let ticks = 0;
-      for (const pid of apiPids(serverPid, databaseName)) ticks += cpuTicks(pid) - (before.get(pid) ?? 0);
-      return ticks / TICKS_PER_SECOND;
+      let serverTicks = 0;
+      for (const pid of apiPids(serverPid, databaseName)) {
+        const used = cpuTicks(pid) - (before.get(pid) ?? 0);
+        ticks += used;
+        if (pid === serverPid) serverTicks = used;
+      }
+      return { total: ticks / TICKS_PER_SECOND, server: serverTicks / TICKS_PER_SECOND, database: (ticks - serverTicks) / TICKS_PER_SECOND };
     },
   };
 }

@@ -38,10 +38,53 @@ export interface ApiPrincipal {
   scope: Scope;
 }
 
-/** Looks a presented key up by its hash. Returns undefined for unknown or revoked keys. */
+/**
+ * How long a process trusts a key it verified (ms) before asking PostgreSQL again. Every request presents
+ * a key, and one query per request was a measurable part of the API's cost. Revoking through this process
+ * (revokeApiKey) takes effect at once; a key revoked by another process (the CLI, another web process)
+ * keeps working here for at most this long. Unknown keys are never cached (nothing to fill memory with).
+ */
+export const DEFAULT_API_KEY_CACHE_TTL_MS = 15_000;
+/** Bounds the cache when many distinct valid keys are in use; the oldest entry goes first. */
+export const API_KEY_CACHE_MAX_ENTRIES = 1_000;
+
+interface CachedKey {
+  principal: ApiPrincipal;
+  expiresAt: number;
+}
+const verified = new Map<string, CachedKey>();
+// Bumped on revocation: a verification that was in flight when a key was revoked must not cache it.
+let generation = 0;
+let cacheTtlMs = DEFAULT_API_KEY_CACHE_TTL_MS;
+let clock: () => number = Date.now;
+
+/** Drops every cached key in this process. */
+export function clearApiKeyCache(): void {
+  verified.clear();
+  generation += 1;
+}
+
+/** Test hook: a different TTL (0 turns the cache off) or clock. */
+export function configureApiKeyCache(options: { ttlMs?: number; now?: () => number }): void {
+  cacheTtlMs = options.ttlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS;
+  clock = options.now ?? Date.now;
+  clearApiKeyCache();
+}
+
+/**
+ * Looks a presented key up by its hash. Returns undefined for unknown or revoked keys. A valid key is
+ * remembered for DEFAULT_API_KEY_CACHE_TTL_MS (see there for what that means for revocation).
+ */
 export async function verifyApiKey(db: DbOrTrx, presented: string): Promise<ApiPrincipal | undefined> {
   if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) return undefined;
   const hash = hashApiKey(presented);
+  // The map is keyed by the hash of a 192-bit secret, so a lookup reveals nothing a timing attack could use.
+  const hit = verified.get(hash);
+  if (hit) {
+    if (hit.expiresAt > clock()) return hit.principal;
+    verified.delete(hash);
+  }
+  const started = generation;
   const row = await db
     .selectFrom('api_keys')
     .select(['id', 'name', 'scope', 'key_hash'])
@@ -49,11 +92,20 @@ export async function verifyApiKey(db: DbOrTrx, presented: string): Promise<ApiP
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) return undefined;
-  return { keyId: row.id, name: row.name, scope: row.scope };
+  const principal: ApiPrincipal = Object.freeze({ keyId: row.id, name: row.name, scope: row.scope });
+  if (cacheTtlMs > 0 && started === generation) {
+    if (verified.size >= API_KEY_CACHE_MAX_ENTRIES) verified.delete(verified.keys().next().value!);
+    verified.set(hash, { principal, expiresAt: clock() + cacheTtlMs });
+  }
+  return principal;
 }
 
+/** Revokes a key; this process stops accepting it at once (others within DEFAULT_API_KEY_CACHE_TTL_MS). */
 export async function revokeApiKey(db: DbOrTrx, id: string): Promise<boolean> {
+  clearApiKeyCache();
   const r = await db.updateTable('api_keys').set({ revoked_at: sql`now()` }).where('id', '=', id).executeTakeFirst();
+  // Again after the update: a verification that read the row before it changed must not stay cached.
+  clearApiKeyCache();
   return Number(r.numUpdatedRows) > 0;
 }
 

@@ -5,22 +5,30 @@ import { inTransaction } from '../db/transaction.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
 import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
-import { getCaseSettings, takeCaseNumber } from '../settings/settings.repository.js';
-import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow } from './case.mapper.js';
+import { cachedCaseSettings, cachedCaseSettingsWithVersion, invalidateCaseSettingsCache } from '../settings/settings-cache.js';
+import {
+  getCaseSettings,
+  lockCaseNumbersShared,
+  readCaseSettings,
+  takeCaseNumber,
+} from '../settings/settings.repository.js';
+import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow, type StatusLogRow } from './case.mapper.js';
 import {
   findCaseRow,
+  findCaseWithDetails,
   insertAttachments,
-  insertCaseRow,
+  insertCaseRowWithLog,
+  insertNewCaseStatement,
+  isStaleSettingsError,
   insertNote,
   insertStatusLog,
-  loadCaseDetails,
   newReplyToken,
   updateCaseRow,
   UUID,
   type NewNoteRow,
 } from './case.repository.js';
 import type { CaseJson, EditableCaseFields, NewAttachment, Participant } from './case.types.js';
-import { initialStatus, transitionStatus } from './status.js';
+import { initialStatus, transitionStatus, type StatusLogEntry } from './status.js';
 
 const ARRAY_FIELDS = {
   Tags: 'tags',
@@ -74,6 +82,7 @@ async function editableToColumns(
   input: EditableCaseFields,
   mode: Mode,
   current?: CaseRow,
+  options: { linkCustomerByEmail?: boolean } = {},
 ): Promise<Updateable<CasesTable>> {
   const cols: Updateable<CasesTable> = {};
   const has = (k: keyof EditableCaseFields) => (mode === 'patch' ? input[k] !== undefined && input[k] !== null : true);
@@ -110,8 +119,9 @@ async function editableToColumns(
       if (!emailAfter()) cols.customer_email = customer.email;
     }
   }
-  // A known customer's email links the case to that customer (and fills an empty name).
-  if (cols.customer_email) {
+  // A known customer's email links the case to that customer (and fills an empty name). A caller that
+  // passes linkCustomerByEmail: false does it in its own SQL (insertNewCaseStatement).
+  if (cols.customer_email && options.linkCustomerByEmail !== false) {
     const customer = await findCustomerByEmail(db, cols.customer_email);
     if (customer) {
       cols.customer_id = customer.id;
@@ -129,28 +139,95 @@ export interface CreateCaseOptions {
 
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
 export async function createCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions = {}): Promise<CaseRow> {
+  return (await insertNewCase(db, input, options)).row;
+}
+
+/** createCase, answered with the case's API JSON built from what was just written (no second read). */
+export async function createCaseJson(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions = {}): Promise<CaseJson> {
+  const { row, log, settings } = await insertNewCase(db, input, options);
+  return caseToJson(row, settings, { statusLog: [log] });
+}
+
+/**
+ * Outside a transaction: validates against this process's cached settings (settings-cache.ts) and creates
+ * the case in one statement that confirms, under a lock, that those settings are still the stored ones
+ * (insertNewCaseStatement). When another process changed them within the cache TTL, nothing is written
+ * and the case is created again with fresh settings; a refusal is likewise confirmed with fresh settings. Inside a caller's transaction (or before any
+ * settings were saved): takes the case-number lock first, which a settings change holds exclusively, and
+ * reads the settings fresh.
+ */
+async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions): Promise<NewCase> {
+  if (!db.isTransaction) {
+    const cached = await cachedCaseSettingsWithVersion(db);
+    if (cached.version !== null) {
+      try {
+        const { settings } = cached;
+        // Without a CustomerId the email link happens inside the insert statement: one round trip less.
+        const linkInSql = !input.CustomerId?.trim();
+        const { values, log } = await newCaseValues(db, settings, input, options, { linkCustomerByEmail: !linkInSql });
+        const { row, logId } = await insertNewCaseStatement(db, values, log, {
+          settingsVersion: cached.version,
+          numberPrefix: settings.NumberPrefix,
+          linkCustomerByEmail: linkInSql,
+        });
+        return { row, log: statusLogRow(row.id, logId, log), settings };
+      } catch (err) {
+        // A refusal is checked again below with fresh settings: the cached copy may predate the change
+        // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
+        if (isStaleSettingsError(err)) invalidateCaseSettingsCache();
+        else if (!(err instanceof ValidationError)) throw err;
+      }
+    }
+  }
   return inTransaction(db, async (trx) => {
-    const settings = await getCaseSettings(trx);
-    if (!settings.Enabled) throw new ValidationError('Cases are disabled in the case settings');
-    const cols = await editableToColumns(trx, settings, input, 'create');
-    const now = options.now ?? new Date();
-    const start = initialStatus(settings.StatusNew, now);
+    await lockCaseNumbersShared(trx);
+    const { settings } = await readCaseSettings(trx);
+    const { values, log } = await newCaseValues(trx, settings, input, options);
     const number = await takeCaseNumber(trx);
-    const row = await insertCaseRow(trx, {
-      ...(cols as Record<string, never>),
-      number,
-      case_number: `${settings.NumberPrefix}${number}`,
-      status: start.fields.status,
-      priority: (cols.priority as string | undefined) ?? settings.DefaultPriority,
-      source: options.source ?? (cols.source as string | undefined) ?? 'Web',
-      status_changed_at: now,
-      reply_token: newReplyToken(),
-      created: now,
-      changed: now,
-    });
-    await insertStatusLog(trx, row.id, start.log);
-    return row;
+    const { row, logId } = await insertCaseRowWithLog(trx, { ...values, number, case_number: `${settings.NumberPrefix}${number}` }, log);
+    return { row, log: statusLogRow(row.id, logId, log), settings };
   });
+}
+
+interface NewCase {
+  row: CaseRow;
+  log: StatusLogRow;
+  settings: CaseSettings;
+}
+
+/** The columns of a new case but its number, validated against `settings`. */
+async function newCaseValues(
+  db: DbOrTrx,
+  settings: CaseSettings,
+  input: EditableCaseFields,
+  options: CreateCaseOptions,
+  link: { linkCustomerByEmail?: boolean } = {},
+) {
+  if (!settings.Enabled) throw new ValidationError('Cases are disabled in the case settings');
+  const cols = await editableToColumns(db, settings, input, 'create', undefined, link);
+  const now = options.now ?? new Date();
+  const start = initialStatus(settings.StatusNew, now);
+  const values = {
+    ...(cols as Record<string, never>),
+    status: start.fields.status,
+    priority: (cols.priority as string | undefined) ?? settings.DefaultPriority,
+    source: options.source ?? (cols.source as string | undefined) ?? 'Web',
+    status_changed_at: now,
+    reply_token: newReplyToken(),
+    created: now,
+    changed: now,
+  };
+  return { values, log: start.log };
+}
+
+function statusLogRow(caseId: string, id: string, entry: StatusLogEntry): StatusLogRow {
+  return {
+    id,
+    case_id: caseId,
+    status: entry.status,
+    timestamp: entry.timestamp,
+    duration_since_previous_ms: entry.duration_since_previous_ms === null ? null : String(entry.duration_since_previous_ms),
+  };
 }
 
 /** The case's status change, the one way any caller changes a status. Caller holds the row lock. */
@@ -242,10 +319,9 @@ export async function addNote(
   });
 }
 
-/** The full API view of a case: row, notes, attachments, log and deliveries. */
+/** The full API view of a case: row, notes, attachments, log and deliveries (one statement, cached settings). */
 export async function getCaseJson(db: DbOrTrx, id: string, options: { includeDeleted?: boolean } = {}): Promise<CaseJson> {
-  const row = await findCaseRow(db, id, options);
-  if (!row) throw new NotFoundError('Case', id);
-  const [settings, details] = await Promise.all([getCaseSettings(db), loadCaseDetails(db, row.id)]);
-  return caseToJson(row, settings, details);
+  const [found, settings] = await Promise.all([findCaseWithDetails(db, id, options), cachedCaseSettings(db)]);
+  if (!found) throw new NotFoundError('Case', id);
+  return caseToJson(found.row, settings, found.details);
 }

@@ -3,7 +3,7 @@ import type { DbOrTrx } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
-import { getCaseSettings } from '../settings/settings.repository.js';
+import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson } from './case.mapper.js';
 import { CASE_COLUMNS, UUID } from './case.repository.js';
 import type { CaseJson } from './case.types.js';
@@ -236,7 +236,8 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   const { page, take } = pageWindow(request.Page, request.Take);
   const order = request.SortOrder ?? DEFAULT_SORT_ORDER;
   if (!SORT_ORDERS.includes(order)) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
-  const settings = await getCaseSettings(db);
+  // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
+  const settings = await cachedCaseSettings(db);
   const { filtered, pageQuery } = buildSearchQuery(db, request, settings);
   const rows = await pageQuery.execute();
   // A partly filled page already tells the total: no count query for narrow searches.

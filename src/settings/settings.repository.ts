@@ -1,28 +1,52 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import { DEFAULT_CASE_SETTINGS, type CaseSettings } from './case-settings.js';
+import { invalidateCaseSettingsCache } from './settings-cache.js';
 
 export const CASE_SETTINGS_KEY = 'cases';
 
-/** Reads the case settings; a missing or partial document is completed from the defaults. */
-export async function getCaseSettings(db: DbOrTrx, options: { forUpdate?: boolean } = {}): Promise<CaseSettings> {
-  let q = db.selectFrom('settings').select('value').where('key', '=', CASE_SETTINGS_KEY);
+/** The case settings and the version of the stored row (null when none is stored yet). */
+export interface VersionedCaseSettings {
+  settings: CaseSettings;
+  /**
+   * The row's `changed` timestamp as PostgreSQL prints it (microseconds, unlike a JS Date): every save
+   * sets it to its transaction's start time, so a different version means someone saved since.
+   */
+  version: string | null;
+}
+
+/** Reads the case settings with their version; a missing or partial document is completed from the defaults. */
+export async function readCaseSettings(db: DbOrTrx, options: { forUpdate?: boolean } = {}): Promise<VersionedCaseSettings> {
+  let q = db.selectFrom('settings').select(['value', sql<string>`changed::text`.as('version')]).where('key', '=', CASE_SETTINGS_KEY);
   if (options.forUpdate) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   const stored = (row?.value ?? {}) as Partial<CaseSettings>;
-  return {
+  const settings = {
     ...structuredClone(DEFAULT_CASE_SETTINGS),
     ...stored,
     Acknowledgement: { ...DEFAULT_CASE_SETTINGS.Acknowledgement, ...(stored.Acknowledgement ?? {}) },
   };
+  return { settings, version: row?.version ?? null };
 }
 
+/** Reads the case settings; a missing or partial document is completed from the defaults. */
+export async function getCaseSettings(db: DbOrTrx, options: { forUpdate?: boolean } = {}): Promise<CaseSettings> {
+  return (await readCaseSettings(db, options)).settings;
+}
+
+/**
+ * Stores the case settings and drops this process's cached copies (settings-cache.ts). Inside a transaction
+ * a read racing the commit could still cache the old document: call invalidateCaseSettingsCache() again
+ * after the commit (updateCaseSettings does).
+ */
 export async function saveCaseSettings(db: DbOrTrx, settings: CaseSettings): Promise<void> {
+  invalidateCaseSettingsCache();
   await db
     .insertInto('settings')
     .values({ key: CASE_SETTINGS_KEY, value: JSON.stringify(settings) })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(settings), changed: sql`now()` }))
     .execute();
+  invalidateCaseSettingsCache();
 }
 
 /** The number the next case will get (the sequence's next value, without consuming it). */
@@ -50,6 +74,11 @@ export async function setNextCaseNumber(db: DbOrTrx, next: number): Promise<{ pr
  * NextNumber change holds it exclusively for its transaction.
  */
 export const CASE_NUMBER_LOCK_KEY = 7_301_001;
+
+/** Takes the case-number lock shared for the rest of the transaction (re-entrant; takeCaseNumber takes it too). */
+export async function lockCaseNumbersShared(db: DbOrTrx): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})`.execute(db);
+}
 
 export async function takeCaseNumber(db: DbOrTrx): Promise<number> {
   const r = await sql<{ n: string }>`

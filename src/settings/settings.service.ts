@@ -3,7 +3,8 @@ import type { DbOrTrx } from '../db/database.js';
 import { inTransaction } from '../db/transaction.js';
 import { ConflictError } from '../errors.js';
 import { DEFAULT_CASE_SETTINGS, validateCaseSettings, type CaseSettings } from './case-settings.js';
-import { CASE_SETTINGS_KEY, getCaseSettings, peekNextCaseNumber, saveCaseSettings, setNextCaseNumber } from './settings.repository.js';
+import { invalidateCaseSettingsCache } from './settings-cache.js';
+import { CASE_NUMBER_LOCK_KEY, CASE_SETTINGS_KEY, getCaseSettings, peekNextCaseNumber, saveCaseSettings, setNextCaseNumber } from './settings.repository.js';
 
 /** The settings document as the API shows it: the stored settings plus the sequence's next number. */
 export interface CaseSettingsJson extends CaseSettings {
@@ -51,51 +52,63 @@ async function countTagsInUse(db: DbOrTrx, tags: string[]): Promise<Map<string, 
  * status, priority or tag that a non-deleted case still uses. NextNumber may only move forward.
  */
 export async function updateCaseSettings(db: DbOrTrx, input: CaseSettingsInput): Promise<CaseSettingsJson> {
-  return inTransaction(db, async (trx) => {
-    // Make sure the row exists, then lock it: two concurrent changes must not both pass the orphan check.
-    await trx
-      .insertInto('settings')
-      .values({ key: CASE_SETTINGS_KEY, value: JSON.stringify(DEFAULT_CASE_SETTINGS) })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-    const current = await getCaseSettings(trx, { forUpdate: true });
-    const { NextNumber, ...rest } = input;
-    const next: CaseSettings = {
-      ...rest,
-      Statuses: rest.Statuses.map((s) => ({ Name: s.Name.trim(), Level: s.Level })),
-      Priorities: rest.Priorities.map((p) => ({ Name: p.Name.trim(), Severity: p.Severity })),
-      Tags: rest.Tags.map((t) => t.trim()),
-      Sources: rest.Sources.map((t) => t.trim()),
-      Acknowledgement: { ...rest.Acknowledgement },
-    };
-    validateCaseSettings(next);
+  try {
+    return await inTransaction(db, (trx) => replaceCaseSettings(trx, input));
+  } finally {
+    // After the commit: a cached copy read while the transaction ran is the old document.
+    invalidateCaseSettingsCache();
+  }
+}
 
-    const problems: string[] = [];
-    const inUse: Record<string, Record<string, number>> = {};
-    const check = (kind: string, counts: Map<string, number>) => {
-      for (const [name, n] of counts) {
-        problems.push(`${kind} "${name}" is still used by ${plural(n)}`);
-        (inUse[kind] ??= {})[name] = n;
-      }
-    };
-    const names = (l: { Name: string }[]) => l.map((x) => x.Name);
-    check('status', await countInUse(trx, 'status', removed(names(current.Statuses), names(next.Statuses))));
-    check('priority', await countInUse(trx, 'priority', removed(names(current.Priorities), names(next.Priorities))));
-    check('tag', await countTagsInUse(trx, removed(current.Tags, next.Tags)));
-    if (problems.length) {
-      throw new ConflictError(`These settings would orphan existing cases: ${problems.join('; ')}. Move those cases first.`, { inUse });
-    }
+async function replaceCaseSettings(trx: DbOrTrx, input: CaseSettingsInput): Promise<CaseSettingsJson> {
+  // Creators hold this lock shared until they commit (takeCaseNumber) and check before inserting that the
+  // settings they validated against are still the stored ones (createCase). Holding it exclusively
+  // makes the orphan check below see every case created with the old settings, and no case can be
+  // created with them after this commits.
+  await sql`SELECT pg_advisory_xact_lock(${CASE_NUMBER_LOCK_KEY})`.execute(trx);
+  // Make sure the row exists, then lock it: two concurrent changes must not both pass the orphan check.
+  await trx
+    .insertInto('settings')
+    .values({ key: CASE_SETTINGS_KEY, value: JSON.stringify(DEFAULT_CASE_SETTINGS) })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const current = await getCaseSettings(trx, { forUpdate: true });
+  const { NextNumber, ...rest } = input;
+  const next: CaseSettings = {
+    ...rest,
+    Statuses: rest.Statuses.map((s) => ({ Name: s.Name.trim(), Level: s.Level })),
+    Priorities: rest.Priorities.map((p) => ({ Name: p.Name.trim(), Severity: p.Severity })),
+    Tags: rest.Tags.map((t) => t.trim()),
+    Sources: rest.Sources.map((t) => t.trim()),
+    Acknowledgement: { ...rest.Acknowledgement },
+  };
+  validateCaseSettings(next);
 
-    await saveCaseSettings(trx, next);
-    // Last, because the sequence is not transactional: nothing after this may fail and roll back.
-    if (NextNumber !== undefined) {
-      const { previous } = await setNextCaseNumber(trx, NextNumber);
-      if (NextNumber < previous) {
-        throw new ConflictError(`NextNumber ${NextNumber} is below the next case number ${previous}: case numbers are never reused`, {
-          nextNumber: previous,
-        });
-      }
+  const problems: string[] = [];
+  const inUse: Record<string, Record<string, number>> = {};
+  const check = (kind: string, counts: Map<string, number>) => {
+    for (const [name, n] of counts) {
+      problems.push(`${kind} "${name}" is still used by ${plural(n)}`);
+      (inUse[kind] ??= {})[name] = n;
     }
-    return { ...next, NextNumber: await peekNextCaseNumber(trx) };
-  });
+  };
+  const names = (l: { Name: string }[]) => l.map((x) => x.Name);
+  check('status', await countInUse(trx, 'status', removed(names(current.Statuses), names(next.Statuses))));
+  check('priority', await countInUse(trx, 'priority', removed(names(current.Priorities), names(next.Priorities))));
+  check('tag', await countTagsInUse(trx, removed(current.Tags, next.Tags)));
+  if (problems.length) {
+    throw new ConflictError(`These settings would orphan existing cases: ${problems.join('; ')}. Move those cases first.`, { inUse });
+  }
+
+  await saveCaseSettings(trx, next);
+  // Last, because the sequence is not transactional: nothing after this may fail and roll back.
+  if (NextNumber !== undefined) {
+    const { previous } = await setNextCaseNumber(trx, NextNumber);
+    if (NextNumber < previous) {
+      throw new ConflictError(`NextNumber ${NextNumber} is below the next case number ${previous}: case numbers are never reused`, {
+        nextNumber: previous,
+      });
+    }
+  }
+  return { ...next, NextNumber: await peekNextCaseNumber(trx) };
 }

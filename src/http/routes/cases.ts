@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
-import { assignCase, changeCaseStatus, createCase, getCaseJson, softDeleteCase, updateCase } from '../../cases/case.service.js';
+import { assignCase, changeCaseStatus, createCaseJson, getCaseJson, softDeleteCase, updateCase } from '../../cases/case.service.js';
 import { addCaseNote } from '../../cases/note.service.js';
 import { findAttachment } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
@@ -74,8 +74,8 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const row = await createCase(ctx.db, req.body);
-        return reply.status(201).send(await getCaseJson(ctx.db, row.id));
+        // Built from what the insert returned: a new case has no notes, attachments or deliveries yet.
+        return reply.status(201).send(await createCaseJson(ctx.db, req.body));
       },
     );
 
