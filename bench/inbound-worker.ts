@@ -8,22 +8,28 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { startInboundWorker } from '../src/inbound/inbound-worker.js';
 import { storeRawMessage } from '../src/inbound/store.js';
 import { createLogger } from '../src/logger.js';
+import { queueAcknowledgement } from '../src/outbound/outbox.js';
 import { createQueues, createRedis, inboundJobId } from '../src/queue/queues.js';
+import { cpuWindow, processGroups } from './ingest-cpu.js';
 
 /**
- * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 4] [--reply-gap 100]`
+ * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 4] [--reply-gap 100] [--no-ack] [--statements]`
  *
  * The worker alone, in-process, without IMAP: `count` small customer mails are stored with storeRawMessage
  * and queued, then startInboundWorker (real Redis, real PostgreSQL) drains the backlog. Every third
  * message (from `reply-gap` on) answers the message `reply-gap` earlier by In-Reply-To, so the run has
- * new cases and replies. Prints messages/s and PostgreSQL round trips per message. Own database and
- * queue prefix, removed afterwards.
+ * new cases and replies. New cases are acknowledged as in workers/worker.ts (queueAcknowledgement in the
+ * inbound transaction) unless `--no-ack`. Prints messages/s, PostgreSQL round trips per message (by
+ * statement with `--statements`) and CPU per message of this process and of the database's backends.
+ * Own database and queue prefix, removed afterwards.
  */
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '4' },
     'reply-gap': { type: 'string', default: '100' },
+    'no-ack': { type: 'boolean', default: false },
+    statements: { type: 'boolean', default: false },
   },
 });
 const count = Number(args.count);
@@ -37,9 +43,16 @@ const prefix = `bench-worker-${tag}`;
 
 // Counts every statement the pool sends (BEGIN and COMMIT included): the round trips per message.
 let queries = 0;
+const byText = new Map<string, number>();
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   queries++;
+  if (args.statements) {
+    const q = a[0] as string | { text?: string; name?: string };
+    const named = typeof q === 'object' && q?.name ? '[prepared] ' : '';
+    const text = named + (typeof q === 'string' ? q : (q?.text ?? '?')).replace(/\s+/g, ' ').slice(0, 100);
+    byText.set(text, (byText.get(text) ?? 0) + 1);
+  }
   return (query as (...x: unknown[]) => unknown).apply(this, a);
 } as typeof query;
 
@@ -51,7 +64,7 @@ const messageId = (i: number) => `bench-${tag}-${i}@customer.example`;
 function mail(i: number): Buffer {
   const reply = i >= gap && i % 3 === 0;
   const lines = [
-    `From: Customer ${i} <customer${i % 50}@customer.example>`,
+    `From: Customer ${i} <customer${i}@customer.example>`, // one sender each, as in the corpus: every new case is acknowledged
     'To: Support <support@example.com>',
     `Cc: Colleague <colleague${i % 7}@customer.example>`,
     `Subject: ${reply ? 'Re: ' : ''}Desk wobbles #${10000 + (i % 900)}`,
@@ -84,8 +97,19 @@ try {
   await queues.inbound.addBulk(jobs.map((job) => ({ name: 'message', data: job, opts: { jobId: inboundJobId(job.messageRowId) } })));
 
   queries = 0;
+  byText.clear();
+  const logger = createLogger('warn');
+  const cpu = cpuWindow(processGroups({ worker: [process.pid] }, dbUrl.pathname.slice(1), '/nonexistent-dovecot'));
   t = performance.now();
-  const worker = startInboundWorker({ db, config, logger: createLogger('warn'), connection, prefix, concurrency: Number(args.concurrency) });
+  const worker = startInboundWorker({
+    db,
+    config,
+    logger,
+    connection,
+    prefix,
+    concurrency: Number(args.concurrency),
+    hooks: args['no-ack'] ? {} : { onNewCaseFromEmail: async (trx, c) => void (await queueAcknowledgement(trx, { config, logger }, c)) },
+  });
   for (;;) {
     const row = await db
       .selectFrom('messages')
@@ -96,6 +120,7 @@ try {
     await sleep(20);
   }
   const ms = performance.now() - t;
+  const used = cpu.stop();
   const polls = Math.ceil(ms / 20); // the wait loop's own count queries
   await worker.close();
   const cases = await db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
@@ -103,6 +128,14 @@ try {
   console.log(`store: ${(count / (storeMs / 1000)).toFixed(0)} msg/s (storeRawMessage, one at a time)`);
   console.log(`worker: ${count} messages in ${(ms / 1000).toFixed(2)} s = ${(count / (ms / 1000)).toFixed(0)} msg/s (concurrency ${args.concurrency})`);
   console.log(`queries: ~${((queries - polls) / count).toFixed(1)} per message; cases ${cases.n}; ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ')}`);
+  const perMessage = (s: number) => ((s * 1000) / count).toFixed(1);
+  console.log(
+    `CPU per message: this process (worker + wait loop) ${perMessage(used.groups.worker!)} ms, PostgreSQL ${perMessage(used.groups.postgres!)} ms, ` +
+      `Redis ${perMessage(used.groups.redis!)} ms; machine busy ${((100 * used.machineBusy) / used.machineTotal).toFixed(0)}%`,
+  );
+  if (args.statements) {
+    for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(n / count).toFixed(2).padStart(6)}  ${text}`);
+  }
 } finally {
   await queues.inbound.obliterate({ force: true }).catch(() => undefined);
   await queues.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeCaseStatus, softDeleteCase } from '../src/cases/case.service.js';
 import { storeRawMessage, type StoredMessage } from '../src/inbound/store.js';
+import { getCaseSettings, saveCaseSettings } from '../src/settings/settings.repository.js';
 import { inboundJobId } from '../src/queue/queues.js';
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
 
@@ -69,6 +70,22 @@ describe('new mail', () => {
     expect(rows).toEqual([{ note_id: k.CaseNotes[0].Id, message_id: r.id }]);
     expect(k.CaseNotes[0].Html).toContain('cid:scratch.png@01DB1234.ABCD5678');
     expect(k.CaseNotes[0].Html).not.toContain('https://cdn.example.org');
+  });
+});
+
+describe('settings', () => {
+  it("a new case follows a settings change the worker's cached copy has not seen yet", async () => {
+    await newCase({ subject: 'Warms the worker cache' });
+    const before = await getCaseSettings(c.t.ctx.db);
+    await saveCaseSettings(c.t.ctx.db, { ...before, NumberPrefix: 'MAIL-', StatusNew: 'Open' });
+    try {
+      const { kase } = await newCase({ subject: 'After the change' });
+      expect(kase.CaseNumber).toMatch(/^MAIL-\d+$/);
+      expect(kase.Status).toBe('Open');
+      expect(kase.CaseStatusLog.map((l: any) => l.Status)).toEqual(['Open']);
+    } finally {
+      await saveCaseSettings(c.t.ctx.db, before);
+    }
   });
 });
 

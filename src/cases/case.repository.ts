@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Insertable, type QueryCreator, type Updateable } from 'kysely';
+import { sql, type Expression, type Insertable, type QueryCreator, type Updateable } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { compilerDb, executePrepared, preparedQuery, type DbOrTrx } from '../db/database.js';
 import type { CasesTable, Database } from '../db/schema.js';
@@ -35,11 +35,15 @@ export async function findCaseRow(
 ): Promise<CaseRow | undefined> {
   // Ids are uuids; anything else cannot match and would make PostgreSQL raise a cast error.
   if (!UUID.test(id)) return undefined;
+  // Every change of a live case (a note, a reply by email, a status change) starts here: compiled once, prepared.
+  if (options.forUpdate && !options.includeDeleted) return (await lockLiveCaseRow(db, id))[0];
   let q = db.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', id);
   if (!options.includeDeleted) q = q.where('deleted_at', 'is', null);
   if (options.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
+
+const lockLiveCaseRow = preparedQuery((id) => compilerDb.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', id).where('deleted_at', 'is', null).forUpdate());
 
 export async function findCaseRowByNumber(db: DbOrTrx, caseNumber: string, options: { forUpdate?: boolean } = {}): Promise<CaseRow | undefined> {
   let q = db.selectFrom('cases').select(CASE_COLUMNS).where(sql`upper(case_number)`, '=', caseNumber.toUpperCase());
@@ -180,12 +184,20 @@ export interface NewNoteRow {
   created?: Date;
 }
 
-export async function insertNote(db: DbOrTrx, caseId: string, note: NewNoteRow): Promise<NoteRow> {
-  return db
-    .insertInto('case_notes')
-    .values({ case_id: caseId, ...note, created: note.created ?? new Date() })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** The row of one attachment; `noteId` may be an expression (the note inserted in the same statement). */
+function attachmentValues(caseId: string, owner: { noteId?: string | Expression<string> | null; messageId?: string | number | null }, a: NewAttachment) {
+  return {
+    case_id: caseId,
+    note_id: owner.noteId ?? null,
+    message_id: owner.messageId ?? null,
+    file_name: a.fileName,
+    content_type: a.contentType,
+    size: a.content.length,
+    content_id: a.contentId ?? null,
+    inline: a.inline ?? false,
+    sha256: createHash('sha256').update(a.content).digest('hex'),
+    content: a.content,
+  };
 }
 
 export async function insertAttachments(
@@ -197,22 +209,60 @@ export async function insertAttachments(
   if (attachments.length === 0) return [];
   return db
     .insertInto('attachments')
-    .values(
-      attachments.map((a) => ({
-        case_id: caseId,
-        note_id: owner.noteId ?? null,
-        message_id: owner.messageId ?? null,
-        file_name: a.fileName,
-        content_type: a.contentType,
-        size: a.content.length,
-        content_id: a.contentId ?? null,
-        inline: a.inline ?? false,
-        sha256: createHash('sha256').update(a.content).digest('hex'),
-        content: a.content,
-      })),
-    )
+    .values(attachments.map((a) => attachmentValues(caseId, owner, a)))
     .returning(ATTACHMENT_META_COLUMNS)
     .execute();
+}
+
+// JSON has no dates or bigints: to_jsonb prints timestamps as text and bigints as numbers (these go as text).
+const NOTE_JSON = sql`to_jsonb(n) || jsonb_build_object('message_id', n.message_id::text)`;
+const ATTACHMENT_JSON = sql`(to_jsonb(a) - 'content') || jsonb_build_object('message_id', a.message_id::text)`;
+
+/**
+ * A note, its attachments and the update of its case (`caseValues`: the comment fields and whatever else
+ * the caller changes) in ONE statement: a round trip costs more CPU, in Node and in PostgreSQL, than the
+ * work these carry. The caller holds the case row's lock. Undefined when the case row does not exist.
+ */
+export async function insertNoteAndUpdateCase(
+  db: DbOrTrx,
+  caseId: string,
+  note: NewNoteRow & { created: Date },
+  attachments: readonly NewAttachment[],
+  caseValues: Updateable<CasesTable>,
+): Promise<{ note: NoteRow; attachments: AttachmentMetaRow[]; caseRow: CaseRow } | undefined> {
+  const withNote = db.with('n', (qb) => qb.insertInto('case_notes').values({ case_id: caseId, ...note }).returningAll());
+  // The files as a multi-row insert in the same statement (binary parameters: no hex copy of large files).
+  const withFiles = (
+    attachments.length === 0
+      ? withNote
+      : withNote.with('a', (qb) =>
+          qb
+            .insertInto('attachments')
+            .values(attachments.map((a) => attachmentValues(caseId, { noteId: sql<string>`(SELECT id FROM n)`, messageId: note.message_id ?? null }, a)))
+            .returning(ATTACHMENT_META_COLUMNS),
+        )
+  ) as typeof withNote;
+  const compiled = withFiles
+    .with('c', (qb) => qb.updateTable('cases').set(caseValues).where('id', '=', caseId).returning(CASE_COLUMNS))
+    .selectFrom('c')
+    .selectAll('c')
+    .select([
+      sql<Record<string, unknown>>`(SELECT ${NOTE_JSON} FROM n)`.as('note_json'),
+      (attachments.length === 0
+        ? sql<Record<string, unknown>[]>`'[]'::jsonb`
+        : sql<Record<string, unknown>[]>`(SELECT jsonb_agg(${ATTACHMENT_JSON}) FROM a)`
+      ).as('attachments_json'),
+    ])
+    .compile();
+  // Prepared without attachments: then the text takes a few shapes only (which case columns change).
+  const [found] = attachments.length === 0 ? await executePrepared(db, compiled) : (await db.executeQuery(compiled)).rows;
+  if (!found) return undefined;
+  const { note_json, attachments_json, ...caseRow } = found;
+  return {
+    caseRow,
+    note: { ...(note_json as unknown as NoteRow), created: new Date(note_json.created as string) },
+    attachments: attachments_json.map((a) => ({ ...(a as unknown as AttachmentMetaRow), created: new Date(a.created as string) })),
+  };
 }
 
 export async function findAttachment(db: DbOrTrx, caseId: string, attachmentId: string) {

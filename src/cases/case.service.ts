@@ -11,16 +11,16 @@ import {
   lockCaseNumbersShared,
   readCaseSettings,
   takeCaseNumber,
+  type VersionedCaseSettings,
 } from '../settings/settings.repository.js';
 import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow, type StatusLogRow } from './case.mapper.js';
 import {
   findCaseRow,
   findCaseWithDetails,
-  insertAttachments,
   insertCaseRowWithLog,
   insertNewCaseStatement,
   isStaleSettingsError,
-  insertNote,
+  insertNoteAndUpdateCase,
   insertStatusLog,
   newReplyToken,
   updateCaseRow,
@@ -135,6 +135,19 @@ export interface CreateCaseOptions {
   now?: Date;
   /** Status other than *Status New*: only the server uses this (never a client). */
   source?: string;
+  /**
+   * Inside a caller's transaction: case settings the caller already holds (a cache: the inbound worker's).
+   * The case is then created in one statement that confirms they are still the stored version, as outside
+   * a transaction. When they are not (or they refuse the case, which fresh ones might not), createCase
+   * throws StaleCaseSettingsError: the caller's transaction is aborted, and the caller runs it again
+   * without `settings` (the lock-and-read path). Ignored outside a transaction (the process cache is used).
+   */
+  settings?: VersionedCaseSettings;
+}
+
+/** createCase's `settings` were not the stored ones (see CreateCaseOptions.settings): roll back and run again without them. */
+export class StaleCaseSettingsError extends Error {
+  override name = 'StaleCaseSettingsError';
 }
 
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
@@ -152,25 +165,28 @@ export async function createCaseJson(db: DbOrTrx, input: EditableCaseFields, opt
  * Outside a transaction: validates against this process's cached settings (settings-cache.ts) and creates
  * the case in one statement that confirms, under a lock, that those settings are still the stored ones
  * (insertNewCaseStatement). When another process changed them within the cache TTL, nothing is written
- * and the case is created again with fresh settings; a refusal is likewise confirmed with fresh settings. Inside a caller's transaction (or before any
- * settings were saved): takes the case-number lock first, which a settings change holds exclusively, and
- * reads the settings fresh.
+ * and the case is created again with fresh settings; a refusal is likewise confirmed with fresh settings.
+ * Inside a caller's transaction: the same with the caller's `settings` (StaleCaseSettingsError when they
+ * are stale); without them (or before any settings were saved) it takes the case-number lock first, which
+ * a settings change holds exclusively, and reads the settings fresh.
  */
 async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions): Promise<NewCase> {
+  const known = options.settings;
+  if (db.isTransaction && known?.version != null) {
+    try {
+      return await insertWithKnownSettings(db, { settings: known.settings, version: known.version }, input, options);
+    } catch (err) {
+      if (isStaleSettingsError(err) || err instanceof ValidationError) {
+        throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', { cause: err });
+      }
+      throw err;
+    }
+  }
   if (!db.isTransaction) {
     const cached = await cachedCaseSettingsWithVersion(db);
     if (cached.version !== null) {
       try {
-        const { settings } = cached;
-        // Without a CustomerId the email link happens inside the insert statement: one round trip less.
-        const linkInSql = !input.CustomerId?.trim();
-        const { values, log } = await newCaseValues(db, settings, input, options, { linkCustomerByEmail: !linkInSql });
-        const { row, logId } = await insertNewCaseStatement(db, values, log, {
-          settingsVersion: cached.version,
-          numberPrefix: settings.NumberPrefix,
-          linkCustomerByEmail: linkInSql,
-        });
-        return { row, log: statusLogRow(row.id, logId, log), settings };
+        return await insertWithKnownSettings(db, { settings: cached.settings, version: cached.version }, input, options);
       } catch (err) {
         // A refusal is checked again below with fresh settings: the cached copy may predate the change
         // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
@@ -187,6 +203,25 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
     const { row, logId } = await insertCaseRowWithLog(trx, { ...values, number, case_number: `${settings.NumberPrefix}${number}` }, log);
     return { row, log: statusLogRow(row.id, logId, log), settings };
   });
+}
+
+/** The one-statement create (insertNewCaseStatement) against settings read earlier, which it confirms. */
+async function insertWithKnownSettings(
+  db: DbOrTrx,
+  known: { settings: CaseSettings; version: string },
+  input: EditableCaseFields,
+  options: CreateCaseOptions,
+): Promise<NewCase> {
+  const { settings } = known;
+  // Without a CustomerId the email link happens inside the insert statement: one round trip less.
+  const linkInSql = !input.CustomerId?.trim();
+  const { values, log } = await newCaseValues(db, settings, input, options, { linkCustomerByEmail: !linkInSql });
+  const { row, logId } = await insertNewCaseStatement(db, values, log, {
+    settingsVersion: known.version,
+    numberPrefix: settings.NumberPrefix,
+    linkCustomerByEmail: linkInSql,
+  });
+  return { row, log: statusLogRow(row.id, logId, log), settings };
 }
 
 interface NewCase {
@@ -270,6 +305,15 @@ export async function changeCaseStatus(db: DbOrTrx, id: string, status: string, 
   });
 }
 
+/**
+ * changeCaseStatus for a caller that holds the case row's lock and has the row: the same rule (settings read
+ * in the transaction, status log written), but the case columns to set are returned (empty when nothing
+ * changes) for the caller's own update of the row (addNoteToLockedCase's `changes`).
+ */
+export async function statusChangeOfLockedCase(trx: DbOrTrx, row: CaseRow, status: string, options: { now?: Date } = {}): Promise<Updateable<CasesTable>> {
+  return applyStatus(trx, await getCaseSettings(trx), row, status, options.now ?? new Date());
+}
+
 export async function assignCase(db: DbOrTrx, id: string, userId: string | null, userName: string | null): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, id, { forUpdate: true });
@@ -305,18 +349,32 @@ export async function addNote(
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, caseId, { forUpdate: true });
     if (!row) throw new NotFoundError('Case', caseId);
-    const { attachments = [], ...noteInput } = input;
-    const now = noteInput.created ?? new Date();
-    const note = await insertNote(trx, caseId, { ...noteInput, created: now });
-    const saved = await insertAttachments(trx, caseId, { noteId: note.id, messageId: noteInput.message_id ?? null }, attachments);
-    const caseRow = await updateCaseRow(trx, caseId, {
-      last_comment_date: now,
-      last_commenter_name: note.created_by || null,
-      comment_count: row.comment_count + 1,
-      changed: now,
-    });
-    return { note, attachments: saved, caseRow };
+    return addNoteToLockedCase(trx, row, input);
   });
+}
+
+/**
+ * addNote for a caller that holds the case row's lock and has the row (or inserted it in this transaction):
+ * the note, its attachments, the comment fields and `changes` to the case (participants, a status change
+ * from statusChangeOfLockedCase, ...) in one statement, without locking or reading the case again.
+ */
+export async function addNoteToLockedCase(
+  trx: DbOrTrx,
+  row: CaseRow,
+  input: AddNoteInput,
+  changes: Updateable<CasesTable> = {},
+): Promise<{ note: NoteRow; attachments: AttachmentMetaRow[]; caseRow: CaseRow }> {
+  const { attachments = [], ...noteInput } = input;
+  const now = noteInput.created ?? new Date();
+  const done = await insertNoteAndUpdateCase(trx, row.id, { ...noteInput, created: now }, attachments, {
+    ...changes,
+    last_comment_date: now,
+    last_commenter_name: noteInput.created_by || null,
+    comment_count: row.comment_count + 1,
+    changed: now,
+  });
+  if (!done) throw new NotFoundError('Case', row.id);
+  return done;
 }
 
 /** The full API view of a case: row, notes, attachments, log and deliveries (one statement, cached settings). */

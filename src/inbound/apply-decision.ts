@@ -1,14 +1,14 @@
-import type { Transaction } from 'kysely';
+import type { Transaction, Updateable } from 'kysely';
 import type { Config } from '../config.js';
-import type { Database } from '../db/schema.js';
-import { addNote, changeCaseStatus, createCase, mergeParticipants } from '../cases/case.service.js';
-import { findCaseRow, updateCaseRow } from '../cases/case.repository.js';
+import type { CasesTable, Database } from '../db/schema.js';
+import { addNoteToLockedCase, createCase, mergeParticipants, statusChangeOfLockedCase } from '../cases/case.service.js';
+import { findCaseRow } from '../cases/case.repository.js';
 import { participantAddresses } from '../mail/addresses.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
 import type { NewAttachment, Participant, Property } from '../cases/case.types.js';
 import type { CaseSettings } from '../settings/case-settings.js';
+import type { VersionedCaseSettings } from '../settings/settings.repository.js';
 import type { MailAddress, ParsedMessage } from '../mail/message.types.js';
-import { insertThreadRef } from './thread-lookup.js';
 import type { ThreadingResult } from './threading.js';
 
 type Trx = Transaction<Database>;
@@ -26,6 +26,8 @@ export const EMPTY_SUBJECT = '(no subject)';
 
 export interface EmailHookContext {
   caseRow: CaseRow;
+  /** The case settings the worker decided with (its short cache, settings-cache.ts): hooks need not read them again. */
+  settings: CaseSettings;
   parsed: ParsedMessage;
   /** messages.id of the inbound message. */
   messageRowId: string;
@@ -40,7 +42,11 @@ export interface EmailHookContext {
  * intake out of mail loops. A hook that throws fails the message (it is retried with backoff).
  */
 export interface InboundHooks {
-  /** After a `normal` message created a case (case, first note, attachments and thread ref are written). */
+  /**
+   * After a `normal` message created a case (case, first note and attachments are written; the message's own
+   * thread ref is written with the messages row at the end of the transaction, so a hook threads its mail
+   * from `parsed`, as queueAcknowledgement does).
+   */
   onNewCaseFromEmail?: (trx: Trx, ctx: EmailHookContext) => Promise<void>;
   /** After a `normal` message was added to an existing case (`reopened` when it reopened a Closed case). */
   onReplyFromEmail?: (trx: Trx, ctx: EmailHookContext & { reopened: boolean }) => Promise<void>;
@@ -96,13 +102,15 @@ function noteFields(parsed: ParsedMessage, messageRowId: string, isPublic: boole
   };
 }
 
-async function recordRef(trx: Trx, parsed: ParsedMessage, caseId: string): Promise<void> {
-  if (parsed.messageId) await insertThreadRef(trx, parsed.messageId, caseId, 'in');
-}
-
+/**
+ * A new case from the message, its first public note, and (normal mail) the new-case hook. `known`: the
+ * worker's cached settings; with `confirm` createCase creates the case in one statement that checks they
+ * are current (StaleCaseSettingsError when not: the caller runs the transaction again without `confirm`).
+ */
 export async function applyNewCase(
   trx: Trx,
   config: Config,
+  known: VersionedCaseSettings & { confirm: boolean },
   parsed: ParsedMessage,
   decision: ThreadingResult,
   messageRowId: string,
@@ -122,11 +130,11 @@ export async function applyNewCase(
       RelatedOrders: parsed.orderRefs,
       Properties: properties,
     },
-    { source: EMAIL_CASE_SOURCE },
+    { source: EMAIL_CASE_SOURCE, settings: known.confirm ? known : undefined },
   );
-  const { note, caseRow } = await addNote(trx, created.id, noteFields(parsed, messageRowId, true));
-  await recordRef(trx, parsed, caseRow.id);
-  if (parsed.classification === 'normal') await hooks.onNewCaseFromEmail?.(trx, { caseRow, parsed, messageRowId, note });
+  // The case was inserted by this transaction: no one else can see it, let alone lock it.
+  const { note, caseRow } = await addNoteToLockedCase(trx, created, noteFields(parsed, messageRowId, true));
+  if (parsed.classification === 'normal') await hooks.onNewCaseFromEmail?.(trx, { caseRow, settings: known.settings, parsed, messageRowId, note });
   return { action: 'new-case', caseRow, note, reason: decision.reason };
 }
 
@@ -147,22 +155,19 @@ export async function applyToCase(
   const locked = await findCaseRow(trx, decision.caseId!, { forUpdate: true });
   if (!locked) return null;
   if (decision.internal) {
-    const { note, caseRow } = await addNote(trx, locked.id, noteFields(parsed, messageRowId, false));
-    await recordRef(trx, parsed, caseRow.id);
+    const { note, caseRow } = await addNoteToLockedCase(trx, locked, noteFields(parsed, messageRowId, false));
     return { action: 'reply', caseRow, note, reason: decision.reason };
   }
   // Decided on the status as read before the lock: act on the locked row's status.
   const reopen = locked.status === settings.StatusClosed;
-  if (reopen) await changeCaseStatus(trx, locked.id, settings.StatusReopen);
+  // Status, participants, orders and the comment fields: one update of the locked row, with the note.
+  const changes: Updateable<CasesTable> = reopen ? { ...(await statusChangeOfLockedCase(trx, locked, settings.StatusReopen)) } : {};
   const participants = mergeParticipants(locked.participants, ccParticipants(parsed, config.ownAddresses, [locked.customer_email]));
   const orders = [...new Set([...locked.related_orders, ...parsed.orderRefs])];
-  // Before the note: addNote's own update then returns the final row, so it is never read again.
-  if (participants.length !== locked.participants.length || orders.length !== locked.related_orders.length) {
-    await updateCaseRow(trx, locked.id, { participants: JSON.stringify(participants), related_orders: orders });
-  }
-  const { note, caseRow } = await addNote(trx, locked.id, noteFields(parsed, messageRowId, true));
-  await recordRef(trx, parsed, caseRow.id);
-  await hooks.onReplyFromEmail?.(trx, { caseRow, parsed, messageRowId, note, reopened: reopen });
+  if (participants.length !== locked.participants.length) changes.participants = JSON.stringify(participants);
+  if (orders.length !== locked.related_orders.length) changes.related_orders = orders;
+  const { note, caseRow } = await addNoteToLockedCase(trx, locked, noteFields(parsed, messageRowId, true), changes);
+  await hooks.onReplyFromEmail?.(trx, { caseRow, settings, parsed, messageRowId, note, reopened: reopen });
   let reason = decision.reason;
   if (reopen && decision.action !== 'reopen') reason += `; the case was ${settings.StatusClosed} when locked, so it is reopened`;
   if (!reopen && decision.action === 'reopen') reason += `; the case was no longer ${settings.StatusClosed} when locked`;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 
 /**
@@ -38,18 +39,22 @@ export interface PendingParent {
   status: string;
 }
 
-/** The earliest stored, not yet processed message (queued or processing) among the ones `messageIds` name. */
-export async function findPendingParent(db: DbOrTrx, messageRowId: string, messageIds: readonly string[]): Promise<PendingParent | null> {
-  if (messageIds.length === 0) return null;
-  const row = await db
+/** The query of findPendingParent, also run as a subquery of the message's locking statement (thread-lookup.ts). */
+export function pendingParentQuery(db: DbOrTrx, messageRowId: string, messageIds: readonly string[]) {
+  return db
     .selectFrom('messages')
     .select(['id', 'message_id', 'status'])
-    .where('message_id', 'in', [...new Set(messageIds)])
+    .where(sql<boolean>`message_id = ANY(${messageIds}::text[])`)
     .where('id', '<', messageRowId)
     .where('status', 'in', ['queued', 'processing'])
     .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1);
+}
+
+/** The earliest stored, not yet processed message (queued or processing) among the ones `messageIds` name. */
+export async function findPendingParent(db: DbOrTrx, messageRowId: string, messageIds: readonly string[]): Promise<PendingParent | null> {
+  if (messageIds.length === 0) return null;
+  const row = await pendingParentQuery(db, messageRowId, [...new Set(messageIds)]).executeTakeFirst();
   return row ? { id: row.id, messageId: row.message_id!, status: row.status } : null;
 }
 

@@ -1,17 +1,19 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db, DbOrTrx } from '../db/database.js';
-import type { MessageStatus } from '../db/schema.js';
+import { precompiled, type Slot } from './precompiled.js';
+import type { Database, MessageStatus } from '../db/schema.js';
 import { UnprocessableMessageError } from '../errors.js';
+import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { Logger } from '../logger.js';
 import { parseMessage, type ParseOptions } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/message.types.js';
 import { metrics } from '../ops/metrics.js';
 import type { CaseSettings } from '../settings/case-settings.js';
-import { getCaseSettings } from '../settings/settings.repository.js';
+import { readCaseSettings, type VersionedCaseSettings } from '../settings/settings.repository.js';
 import { applyNewCase, applyToCase, suppressBouncedRecipients, type Applied, type InboundHooks } from './apply-decision.js';
-import { createThreadLookup } from './thread-lookup.js';
-import { describeWaits, findPendingParent, type OrderWaitState, type PendingParent } from './order-wait.js';
+import { createThreadLookup, lockMessageWithRefs } from './thread-lookup.js';
+import { describeWaits, type OrderWaitState, type PendingParent } from './order-wait.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
 export type { InboundHooks, EmailHookContext } from './apply-decision.js';
@@ -29,8 +31,11 @@ export interface ProcessDeps {
   hooks?: InboundHooks;
   /** The parser; default src/mail/parse.ts. */
   parse?: ParseFn;
-  /** The case settings; default: read from the database on every call (the worker passes a short cache, settings-cache.ts). */
-  caseSettings?: () => Promise<CaseSettings>;
+  /**
+   * The case settings with their version; default: read from the database on every call (the worker passes
+   * a short cache, settings-cache.ts, whose `invalidate` is called when a new case finds them stale).
+   */
+  caseSettings?: (() => Promise<VersionedCaseSettings>) & { invalidate?: () => void };
 }
 
 export interface ProcessResult {
@@ -88,6 +93,9 @@ export interface ProcessOptions {
  * happens in one transaction that first locks the messages row and does nothing when it is already
  * processed: the database, not the queue, is the guard against duplicate cases.
  * Parsing runs before the transaction, so no connection or lock is held while the CPU works.
+ * Round trips are most of the CPU a message costs (in Node and in PostgreSQL), so the transaction's first
+ * statement locks the row, reads the thread references and checks for an earlier unprocessed message at
+ * once (lockMessageWithRefs), and its last one writes the outcome together with the message's thread ref.
  *
  * Status: the row is `processing` from the start of a run (committed at once, so operators and the
  * backlog metric see messages in flight, and later replies wait for it), back to `queued` when the run
@@ -98,13 +106,7 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
   const none = { action: null, caseId: null, caseNumber: null } as const;
   // Claim and read in one round trip. A run of the same row holding the row lock in its transaction
   // makes this wait, and then it matches nothing: the row is done.
-  const row = await db
-    .updateTable('messages')
-    .set({ status: 'processing' })
-    .where('id', '=', messageRowId)
-    .where('status', 'not in', DONE_STATUSES)
-    .returning(['size', 'raw'])
-    .executeTakeFirst();
+  const [row] = await claimStatement(db, [messageRowId]);
   if (!row) {
     const current = await db.selectFrom('messages').select('status').where('id', '=', messageRowId).executeTakeFirst();
     if (!current) return { outcome: 'missing', ...none, reason: `message ${messageRowId} does not exist` };
@@ -113,68 +115,24 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
   if (row.size > config.maxMessageBytes) {
     throw new UnprocessableMessageError(`message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`);
   }
-  const settings = await (deps.caseSettings ?? (() => getCaseSettings(db)))();
-  const parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, settings));
-
-  let waitNote = '';
-  if (options.orderWait) {
-    const parent = await findPendingParent(db, messageRowId, referencedMessageIds(parsed));
-    const state = options.orderWait.state;
-    if (parent && options.orderWait.mayWait) {
-      await db.updateTable('messages').set({ status: 'queued' }).where('id', '=', messageRowId).where('status', '=', 'processing').execute();
-      const reason = `refers to earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: waits for it`;
-      return { outcome: 'waiting', ...none, reason, waitingFor: parent };
-    }
-    if (parent) {
-      waitNote = `; ${describeWaits(state ?? { waits: 0, since: Date.now() })} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`;
-    } else if (state) {
-      waitNote = `; ${describeWaits(state)} for an earlier message it refers to`;
-    }
+  const known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+  const parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, known.settings));
+  let result: TransactionResult;
+  try {
+    result = await db.transaction().execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...known, confirm: true }, options));
+  } catch (err) {
+    if (!(err instanceof StaleCaseSettingsError)) throw err;
+    // The settings changed within the cache's life: nothing was written. Again, with fresh ones, once.
+    deps.caseSettings?.invalidate?.();
+    const fresh = await readCaseSettings(db);
+    result = await db.transaction().execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...fresh, confirm: false }, options));
   }
 
-  const result = await db.transaction().execute(async (trx) => {
-    const locked = await trx.selectFrom('messages').select('status').where('id', '=', messageRowId).forUpdate().executeTakeFirst();
-    if (!locked || DONE.includes(locked.status)) return null;
-    const decision = await decideThread(parsed, createThreadLookup(trx, lookupMessageIds(parsed)), {
-      statusClosed: settings.StatusClosed,
-      senderFromReplyTo: config.customerFromReplyTo,
-    });
-    let applied: Applied | null = null;
-    if (decision.action === 'reply' || decision.action === 'reopen') {
-      applied = await applyToCase(trx, config, settings, parsed, decision, messageRowId, deps.hooks ?? {});
-      if (!applied && decision.internal) {
-        applied = { action: 'ignore', caseRow: null, note: null, reason: `${decision.reason}; the case was deleted meanwhile` };
-      }
-    }
-    if (decision.action === 'new-case') {
-      applied = await applyNewCase(trx, config, parsed, decision, messageRowId, deps.hooks ?? {});
-    } else if (!applied && decision.action !== 'ignore') {
-      // The case was soft-deleted between the lookup and the lock: same rule as a deleted case found by lookup.
-      const reason = `${decision.reason}; the case was deleted meanwhile: a new case refers to it`;
-      applied = await applyNewCase(trx, config, parsed, { ...decision, previousCase: decision.matched, reason }, messageRowId, deps.hooks ?? {});
-    }
-    applied ??= { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
-    const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
-    const reason = `${applied.reason}${suppressed.length ? `; suppressed ${suppressed.join(', ')}` : ''}${waitNote}`;
-    const caseNumber = applied.caseRow?.case_number ?? decision.caseNumber;
-    const caseId = applied.caseRow?.id ?? decision.caseId;
-    await trx
-      .updateTable('messages')
-      .set({
-        status: applied.action === 'ignore' ? 'ignored' : 'processed',
-        classification: parsed.classification,
-        decision: JSON.stringify({ Action: applied.action, CaseNumber: caseNumber, Reason: reason }),
-        case_id: caseId,
-        note_id: applied.note?.id ?? null,
-        processed_at: new Date(),
-        error: null,
-        attempts: sql`attempts + 1`,
-      })
-      .where('id', '=', messageRowId)
-      .execute();
-    return { applied, decision, caseNumber, caseId, reason };
-  });
-
+  if (result?.waiting) {
+    const parent = result.parent;
+    const reason = `refers to earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: waits for it`;
+    return { outcome: 'waiting', ...none, reason, waitingFor: parent };
+  }
   if (!result) return { outcome: 'skipped', ...none, reason: `message ${messageRowId} was processed meanwhile` };
   const { applied, decision, caseNumber, caseId, reason } = result;
   countMetrics(parsed, applied.action, decision, options.receivedAt);
@@ -183,6 +141,117 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
     'inbound message processed',
   );
   return { outcome: applied.action === 'ignore' ? 'ignored' : 'processed', action: applied.action, caseId, caseNumber, reason };
+}
+
+const claimStatement = precompiled((db, slot) =>
+  db
+    .updateTable('messages')
+    .set({ status: 'processing' })
+    .where('id', '=', slot(0))
+    .where('status', 'not in', DONE_STATUSES)
+    .returning(['size', 'raw']),
+);
+
+/** The outcome of a run: values [id, status, classification, decision, case_id, note_id, processed_at]. */
+const finishUpdate = (db: Pick<Db, 'updateTable'>, slot: Slot) =>
+  db
+    .updateTable('messages')
+    .set({
+      status: slot(1),
+      classification: slot(2),
+      decision: slot(3),
+      case_id: slot(4),
+      note_id: slot(5),
+      processed_at: slot(6),
+      error: null,
+      attempts: sql`attempts + 1`,
+    })
+    .where('id', '=', slot(0));
+const finishStatement = precompiled((db, slot) => finishUpdate(db, slot));
+/** The same, and the message's thread ref: values [...finish values, Message-ID, case id]. */
+const finishWithRefStatement = precompiled((db, slot) =>
+  finishUpdate(
+    db.with('ref', (qb) =>
+      qb
+        .insertInto('thread_refs')
+        .values({ message_id: slot(7), case_id: slot(8), direction: 'in' })
+        .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing()),
+    ),
+    slot,
+  ),
+);
+
+type TransactionResult =
+  | null
+  | { waiting: true; parent: PendingParent }
+  | { waiting: false; applied: Applied; decision: ThreadingResult; caseNumber: string | null; caseId: string | null; reason: string };
+
+/** The transaction of processInboundMessage: lock, decide, apply, record. Null when the row is done already. */
+async function applyInTransaction(
+  trx: Transaction<Database>,
+  deps: ProcessDeps,
+  messageRowId: string,
+  parsed: ParsedMessage,
+  known: VersionedCaseSettings & { confirm: boolean },
+  options: ProcessOptions,
+): Promise<TransactionResult> {
+  const { config } = deps;
+  const { settings } = known;
+  const pendingIds = options.orderWait ? referencedMessageIds(parsed) : [];
+  const locked = await lockMessageWithRefs(trx, messageRowId, { refs: lookupMessageIds(parsed), pending: pendingIds });
+  if (!locked || DONE.includes(locked.status)) return null;
+  let waitNote = '';
+  if (options.orderWait) {
+    const parent = locked.pending;
+    const state = options.orderWait.state;
+    if (parent && options.orderWait.mayWait) {
+      await trx.updateTable('messages').set({ status: 'queued' }).where('id', '=', messageRowId).where('status', '=', 'processing').execute();
+      return { waiting: true, parent };
+    }
+    if (parent) {
+      waitNote = `; ${describeWaits(state ?? { waits: 0, since: Date.now() })} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`;
+    } else if (state) {
+      waitNote = `; ${describeWaits(state)} for an earlier message it refers to`;
+    }
+  }
+  const decision = await decideThread(parsed, createThreadLookup(trx, lookupMessageIds(parsed), locked.refs), {
+    statusClosed: settings.StatusClosed,
+    senderFromReplyTo: config.customerFromReplyTo,
+  });
+  const hooks = deps.hooks ?? {};
+  let applied: Applied | null = null;
+  if (decision.action === 'reply' || decision.action === 'reopen') {
+    applied = await applyToCase(trx, config, settings, parsed, decision, messageRowId, hooks);
+    if (!applied && decision.internal) {
+      applied = { action: 'ignore', caseRow: null, note: null, reason: `${decision.reason}; the case was deleted meanwhile` };
+    }
+  }
+  if (decision.action === 'new-case') {
+    applied = await applyNewCase(trx, config, known, parsed, decision, messageRowId, hooks);
+  } else if (!applied && decision.action !== 'ignore') {
+    // The case was soft-deleted between the lookup and the lock: same rule as a deleted case found by lookup.
+    const reason = `${decision.reason}; the case was deleted meanwhile: a new case refers to it`;
+    applied = await applyNewCase(trx, config, known, parsed, { ...decision, previousCase: decision.matched, reason }, messageRowId, hooks);
+  }
+  applied ??= { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
+  const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
+  const reason = `${applied.reason}${suppressed.length ? `; suppressed ${suppressed.join(', ')}` : ''}${waitNote}`;
+  const caseNumber = applied.caseRow?.case_number ?? decision.caseNumber;
+  const caseId = applied.caseRow?.id ?? decision.caseId;
+  // The message's own thread ref goes with the row's final update: one statement. Its `created` is the
+  // transaction's start, so it still sorts before an acknowledgement's ref (clock_timestamp()) written earlier.
+  const outcome = [
+    messageRowId,
+    applied.action === 'ignore' ? 'ignored' : 'processed',
+    parsed.classification,
+    JSON.stringify({ Action: applied.action, CaseNumber: caseNumber, Reason: reason }),
+    caseId,
+    applied.note?.id ?? null,
+    new Date(),
+  ];
+  if (applied.caseRow && parsed.messageId) await finishWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
+  else await finishStatement(trx, outcome);
+  return { waiting: false, applied, decision, caseNumber, caseId, reason };
 }
 
 function countMetrics(parsed: ParsedMessage, action: ThreadingResult['action'], decision: ThreadingResult, receivedAt?: string): void {

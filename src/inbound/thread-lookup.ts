@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { DbOrTrx } from '../db/database.js';
 import type { ParticipantJson } from '../db/schema.js';
+import { pendingParentQuery, type PendingParent } from './order-wait.js';
+import { precompiled } from './precompiled.js';
 import type { ThreadCase, ThreadLookup } from './threading.js';
 
 const THREAD_CASE_COLUMNS = ['cases.id', 'cases.case_number', 'cases.status', 'cases.deleted_at', 'cases.customer_email', 'cases.participants'] as const;
@@ -14,7 +17,7 @@ interface ThreadCaseRow {
   participants: ParticipantJson[];
 }
 
-interface RefRow extends ThreadCaseRow {
+export interface RefRow extends ThreadCaseRow {
   message_id: string;
   direction: 'in' | 'out';
   created: Date;
@@ -31,15 +34,63 @@ function toThreadCase(row: ThreadCaseRow): ThreadCase {
   };
 }
 
-/** thread_refs rows (with their case) for these Message-IDs, in one query. */
-async function loadRefs(db: DbOrTrx, messageIds: readonly string[]): Promise<RefRow[]> {
-  if (messageIds.length === 0) return [];
+/** thread_refs rows (with their case) for these Message-IDs. `= ANY($1)`: one SQL text whatever the number of ids. */
+function refsQuery(db: DbOrTrx, messageIds: readonly string[]) {
   return db
     .selectFrom('thread_refs')
     .innerJoin('cases', 'cases.id', 'thread_refs.case_id')
     .select([...THREAD_CASE_COLUMNS, 'thread_refs.message_id', 'thread_refs.direction', 'thread_refs.created'])
-    .where('thread_refs.message_id', 'in', [...new Set(messageIds)])
-    .execute();
+    .where(sql<boolean>`thread_refs.message_id = ANY(${messageIds}::text[])`);
+}
+
+/** thread_refs rows (with their case) for these Message-IDs, in one query. */
+async function loadRefs(db: DbOrTrx, messageIds: readonly string[]): Promise<RefRow[]> {
+  if (messageIds.length === 0) return [];
+  return refsQuery(db, [...new Set(messageIds)]).execute();
+}
+
+export interface LockedMessage {
+  status: string;
+  /** thread_refs rows (with their case) of the `refs` Message-IDs, for createThreadLookup's `preloaded`. */
+  refs: RefRow[];
+  /** With `pending`: the earliest earlier stored message among them not processed yet (order-wait.ts). */
+  pending: PendingParent | null;
+}
+
+const lockStatement = precompiled((db, slot) =>
+  db
+    .selectFrom('messages as m')
+    .select([
+      'm.status',
+      jsonArrayFrom(refsQuery(db, slot(0))).as('refs'),
+      jsonObjectFrom(pendingParentQuery(db, slot(2), slot(1))).as('pending'),
+    ])
+    .where('m.id', '=', slot(2))
+    .forUpdate('m'),
+);
+
+/**
+ * The first statement of a message's transaction, three questions in one round trip: locks the messages
+ * row (FOR UPDATE: a second run of the same message waits here, then sees it done), reads the thread
+ * references the threading rules will ask about, and (order-wait.ts) finds an earlier message it refers to
+ * that is not processed yet. Reading them in the locking statement is safe: its snapshot can only miss
+ * what a concurrent run of this same message wrote, and after such a run committed the row is done
+ * (the lock returns the newest row version) and nothing else is read.
+ */
+export async function lockMessageWithRefs(
+  trx: DbOrTrx,
+  messageRowId: string,
+  ids: { refs: readonly string[]; pending: readonly string[] },
+): Promise<LockedMessage | undefined> {
+  const [row] = await lockStatement(trx, [[...new Set(ids.refs)], [...new Set(ids.pending)], messageRowId]);
+  if (!row) return undefined;
+  const pending = row.pending as { id: string | number; message_id: string; status: string } | null;
+  return {
+    status: row.status,
+    // JSON has no dates: json_agg prints timestamps as text.
+    refs: (row.refs as (Omit<RefRow, 'created'> & { created: string })[]).map((r) => ({ ...r, created: new Date(r.created) })),
+    pending: pending ? { id: String(pending.id), messageId: pending.message_id, status: pending.status } : null,
+  };
 }
 
 /**
@@ -63,11 +114,12 @@ function preferred(rows: readonly RefRow[]): RefRow | null {
  *
  * `prefetch`: the Message-IDs the rules will ask about (the message's own, In-Reply-To, References,
  * a bounced original). They are read in ONE query on the first Message-ID question instead of one
- * query per rule; an id outside the list is still looked up on its own.
+ * query per rule; an id outside the list is still looked up on its own. `preloaded`: those rows, already
+ * read (lockMessageWithRefs), so the lookup sends no query for them at all.
  */
-export function createThreadLookup(db: DbOrTrx, prefetch: readonly string[] = []): ThreadLookup {
+export function createThreadLookup(db: DbOrTrx, prefetch: readonly string[] = [], preloaded?: readonly RefRow[]): ThreadLookup {
   const wanted = new Set(prefetch);
-  let cached: Promise<RefRow[]> | null = null;
+  let cached: Promise<RefRow[]> | null = preloaded ? Promise.resolve([...preloaded]) : null;
   async function refsOf(messageIds: readonly string[]): Promise<RefRow[]> {
     if (!messageIds.every((id) => wanted.has(id))) return loadRefs(db, messageIds);
     cached ??= loadRefs(db, [...wanted]);
@@ -100,13 +152,4 @@ export function createThreadLookup(db: DbOrTrx, prefetch: readonly string[] = []
       return row ? toThreadCase(row) : null;
     },
   };
-}
-
-/** Records that `messageId` belongs to `caseId` (idempotent). */
-export async function insertThreadRef(db: DbOrTrx, messageId: string, caseId: string, direction: 'in' | 'out'): Promise<void> {
-  await db
-    .insertInto('thread_refs')
-    .values({ message_id: messageId, case_id: caseId, direction })
-    .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing())
-    .execute();
 }

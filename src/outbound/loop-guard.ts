@@ -85,19 +85,25 @@ export async function checkAcknowledgement(trx: DbOrTrx, to: string | null | und
   const staticVerdict = checkRecipientStatic(to, options);
   if (staticVerdict) return staticVerdict;
   const address = normaliseAddress(to)!;
-  const suppression = await isSuppressed(trx, address);
-  if (suppression) return { reason: 'suppressed-address', detail: `${address} is marked undeliverable (${suppression.reason})` };
+  // The lock and the suppression list in one round trip (the suppression read needs no lock).
+  const { rows } = await sql<{ reason: string | null }>`
+    SELECT (SELECT reason FROM address_suppressions WHERE lower(email) = ${address}) AS reason
+    FROM (SELECT pg_advisory_xact_lock(hashtext(${`intake-ack:${address}`}))) AS l`.execute(trx);
+  const suppression = rows[0]?.reason;
+  if (suppression) return { reason: 'suppressed-address', detail: `${address} is marked undeliverable (${suppression})` };
 
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${`intake-ack:${address}`}))`.execute(trx);
   const since = new Date((options.now ?? new Date()).getTime() - options.ackRateWindowMs);
   // Only acknowledgements that were (to be) sent count: suppressed ones did not reach the address.
+  // An ack has one recipient (a CHECK constraint says so): `lower(to_addresses[1])` is exactly the
+  // expression of outbox_ack_recipient_idx, so only this address's acks of the window are read.
+  // normaliseAddress lower-cases, so the stored and the compared form agree whatever the case.
   const { n } = await trx
     .selectFrom('outbox')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('kind', '=', 'ack')
-    .where('status', '<>', 'suppressed')
+    .where(sql<string>`lower(to_addresses[1])`, '=', address)
     .where('created', '>', since)
-    .where(sql<boolean>`${address} = ANY(to_addresses)`)
+    .where('status', '<>', 'suppressed')
     .executeTakeFirstOrThrow();
   if (Number(n) >= options.ackRateLimit) {
     const hours = Math.round((options.ackRateWindowMs / 3_600_000) * 10) / 10;

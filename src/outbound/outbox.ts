@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { ParsedMessage } from '../mail/message.types.js';
 import { metrics } from '../ops/metrics.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
+import type { CaseSettings } from '../settings/case-settings.js';
 import { getCaseSettings } from '../settings/settings.repository.js';
 import { replySubject, replyToAddress, subjectWithCaseNumber, threadHeaders, DEFAULT_MAX_REFERENCES } from './headers.js';
 import { checkAcknowledgement, type GuardVerdict } from './loop-guard.js';
@@ -43,21 +44,32 @@ export async function caseThread(db: DbOrTrx, caseId: string): Promise<string[]>
   return rows.map((r) => r.message_id);
 }
 
+/**
+ * The outbox row, its thread ref and the pg_notify in ONE statement (a round trip costs more than the
+ * work here). clock_timestamp(): ours sort after the message they answer, stored in the same transaction.
+ */
 async function insertQueued(trx: DbOrTrx, values: Omit<OutboxRow, 'id' | 'status' | 'attempts' | 'last_error' | 'created' | 'sent_at' | 'enqueued_at'>): Promise<OutboxRow | undefined> {
-  const row = await trx
-    .insertInto('outbox')
-    .values({ ...values, status: 'queued', created: sql`clock_timestamp()` })
-    .onConflict((oc) => oc.column('case_id').where(sql<boolean>`kind = 'ack'`).doNothing())
-    .returningAll()
+  const found = await trx
+    .with('o', (qb) =>
+      qb
+        .insertInto('outbox')
+        .values({ ...values, status: 'queued', created: sql`clock_timestamp()` })
+        .onConflict((oc) => oc.column('case_id').where(sql<boolean>`kind = 'ack'`).doNothing())
+        .returningAll(),
+    )
+    .with('r', (qb) =>
+      qb
+        .insertInto('thread_refs')
+        .columns(['message_id', 'case_id', 'direction', 'created'])
+        .expression((eb) => eb.selectFrom('o').select(['o.message_id', 'o.case_id', sql<'out'>`'out'`.as('direction'), sql<Date>`clock_timestamp()`.as('created')]))
+        .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing()),
+    )
+    .selectFrom('o')
+    .selectAll('o')
+    .select(sql<string>`pg_notify(${OUTBOX_CHANNEL}, o.id::text)`.as('notified'))
     .executeTakeFirst();
-  if (!row) return undefined;
-  // clock_timestamp(): ours sort after the message they answer, stored earlier in the same transaction.
-  await trx
-    .insertInto('thread_refs')
-    .values({ message_id: row.message_id, case_id: row.case_id, direction: 'out', created: sql`clock_timestamp()` })
-    .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing())
-    .execute();
-  await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${row.id})`.execute(trx);
+  if (!found) return undefined;
+  const { notified: _notified, ...row } = found;
   return row;
 }
 
@@ -78,6 +90,8 @@ async function insertSuppressed(
 
 export interface QueueAcknowledgementInput {
   caseRow: CaseRow;
+  /** The case settings, when the caller has them (the inbound hook context does); default: read in `trx`. */
+  settings?: CaseSettings;
   /** The customer's message that opened the case. */
   parsed: Pick<ParsedMessage, 'messageId' | 'references' | 'from' | 'subject' | 'cleanSubject' | 'classification'>;
   now?: Date;
@@ -90,7 +104,7 @@ export interface QueueAcknowledgementInput {
  */
 export async function queueAcknowledgement(trx: DbOrTrx, deps: OutboundDeps, input: QueueAcknowledgementInput): Promise<OutboxRow | null> {
   const { caseRow, parsed } = input;
-  const settings = await getCaseSettings(trx);
+  const settings = input.settings ?? (await getCaseSettings(trx));
   if (!settings.Acknowledgement.Enabled) return null;
   const { config } = deps;
 
