@@ -199,18 +199,45 @@ function applySort(q: CaseQuery, order: SortOrder, settings: CaseSettings): Case
   return q;
 }
 
+/** How long a planner estimate of TotalHits is reused for the same filter (see plannerEstimate). */
+export const ESTIMATE_CACHE_TTL_MS = 60_000;
+/** Most filters whose estimate is kept per database handle; the oldest is dropped first. */
+export const ESTIMATE_CACHE_SIZE = 1_000;
+
+const estimateCaches = new WeakMap<object, Map<string, { rows: number; at: number }>>();
+
 /**
- * TotalHits. The planner's row estimate comes first (planning only, well under a millisecond): above
- * EXACT_COUNT_LIMIT it is the answer. Otherwise an exact count of at most EXACT_COUNT_LIMIT + 1 rows (the
+ * The planner's row estimate of a filter. It comes from the table statistics, which change only when
+ * PostgreSQL re-analyses the table (after about a tenth of it changed), so the same filter gets the same
+ * estimate for minutes: it is reused for ESTIMATE_CACHE_TTL_MS, which saves a round trip and a planning per
+ * page request of a queue view or a repeated search. Keyed by the filter's SQL and values, per database handle.
+ */
+async function plannerEstimate(db: DbOrTrx, filtered: CaseQuery): Promise<number> {
+  const compiled = filtered.select(sql`1`.as('one')).compile();
+  let cache = estimateCaches.get(db);
+  if (!cache) estimateCaches.set(db, (cache = new Map()));
+  const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && now - hit.at < ESTIMATE_CACHE_TTL_MS) return hit.rows;
+  const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+    CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
+  );
+  const rows = Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
+  cache.delete(key);
+  if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, { rows, at: now });
+  return rows;
+}
+
+/**
+ * TotalHits. The planner's row estimate comes first (planning only, well under a millisecond, and cached):
+ * above EXACT_COUNT_LIMIT it is the answer. Otherwise an exact count of at most EXACT_COUNT_LIMIT + 1 rows (the
  * LIMIT lets PostgreSQL stop early); if that still finds more, the estimate was low and TotalHits is the
  * smallest number we know to be true.
  */
 async function countHits(db: DbOrTrx, filtered: CaseQuery): Promise<{ total: number; exact: boolean }> {
-  const compiled = filtered.select(sql`1`.as('one')).compile();
-  const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-    CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
-  );
-  const estimate = Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
+  const estimate = await plannerEstimate(db, filtered);
   if (estimate > EXACT_COUNT_LIMIT) return { total: estimate, exact: false };
   const capped = await cappedCountQuery(db, filtered).executeTakeFirstOrThrow();
   const n = Number(capped.n);

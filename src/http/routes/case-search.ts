@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { DEFAULT_SEARCH_TAKE, DEFAULT_SORT_ORDER, EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, MAX_SEARCH_TAKE, SORT_ORDERS, searchCases } from '../../cases/search.js';
 import { CaseSchema } from '../schemas/case.js';
-import { MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
+import { forSerializer, MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
 import { strictValidatorCompiler } from '../schemas/validator.js';
 
@@ -59,7 +59,8 @@ export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
           description: `Unknown Status, Priority or Tags are a 400 listing the allowed values. (Page + 1) * Take may be at most ${MAX_RESULT_WINDOW}. TotalHits is exact up to ${EXACT_COUNT_LIMIT}, an estimate above.`,
           operationId: 'searchCases',
           body: CaseSearchBody,
-          response: { 200: CaseSearchResponse, ...errorResponses(400) },
+          // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts).
+          response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400) },
         },
       },
       async (req) => searchCases(ctx.db, req.body),

@@ -27,3 +27,34 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => EMAIL.test(v));
 if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v));
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO_DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));
+
+const PRIMITIVE_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
+
+/**
+ * A copy of a response schema for the serialiser, with every `T | null` of a primitive T (Nullable's
+ * `anyOf: [T, null]`) written as `{ ...T, type: [T.type, 'null'] }`. fast-json-stringify tries each anyOf branch
+ * against the value at run time (12.6 µs per case JSON, measured) but serialises a type list directly (3.2 µs).
+ * Both accept the same values and @fastify/swagger renders both as `nullable: true` in the OpenAPI 3.0
+ * document. Only for `response` schemas: the request validator (TypeBox's compiler) knows unions, not type
+ * lists, so request schemas keep Nullable as it is. The static type is unchanged.
+ */
+export function forSerializer<T extends TSchema>(schema: T): T {
+  return rewriteNullable(schema) as T;
+}
+
+function rewriteNullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewriteNullable);
+  if (node === null || typeof node !== 'object') return node;
+  const source = node as Record<string, unknown>;
+  const members = source.anyOf;
+  if (Array.isArray(members) && members.length === 2) {
+    const [value, nil] = members as Array<Record<string, unknown>>;
+    const isNull = (s: Record<string, unknown> | undefined) => s?.type === 'null' && Object.keys(s).length === 1;
+    if (isNull(nil) && typeof value?.type === 'string' && PRIMITIVE_TYPES.has(value.type) && !('anyOf' in value)) {
+      const outer = Object.fromEntries(Object.entries(source).filter(([k]) => k !== 'anyOf'));
+      return { ...outer, ...(rewriteNullable(value) as object), type: [value.type, 'null'] };
+    }
+  }
+  // Copies own enumerable string keys only: TypeBox's symbol keys (Kind) are not JSON Schema.
+  return Object.fromEntries(Object.entries(source).map(([k, v]) => [k, rewriteNullable(v)]));
+}
