@@ -185,3 +185,47 @@ describe('case numbers', () => {
     await create();
   });
 });
+
+describe('case updates and settings changes do not interleave', () => {
+  it('a PATCH that writes a tag being removed waits for the settings change and is then refused', async () => {
+    const app = await createTestApp('settingsrace');
+    let releaseChange: () => void = () => undefined;
+    try {
+      const settings = (await app.call('GET', '/api/cases/settings')).json;
+      const { NextNumber: _next, ...withVip } = { ...settings, Tags: ['vip', 'gift'] };
+      expect((await app.call('PUT', '/api/cases/settings', withVip)).status).toBe(200);
+      const created = await app.call('POST', '/api/cases', { Subject: 'Race' });
+
+      // A settings change that removes "vip" is in progress: it holds the settings row.
+      const changeHeld = new Promise<void>((resolve) => (releaseChange = resolve));
+      let changeLocked!: () => void;
+      const locked = new Promise<void>((resolve) => (changeLocked = resolve));
+      const change = app.database.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('settings').select('key').where('key', '=', 'cases').forUpdate().execute();
+        changeLocked();
+        await changeHeld;
+        const without = { ...withVip, Tags: ['gift'] };
+        delete (without as Record<string, unknown>).NextNumber;
+        await trx.updateTable('settings').set({ value: JSON.stringify(without) }).where('key', '=', 'cases').execute();
+      });
+      await locked;
+
+      let patchDone = false;
+      const patch = app.call('PATCH', '/api/cases', { Id: created.json.Id, Tags: ['vip'] }).then((r) => {
+        patchDone = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(patchDone).toBe(false); // it waits for the settings change instead of validating against old settings
+      releaseChange();
+      await change;
+      const result = await patch;
+      expect(result.status).toBe(400);
+      expect(result.json.message).toMatch(/Unknown tag "vip"/);
+      expect((await app.call('GET', `/api/cases/${created.json.Id}`)).json.Tags).toEqual([]);
+    } finally {
+      releaseChange(); // a failed assertion must not leave the settings row locked
+      await app.close();
+    }
+  });
+});

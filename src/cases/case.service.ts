@@ -284,7 +284,7 @@ export async function updateCase(
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, id, { forUpdate: true });
     if (!row) throw new NotFoundError('Case', id);
-    const settings = await getCaseSettings(trx);
+    const settings = await getCaseSettings(trx, { forShare: true });
     const now = options.now ?? new Date();
     const cols = await editableToColumns(trx, settings, input, mode, row);
     if (mode === 'put' && !input.Priority) cols.priority = row.priority;
@@ -297,7 +297,7 @@ export async function changeCaseStatus(db: DbOrTrx, id: string, status: string, 
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, id, { forUpdate: true });
     if (!row) throw new NotFoundError('Case', id);
-    const settings = await getCaseSettings(trx);
+    const settings = await getCaseSettings(trx, { forShare: true });
     const now = options.now ?? new Date();
     const statusCols = await applyStatus(trx, settings, row, status, now);
     if (Object.keys(statusCols).length === 0) return row;
@@ -311,7 +311,7 @@ export async function changeCaseStatus(db: DbOrTrx, id: string, status: string, 
  * changes) for the caller's own update of the row (addNoteToLockedCase's `changes`).
  */
 export async function statusChangeOfLockedCase(trx: DbOrTrx, row: CaseRow, status: string, options: { now?: Date } = {}): Promise<Updateable<CasesTable>> {
-  return applyStatus(trx, await getCaseSettings(trx), row, status, options.now ?? new Date());
+  return applyStatus(trx, await getCaseSettings(trx, { forShare: true }), row, status, options.now ?? new Date());
 }
 
 export async function assignCase(db: DbOrTrx, id: string, userId: string | null, userName: string | null): Promise<CaseRow> {

@@ -16,9 +16,10 @@ export interface VersionedCaseSettings {
 }
 
 /** Reads the case settings with their version; a missing or partial document is completed from the defaults. */
-export async function readCaseSettings(db: DbOrTrx, options: { forUpdate?: boolean } = {}): Promise<VersionedCaseSettings> {
+export async function readCaseSettings(db: DbOrTrx, options: SettingsLockOptions = {}): Promise<VersionedCaseSettings> {
   let q = db.selectFrom('settings').select(['value', sql<string>`changed::text`.as('version')]).where('key', '=', CASE_SETTINGS_KEY);
   if (options.forUpdate) q = q.forUpdate();
+  else if (options.forShare) q = q.forShare();
   const row = await q.executeTakeFirst();
   const stored = (row?.value ?? {}) as Partial<CaseSettings>;
   const settings = {
@@ -29,8 +30,19 @@ export async function readCaseSettings(db: DbOrTrx, options: { forUpdate?: boole
   return { settings, version: row?.version ?? null };
 }
 
+export interface SettingsLockOptions {
+  /** Lock the settings row for a settings change (the PUT): readers that share-lock it wait for the commit. */
+  forUpdate?: boolean;
+  /**
+   * Share-lock the settings row for the rest of the transaction: a case update validated against these
+   * settings then cannot interleave with a settings change that removes the status or tag it writes
+   * (the change waits for this transaction, and its orphan check then sees what was written).
+   */
+  forShare?: boolean;
+}
+
 /** Reads the case settings; a missing or partial document is completed from the defaults. */
-export async function getCaseSettings(db: DbOrTrx, options: { forUpdate?: boolean } = {}): Promise<CaseSettings> {
+export async function getCaseSettings(db: DbOrTrx, options: SettingsLockOptions = {}): Promise<CaseSettings> {
   return (await readCaseSettings(db, options)).settings;
 }
 
