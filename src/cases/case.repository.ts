@@ -200,20 +200,6 @@ function attachmentValues(caseId: string, owner: { noteId?: string | Expression<
   };
 }
 
-export async function insertAttachments(
-  db: DbOrTrx,
-  caseId: string,
-  owner: { noteId?: string | null; messageId?: string | number | null },
-  attachments: readonly NewAttachment[],
-): Promise<AttachmentMetaRow[]> {
-  if (attachments.length === 0) return [];
-  return db
-    .insertInto('attachments')
-    .values(attachments.map((a) => attachmentValues(caseId, owner, a)))
-    .returning(ATTACHMENT_META_COLUMNS)
-    .execute();
-}
-
 // JSON has no dates or bigints: to_jsonb prints timestamps as text and bigints as numbers (these go as text).
 const NOTE_JSON = sql`to_jsonb(n) || jsonb_build_object('message_id', n.message_id::text)`;
 const ATTACHMENT_JSON = sql`(to_jsonb(a) - 'content') || jsonb_build_object('message_id', a.message_id::text)`;

@@ -3,7 +3,8 @@ import type { DbOrTrx } from '../db/database.js';
 import type { MessagesTable, MessageStatus } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { inboundRetryJobId, type InboundJob, type Queues } from '../queue/queues.js';
+import { inboundRetryJobId, type Queues } from '../queue/queues.js';
+import { inboundJobForRow } from './store.js';
 
 /** Page size of the message lists. */
 export const DEFAULT_MESSAGE_LIST_LIMIT = 50;
@@ -105,18 +106,6 @@ export async function getRawMessage(db: DbOrTrx, id: string): Promise<Buffer> {
   return row.raw;
 }
 
-function jobFor(row: MessageMetaRow): InboundJob {
-  return {
-    messageRowId: row.id,
-    mailbox: row.mailbox,
-    messageId: row.message_id,
-    ...envelopeOf(row),
-    size: row.size,
-    // The ingest-latency clock restarts at the re-queue: the time spent failed is not pipeline latency.
-    receivedAt: new Date().toISOString(),
-  };
-}
-
 /**
  * Sets failed messages back to 'queued' and adds a new job for each (a new job id: the failed job may
  * still exist). The job is added inside the transaction: if Redis refuses it, the rows stay failed;
@@ -130,7 +119,11 @@ async function requeueRows(db: DbOrTrx, queues: Pick<Queues, 'inbound'>, ids: st
     if (rows.length === 0) return [];
     await trx.updateTable('messages').set({ status: 'queued', error: null }).where('id', 'in', rows.map((r) => r.id)).execute();
     const now = Date.now();
-    await queues.inbound.addBulk(rows.map((r) => ({ name: 'message', data: jobFor(r), opts: { jobId: inboundRetryJobId(r.id, now) } })));
+    // The ingest-latency clock restarts at the re-queue: the time spent failed is not pipeline latency.
+    const receivedAt = new Date(now).toISOString();
+    await queues.inbound.addBulk(
+      rows.map((r) => ({ name: 'message', data: { ...inboundJobForRow(r), receivedAt }, opts: { jobId: inboundRetryJobId(r.id, now) } })),
+    );
     return rows.map((r) => ({ ...r, status: 'queued' as const, error: null }));
   });
 }
