@@ -21,6 +21,7 @@ import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
 import { cpuWindow, processGroups, type CpuReport } from './ingest-cpu.js';
 import { loadCorpus } from './ingest-corpus.js';
+import { waitFor as waitForShared } from '../test/helpers/wait.js';
 
 /**
  * `npm run bench:ingest [-- --count N --concurrency C --workers W --latency L --rate R --batch B --as-is --profile]`
@@ -153,13 +154,7 @@ function start(name: 'poller' | 'worker'): ChildProcess {
   return child;
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+const waitFor = (what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 20) => waitForShared(what, fn, timeoutMs, everyMs);
 
 async function settledCount(): Promise<number> {
   const r = await sql<{ n: string }>`SELECT count(*) AS n FROM messages WHERE mailbox = ${mailboxKey} AND status IN ('processed', 'ignored', 'failed')`.execute(db);

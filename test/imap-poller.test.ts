@@ -21,6 +21,7 @@ import {
   type DovecotInfo,
 } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
 
 let dovecot: DovecotInfo;
 let tdb: TestDatabase;
@@ -57,15 +58,7 @@ function poll(mailboxes: MailboxConfig[], extra: Partial<PollerOptions> & { poll
   return poller;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+
 
 const rowsOf = (mailbox: MailboxConfig) =>
   tdb.db.selectFrom('messages').selectAll().where('mailbox', '=', mailbox.key).orderBy('id').execute();

@@ -7,6 +7,7 @@ import { createQueues, createRedis, enqueueInbound, type Queues } from '../src/q
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { freePort } from './helpers/redis-server.js';
+import { waitFor } from './helpers/wait.js';
 
 // SIGTERM during a backlog: the real worker process (workers/worker.ts) is stopped mid-queue and
 // started again; every message must end processed exactly once, none stuck 'processing', no lock left.
@@ -58,15 +59,7 @@ async function countByStatus(): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const until = waitFor;
 
 beforeAll(async () => {
   database = await createTestDatabase('shutdown');

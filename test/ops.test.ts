@@ -11,6 +11,7 @@ import { databaseCheck, imapCheck, redisCheck, runChecks } from '../src/ops/heal
 import { startProcessServer, type ProcessServer } from '../src/ops/process-server.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { freePort, startThrowawayRedis, type ThrowawayRedis } from './helpers/redis-server.js';
+import { waitFor } from './helpers/wait.js';
 
 const MAILBOX_A = 'imap://support%40example.com:secret-a@127.0.0.1:1143/INBOX';
 const MAILBOX_B = 'imaps://returns:secret-b@127.0.0.1:1993/Returns?mark=move&moveTo=Done';
@@ -36,15 +37,7 @@ async function get(path: string, headers: Record<string, string> = {}) {
   return { status: res.status, text, json, headers: res.headers };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000) => waitFor(what, fn, timeoutMs, 200);
 
 beforeAll(async () => {
   redisServer = await startThrowawayRedis();

@@ -12,6 +12,7 @@ import { appendMessage, testDovecot, testMailbox } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { createInboundContext, SUPPORT, type InboundContext } from './helpers/inbound.js';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from './helpers/smtp-receiver.js';
+import { waitFor } from './helpers/wait.js';
 
 /**
  * The whole loop over real servers: a customer's mail in Dovecot -> poller -> inbound worker -> case and
@@ -27,15 +28,7 @@ const user = `outbound-e2e-${randomBytes(3).toString('hex')}`;
 const logger = createLogger('silent');
 let deps: OutboundDeps;
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000) => waitFor(what, fn, timeoutMs);
 
 function mail(o: { from: string; to: string; subject: string; messageId: string; inReplyTo?: string; references?: string[]; headers?: string[]; body: string }): string {
   return [

@@ -14,6 +14,7 @@ import { UNCERTAIN_DELIVERY_ERROR } from '../src/outbound/sender.js';
 import { enqueueOutbound, outboundJobId } from '../src/queue/queues.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from './helpers/smtp-receiver.js';
+import { waitFor } from './helpers/wait.js';
 
 let database: TestDatabase;
 let receiver: SmtpReceiver;
@@ -22,15 +23,7 @@ let outbound: OutboundWorker;
 const logger = createLogger('silent');
 const prefix = `test-${randomBytes(4).toString('hex')}`;
 
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000) => waitFor(what, fn, timeoutMs);
 
 function customerMail(email: string, name: string, overrides: Partial<ParsedMessage> = {}): ParsedMessage {
   const subject = overrides.subject ?? 'Where is my order #12345?';

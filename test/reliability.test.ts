@@ -8,6 +8,7 @@ import { leaseKey } from '../src/imap/lease.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { appendMany, listMessages, makeMessage, testDovecot, testMailbox, type DovecotInfo } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
+import { waitFor as waitForShared } from './helpers/wait.js';
 
 /**
  * The real processes (workers/poller.ts and workers/worker.ts, run with tsx) are SIGKILLed in the middle
@@ -63,13 +64,8 @@ async function count(query: 'cases' | 'stored' | 'done'): Promise<number> {
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (cases=${await count('cases')}, stored=${await count('stored')})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (what: string, fn: () => Promise<boolean>, timeoutMs: number) =>
+  waitForShared(async () => `${what} (cases=${await count('cases')}, stored=${await count('stored')})`, fn, timeoutMs, 20);
 
 beforeAll(async () => {
   dovecot = await testDovecot();
