@@ -90,7 +90,7 @@ export async function checkAcknowledgement(trx: DbOrTrx, to: string | null | und
     SELECT (SELECT reason FROM address_suppressions WHERE lower(email) = ${address}) AS reason
     FROM (SELECT pg_advisory_xact_lock(hashtext(${`intake-ack:${address}`}))) AS l`.execute(trx);
   const suppression = rows[0]?.reason;
-  if (suppression) return { reason: 'suppressed-address', detail: `${address} is marked undeliverable (${suppression})` };
+  if (suppression) return suppressedVerdict(address, suppression);
 
   const since = new Date((options.now ?? new Date()).getTime() - options.ackRateWindowMs);
   // Only acknowledgements that were (to be) sent count: suppressed ones did not reach the address.
@@ -105,9 +105,53 @@ export async function checkAcknowledgement(trx: DbOrTrx, to: string | null | und
     .where('created', '>', since)
     .where('status', '<>', 'suppressed')
     .executeTakeFirstOrThrow();
-  if (Number(n) >= options.ackRateLimit) {
-    const hours = Math.round((options.ackRateWindowMs / 3_600_000) * 10) / 10;
-    return { reason: 'rate-limit', detail: `${address} already got ${n} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})` };
-  }
-  return null;
+  return rateVerdict(address, Number(n), options);
+}
+
+const suppressedVerdict = (address: string, reason: string): GuardVerdict => ({
+  reason: 'suppressed-address',
+  detail: `${address} is marked undeliverable (${reason})`,
+});
+
+function rateVerdict(address: string, sent: number, options: Pick<AckGuardOptions, 'ackRateLimit' | 'ackRateWindowMs'>): GuardVerdict | null {
+  if (sent < options.ackRateLimit) return null;
+  const hours = Math.round((options.ackRateWindowMs / 3_600_000) * 10) / 10;
+  return { reason: 'rate-limit', detail: `${address} already got ${sent} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})` };
+}
+
+/**
+ * checkAcknowledgement for several acknowledgements of one transaction (an inbound batch), in two round trips
+ * whatever their number: the advisory locks of all addresses (taken in address order, so two batches sharing
+ * addresses wait for each other instead of deadlocking), then suppressions and counts of all of them. An
+ * address that appears twice counts the acknowledgements let through earlier in the same batch.
+ * `recipients[i]` is the recipient of acknowledgement i; the verdicts come back in the same order.
+ */
+export async function checkAcknowledgements(
+  trx: DbOrTrx,
+  recipients: readonly { to: string | null | undefined; classification?: Classification | null }[],
+  options: Omit<AckGuardOptions, 'classification'>,
+): Promise<(GuardVerdict | null)[]> {
+  const verdicts = recipients.map((r) => checkRecipientStatic(r.to, { classification: r.classification, ownAddresses: options.ownAddresses }));
+  const addresses = [...new Set(recipients.filter((_, i) => !verdicts[i]).map((r) => normaliseAddress(r.to)!))].sort();
+  if (addresses.length === 0) return verdicts;
+  await sql`
+    SELECT pg_advisory_xact_lock(hashtext('intake-ack:' || a))
+    FROM (SELECT a FROM unnest(${addresses}::text[]) AS a ORDER BY a) AS sorted`.execute(trx);
+  // A statement of its own after the locks: its snapshot sees every acknowledgement committed while we waited.
+  const since = new Date((options.now ?? new Date()).getTime() - options.ackRateWindowMs);
+  const { rows } = await sql<{ address: string; reason: string | null; sent: string }>`
+    SELECT a AS address,
+           (SELECT reason FROM address_suppressions WHERE lower(email) = a) AS reason,
+           (SELECT count(*) FROM outbox WHERE kind = 'ack' AND lower(to_addresses[1]) = a AND created > ${since} AND status <> 'suppressed') AS sent
+    FROM unnest(${addresses}::text[]) AS a`.execute(trx);
+  const state = new Map(rows.map((r) => [r.address, { reason: r.reason, sent: Number(r.sent) }]));
+  return recipients.map((r, i) => {
+    if (verdicts[i]) return verdicts[i];
+    const address = normaliseAddress(r.to)!;
+    const s = state.get(address)!;
+    if (s.reason) return suppressedVerdict(address, s.reason);
+    const verdict = rateVerdict(address, s.sent, options);
+    if (!verdict) s.sent++;
+    return verdict;
+  });
 }

@@ -10,7 +10,7 @@ import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import { getCaseSettings } from '../settings/settings.repository.js';
 import { replySubject, replyToAddress, subjectWithCaseNumber, threadHeaders, DEFAULT_MAX_REFERENCES } from './headers.js';
-import { checkAcknowledgement, type GuardVerdict } from './loop-guard.js';
+import { checkAcknowledgement, checkAcknowledgements, type GuardVerdict } from './loop-guard.js';
 import { newOwnMessageId } from './message-id.js';
 import { cleanDisplayName, cleanHeaderText, normaliseAddress, validateRecipients } from './safety.js';
 import { renderAcknowledgement } from './templates.js';
@@ -44,16 +44,19 @@ export async function caseThread(db: DbOrTrx, caseId: string): Promise<string[]>
   return rows.map((r) => r.message_id);
 }
 
+type NewOutboxRow = Omit<OutboxRow, 'id' | 'status' | 'attempts' | 'last_error' | 'created' | 'sent_at' | 'enqueued_at'>;
+
 /**
- * The outbox row, its thread ref and the pg_notify in ONE statement (a round trip costs more than the
+ * Outbox rows, their thread refs and the pg_notify in ONE statement (a round trip costs more than the
  * work here). clock_timestamp(): ours sort after the message they answer, stored in the same transaction.
  */
-async function insertQueued(trx: DbOrTrx, values: Omit<OutboxRow, 'id' | 'status' | 'attempts' | 'last_error' | 'created' | 'sent_at' | 'enqueued_at'>): Promise<OutboxRow | undefined> {
+async function insertQueued(trx: DbOrTrx, values: readonly NewOutboxRow[]): Promise<OutboxRow[]> {
+  if (values.length === 0) return [];
   const found = await trx
     .with('o', (qb) =>
       qb
         .insertInto('outbox')
-        .values({ ...values, status: 'queued', created: sql`clock_timestamp()` })
+        .values(values.map((v) => ({ ...v, status: 'queued' as const, created: sql<Date>`clock_timestamp()` })))
         .onConflict((oc) => oc.column('case_id').where(sql<boolean>`kind = 'ack'`).doNothing())
         .returningAll(),
     )
@@ -67,25 +70,30 @@ async function insertQueued(trx: DbOrTrx, values: Omit<OutboxRow, 'id' | 'status
     .selectFrom('o')
     .selectAll('o')
     .select(sql<string>`pg_notify(${OUTBOX_CHANNEL}, o.id::text)`.as('notified'))
-    .executeTakeFirst();
-  if (!found) return undefined;
-  const { notified: _notified, ...row } = found;
-  return row;
+    .execute();
+  return found.map(({ notified: _notified, ...row }) => row);
 }
 
-async function insertSuppressed(
-  trx: DbOrTrx,
-  values: Omit<OutboxRow, 'id' | 'status' | 'attempts' | 'last_error' | 'created' | 'sent_at' | 'enqueued_at'>,
-  verdict: GuardVerdict,
-): Promise<OutboxRow | undefined> {
-  const row = await trx
+async function insertSuppressed(trx: DbOrTrx, rows: readonly { values: NewOutboxRow; verdict: GuardVerdict }[]): Promise<OutboxRow[]> {
+  if (rows.length === 0) return [];
+  const inserted = await trx
     .insertInto('outbox')
-    .values({ ...values, status: 'suppressed', last_error: `suppressed (${verdict.reason}): ${verdict.detail}`, created: sql`clock_timestamp()` })
+    .values(
+      rows.map(({ values, verdict }) => ({
+        ...values,
+        status: 'suppressed' as const,
+        last_error: `suppressed (${verdict.reason}): ${verdict.detail}`,
+        created: sql<Date>`clock_timestamp()`,
+      })),
+    )
     .onConflict((oc) => oc.column('case_id').where(sql<boolean>`kind = 'ack'`).doNothing())
     .returningAll()
-    .executeTakeFirst();
-  if (row) metrics.outboundSuppressed.inc({ reason: verdict.reason });
-  return row;
+    .execute();
+  for (const row of inserted) {
+    const verdict = rows.find((r) => r.values.case_id === row.case_id)?.verdict;
+    if (verdict) metrics.outboundSuppressed.inc({ reason: verdict.reason });
+  }
+  return inserted;
 }
 
 export interface QueueAcknowledgementInput {
@@ -103,11 +111,49 @@ export interface QueueAcknowledgementInput {
  * acknowledgements are off in the case settings (or the case already has one).
  */
 export async function queueAcknowledgement(trx: DbOrTrx, deps: OutboundDeps, input: QueueAcknowledgementInput): Promise<OutboxRow | null> {
-  const { caseRow, parsed } = input;
   const settings = input.settings ?? (await getCaseSettings(trx));
   if (!settings.Acknowledgement.Enabled) return null;
-  const { config } = deps;
+  const ack = acknowledgementOf(deps.config, settings, input);
+  const verdict = await checkAcknowledgement(trx, ack.to, {
+    classification: input.parsed.classification,
+    ownAddresses: deps.config.ownAddresses,
+    ackRateLimit: deps.config.ackRateLimit,
+    ackRateWindowMs: deps.config.ackRateWindowMs,
+    now: input.now,
+  });
+  if (verdict) {
+    deps.logger?.info({ caseNumber: input.caseRow.case_number, reason: verdict.reason }, 'acknowledgement suppressed');
+    return (await insertSuppressed(trx, [{ values: ack.values, verdict }]))[0] ?? null;
+  }
+  return (await insertQueued(trx, [ack.values]))[0] ?? null;
+}
 
+/**
+ * queueAcknowledgement for several new cases of one transaction (an inbound batch): the same rows and the
+ * same loop guard (checkAcknowledgements), in four round trips whatever their number. `inputs` share one
+ * `settings` (the first one's, else read in `trx`).
+ */
+export async function queueAcknowledgements(trx: DbOrTrx, deps: OutboundDeps, inputs: readonly QueueAcknowledgementInput[]): Promise<OutboxRow[]> {
+  if (inputs.length === 0) return [];
+  const settings = inputs[0]!.settings ?? (await getCaseSettings(trx));
+  if (!settings.Acknowledgement.Enabled) return [];
+  const acks = inputs.map((input) => acknowledgementOf(deps.config, settings, input));
+  const verdicts = await checkAcknowledgements(
+    trx,
+    inputs.map((input, i) => ({ to: acks[i]!.to, classification: input.parsed.classification })),
+    { ownAddresses: deps.config.ownAddresses, ackRateLimit: deps.config.ackRateLimit, ackRateWindowMs: deps.config.ackRateWindowMs, now: inputs[0]!.now },
+  );
+  const suppressed = verdicts.flatMap((verdict, i) => (verdict ? [{ values: acks[i]!.values, verdict }] : []));
+  for (const [i, verdict] of verdicts.entries()) {
+    if (verdict) deps.logger?.info({ caseNumber: inputs[i]!.caseRow.case_number, reason: verdict.reason }, 'acknowledgement suppressed');
+  }
+  const queued = acks.filter((_, i) => !verdicts[i]).map((a) => a.values);
+  return [...(await insertSuppressed(trx, suppressed)), ...(await insertQueued(trx, queued))];
+}
+
+/** The acknowledgement's outbox row for a new case, and its recipient. */
+function acknowledgementOf(config: OutboundDeps['config'], settings: CaseSettings, input: QueueAcknowledgementInput): { to: string | null; values: NewOutboxRow } {
+  const { caseRow, parsed } = input;
   const to = normaliseAddress(caseRow.customer_email) ?? normaliseAddress(parsed.from?.email);
   const fromName = parsed.from && to === normaliseAddress(parsed.from.email) ? parsed.from.name : '';
   const customerName = cleanDisplayName(caseRow.customer_name || fromName) || to || '';
@@ -117,36 +163,26 @@ export async function queueAcknowledgement(trx: DbOrTrx, deps: OutboundDeps, inp
     CustomerName: customerName,
   });
   const thread = threadHeaders([...parsed.references, parsed.messageId], DEFAULT_MAX_REFERENCES);
-  const values = {
-    case_id: caseRow.id,
-    note_id: null,
-    kind: 'ack' as const,
-    automatic: true,
-    to_addresses: to ? [to] : [],
-    to_name: cleanDisplayName(caseRow.customer_name || fromName) || null,
-    cc_addresses: [],
-    bcc_addresses: [],
-    subject: subjectWithCaseNumber(rendered.subject, caseRow.case_number),
-    text_body: rendered.text,
-    html_body: null,
-    message_id: newOwnMessageId(config, caseRow.id),
-    in_reply_to: thread.inReplyTo,
-    references: thread.references,
-    reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
+  return {
+    to,
+    values: {
+      case_id: caseRow.id,
+      note_id: null,
+      kind: 'ack' as const,
+      automatic: true,
+      to_addresses: to ? [to] : [],
+      to_name: cleanDisplayName(caseRow.customer_name || fromName) || null,
+      cc_addresses: [],
+      bcc_addresses: [],
+      subject: subjectWithCaseNumber(rendered.subject, caseRow.case_number),
+      text_body: rendered.text,
+      html_body: null,
+      message_id: newOwnMessageId(config, caseRow.id),
+      in_reply_to: thread.inReplyTo,
+      references: thread.references,
+      reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
+    },
   };
-
-  const verdict = await checkAcknowledgement(trx, to, {
-    classification: parsed.classification,
-    ownAddresses: config.ownAddresses,
-    ackRateLimit: config.ackRateLimit,
-    ackRateWindowMs: config.ackRateWindowMs,
-    now: input.now,
-  });
-  if (verdict) {
-    deps.logger?.info({ caseNumber: caseRow.case_number, reason: verdict.reason }, 'acknowledgement suppressed');
-    return (await insertSuppressed(trx, values, verdict)) ?? null;
-  }
-  return (await insertQueued(trx, values)) ?? null;
 }
 
 export interface QueueNoteEmailInput {
@@ -183,7 +219,7 @@ export async function queueNoteEmail(trx: DbOrTrx, deps: OutboundDeps, input: Qu
   if (total > limit) throw new ValidationError(`The note's attachments total ${total} bytes; at most ${limit} can be emailed`);
 
   const thread = threadHeaders(await caseThread(trx, caseRow.id), DEFAULT_MAX_REFERENCES);
-  const row = await insertQueued(trx, {
+  const [row] = await insertQueued(trx, [{
     case_id: caseRow.id,
     note_id: note.id,
     kind: 'reply',
@@ -199,6 +235,6 @@ export async function queueNoteEmail(trx: DbOrTrx, deps: OutboundDeps, input: Qu
     in_reply_to: thread.inReplyTo,
     references: thread.references,
     reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
-  });
+  }]);
   return row ?? null;
 }
