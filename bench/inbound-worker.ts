@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadConfig } from '../src/config.js';
+import { DEFAULT_WORKER_BATCH_SIZE, DEFAULT_WORKER_CONCURRENCY, loadConfig } from '../src/config.js';
 import { createDb, ensureDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { startInboundWorker } from '../src/inbound/inbound-worker.js';
 import { storeRawMessage } from '../src/inbound/store.js';
 import { createLogger } from '../src/logger.js';
-import { queueAcknowledgement } from '../src/outbound/outbox.js';
+import { acknowledgementHooks } from '../src/outbound/ack-hooks.js';
 import { createQueues, createRedis, inboundJobId } from '../src/queue/queues.js';
 import { cpuWindow, processGroups } from './ingest-cpu.js';
 
 /**
- * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 4] [--reply-gap 100] [--no-ack] [--statements]`
+ * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 32] [--batch 16] [--reply-gap 100] [--no-ack] [--statements]`
  *
  * The worker alone, in-process, without IMAP: `count` small customer mails are stored with storeRawMessage
  * and queued, then startInboundWorker (real Redis, real PostgreSQL) drains the backlog. Every third
@@ -26,7 +26,8 @@ import { cpuWindow, processGroups } from './ingest-cpu.js';
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '500' },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
+    batch: { type: 'string', default: String(DEFAULT_WORKER_BATCH_SIZE) },
     'reply-gap': { type: 'string', default: '100' },
     'no-ack': { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
@@ -108,7 +109,8 @@ try {
     connection,
     prefix,
     concurrency: Number(args.concurrency),
-    hooks: args['no-ack'] ? {} : { onNewCaseFromEmail: async (trx, c) => void (await queueAcknowledgement(trx, { config, logger }, c)) },
+    batchSize: Number(args.batch),
+    hooks: args['no-ack'] ? {} : acknowledgementHooks({ config, logger }),
   });
   for (;;) {
     const row = await db
@@ -126,7 +128,7 @@ try {
   const cases = await db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   const byStatus = await db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
   console.log(`store: ${(count / (storeMs / 1000)).toFixed(0)} msg/s (storeRawMessage, one at a time)`);
-  console.log(`worker: ${count} messages in ${(ms / 1000).toFixed(2)} s = ${(count / (ms / 1000)).toFixed(0)} msg/s (concurrency ${args.concurrency})`);
+  console.log(`worker: ${count} messages in ${(ms / 1000).toFixed(2)} s = ${(count / (ms / 1000)).toFixed(0)} msg/s (concurrency ${args.concurrency}, batch ${args.batch})`);
   console.log(`queries: ~${((queries - polls) / count).toFixed(1)} per message; cases ${cases.n}; ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ')}`);
   const perMessage = (s: number) => ((s * 1000) / count).toFixed(1);
   console.log(

@@ -15,7 +15,7 @@ import { createDb, ensureDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { parseMessage } from '../src/mail/parse.js';
 import { parseOptionsFor } from '../src/inbound/process-message.js';
-import { loadConfig } from '../src/config.js';
+import { DEFAULT_WORKER_BATCH_SIZE, DEFAULT_WORKER_CONCURRENCY, loadConfig } from '../src/config.js';
 import { QUEUE_NAMES } from '../src/queue/queues.js';
 import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
@@ -24,7 +24,7 @@ import { loadCorpus } from './ingest-corpus.js';
 import { waitFor as waitForShared } from '../test/helpers/wait.js';
 
 /**
- * `npm run bench:ingest [-- --count N --concurrency C --workers W --latency L --rate R --batch B --as-is --profile]`
+ * `npm run bench:ingest [-- --count N --concurrency C --worker-batch S --workers W --latency L --rate R --batch B --as-is --profile]`
  *
  * 1. parse-only: mailparser's simpleParser (and intake's own parseMessage) over the prepared raw messages;
  * 2. backlog: the same messages wait in a folder of a throw-away Dovecot; the real `poller` and `worker`
@@ -37,7 +37,8 @@ import { waitFor as waitForShared } from '../test/helpers/wait.js';
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
+    'worker-batch': { type: 'string', default: String(DEFAULT_WORKER_BATCH_SIZE) },
     workers: { type: 'string', default: '1' },
     latency: { type: 'string', default: '150' },
     rate: { type: 'string', default: '5' },
@@ -137,6 +138,7 @@ function start(name: 'poller' | 'worker'): ChildProcess {
     LOG_LEVEL: args['log-level'],
     FETCH_BATCH: args.batch,
     WORKER_CONCURRENCY: args.concurrency,
+    WORKER_BATCH_SIZE: args['worker-batch'],
     WORKER_HEALTH_PORT: '0',
     POLLER_HEALTH_PORT: '0',
     SMTP_URL: '',
@@ -216,7 +218,7 @@ try {
   const parseRate = count / (parseOnlyMs / 1000);
   out('');
   out(`intake ingest benchmark: ${count} SpamAssassin messages (${(bytes / count / 1024).toFixed(1)} KB avg), ${args['as-is'] ? 'headers as-is' : 'list/auto headers neutralised'}`);
-  out(`  poller: 1 process, FETCH_BATCH=${args.batch}; worker: ${workerCount} process(es), WORKER_CONCURRENCY=${args.concurrency}; LOG_LEVEL=${args['log-level']}`);
+  out(`  poller: 1 process, FETCH_BATCH=${args.batch}; worker: ${workerCount} process(es), WORKER_CONCURRENCY=${args.concurrency}, WORKER_BATCH_SIZE=${args['worker-batch']}; LOG_LEVEL=${args['log-level']}`);
   out(`  parse only, mailparser simpleParser  ${rate(count, parseOnlyMs).padStart(6)} msg/s`);
   out(`  parse only, intake parseMessage      ${rate(count, intakeParseMs).padStart(6)} msg/s  (mailparser + sanitize-html + reply split + classify)`);
   out(`  end to end, backlog -> committed     ${e2eRate.toFixed(0).padStart(6)} msg/s  (${(e2eMs / 1000).toFixed(1)} s; all stored by the poller after ${(storedMs / 1000).toFixed(1)} s = ${rate(count, storedMs)} msg/s)`);

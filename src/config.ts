@@ -21,6 +21,10 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 export const DEFAULT_ACK_RATE_LIMIT = 2;
 export const DEFAULT_ACK_RATE_WINDOW_MS = 3 * 60 * 60_000;
 /** Health/metrics ports of the worker and poller processes (the web process serves them on PORT). */
+/** Inbound jobs in flight per worker process: enough to fill a batch while the previous one commits. */
+export const DEFAULT_WORKER_CONCURRENCY = 32;
+/** Inbound messages per transaction at most (src/inbound/process-batch.ts). */
+export const DEFAULT_WORKER_BATCH_SIZE = 16;
 export const DEFAULT_WORKER_HEALTH_PORT = 3001;
 export const DEFAULT_POLLER_HEALTH_PORT = 3002;
 /** Default pattern for order references in subjects: digits after '#'. */
@@ -60,6 +64,8 @@ export interface Config {
   readonly maxMessageBytes: number;
   readonly leaseTtlMs: number;
   readonly workerConcurrency: number;
+  /** Inbound messages processed in one transaction at most (WORKER_BATCH_SIZE, default 16; 1: one at a time). */
+  readonly workerBatchSize: number;
   readonly shutdownTimeoutMs: number;
   /** Use the Reply-To header (instead of From) as the customer of a new case. */
   readonly customerFromReplyTo: boolean;
@@ -188,7 +194,8 @@ export function loadConfig(env: Env = process.env): Config {
     fetchBatch: int(env, 'FETCH_BATCH', DEFAULT_FETCH_BATCH, 1),
     maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024),
     leaseTtlMs: int(env, 'LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, 1000),
-    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, 1),
+    workerBatchSize: int(env, 'WORKER_BATCH_SIZE', DEFAULT_WORKER_BATCH_SIZE, 1),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
     customerFromReplyTo: bool(env, 'CUSTOMER_FROM_REPLY_TO', false),
     orderRefPattern: env.ORDER_REF_PATTERN?.trim() || DEFAULT_ORDER_REF_PATTERN,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../src/config.js';
 import { startPoller, type Poller } from '../src/imap/poller.js';
 import { createLogger } from '../src/logger.js';
-import { queueAcknowledgement } from '../src/outbound/outbox.js';
+import { acknowledgementHooks } from '../src/outbound/ack-hooks.js';
 import { createRedis } from '../src/queue/queues.js';
 import { appendMessage, listMessages, testDovecot, testMailbox } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   mailbox = testMailbox(dovecot, user);
   c = await createInboundContext('imape2e', {
     // As workers/worker.ts: a new case from normal mail queues an acknowledgement (with the reply token).
-    hooks: { onNewCaseFromEmail: async (trx, h) => void (await queueAcknowledgement(trx, { config: c.t.ctx.config }, h)) },
+    hooks: acknowledgementHooks(() => ({ config: c.t.ctx.config })),
   });
   leaseRedis = createRedis(TEST_REDIS_URL, 'worker');
   poller = startPoller({

@@ -6,7 +6,8 @@ import { startPoller, type Poller } from '../src/imap/poller.js';
 import { createLogger } from '../src/logger.js';
 import { verifyOwnMessageId } from '../src/outbound/message-id.js';
 import { startOutboundWorker, type OutboundWorker } from '../src/outbound/outbound-worker.js';
-import { queueAcknowledgement, queueNoteEmail, type OutboundDeps } from '../src/outbound/outbox.js';
+import { acknowledgementHooks } from '../src/outbound/ack-hooks.js';
+import { queueNoteEmail, type OutboundDeps } from '../src/outbound/outbox.js';
 import { createRedis } from '../src/queue/queues.js';
 import { appendMessage, testDovecot, testMailbox } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
@@ -64,7 +65,7 @@ beforeAll(async () => {
   ctx = await createInboundContext('outboundE2E', {
     env: { SMTP_URL: receiver.url, MESSAGE_ID_SECRET: 'e2e-secret', MESSAGE_ID_DOMAIN: 'example.com' },
     // The wiring workers/worker.ts uses: acknowledgements are written inside the inbound transaction.
-    hooks: { onNewCaseFromEmail: async (trx, c) => void (await queueAcknowledgement(trx, deps, c)) },
+    hooks: acknowledgementHooks(() => deps),
   });
   const { config, db } = ctx.t.ctx;
   deps = { config, logger };

@@ -1,5 +1,5 @@
 import { startInboundWorker } from '../src/inbound/inbound-worker.js';
-import { queueAcknowledgement } from '../src/outbound/outbox.js';
+import { acknowledgementHooks } from '../src/outbound/ack-hooks.js';
 import { startOutboundWorker } from '../src/outbound/outbound-worker.js';
 import { databaseCheck, redisCheck } from '../src/ops/health.js';
 import { startProcessServer } from '../src/ops/process-server.js';
@@ -16,7 +16,7 @@ const inbound = startInboundWorker({
   config,
   logger,
   connection,
-  hooks: { onNewCaseFromEmail: async (trx, c) => void (await queueAcknowledgement(trx, { config, logger }, c)) },
+  hooks: acknowledgementHooks({ config, logger }),
 });
 const outbound = startOutboundWorker({ config, db, logger });
 // Rows whose job Redis lost (restart without persistence, eviction) are queued again (requeue-stale.ts).

@@ -48,6 +48,11 @@ export interface InboundHooks {
    * from `parsed`, as queueAcknowledgement does).
    */
   onNewCaseFromEmail?: (trx: Trx, ctx: EmailHookContext) => Promise<void>;
+  /**
+   * The same for the new cases of one inbound batch (process-batch.ts), in one call, so a hook can write for all
+   * of them in a few statements. When absent, the batch calls onNewCaseFromEmail once per case.
+   */
+  onNewCasesFromEmail?: (trx: Trx, ctxs: EmailHookContext[]) => Promise<void>;
   /** After a `normal` message was added to an existing case (`reopened` when it reopened a Closed case). */
   onReplyFromEmail?: (trx: Trx, ctx: EmailHookContext & { reopened: boolean }) => Promise<void>;
 }

@@ -1,10 +1,12 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import DataLoader from 'dataloader';
 import { UnprocessableMessageError } from '../errors.js';
 import { metrics } from '../ops/metrics.js';
 import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
+import { DEFAULT_BATCH_LINGER_MS, processInboundBatch, type BatchEntry, type BatchOutcome } from './process-batch.js';
 
 export interface InboundWorkerDeps extends ProcessDeps {
   /** A Redis connection made with createRedis(url, 'worker') (blocking, `maxRetriesPerRequest: null`). */
@@ -15,6 +17,8 @@ export interface InboundWorkerDeps extends ProcessDeps {
   concurrency?: number;
   /** How long the case settings read by one job serve the next ones (ms). Default DEFAULT_SETTINGS_CACHE_MS; 0 reads them per job. */
   settingsCacheMs?: number;
+  /** Messages processed in one transaction at most (process-batch.ts). Default config.workerBatchSize; 1 turns batching off. */
+  batchSize?: number;
   /** Bounds of the wait of a reply for the earlier message it answers (order-wait.ts). Default: the DEFAULT_ORDER_WAIT_* constants. */
   orderWait?: OrderWaitOptions;
 }
@@ -43,6 +47,17 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
   const { db, logger } = deps;
   const processDeps: ProcessDeps = { ...deps, caseSettings: deps.caseSettings ?? cachedCaseSettings(db, deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS) };
   const waitOptions = deps.orderWait ?? {};
+  const batchSize = deps.batchSize ?? deps.config.workerBatchSize;
+  // Jobs that arrive within a few milliseconds of each other share one transaction (DataLoader is the micro-batcher:
+  // no cache, so a job that runs again is looked at again).
+  const batches =
+    batchSize > 1
+      ? new DataLoader<BatchEntry, BatchOutcome, string>((entries) => processInboundBatch(processDeps, entries), {
+          cache: false,
+          maxBatchSize: batchSize,
+          batchScheduleFn: (run) => setTimeout(run, DEFAULT_BATCH_LINGER_MS),
+        })
+      : null;
   const worker = new Worker<InboundWorkerJob, ProcessResult>(
     QUEUE_NAMES.inbound,
     async (job, token) => {
@@ -50,9 +65,13 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
       const state = job.data.orderWait;
       let result: ProcessResult;
       try {
+        // A job coming back from an order wait goes alone: it refers to another message, which a batch never takes.
+        const batched = batches && !state ? await batches.load({ messageRowId: id, receivedAt: job.data.receivedAt }) : null;
+        if (batched?.result) return batched.result;
         result = await processInboundMessage(processDeps, id, {
           receivedAt: job.data.receivedAt,
           orderWait: { mayWait: mayWaitAgain(state, waitOptions), state },
+          preparsed: batched?.parsed,
         });
       } catch (err) {
         const unrecoverable = err instanceof UnprocessableMessageError;

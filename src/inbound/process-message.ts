@@ -72,7 +72,7 @@ export async function parseRaw(parse: ParseFn, raw: Buffer, options: ParseOption
   }
 }
 
-const DONE = ['processed', 'ignored'];
+export const DONE = ['processed', 'ignored'];
 const DONE_STATUSES = DONE as ('processed' | 'ignored')[];
 
 export interface ProcessOptions {
@@ -85,6 +85,11 @@ export interface ProcessOptions {
    * in the reason. Unset (direct callers): no check.
    */
   orderWait?: { mayWait: boolean; state?: OrderWaitState };
+  /**
+   * The message, already claimed (status `processing`, size checked) and parsed with the current case settings
+   * by processInboundBatch, which left it to this path (a reply, say): neither is done again.
+   */
+  preparsed?: ParsedMessage;
 }
 
 /**
@@ -106,17 +111,22 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
   const none = { action: null, caseId: null, caseNumber: null } as const;
   // Claim and read in one round trip. A run of the same row holding the row lock in its transaction
   // makes this wait, and then it matches nothing: the row is done.
-  const [row] = await claimStatement(db, [messageRowId]);
-  if (!row) {
-    const current = await db.selectFrom('messages').select('status').where('id', '=', messageRowId).executeTakeFirst();
-    if (!current) return { outcome: 'missing', ...none, reason: `message ${messageRowId} does not exist` };
-    return { outcome: 'skipped', ...none, reason: `message ${messageRowId} is already ${current.status}` };
+  let parsed = options.preparsed;
+  let known: VersionedCaseSettings | undefined;
+  if (!parsed) {
+    const [row] = await claimStatement(db, [messageRowId]);
+    if (!row) {
+      const current = await db.selectFrom('messages').select('status').where('id', '=', messageRowId).executeTakeFirst();
+      if (!current) return { outcome: 'missing', ...none, reason: `message ${messageRowId} does not exist` };
+      return { outcome: 'skipped', ...none, reason: `message ${messageRowId} is already ${current.status}` };
+    }
+    if (row.size > config.maxMessageBytes) {
+      throw new UnprocessableMessageError(`message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`);
+    }
+    known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+    parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, known.settings));
   }
-  if (row.size > config.maxMessageBytes) {
-    throw new UnprocessableMessageError(`message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`);
-  }
-  const known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
-  const parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, known.settings));
+  known ??= await (deps.caseSettings ?? (() => readCaseSettings(db)))();
   let result: TransactionResult;
   try {
     result = await db.transaction().execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...known, confirm: true }, options));
@@ -254,7 +264,7 @@ async function applyInTransaction(
   return { waiting: false, applied, decision, caseNumber, caseId, reason };
 }
 
-function countMetrics(parsed: ParsedMessage, action: ThreadingResult['action'], decision: ThreadingResult, receivedAt?: string): void {
+export function countMetrics(parsed: ParsedMessage, action: ThreadingResult['action'], decision: ThreadingResult, receivedAt?: string): void {
   metrics.messagesProcessed.inc({ action, classification: parsed.classification });
   if (action === 'new-case') metrics.casesCreated.inc({ source: 'Email' });
   if (action === 'reply' || action === 'reopen') metrics.repliesThreaded.inc({ rule: decision.rule ?? 'none' });

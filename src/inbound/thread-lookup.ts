@@ -44,7 +44,7 @@ function refsQuery(db: DbOrTrx, messageIds: readonly string[]) {
 }
 
 /** thread_refs rows (with their case) for these Message-IDs, in one query. */
-async function loadRefs(db: DbOrTrx, messageIds: readonly string[]): Promise<RefRow[]> {
+export async function loadRefs(db: DbOrTrx, messageIds: readonly string[]): Promise<RefRow[]> {
   if (messageIds.length === 0) return [];
   return refsQuery(db, [...new Set(messageIds)]).execute();
 }
