@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ORDER_REF_PATTERN } from '../config.js';
 import { parseMessage } from '../mail/parse.js';
 import { batchable } from './process-batch.js';
 
-const options = { caseNumberPrefixes: ['CS-'], replyAddress: 'support@example.com', ownAddresses: [] };
+const options = { caseNumberPrefixes: ['CS-'], replyAddress: 'support@example.com', ownAddresses: [], orderRefPattern: DEFAULT_ORDER_REF_PATTERN };
 const raw = (headers: string[]) =>
   Buffer.from([...headers, 'From: Ann <ann@customer.example>', 'Date: Mon, 23 Nov 2026 10:00:00 +0000', '', 'Hello', ''].join('\r\n'));
 
