@@ -284,7 +284,7 @@ export async function loadCaseDetails(db: DbOrTrx, caseId: string): Promise<Case
 const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
 const toDateOrNull = (v: Date | string | null): Date | null => (v === null ? null : toDate(v));
 
-function caseWithDetailsQuery(db: DbOrTrx, id: string, includeDeleted: boolean) {
+function casesWithDetailsQuery(db: DbOrTrx, ids: string, includeDeleted: boolean) {
   let q = db
     .selectFrom('cases as c')
     .select(CASE_COLUMNS.map((col) => `c.${col}` as const))
@@ -303,38 +303,60 @@ function caseWithDetailsQuery(db: DbOrTrx, id: string, includeDeleted: boolean) 
           .orderBy('created'),
       ).as('deliveries'),
     ])
-    .where('c.id', '=', id);
+    .where('c.id', '=', sql<string>`any(${ids}::uuid[])`);
   if (!includeDeleted) q = q.where('c.deleted_at', 'is', null);
   return q;
 }
 
 // Built and compiled once (kysely's query building was a fifth of the server's CPU per GET), sent as a
 // prepared statement. The Kysely instance only compiles here: the SQL text is the same for every database.
-const caseWithDetails = preparedQuery((id) => caseWithDetailsQuery(compilerDb, id, false));
-const caseWithDetailsAnyState = preparedQuery((id) => caseWithDetailsQuery(compilerDb, id, true));
+// One text for one id and for many: `= any($1)` with a one-element array plans like `= $1` (primary key lookup).
+const casesWithDetails = preparedQuery((ids) => casesWithDetailsQuery(compilerDb, ids, false));
+const casesWithDetailsAnyState = preparedQuery((ids) => casesWithDetailsQuery(compilerDb, ids, true));
+
+export interface CaseWithDetails {
+  row: CaseRow;
+  details: Required<CaseDetails>;
+}
 
 /**
- * One case with its notes, attachment metadata, status log and note deliveries, in ONE statement (the
- * details as json_agg subqueries): GET /api/cases/{id} is the API's hottest path, and five round trips
- * cost five times the per-statement work in Node and PostgreSQL. Undefined when missing (or deleted).
+ * Cases with their notes, attachment metadata, status log and note deliveries, in ONE statement (the
+ * details as json_agg subqueries), keyed by id: GET /api/cases/{id} is the API's hottest path, and five
+ * round trips cost five times the per-statement work in Node and PostgreSQL. src/cases/case-loader.ts sends
+ * the ids of concurrent GETs here together. Keys are the ids as PostgreSQL prints them (lower case). Missing ids
+ * (and deleted cases, unless includeDeleted) are absent; ids that are not uuids are skipped (PostgreSQL would
+ * raise a cast error for the whole statement).
  */
+export async function findCasesWithDetails(
+  db: DbOrTrx,
+  ids: readonly string[],
+  options: { includeDeleted?: boolean } = {},
+): Promise<Map<string, CaseWithDetails>> {
+  const found = new Map<string, CaseWithDetails>();
+  const valid = ids.filter((id) => UUID.test(id));
+  if (valid.length === 0) return found;
+  const rows = await (options.includeDeleted ? casesWithDetailsAnyState : casesWithDetails)(db, valid);
+  for (const { notes, attachments, statusLog, deliveries, ...row } of rows) {
+    found.set(row.id, {
+      row,
+      details: {
+        // bigint columns arrive as JSON numbers here (strings from pg); the mapper reads none of them but duration.
+        notes: notes.map((n) => ({ ...n, created: toDate(n.created) })),
+        attachments: attachments.map((a) => ({ ...a, created: toDate(a.created) })),
+        statusLog: statusLog.map((l) => ({ ...l, timestamp: toDate(l.timestamp) })),
+        deliveries: deliveries.map((d) => ({ ...d, sent_at: toDateOrNull(d.sent_at) }) as DeliveryRow),
+      },
+    });
+  }
+  return found;
+}
+
+/** One case with its details (see findCasesWithDetails). Undefined when missing (or deleted). */
 export async function findCaseWithDetails(
   db: DbOrTrx,
   id: string,
   options: { includeDeleted?: boolean } = {},
-): Promise<{ row: CaseRow; details: Required<CaseDetails> } | undefined> {
+): Promise<CaseWithDetails | undefined> {
   if (!UUID.test(id)) return undefined;
-  const [found] = await (options.includeDeleted ? caseWithDetailsAnyState : caseWithDetails)(db, id);
-  if (!found) return undefined;
-  const { notes, attachments, statusLog, deliveries, ...row } = found;
-  return {
-    row,
-    details: {
-      // bigint columns arrive as JSON numbers here (strings from pg); the mapper reads none of them but duration.
-      notes: notes.map((n) => ({ ...n, created: toDate(n.created) })),
-      attachments: attachments.map((a) => ({ ...a, created: toDate(a.created) })),
-      statusLog: statusLog.map((l) => ({ ...l, timestamp: toDate(l.timestamp) })),
-      deliveries: deliveries.map((d) => ({ ...d, sent_at: toDateOrNull(d.sent_at) }) as DeliveryRow),
-    },
-  };
+  return (await findCasesWithDetails(db, [id], options)).get(id.toLowerCase());
 }

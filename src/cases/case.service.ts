@@ -13,10 +13,10 @@ import {
   takeCaseNumber,
   type VersionedCaseSettings,
 } from '../settings/settings.repository.js';
+import { loadCaseWithDetails } from './case-loader.js';
 import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow, type StatusLogRow } from './case.mapper.js';
 import {
   findCaseRow,
-  findCaseWithDetails,
   insertCaseRowWithLog,
   insertNewCaseStatement,
   isStaleSettingsError,
@@ -377,9 +377,12 @@ export async function addNoteToLockedCase(
   return done;
 }
 
-/** The full API view of a case: row, notes, attachments, log and deliveries (one statement, cached settings). */
+/**
+ * The full API view of a case: row, notes, attachments, log and deliveries (one statement, shared with the
+ * concurrent GETs of other cases: src/cases/case-loader.ts; cached settings).
+ */
 export async function getCaseJson(db: DbOrTrx, id: string, options: { includeDeleted?: boolean } = {}): Promise<CaseJson> {
-  const [found, settings] = await Promise.all([findCaseWithDetails(db, id, options), cachedCaseSettings(db)]);
+  const [found, settings] = await Promise.all([loadCaseWithDetails(db, id, options), cachedCaseSettings(db)]);
   if (!found) throw new NotFoundError('Case', id);
   return caseToJson(found.row, settings, found.details);
 }

@@ -8,7 +8,7 @@ import { findAttachment } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
-import { IdParams, ShortString } from '../schemas/common.js';
+import { forSerializer, IdParams, ShortString } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
 import { NoteCreateBody, NoteSchema } from '../schemas/note.js';
 import { strictValidatorCompiler } from '../schemas/validator.js';
@@ -43,7 +43,8 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           summary: 'Get one case (404 when missing or soft-deleted). Scope: read',
           operationId: 'getCase',
           params: IdParams,
-          response: { 200: CaseSchema, ...errorResponses(404) },
+          // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts).
+          response: { 200: forSerializer(CaseSchema), ...errorResponses(404) },
         },
       },
       async (req) => getCaseJson(ctx.db, req.params.id),
