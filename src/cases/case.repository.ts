@@ -185,7 +185,7 @@ export interface NewNoteRow {
 }
 
 /** The row of one attachment; `noteId` may be an expression (the note inserted in the same statement). */
-function attachmentValues(caseId: string, owner: { noteId?: string | Expression<string> | null; messageId?: string | number | null }, a: NewAttachment) {
+export function attachmentValues(caseId: string, owner: { noteId?: string | Expression<string> | null; messageId?: string | number | null }, a: NewAttachment) {
   return {
     case_id: caseId,
     note_id: owner.noteId ?? null,

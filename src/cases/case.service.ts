@@ -231,7 +231,7 @@ interface NewCase {
 }
 
 /** The columns of a new case but its number, validated against `settings`. */
-async function newCaseValues(
+export async function newCaseValues(
   db: DbOrTrx,
   settings: CaseSettings,
   input: EditableCaseFields,

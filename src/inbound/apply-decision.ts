@@ -5,7 +5,8 @@ import { addNoteToLockedCase, createCase, mergeParticipants, statusChangeOfLocke
 import { findCaseRow } from '../cases/case.repository.js';
 import { participantAddresses } from '../mail/addresses.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
-import type { NewAttachment, Participant, Property } from '../cases/case.types.js';
+import { createCasesWithFirstNote } from '../cases/bulk-create.js';
+import type { EditableCaseFields, NewAttachment, Participant, Property } from '../cases/case.types.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import type { VersionedCaseSettings } from '../settings/settings.repository.js';
 import type { MailAddress, ParsedMessage } from '../mail/message.types.js';
@@ -107,6 +108,22 @@ function noteFields(parsed: ParsedMessage, messageRowId: string, isPublic: boole
   };
 }
 
+/** The case fields of a new case made from the message. */
+function newCaseInput(config: Config, parsed: ParsedMessage, decision: ThreadingResult): EditableCaseFields {
+  const customer = customerAddress(parsed, config.customerFromReplyTo);
+  const properties: Property[] = decision.previousCase ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }] : [];
+  return {
+    Subject: parsed.cleanSubject.trim() || parsed.subject.trim() || EMPTY_SUBJECT,
+    Description: parsed.text,
+    Source: EMAIL_CASE_SOURCE,
+    CustomerName: customer?.name || null,
+    CustomerEmail: customer?.email ?? null,
+    Participants: ccParticipants(parsed, config.ownAddresses, [customer?.email]),
+    RelatedOrders: parsed.orderRefs,
+    Properties: properties,
+  };
+}
+
 /**
  * A new case from the message, its first public note, and (normal mail) the new-case hook. `known`: the
  * worker's cached settings; with `confirm` createCase creates the case in one statement that checks they
@@ -121,26 +138,49 @@ export async function applyNewCase(
   messageRowId: string,
   hooks: InboundHooks,
 ): Promise<Applied> {
-  const customer = customerAddress(parsed, config.customerFromReplyTo);
-  const properties: Property[] = decision.previousCase ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }] : [];
-  const created = await createCase(
-    trx,
-    {
-      Subject: parsed.cleanSubject.trim() || parsed.subject.trim() || EMPTY_SUBJECT,
-      Description: parsed.text,
-      Source: EMAIL_CASE_SOURCE,
-      CustomerName: customer?.name || null,
-      CustomerEmail: customer?.email ?? null,
-      Participants: ccParticipants(parsed, config.ownAddresses, [customer?.email]),
-      RelatedOrders: parsed.orderRefs,
-      Properties: properties,
-    },
-    { source: EMAIL_CASE_SOURCE, settings: known.confirm ? known : undefined },
-  );
+  const created = await createCase(trx, newCaseInput(config, parsed, decision), {
+    source: EMAIL_CASE_SOURCE,
+    settings: known.confirm ? known : undefined,
+  });
   // The case was inserted by this transaction: no one else can see it, let alone lock it.
   const { note, caseRow } = await addNoteToLockedCase(trx, created, noteFields(parsed, messageRowId, true));
   if (parsed.classification === 'normal') await hooks.onNewCaseFromEmail?.(trx, { caseRow, settings: known.settings, parsed, messageRowId, note });
   return { action: 'new-case', caseRow, note, reason: decision.reason };
+}
+
+/**
+ * applyNewCase for several messages at once (an inbound batch, process-batch.ts): every case and its first
+ * note in two statements (createCasesWithFirstNote), then the hooks, the batch hook once for all normal mail
+ * when there is one. Against the caller's `known` settings, which the statement confirms (StaleCaseSettingsError
+ * when they are not current: the caller's transaction is rolled back and its messages go one by one).
+ */
+export async function applyNewCases(
+  trx: Trx,
+  config: Config,
+  known: VersionedCaseSettings,
+  messages: readonly { parsed: ParsedMessage; decision: ThreadingResult; messageRowId: string }[],
+  hooks: InboundHooks,
+): Promise<Applied[]> {
+  const created = await createCasesWithFirstNote(
+    trx,
+    known,
+    messages.map(({ parsed, decision, messageRowId }) => {
+      const { attachments, ...note } = noteFields(parsed, messageRowId, true);
+      return { input: newCaseInput(config, parsed, decision), note, attachments };
+    }),
+    { source: EMAIL_CASE_SOURCE },
+  );
+  const contexts: EmailHookContext[] = [];
+  for (const [i, { caseRow, note }] of created.entries()) {
+    const { parsed, messageRowId } = messages[i]!;
+    if (parsed.classification === 'normal') contexts.push({ caseRow, settings: known.settings, parsed, messageRowId, note });
+  }
+  if (hooks.onNewCasesFromEmail) {
+    if (contexts.length > 0) await hooks.onNewCasesFromEmail(trx, contexts);
+  } else {
+    for (const ctx of contexts) await hooks.onNewCaseFromEmail?.(trx, ctx);
+  }
+  return created.map(({ caseRow, note }, i) => ({ action: 'new-case', caseRow, note, reason: messages[i]!.decision.reason }));
 }
 
 /**

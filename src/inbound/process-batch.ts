@@ -3,7 +3,7 @@ import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { ParsedMessage } from '../mail/message.types.js';
 import { readCaseSettings } from '../settings/settings.repository.js';
 import { parseMessage } from '../mail/parse.js';
-import { applyNewCase, type Applied } from './apply-decision.js';
+import { applyNewCases, type Applied } from './apply-decision.js';
 import { precompiled } from './precompiled.js';
 import { countMetrics, DONE, parseOptionsFor, parseRaw, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { createThreadLookup, loadRefs } from './thread-lookup.js';
@@ -101,8 +101,9 @@ async function finishBatch(trx: Parameters<typeof loadRefs>[0], done: readonly F
  * single path (processInboundMessage) costs about ten SQL round trips: claim, BEGIN, lock, case, note, the
  * acknowledgement, outcome, COMMIT; on this kind of machine every round trip costs ~1 ms of CPU between Node and
  * PostgreSQL, far more than parsing. Here claim, BEGIN, lock, thread lookup, outcome and COMMIT are shared by
- * the batch, and only the case, its note and its acknowledgement are written per message, through the same
- * functions as the single path (applyNewCase and the hooks).
+ * the batch, and so are the writes: every new case with its first note in one statement (applyNewCases,
+ * src/cases/bulk-create.ts, with the same column rules as createCase) and all acknowledgements in a few (the
+ * batch hook).
  *
  * Never at the cost of a message: an entry the batch cannot take (not `batchable`, unparseable, too large, a
  * second copy of a Message-ID in the same batch, already done) is returned without a result and goes the single
@@ -156,9 +157,7 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
       const waits = (messageRowId: string, parsed: ParsedMessage) =>
         referencedMessageIds(parsed).some((id) => pending.some((p) => p.message_id === id && BigInt(p.id) < BigInt(messageRowId)));
       const done: (Finished & { index: number })[] = [];
-      const hooks = deps.hooks ?? {};
-      // With a batch hook, the per-case hook is not called: the batch hook gets every new case at the end.
-      const perCase = hooks.onNewCasesFromEmail ? { ...hooks, onNewCaseFromEmail: undefined } : hooks;
+      const newCases: { index: number; messageRowId: string; parsed: ParsedMessage; decision: ThreadingResult }[] = [];
       for (const { index, entry, parsed } of candidates) {
         const current = status.get(entry.messageRowId);
         if (!current || DONE.includes(current)) continue; // Processed meanwhile by another run: the single path reports it.
@@ -168,23 +167,17 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
           statusClosed: known.settings.StatusClosed,
           senderFromReplyTo: config.customerFromReplyTo,
         });
-        let applied: Applied;
         if (decision.action === 'new-case') {
-          applied = await applyNewCase(trx, config, { ...known, confirm: true }, parsed, decision, entry.messageRowId, perCase);
+          newCases.push({ index, messageRowId: entry.messageRowId, parsed, decision });
         } else if (decision.action === 'ignore') {
-          applied = { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
-        } else {
-          continue; // It continues a case: the single path adds it (and reopens, and calls the reply hook).
+          const applied: Applied = { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
+          done.push({ index, messageRowId: entry.messageRowId, parsed, applied, decision });
         }
-        done.push({ index, messageRowId: entry.messageRowId, parsed, applied, decision });
+        // Otherwise it continues a case: the single path adds it (and reopens, and calls the reply hook).
       }
-      const created = done.filter((d) => d.applied.caseRow && d.applied.note && d.parsed.classification === 'normal');
-      if (hooks.onNewCasesFromEmail && created.length > 0) {
-        await hooks.onNewCasesFromEmail(
-          trx,
-          created.map((d) => ({ caseRow: d.applied.caseRow!, note: d.applied.note!, parsed: d.parsed, messageRowId: d.messageRowId, settings: known.settings })),
-        );
-      }
+      // Every new case of the batch, its first note and its acknowledgement in a few statements.
+      const applied = await applyNewCases(trx, config, known, newCases, deps.hooks ?? {});
+      for (const [i, c] of newCases.entries()) done.push({ ...c, applied: applied[i]! });
       if (done.length > 0) await finishBatch(trx, done);
       return done;
     });
