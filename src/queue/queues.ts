@@ -101,5 +101,11 @@ export async function enqueueInboundBulk(queues: Pick<Queues, 'inbound'>, jobs: 
 }
 
 export async function enqueueOutbound(queues: Pick<Queues, 'outbound'>, outboxId: string, options: JobsOptions = {}): Promise<void> {
-  await queues.outbound.add('send', { outboxId }, { jobId: outboundJobId(outboxId), ...options });
+  await enqueueOutboundBulk(queues, [outboxId], options);
+}
+
+/** Queues the sending of several outbox rows in one round trip; job ids as enqueueOutbound. */
+export async function enqueueOutboundBulk(queues: Pick<Queues, 'outbound'>, outboxIds: readonly string[], options: JobsOptions = {}): Promise<void> {
+  if (outboxIds.length === 0) return;
+  await queues.outbound.addBulk(outboxIds.map((outboxId) => ({ name: 'send', data: { outboxId }, opts: { jobId: outboundJobId(outboxId), ...options } })));
 }
