@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { DEFAULT_WORKER_BATCH_SIZE, DEFAULT_WORKER_CONCURRENCY, loadConfig } from '../src/config.js';
@@ -13,7 +15,7 @@ import { createQueues, createRedis, inboundJobId } from '../src/queue/queues.js'
 import { cpuWindow, processGroups } from './ingest-cpu.js';
 
 /**
- * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 32] [--batch 16] [--reply-gap 100] [--no-ack] [--statements]`
+ * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 32] [--batch 16] [--reply-gap 100] [--no-ack] [--statements] [--profile FILE]`
  *
  * The worker alone, in-process, without IMAP: `count` small customer mails are stored with storeRawMessage
  * and queued, then startInboundWorker (real Redis, real PostgreSQL) drains the backlog. Every third
@@ -21,6 +23,7 @@ import { cpuWindow, processGroups } from './ingest-cpu.js';
  * new cases and replies. New cases are acknowledged as in workers/worker.ts (queueAcknowledgement in the
  * inbound transaction) unless `--no-ack`. Prints messages/s, PostgreSQL round trips per message (by
  * statement with `--statements`) and CPU per message of this process and of the database's backends.
+ * `--profile FILE` writes a V8 CPU profile of the drain alone (not the store phase) to FILE.
  * Own database and queue prefix, removed afterwards.
  */
 const { values: args } = parseArgs({
@@ -31,6 +34,7 @@ const { values: args } = parseArgs({
     'reply-gap': { type: 'string', default: '100' },
     'no-ack': { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const count = Number(args.count);
@@ -101,6 +105,12 @@ try {
   byText.clear();
   const logger = createLogger('warn');
   const cpu = cpuWindow(processGroups({ worker: [process.pid] }, dbUrl.pathname.slice(1), '/nonexistent-dovecot'));
+  const profiler = args.profile ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   t = performance.now();
   const worker = startInboundWorker({
     db,
@@ -123,6 +133,11 @@ try {
   }
   const ms = performance.now() - t;
   const used = cpu.stop();
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(args.profile!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const polls = Math.ceil(ms / 20); // the wait loop's own count queries
   await worker.close();
   const cases = await db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
