@@ -22,9 +22,9 @@ export const DEFAULT_ACK_RATE_LIMIT = 2;
 export const DEFAULT_ACK_RATE_WINDOW_MS = 3 * 60 * 60_000;
 /** Health/metrics ports of the worker and poller processes (the web process serves them on PORT). */
 /** Inbound jobs in flight per worker process: enough to fill a batch while the previous one commits. */
-export const DEFAULT_WORKER_CONCURRENCY = 32;
+export const DEFAULT_WORKER_CONCURRENCY = 100;
 /** Inbound messages per transaction at most (src/inbound/process-batch.ts). */
-export const DEFAULT_WORKER_BATCH_SIZE = 16;
+export const DEFAULT_WORKER_BATCH_SIZE = 50;
 export const DEFAULT_WORKER_HEALTH_PORT = 3001;
 export const DEFAULT_POLLER_HEALTH_PORT = 3002;
 /** Default pattern for order references in subjects: digits after '#'. */
