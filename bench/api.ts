@@ -3,20 +3,21 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type RawRequest, type Result } from 'autocannon';
 import { sql } from 'kysely';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { createDb, ensureDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { cpuMeter } from './cpu.js';
+import { chooseLoadGenerator, runLoad, SAMPLES_PER_SCENARIO, type SampleRequest } from './loadgen.js';
 import { BENCH_TAGS, seedCases, seededCount } from './seed.js';
 
 /**
- * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R]`
+ * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R --loadgen wrk|autocannon]`
  *
  * Seeds its own database (reused when it already holds the same number of cases), starts the real
- * server as a child process and runs autocannon against four scenarios. `--rate` caps the overall
- * request rate (open model); without it every connection sends as fast as the server answers (closed model).
+ * server as a child process and runs a load generator (bench/loadgen.ts: wrk when it can be had, else
+ * autocannon) against four scenarios. `--rate` (autocannon only) caps the overall request rate (open model);
+ * without it every connection sends as fast as the server answers (closed model).
  */
 const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/intake_bench';
 
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     rate: { type: 'string' },
     only: { type: 'string' },
+    loadgen: { type: 'string' },
   },
 });
 const cases = Number(args.cases);
@@ -36,6 +38,7 @@ const connections = Number(args.connections);
 const rate = args.rate ? Number(args.rate) : undefined;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL;
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const generator = rate ? chooseLoadGenerator(args.loadgen ?? 'autocannon', log) : chooseLoadGenerator(args.loadgen, log);
 
 await ensureDatabase(databaseUrl);
 const db = createDb(databaseUrl);
@@ -81,14 +84,11 @@ const STATUSES = ['New', 'In Progress', 'Resolved'];
 const PRIORITIES = ['High', 'Critical'];
 const SORTS = ['ChangedDescending', 'CreatedAscending', 'CreatedDescending'];
 
-const post = (path: string, body: () => unknown): RawRequest & { setupRequest: (r: RawRequest) => RawRequest } => ({
-  method: 'POST',
-  path,
-  setupRequest: (r) => ({ ...r, body: JSON.stringify(body()) }),
-});
+const post = (path: string, body: () => unknown): (() => SampleRequest) => () => ({ method: 'POST', path, body: JSON.stringify(body()) });
 
-const scenarios: Array<{ name: string; request: RawRequest & { setupRequest: (r: RawRequest) => RawRequest } }> = [
-  { name: 'GET /api/cases/{id}', request: { method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/cases/${random(ids)}` }) } },
+// Each scenario is SAMPLES_PER_SCENARIO requests made up front, sent in random order (by either generator).
+const scenarios: Array<{ name: string; request: () => SampleRequest }> = [
+  { name: 'GET /api/cases/{id}', request: () => ({ method: 'GET', path: `/api/cases/${random(ids)}` }) },
   { name: 'search: text', request: post('/api/cases/search', () => ({ SearchText: random(TEXTS) })) },
   {
     name: 'search: filtered+sorted',
@@ -129,30 +129,30 @@ const meter = cpuMeter(server.child.pid!, new URL(databaseUrl).pathname.slice(1)
 try {
   for (const s of scenarios) {
     if (args.only && !s.name.includes(args.only)) continue;
+    const samples = Array.from({ length: SAMPLES_PER_SCENARIO }, s.request);
     const run = (seconds: number) =>
-      autocannon({
+      runLoad(generator, samples, {
         url: base,
         connections,
-        duration: seconds,
-        ...(rate ? { overallRate: rate } : {}),
+        durationSeconds: seconds,
+        rate,
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        requests: [s.request],
       });
-    log(`${s.name}: warm-up 3 s, then ${duration} s`);
+    log(`${s.name}: warm-up 3 s, then ${duration} s (${generator})`);
     await run(3);
     meter.start();
-    const r: Result = await run(duration);
+    const r = await run(duration);
     const cpu = meter.stop();
     rows.push({
       scenario: s.name,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      rps: r.requests.average,
-      errors: r.errors + r.timeouts,
+      p50: r.p50,
+      p99: r.p99,
+      rps: r.rps,
+      errors: r.errors,
       non2xx: r.non2xx,
-      cpuMs: perRequest(cpu?.total, r.requests.total),
-      nodeMs: perRequest(cpu?.server, r.requests.total),
-      pgMs: perRequest(cpu?.database, r.requests.total),
+      cpuMs: perRequest(cpu?.total, r.requests),
+      nodeMs: perRequest(cpu?.server, r.requests),
+      pgMs: perRequest(cpu?.database, r.requests),
     });
   }
 } finally {
@@ -162,7 +162,7 @@ try {
 }
 
 const mode = rate ? `open model, ${rate} req/s overall` : 'closed model, as fast as answered';
-console.log(`\nintake API benchmark: ${cases.toLocaleString('en')} cases, ${connections} connections, ${duration} s per scenario (${mode})`);
+console.log(`\nintake API benchmark: ${cases.toLocaleString('en')} cases, ${connections} connections, ${duration} s per scenario (${mode}, ${generator})`);
 console.log(seedSeconds === null ? 'seed: reused existing database' : `seed: ${seedSeconds.toFixed(1)} s`);
 console.table(
   rows.map((r) => ({
