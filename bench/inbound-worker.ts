@@ -13,9 +13,10 @@ import { createLogger } from '../src/logger.js';
 import { acknowledgementHooks } from '../src/outbound/ack-hooks.js';
 import { createQueues, createRedis, inboundJobId } from '../src/queue/queues.js';
 import { cpuWindow, processGroups } from './ingest-cpu.js';
+import { loadCorpus } from './ingest-corpus.js';
 
 /**
- * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 32] [--batch 16] [--reply-gap 100] [--no-ack] [--statements] [--profile FILE]`
+ * `npx tsx bench/inbound-worker.ts [--count 500] [--concurrency 100] [--batch 50] [--reply-gap 100] [--no-ack] [--statements] [--profile FILE] [--corpus]`
  *
  * The worker alone, in-process, without IMAP: `count` small customer mails are stored with storeRawMessage
  * and queued, then startInboundWorker (real Redis, real PostgreSQL) drains the backlog. Every third
@@ -23,7 +24,8 @@ import { cpuWindow, processGroups } from './ingest-cpu.js';
  * new cases and replies. New cases are acknowledged as in workers/worker.ts (queueAcknowledgement in the
  * inbound transaction) unless `--no-ack`. Prints messages/s, PostgreSQL round trips per message (by
  * statement with `--statements`) and CPU per message of this process and of the database's backends.
- * `--profile FILE` writes a V8 CPU profile of the drain alone (not the store phase) to FILE.
+ * `--profile FILE` writes a V8 CPU profile of the drain alone (not the store phase) to FILE. `--corpus` takes the
+ * SpamAssassin messages of bench:ingest (bench/ingest-corpus.ts, as customer mail) instead of the small mails.
  * Own database and queue prefix, removed afterwards.
  */
 const { values: args } = parseArgs({
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     'no-ack': { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    corpus: { type: 'boolean', default: false },
   },
 });
 const count = Number(args.count);
@@ -97,7 +100,8 @@ const connection = createRedis(redisUrl, 'worker');
 try {
   let t = performance.now();
   const jobs = [];
-  for (let i = 0; i < count; i++) jobs.push((await storeRawMessage(db, { mailbox: 'bench', raw: mail(i) })).job);
+  const corpus = args.corpus ? loadCorpus({ count, asCustomerMail: true }, tag) : null;
+  for (let i = 0; i < count; i++) jobs.push((await storeRawMessage(db, { mailbox: 'bench', raw: corpus ? corpus[i]!.raw : mail(i) })).job);
   const storeMs = performance.now() - t;
   await queues.inbound.addBulk(jobs.map((job) => ({ name: 'message', data: job, opts: { jobId: inboundJobId(job.messageRowId) } })));
 
