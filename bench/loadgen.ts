@@ -47,8 +47,8 @@ const hasCommand = (name: string): boolean => {
 /**
  * The load generator to use: wrk (C, event-driven) when it is installed or can be installed from Debian's
  * packages (as root), else autocannon. On a 2-core machine the generator shares the cores with the server
- * and PostgreSQL: autocannon (Node) spent about a core to send 4,000 GET/s, wrk a tenth of that, so with
- * autocannon the figures measure the generator as much as intake.
+ * and PostgreSQL, so the cheaper it is the more the figures measure intake: back to back, the same server
+ * answered 9,100 GET/s under wrk and 6,800 under autocannon (docs/search-and-bench.md).
  */
 export function chooseLoadGenerator(wanted: string | undefined, log: (line: string) => void): LoadGenerator {
   if (wanted === 'autocannon') return 'autocannon';
