@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Expression, type Insertable, type QueryCreator, type Updateable } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import { compilerDb, executePrepared, preparedQuery, type DbOrTrx } from '../db/database.js';
+import { executePrepared, type DbOrTrx } from '../db/database.js';
+import { precompiled } from '../db/query-template.js';
 import type { CasesTable, Database } from '../db/schema.js';
 import type { AttachmentMetaRow, CaseDetails, CaseRow, DeliveryRow, NoteRow } from './case.mapper.js';
 import { CASE_NUMBER_LOCK_KEY, CASE_SETTINGS_KEY } from '../settings/settings.repository.js';
@@ -36,14 +37,14 @@ export async function findCaseRow(
   // Ids are uuids; anything else cannot match and would make PostgreSQL raise a cast error.
   if (!UUID.test(id)) return undefined;
   // Every change of a live case (a note, a reply by email, a status change) starts here: compiled once, prepared.
-  if (options.forUpdate && !options.includeDeleted) return (await lockLiveCaseRow(db, id))[0];
+  if (options.forUpdate && !options.includeDeleted) return (await lockLiveCaseRow(db, [id]))[0];
   let q = db.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', id);
   if (!options.includeDeleted) q = q.where('deleted_at', 'is', null);
   if (options.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
 
-const lockLiveCaseRow = preparedQuery((id) => compilerDb.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', id).where('deleted_at', 'is', null).forUpdate());
+const lockLiveCaseRow = precompiled((db, slot) => db.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', slot(0)).where('deleted_at', 'is', null).forUpdate());
 
 export async function findCaseRowByNumber(db: DbOrTrx, caseNumber: string, options: { forUpdate?: boolean } = {}): Promise<CaseRow | undefined> {
   let q = db.selectFrom('cases').select(CASE_COLUMNS).where(sql`upper(case_number)`, '=', caseNumber.toUpperCase());
@@ -311,8 +312,8 @@ function casesWithDetailsQuery(db: DbOrTrx, ids: string, includeDeleted: boolean
 // Built and compiled once (kysely's query building was a fifth of the server's CPU per GET), sent as a
 // prepared statement. The Kysely instance only compiles here: the SQL text is the same for every database.
 // One text for one id and for many: `= any($1)` with a one-element array plans like `= $1` (primary key lookup).
-const casesWithDetails = preparedQuery((ids) => casesWithDetailsQuery(compilerDb, ids, false));
-const casesWithDetailsAnyState = preparedQuery((ids) => casesWithDetailsQuery(compilerDb, ids, true));
+const casesWithDetails = precompiled((db, slot) => casesWithDetailsQuery(db, slot(0), false));
+const casesWithDetailsAnyState = precompiled((db, slot) => casesWithDetailsQuery(db, slot(0), true));
 
 export interface CaseWithDetails {
   row: CaseRow;
@@ -335,7 +336,7 @@ export async function findCasesWithDetails(
   const found = new Map<string, CaseWithDetails>();
   const valid = ids.filter((id) => UUID.test(id));
   if (valid.length === 0) return found;
-  const rows = await (options.includeDeleted ? casesWithDetailsAnyState : casesWithDetails)(db, valid);
+  const rows = await (options.includeDeleted ? casesWithDetailsAnyState : casesWithDetails)(db, [valid]);
   for (const { notes, attachments, statusLog, deliveries, ...row } of rows) {
     found.set(row.id, {
       row,

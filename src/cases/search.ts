@@ -6,7 +6,7 @@ import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type C
 import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseRow } from './case.mapper.js';
 import { CASE_COLUMNS, UUID } from './case.repository.js';
-import { queryTemplate, slot, type QueryTemplate } from './query-template.js';
+import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
 import type { CaseJson } from './case.types.js';
 
 export const SORT_ORDERS = [

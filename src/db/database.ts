@@ -22,9 +22,9 @@ export type DbOrTrx = Kysely<Database> | Transaction<Database>;
 export const DEFAULT_POOL_SIZE = 10;
 
 /**
- * SQL texts sent as named prepared statements (see preparedQuery). Kysely sends every query unnamed, so
- * PostgreSQL parses and plans it on every call; for the API's hottest statements planning cost more than
- * running them (GET by id: 0.69 ms unnamed, 0.20 ms prepared, measured with pgbench).
+ * SQL texts sent as named prepared statements (precompiled in query-template.ts, executePrepared). Kysely
+ * sends every query unnamed, so PostgreSQL parses and plans it on every call; for the API's hottest statements
+ * planning cost more than running them (GET by id: 0.69 ms unnamed, 0.20 ms prepared, measured with pgbench).
  */
 const preparedNames = new Map<string, string>();
 
@@ -39,29 +39,6 @@ class PreparingClient extends pg.Client {
     if (name) return (super.query as (...a: unknown[]) => unknown)({ name, text, values }, callback);
     return (super.query as (...a: unknown[]) => unknown)(...args);
   }
-}
-
-/**
- * A query compiled once and executed as a named prepared statement. `build` makes the query with
- * `placeholder` standing for the one parameter that varies; other parameters are fixed at build time.
- * Only for hot statements with a fixed text (the number of prepared statements per connection stays small).
- */
-export function preparedQuery<R>(build: (placeholder: string) => Compilable<R>): (db: DbOrTrx, value: unknown) => Promise<R[]> {
-  const placeholder = `\u0000param:${Math.random()}`;
-  let compiled: CompiledQuery<R> | undefined;
-  let index = -1;
-  return async (db, value) => {
-    if (!compiled) {
-      compiled = build(placeholder).compile();
-      index = compiled.parameters.indexOf(placeholder);
-      if (index < 0) throw new Error('preparedQuery: the query does not use its placeholder');
-      preparedNames.set(compiled.sql, `intake_${preparedNames.size + 1}`);
-    }
-    const parameters = [...compiled.parameters];
-    parameters[index] = value;
-    const result = await db.executeQuery<R>({ ...compiled, parameters });
-    return result.rows;
-  };
 }
 
 /** A Kysely that only compiles queries (it has no connection): for building prepared statements once. */

@@ -4,7 +4,7 @@ import type { ParsedMessage } from '../mail/message.types.js';
 import { readCaseSettings } from '../settings/settings.repository.js';
 import { parseMessage } from '../mail/parse.js';
 import { applyNewCases, type Applied } from './apply-decision.js';
-import { precompiled } from './precompiled.js';
+import { precompiled } from '../db/query-template.js';
 import { countMetrics, DONE, parseOptionsFor, parseRaw, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { createThreadLookup, loadRefs } from './thread-lookup.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db, DbOrTrx } from '../db/database.js';
-import { precompiled, type Slot } from './precompiled.js';
+import { precompiled, type Slot } from '../db/query-template.js';
 import type { Database, MessageStatus } from '../db/schema.js';
 import { UnprocessableMessageError } from '../errors.js';
 import { StaleCaseSettingsError } from '../cases/case.service.js';

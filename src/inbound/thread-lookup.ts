@@ -3,7 +3,7 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { DbOrTrx } from '../db/database.js';
 import type { ParticipantJson } from '../db/schema.js';
 import { pendingParentQuery, type PendingParent } from './order-wait.js';
-import { precompiled } from './precompiled.js';
+import { precompiled } from '../db/query-template.js';
 import type { ThreadCase, ThreadLookup } from './threading.js';
 
 const THREAD_CASE_COLUMNS = ['cases.id', 'cases.case_number', 'cases.status', 'cases.deleted_at', 'cases.customer_email', 'cases.participants'] as const;
