@@ -25,6 +25,8 @@ export const DEFAULT_ACK_RATE_WINDOW_MS = 3 * 60 * 60_000;
 export const DEFAULT_WORKER_CONCURRENCY = 100;
 /** Inbound messages per transaction at most (src/inbound/process-batch.ts). */
 export const DEFAULT_WORKER_BATCH_SIZE = 50;
+/** Bytes of inbound messages one worker process holds at once (src/inbound/byte-budget.ts). */
+export const DEFAULT_WORKER_MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 export const DEFAULT_WORKER_HEALTH_PORT = 3001;
 export const DEFAULT_POLLER_HEALTH_PORT = 3002;
 /** Default pattern for order references in subjects: digits after '#'. */
@@ -64,8 +66,10 @@ export interface Config {
   readonly maxMessageBytes: number;
   readonly leaseTtlMs: number;
   readonly workerConcurrency: number;
-  /** Inbound messages processed in one transaction at most (WORKER_BATCH_SIZE, default 16; 1: one at a time). */
+  /** Inbound messages processed in one transaction at most (WORKER_BATCH_SIZE, default 50; 1: one at a time). */
   readonly workerBatchSize: number;
+  /** Bytes of inbound messages one worker process holds at once (WORKER_MAX_BYTES_IN_FLIGHT, default 256 MiB). */
+  readonly workerMaxBytesInFlight: number;
   readonly shutdownTimeoutMs: number;
   /** Use the Reply-To header (instead of From) as the customer of a new case. */
   readonly customerFromReplyTo: boolean;
@@ -196,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseTtlMs: int(env, 'LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, 1000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, 1),
     workerBatchSize: int(env, 'WORKER_BATCH_SIZE', DEFAULT_WORKER_BATCH_SIZE, 1),
+    workerMaxBytesInFlight: int(env, 'WORKER_MAX_BYTES_IN_FLIGHT', DEFAULT_WORKER_MAX_BYTES_IN_FLIGHT, 1024 * 1024),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
     customerFromReplyTo: bool(env, 'CUSTOMER_FROM_REPLY_TO', false),
     orderRefPattern: env.ORDER_REF_PATTERN?.trim() || DEFAULT_ORDER_REF_PATTERN,

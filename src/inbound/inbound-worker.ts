@@ -6,7 +6,8 @@ import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
-import { DEFAULT_BATCH_LINGER_MS, processInboundBatch, type BatchEntry, type BatchOutcome } from './process-batch.js';
+import { BATCH_MESSAGE_MAX_BYTES, DEFAULT_BATCH_LINGER_MS, processInboundBatch, type BatchEntry, type BatchOutcome } from './process-batch.js';
+import { ByteBudget } from './byte-budget.js';
 
 export interface InboundWorkerDeps extends ProcessDeps {
   /** A Redis connection made with createRedis(url, 'worker') (blocking, `maxRetriesPerRequest: null`). */
@@ -19,6 +20,8 @@ export interface InboundWorkerDeps extends ProcessDeps {
   settingsCacheMs?: number;
   /** Messages processed in one transaction at most (process-batch.ts). Default config.workerBatchSize; 1 turns batching off. */
   batchSize?: number;
+  /** Bytes of messages held at once (byte-budget.ts). Default config.workerMaxBytesInFlight. */
+  maxBytesInFlight?: number;
   /** Bounds of the wait of a reply for the earlier message it answers (order-wait.ts). Default: the DEFAULT_ORDER_WAIT_* constants. */
   orderWait?: OrderWaitOptions;
 }
@@ -58,15 +61,19 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
           batchScheduleFn: (run) => setTimeout(run, DEFAULT_BATCH_LINGER_MS),
         })
       : null;
+  // Jobs in flight times their size is what the process holds: bound the bytes, not only the count.
+  const budget = new ByteBudget(deps.maxBytesInFlight ?? deps.config.workerMaxBytesInFlight);
   const worker = new Worker<InboundWorkerJob, ProcessResult>(
     QUEUE_NAMES.inbound,
     async (job, token) => {
       const id = job.data.messageRowId;
       const state = job.data.orderWait;
       let result: ProcessResult;
+      const release = await budget.acquire(job.data.size);
       try {
         // A job coming back from an order wait goes alone: it refers to another message, which a batch never takes.
-        const batched = batches && !state ? await batches.load({ messageRowId: id, receivedAt: job.data.receivedAt }) : null;
+        const batchable = batches && !state && job.data.size <= BATCH_MESSAGE_MAX_BYTES;
+        const batched = batchable ? await batches.load({ messageRowId: id, receivedAt: job.data.receivedAt }) : null;
         if (batched?.result) return batched.result;
         result = await processInboundMessage(processDeps, id, {
           receivedAt: job.data.receivedAt,
@@ -86,6 +93,8 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
         );
         if (unrecoverable) throw new UnrecoverableError((err as Error).message);
         throw err;
+      } finally {
+        release();
       }
       if (result.outcome !== 'waiting') return result;
       const next: OrderWaitState = { waits: (state?.waits ?? 0) + 1, since: state?.since ?? Date.now() };

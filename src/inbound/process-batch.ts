@@ -11,6 +11,11 @@ import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingRes
 
 /** How long the first job of a batch waits for more to arrive before the batch runs. */
 export const DEFAULT_BATCH_LINGER_MS = 20;
+/**
+ * Larger messages take the single-message path: a batch writes its cases as one JSON document, and fifty bodies
+ * of 40 MB would be a 2 GB string (V8 refuses strings of that size). Most customer mail is a few KB.
+ */
+export const BATCH_MESSAGE_MAX_BYTES = 1024 * 1024;
 
 export interface BatchEntry {
   messageRowId: string;
