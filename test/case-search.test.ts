@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
-import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW } from '../src/cases/search.js';
+import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, RARE_WORD_ESTIMATE } from '../src/cases/search.js';
 import { createCustomer } from '../src/customers/customer.repository.js';
 import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { saveCaseSettings } from '../src/settings/settings.repository.js';
@@ -183,6 +183,22 @@ describe('free text', () => {
     expect(await letters({ SearchText: number.slice(0, -1) })).toEqual([]);
   });
 
+  it('digits alone find the case with that number and the cases that mention them', async () => {
+    const number = (await t.call('GET', `/api/cases/${id.C}`)).json.CaseNumber as string;
+    const digits = number.replace(/\D/g, '');
+    const mention = await createCase(t.ctx.db, { Subject: `Order #${digits}9 has not arrived`, Description: 'Where is it?' });
+    try {
+      const found = await search({ SearchText: digits });
+      expect(found.status).toBe(200);
+      expect(found.json.Items.map((c: { Id: string }) => c.Id).sort()).toEqual([id.C, mention.id].sort());
+      // With a filter too, and the case-number match alone when the mention does not pass the filter.
+      expect(await letters({ SearchText: digits, Status: 'In Progress' })).toEqual(['C']);
+      expect(await letters({ SearchText: `00${digits}` })).toEqual(['C']);
+    } finally {
+      await t.ctx.db.deleteFrom('cases').where('id', '=', mention.id).execute();
+    }
+  });
+
   it('an email address finds the case exactly, ignoring letter case', async () => {
     expect(await letters({ SearchText: 'alice.b@example.com' })).toEqual(['B']);
     expect(await letters({ SearchText: 'ALICE.B@EXAMPLE.COM' })).toEqual(['B']);
@@ -301,9 +317,11 @@ describe('access', () => {
 
 describe('many hits', () => {
   it(`counts exactly up to ${EXACT_COUNT_LIMIT} and estimates above, and refuses pages past the result window`, async () => {
+    // A word PostgreSQL's statistics call common (more than RARE_WORD_ESTIMATE cases): the page is read in date
+    // order and TotalHits is the planner's estimate.
     await sql`
       INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
-      SELECT 100000 + g, 'BULK-' || g, 'bulk generated row', 'New', 'Low', 'bulk' || g FROM generate_series(1, ${sql.lit(EXACT_COUNT_LIMIT + 50)}) g`.execute(t.ctx.db);
+      SELECT 100000 + g, 'BULK-' || g, 'bulk generated row', 'New', 'Low', 'bulk' || g FROM generate_series(1, ${sql.lit(2 * RARE_WORD_ESTIMATE)}) g`.execute(t.ctx.db);
     await sql`ANALYZE cases`.execute(t.ctx.db);
     const r = await search({ SearchText: 'bulk', Take: 100, Page: 1 });
     expect(r.status).toBe(200);
@@ -324,5 +342,20 @@ describe('many hits', () => {
     const deep = await search({ SearchText: 'bulk', Take: 100, Page: MAX_RESULT_WINDOW / 100 });
     expect(deep.status).toBe(400);
     expect(deep.json.message).toMatch(/reachable/);
+  });
+
+  it('a rare word is read through the text index first, and its TotalHits is exact beyond the count limit', async () => {
+    await sql`
+      INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
+      SELECT 400000 + g, 'SPARSE-' || g, 'sparse generated row', 'New', 'Low', 'sparse' || g FROM generate_series(1, ${sql.lit(EXACT_COUNT_LIMIT + 50)}) g`.execute(t.ctx.db);
+    await sql`ANALYZE cases`.execute(t.ctx.db);
+    const page = await search({ SearchText: 'sparse', Take: 100, Page: 2, SortOrder: 'CreatedAscending' });
+    expect(page.json).toMatchObject({ TotalHits: EXACT_COUNT_LIMIT + 50, TotalHitsExact: true });
+    // The same page, in the same order (Created, then Id), as the database sorts them itself.
+    const { rows } = await sql<{ case_number: string }>`
+      SELECT case_number FROM cases WHERE subject = 'sparse generated row' ORDER BY created, id OFFSET 200 LIMIT 100`.execute(t.ctx.db);
+    expect(page.json.Items.map((c: { CaseNumber: string }) => c.CaseNumber)).toEqual(rows.map((r) => r.case_number));
+    // A word no case has: an empty first page, and TotalHits 0, not an estimate.
+    expect((await search({ SearchText: 'zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
   });
 });

@@ -24,6 +24,7 @@ const requests: CaseSearchRequest[] = [
   { SearchText: 'refund' },
   { SearchText: 'damaged laptop', Page: 2, Take: 50 },
   { SearchText: 'cs-1042' },
+  { SearchText: '1042', Status: 'New' },
   { SearchText: 'Ann@Example.com', IncludeDeleted: true },
   { SearchText: '&|!' },
   { Status: 'New', Priority: 'High', Tags: ['vip'], SortOrder: 'ChangedDescending', Page: 1 },
@@ -61,5 +62,18 @@ describe('search statements from per-shape templates', () => {
 
   it('checks values before any statement: an unknown status is a 400', () => {
     expect(() => fromTemplates({ Status: 'Sleeping' })).toThrow(/Unknown status "Sleeping"/);
+  });
+
+  it('a hits-first page finds the hits in a materialized CTE with the same filter values, then sorts and pages them', () => {
+    const request: CaseSearchRequest = { SearchText: 'zebra', Status: 'New', Page: 1, Take: 10 };
+    const filters = checkFilters(request, settings);
+    const ordered = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'ordered');
+    const first = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'hits-first');
+    expect(first.page.sql).toMatch(/^with "hits" as materialized \(select "id" from "cases" where .*search_vector @@/);
+    expect(first.page.sql).toContain('(SELECT count(*) FROM hits) as "hit_count"');
+    expect(first.page.parameters).toEqual(ordered.page.parameters);
+    // TotalHits' statements do not depend on how the page is read.
+    expect(first.estimate).toEqual(ordered.estimate);
+    expect(first.count).toEqual(ordered.count);
   });
 });

@@ -19,6 +19,14 @@ describe('interpretSearchText', () => {
     expect(interpretSearchText('Refund parc')).toEqual({ kind: 'words', tsquery: 'refund:* & parc:*' });
   });
 
+  it('reads digits alone as a case number and as a word, up to 15 digits', () => {
+    expect(interpretSearchText(' 1042 ')).toEqual({ kind: 'number', number: '1042', tsquery: '1042:*' });
+    expect(interpretSearchText('007')).toEqual({ kind: 'number', number: '7', tsquery: '007:*' });
+    expect(interpretSearchText('7')).toEqual({ kind: 'number', number: '7', tsquery: '7' });
+    expect(interpretSearchText('1234567890123456')).toEqual({ kind: 'words', tsquery: '1234567890123456:*' });
+    expect(interpretSearchText('1042 refund')).toEqual({ kind: 'words', tsquery: '1042:* & refund:*' });
+  });
+
   it('one-letter words match whole, repeated words once', () => {
     expect(interpretSearchText('x box box')).toEqual({ kind: 'words', tsquery: 'x & box:*' });
   });

@@ -7,6 +7,8 @@ import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseRow } from './case.mapper.js';
 import { CASE_COLUMNS, UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
+import { hasRareTerm, plannerEstimate } from './search-estimates.js';
+export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_WORD_ESTIMATE } from './search-estimates.js';
 import type { CaseJson } from './case.types.js';
 
 export const SORT_ORDERS = [
@@ -70,23 +72,30 @@ export type TextMatch =
   | { kind: 'caseNumber'; value: string }
   | { kind: 'email'; value: string }
   | { kind: 'words'; tsquery: string }
+  /** Digits alone: the case with that number (CS-1042 for "1042", whatever its prefix), or the digits as a word. */
+  | { kind: 'number'; number: string; tsquery: string }
   /** Text was given but holds nothing searchable (only punctuation): matches no case. */
   | { kind: 'nothing' };
 
 const CASE_NUMBER = new RegExp(`^${NUMBER_PREFIX_PATTERN.source.slice(1, -1)}\\d+$`);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Up to 15 digits: a bigint for sure. */
+const BARE_NUMBER = /^\d{1,15}$/;
 
 /**
  * Reads the free text. A case number or an email address alone is an exact lookup (indexed on
  * upper(case_number) and lower(customer_email)). Anything else becomes words of letters and digits only,
  * so the tsquery we build can never contain an operator from the user (no raw text reaches to_tsquery).
  * Each word of two or more characters matches as a prefix (`parc` finds parcel); one-letter words match whole.
+ * Digits alone are what an agent types for a case number, and also a word (an order number in a subject):
+ * they find both.
  */
 export function interpretSearchText(text: string | null | undefined): TextMatch | undefined {
   const trimmed = (text ?? '').trim();
   if (!trimmed) return undefined;
   if (CASE_NUMBER.test(trimmed)) return { kind: 'caseNumber', value: trimmed.toUpperCase() };
   if (trimmed.length <= 320 && EMAIL.test(trimmed)) return { kind: 'email', value: trimmed.toLowerCase() };
+  if (BARE_NUMBER.test(trimmed)) return { kind: 'number', number: String(BigInt(trimmed)), tsquery: trimmed.length > 1 ? `${trimmed}:*` : trimmed };
   const words = (trimmed.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [])
     .slice(0, MAX_SEARCH_WORDS)
     .map((w) => w.slice(0, MAX_SEARCH_WORD_LENGTH).toLowerCase());
@@ -212,7 +221,9 @@ function filterQuery(q: CaseQuery, f: SearchFilters): CaseQuery {
   if (text?.kind === 'caseNumber') q = q.where(sql`upper(case_number)`, '=', text.value);
   else if (text?.kind === 'email') q = q.where(sql`lower(customer_email)`, '=', text.value);
   else if (text?.kind === 'words') q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${text.tsquery})`);
-  else if (text?.kind === 'nothing') q = q.where(sql<SqlBool>`false`);
+  else if (text?.kind === 'number') {
+    q = q.where(sql<SqlBool>`(number = ${text.number}::bigint OR search_vector @@ to_tsquery('english', ${text.tsquery}))`);
+  } else if (text?.kind === 'nothing') q = q.where(sql<SqlBool>`false`);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.priority) q = q.where('priority', '=', f.priority);
   if (f.assignedToUserId) q = q.where('assigned_to_user_id', '=', f.assignedToUserId);
@@ -235,36 +246,6 @@ function applySort(q: CaseQuery, order: SortOrder, settings: CaseSettings): Case
     q = q.orderBy(sql`${target} ${sql.raw(k.direction)}${sql.raw(k.nullsLast ? ' NULLS LAST' : '')}`);
   }
   return q;
-}
-
-/** How long a planner estimate of TotalHits is reused for the same filter (see plannerEstimate). */
-export const ESTIMATE_CACHE_TTL_MS = 60_000;
-/** Most filters whose estimate is kept per database handle; the oldest is dropped first. */
-export const ESTIMATE_CACHE_SIZE = 1_000;
-
-const estimateCaches = new WeakMap<object, Map<string, { rows: number; at: number }>>();
-
-/**
- * The planner's row estimate of a filter. It comes from the table statistics, which change only when
- * PostgreSQL re-analyses the table (after about a tenth of it changed), so the same filter gets the same
- * estimate for minutes: it is reused for ESTIMATE_CACHE_TTL_MS, which saves a round trip and a planning per
- * page request of a queue view or a repeated search. Keyed by the filter's SQL and values, per database handle.
- */
-async function plannerEstimate(db: DbOrTrx, compiled: CompiledQuery): Promise<number> {
-  let cache = estimateCaches.get(db);
-  if (!cache) estimateCaches.set(db, (cache = new Map()));
-  const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
-  const now = Date.now();
-  const hit = cache.get(key);
-  if (hit && now - hit.at < ESTIMATE_CACHE_TTL_MS) return hit.rows;
-  const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-    CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
-  );
-  const rows = Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
-  cache.delete(key);
-  if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(key, { rows, at: now });
-  return rows;
 }
 
 /**
@@ -292,6 +273,28 @@ export function buildSearchQuery(db: DbOrTrx, request: CaseSearchRequest, settin
 const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
   db.selectFrom(filtered.select(sql`1`.as('one')).limit(EXACT_COUNT_LIMIT + 1).as('hits')).select(sql<string>`count(*)`.as('n'));
 
+/**
+ * How the page is read. `ordered`: one query, and PostgreSQL picks (for text, it walks the sort's index and tests
+ * each case until a page is full). `hits-first`: the cases that match are found first, through the filters'
+ * indexes alone (a MATERIALIZED CTE is planned on its own, without the ORDER BY and LIMIT that tempt the
+ * planner into the walk), then sorted: for text with a rare word (search-estimates.ts RARE_WORD_ESTIMATE).
+ */
+export type SearchPlan = 'ordered' | 'hits-first';
+
+function hitsFirst(filtered: CaseQuery): CaseQuery {
+  return compilerDb
+    .with((cte) => cte('hits').materialized(), () => filtered.select('id'))
+    .selectFrom('cases')
+    .where(sql<SqlBool>`id IN (SELECT id FROM hits)`) as unknown as CaseQuery;
+}
+
+/** The plan for these filters: hits-first when the text has a rare word, else ordered. */
+async function choosePlan(db: DbOrTrx, f: SearchFilters): Promise<SearchPlan> {
+  const text = f.text;
+  if (text?.kind !== 'words' && text?.kind !== 'number') return 'ordered';
+  return (await hasRareTerm(db, text.tsquery)) ? 'hits-first' : 'ordered';
+}
+
 /** Most query shapes kept per settings version; the oldest is dropped first. */
 export const SEARCH_SHAPE_CACHE_SIZE = 500;
 
@@ -313,6 +316,7 @@ const templateCaches = new WeakMap<CaseSettings, Map<string, SearchTemplates>>()
 function shapeOf(f: SearchFilters): SearchFilters {
   const shape: SearchFilters = { includeDeleted: f.includeDeleted };
   if (f.text?.kind === 'words') shape.text = { kind: 'words', tsquery: slot('text') };
+  else if (f.text?.kind === 'number') shape.text = { kind: 'number', number: slot('number'), tsquery: slot('text') };
   else if (f.text?.kind === 'caseNumber' || f.text?.kind === 'email') shape.text = { kind: f.text.kind, value: slot('text') };
   else if (f.text) shape.text = f.text;
   if (f.status) shape.status = slot('status');
@@ -334,19 +338,28 @@ function shapeOf(f: SearchFilters): SearchFilters {
  * given, the text kind, the sort order) and bound to this request's values: building and compiling them with
  * kysely on every request was 7 % of the server's profile under search load.
  */
-export function searchStatements(f: SearchFilters, order: SortOrder, settings: CaseSettings, page: number, take: number): BoundSearch {
+export function searchStatements(
+  f: SearchFilters,
+  order: SortOrder,
+  settings: CaseSettings,
+  page: number,
+  take: number,
+  plan: SearchPlan = 'ordered',
+): BoundSearch {
   const shape = shapeOf(f);
-  const key = `${order}\u0000${JSON.stringify(shape)}`;
+  const key = `${order}\u0000${plan}\u0000${JSON.stringify(shape)}`;
   let cache = templateCaches.get(settings);
   if (!cache) templateCaches.set(settings, (cache = new Map()));
   let templates = cache.get(key);
   if (!templates) {
     // Compiled without the caller's handle (and its plugins): the SQL text is the same for every database.
     const filtered = filterQuery(compilerDb.selectFrom('cases'), shape);
-    const pageQuery = applySort(filtered, order, settings)
+    let pageQuery = applySort(plan === 'hits-first' ? hitsFirst(filtered) : filtered, order, settings)
       .select(CASE_COLUMNS)
       .limit(slot('take') as unknown as number)
       .offset(slot('offset') as unknown as number);
+    // The hits are all found anyway: their number is the exact TotalHits, at no extra cost.
+    if (plan === 'hits-first') pageQuery = pageQuery.select(sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')) as typeof pageQuery;
     templates = {
       page: queryTemplate(pageQuery),
       estimate: queryTemplate(filtered.select(sql`1`.as('one'))),
@@ -355,8 +368,9 @@ export function searchStatements(f: SearchFilters, order: SortOrder, settings: C
     if (cache.size >= SEARCH_SHAPE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
     cache.set(key, templates);
   }
-  const text = f.text?.kind === 'words' ? f.text.tsquery : f.text?.kind === 'caseNumber' || f.text?.kind === 'email' ? f.text.value : undefined;
-  const values = { ...f, text, take, offset: page * take };
+  const text =
+    f.text?.kind === 'words' || f.text?.kind === 'number' ? f.text.tsquery : f.text?.kind === 'caseNumber' || f.text?.kind === 'email' ? f.text.value : undefined;
+  const values = { ...f, text, number: f.text?.kind === 'number' ? f.text.number : undefined, take, offset: page * take };
   return { page: templates.page(values), estimate: templates.estimate(values), count: templates.count(values) };
 }
 
@@ -370,11 +384,18 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   if (!SORT_ORDERS.includes(order)) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
   // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
   const settings = await cachedCaseSettings(db);
-  const statements = searchStatements(checkFilters(request, settings), order, settings, page, take);
-  const rows = (await db.executeQuery(statements.page)).rows;
-  // A partly filled page already tells the total: no count query for narrow searches.
+  const filters = checkFilters(request, settings);
+  const statements = searchStatements(filters, order, settings, page, take, await choosePlan(db, filters));
+  const rows = (await db.executeQuery(statements.page)).rows as (CaseRow & { hit_count?: string })[];
+  // A partly filled page already tells the total (an empty first page too), and so does a hits-first page.
   const seen = page * take + rows.length;
-  const count = rows.length > 0 && rows.length < take ? { total: seen, exact: true } : await countHits(db, statements);
+  const counted = rows[0]?.hit_count;
+  const count =
+    counted !== undefined
+      ? { total: Number(counted), exact: true }
+      : rows.length < take && (rows.length > 0 || page === 0)
+        ? { total: seen, exact: true }
+        : await countHits(db, statements);
   // An estimate never claims fewer hits than the pages already shown.
   if (!count.exact) count.total = Math.max(count.total, seen);
   return {
