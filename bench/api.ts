@@ -80,6 +80,11 @@ const base = `http://127.0.0.1:${server.port}`;
 
 const random = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 const TEXTS = ['refund', 'parcel', 'damaged laptop', 'invoic', 'broken camera', 'courier deliver', 'password locked', 'warranty claim'];
+const RARE_TEXTS: Array<() => string> = [
+  () => random(['zebra', 'kumquat', 'xylophone', 'quarantine refund']),
+  () => String(1001 + Math.floor(Math.random() * cases)),
+  () => `customer${Math.floor(Math.random() * 100_000) + 1}`,
+];
 const STATUSES = ['New', 'In Progress', 'Resolved'];
 const PRIORITIES = ['High', 'Critical'];
 const SORTS = ['ChangedDescending', 'CreatedAscending', 'CreatedDescending'];
@@ -90,6 +95,8 @@ const post = (path: string, body: () => unknown): (() => SampleRequest) => () =>
 const scenarios: Array<{ name: string; request: () => SampleRequest }> = [
   { name: 'GET /api/cases/{id}', request: () => ({ method: 'GET', path: `/api/cases/${random(ids)}` }) },
   { name: 'search: text', request: post('/api/cases/search', () => ({ SearchText: random(TEXTS) })) },
+  // What agents also type: a word no case has, a case number without its prefix, a customer's address part.
+  { name: 'search: rare text', request: post('/api/cases/search', () => ({ SearchText: random(RARE_TEXTS)() })) },
   {
     name: 'search: filtered+sorted',
     request: post('/api/cases/search', () => ({
