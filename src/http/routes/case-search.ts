@@ -16,7 +16,7 @@ export const CaseSearchBody = Type.Object(
     // Long text is accepted and cut to its first words (src/cases/search.ts), never a 500.
     SearchText: opt(Nullable(Type.String({
       maxLength: 10_000,
-      description: 'Free text over case number, subject, description, customer name and email. A case number (CS-1042) or an email address alone matches exactly; otherwise every word must match, as a prefix, stemmed (refund finds refunded; parc finds parcel).',
+      description: 'Free text over case number, subject, description, customer name and email. A case number (CS-1042) or an email address alone matches exactly; a number alone (1042) matches that case number and also as a word; otherwise every word must match, as a prefix, stemmed (refund finds refunded; parc finds parcel).',
     }))),
     Status: text('Only cases in this status'),
     Priority: text('Only cases with this priority'),
