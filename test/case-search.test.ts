@@ -355,6 +355,9 @@ describe('many hits', () => {
     const { rows } = await sql<{ case_number: string }>`
       SELECT case_number FROM cases WHERE subject = 'sparse generated row' ORDER BY created, id OFFSET 200 LIMIT 100`.execute(t.ctx.db);
     expect(page.json.Items.map((c: { CaseNumber: string }) => c.CaseNumber)).toEqual(rows.map((r) => r.case_number));
+    // With a common word beside it ("generated" is in every bulk row too): the same hits, still counted exactly.
+    expect((await search({ SearchText: 'generated sparse', Take: 5 })).json).toMatchObject({ TotalHits: EXACT_COUNT_LIMIT + 50, TotalHitsExact: true });
+    expect((await search({ SearchText: 'sparse zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
     // A word no case has: an empty first page, and TotalHits 0, not an estimate.
     expect((await search({ SearchText: 'zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
   });

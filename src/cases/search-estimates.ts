@@ -57,10 +57,11 @@ async function termEstimate(db: DbOrTrx, term: string): Promise<number> {
 }
 
 /**
- * Whether a tsquery of `&`-joined terms (interpretSearchText) has a rare term (RARE_WORD_ESTIMATE). Planner
- * estimates only, cached like TotalHits' (ESTIMATE_CACHE_TTL_MS), so a repeated search asks nothing.
+ * The rare terms (RARE_WORD_ESTIMATE) of a tsquery of `&`-joined terms (interpretSearchText), in their order.
+ * Planner estimates only, cached like TotalHits' (ESTIMATE_CACHE_TTL_MS), so a repeated search asks nothing.
  */
-export async function hasRareTerm(db: DbOrTrx, tsquery: string): Promise<boolean> {
-  const estimates = await Promise.all(tsquery.split(' & ').map((term) => termEstimate(db, term)));
-  return estimates.some((rows) => rows < RARE_WORD_ESTIMATE);
+export async function rareTerms(db: DbOrTrx, tsquery: string): Promise<string[]> {
+  const terms = tsquery.split(' & ');
+  const estimates = await Promise.all(terms.map((term) => termEstimate(db, term)));
+  return terms.filter((_, i) => estimates[i]! < RARE_WORD_ESTIMATE);
 }

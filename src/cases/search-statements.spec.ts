@@ -76,4 +76,13 @@ describe('search statements from per-shape templates', () => {
     expect(first.estimate).toEqual(ordered.estimate);
     expect(first.count).toEqual(ordered.count);
   });
+
+  it('a hits-first page asks the index for the rare words only and tests the whole text on their hits', () => {
+    const filters = { ...checkFilters({ SearchText: 'zebra refund' }, settings), rareTsquery: 'zebra:*' };
+    const bound = searchStatements(filters, 'CreatedDescending', settings, 0, 20, 'hits-first');
+    expect(bound.page.sql).toContain(`search_vector @@ to_tsquery('english', $1) AND (search_vector @@ to_tsquery('english', $2)) IS TRUE`);
+    expect(bound.page.parameters.slice(0, 2)).toEqual(['zebra:*', 'zebra:* & refund:*']);
+    const plain = searchStatements(checkFilters({ SearchText: 'zebra refund' }, settings), 'CreatedDescending', settings, 0, 20, 'hits-first');
+    expect(bound.estimate).toEqual(plain.estimate);
+  });
 });

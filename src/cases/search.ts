@@ -7,7 +7,7 @@ import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseRow } from './case.mapper.js';
 import { CASE_COLUMNS, UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
-import { hasRareTerm, plannerEstimate } from './search-estimates.js';
+import { plannerEstimate, rareTerms } from './search-estimates.js';
 export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_WORD_ESTIMATE } from './search-estimates.js';
 import type { CaseJson } from './case.types.js';
 
@@ -181,6 +181,11 @@ export interface SearchFilters {
   dateTo?: Date;
   /** DateTo was a date alone: cases before the next midnight (UTC), not at or before an instant. */
   dateToExclusive?: boolean;
+  /**
+   * The rare words of a words text (search-estimates.ts), as a tsquery: the only part that a hits-first page asks
+   * the GIN index for. A common word next to a rare one would make the index read every case that has it.
+   */
+  rareTsquery?: string;
 }
 
 /** Checks every filter of a request (unknown status, priority or tag is a 400). */
@@ -220,7 +225,10 @@ function filterQuery(q: CaseQuery, f: SearchFilters): CaseQuery {
   const text = f.text;
   if (text?.kind === 'caseNumber') q = q.where(sql`upper(case_number)`, '=', text.value);
   else if (text?.kind === 'email') q = q.where(sql`lower(customer_email)`, '=', text.value);
-  else if (text?.kind === 'words') q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${text.tsquery})`);
+  else if (text?.kind === 'words' && f.rareTsquery) {
+    // IS TRUE keeps the whole text out of the index condition: it is tested on the rare words' few hits.
+    q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${f.rareTsquery}) AND (search_vector @@ to_tsquery('english', ${text.tsquery})) IS TRUE`);
+  } else if (text?.kind === 'words') q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${text.tsquery})`);
   else if (text?.kind === 'number') {
     q = q.where(sql<SqlBool>`(number = ${text.number}::bigint OR search_vector @@ to_tsquery('english', ${text.tsquery}))`);
   } else if (text?.kind === 'nothing') q = q.where(sql<SqlBool>`false`);
@@ -288,11 +296,13 @@ function hitsFirst(filtered: CaseQuery): CaseQuery {
     .where(sql<SqlBool>`id IN (SELECT id FROM hits)`) as unknown as CaseQuery;
 }
 
-/** The plan for these filters: hits-first when the text has a rare word, else ordered. */
-async function choosePlan(db: DbOrTrx, f: SearchFilters): Promise<SearchPlan> {
+/** The plan for these filters: hits-first when the text has a rare word (and which words are rare), else ordered. */
+async function choosePlan(db: DbOrTrx, f: SearchFilters): Promise<{ plan: SearchPlan; rareTsquery?: string }> {
   const text = f.text;
-  if (text?.kind !== 'words' && text?.kind !== 'number') return 'ordered';
-  return (await hasRareTerm(db, text.tsquery)) ? 'hits-first' : 'ordered';
+  if (text?.kind !== 'words' && text?.kind !== 'number') return { plan: 'ordered' };
+  const rare = await rareTerms(db, text.tsquery);
+  if (rare.length === 0) return { plan: 'ordered' };
+  return text.kind === 'words' ? { plan: 'hits-first', rareTsquery: rare.join(' & ') } : { plan: 'hits-first' };
 }
 
 /** Most query shapes kept per settings version; the oldest is dropped first. */
@@ -347,14 +357,16 @@ export function searchStatements(
   plan: SearchPlan = 'ordered',
 ): BoundSearch {
   const shape = shapeOf(f);
-  const key = `${order}\u0000${plan}\u0000${JSON.stringify(shape)}`;
+  const key = `${order}\u0000${plan}\u0000${f.rareTsquery ? 'rare' : ''}\u0000${JSON.stringify(shape)}`;
   let cache = templateCaches.get(settings);
   if (!cache) templateCaches.set(settings, (cache = new Map()));
   let templates = cache.get(key);
   if (!templates) {
     // Compiled without the caller's handle (and its plugins): the SQL text is the same for every database.
     const filtered = filterQuery(compilerDb.selectFrom('cases'), shape);
-    let pageQuery = applySort(plan === 'hits-first' ? hitsFirst(filtered) : filtered, order, settings)
+    // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
+    const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
+    let pageQuery = applySort(plan === 'hits-first' ? hitsFirst(hits) : filtered, order, settings)
       .select(CASE_COLUMNS)
       .limit(slot('take') as unknown as number)
       .offset(slot('offset') as unknown as number);
@@ -370,7 +382,7 @@ export function searchStatements(
   }
   const text =
     f.text?.kind === 'words' || f.text?.kind === 'number' ? f.text.tsquery : f.text?.kind === 'caseNumber' || f.text?.kind === 'email' ? f.text.value : undefined;
-  const values = { ...f, text, number: f.text?.kind === 'number' ? f.text.number : undefined, take, offset: page * take };
+  const values = { ...f, text, number: f.text?.kind === 'number' ? f.text.number : undefined, rareText: f.rareTsquery, take, offset: page * take };
   return { page: templates.page(values), estimate: templates.estimate(values), count: templates.count(values) };
 }
 
@@ -384,8 +396,10 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   if (!SORT_ORDERS.includes(order)) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
   // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
   const settings = await cachedCaseSettings(db);
-  const filters = checkFilters(request, settings);
-  const statements = searchStatements(filters, order, settings, page, take, await choosePlan(db, filters));
+  const checked = checkFilters(request, settings);
+  const { plan, rareTsquery } = await choosePlan(db, checked);
+  const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
+  const statements = searchStatements(filters, order, settings, page, take, plan);
   const rows = (await db.executeQuery(statements.page)).rows as (CaseRow & { hit_count?: string })[];
   // A partly filled page already tells the total (an empty first page too), and so does a hits-first page.
   const seen = page * take + rows.length;
