@@ -6,6 +6,7 @@ import { ingestFiles, waitForMessages } from '../src/inbound/ingest-files.js';
 import { processInboundMessage } from '../src/inbound/process-message.js';
 import { createLogger } from '../src/logger.js';
 import { inboundRetryJobId } from '../src/queue/queues.js';
+import { storeRawMessage } from '../src/inbound/store.js';
 import { getCaseSettings, saveCaseSettings } from '../src/settings/settings.repository.js';
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
 
@@ -109,9 +110,9 @@ describe('failures', () => {
   it('a message that failed on its last attempt is re-queued through the API after the fix and becomes a case', async () => {
     const settings = await getCaseSettings(c.t.ctx.db);
     await saveCaseSettings(c.t.ctx.db, { ...settings, Enabled: false });
-    const stored = await c.deliver(mail({ messageId: 'requeue-1@customer.example', subject: 'Requeue me' }));
-    // The poller's job is still waiting under its id; this test runs one attempt only, so it need not wait for backoff.
-    await c.queues.inbound.remove(`msg-${stored.id}`).catch(() => undefined);
+    // Stored but queued only once, as a job with one attempt, so the test need not wait for backoff. (Queued the
+    // poller's way first, its job could start, fail and come back from backoff after the fix, racing the retry below.)
+    const stored = await storeRawMessage(c.t.ctx.db, { mailbox: 'test', raw: Buffer.from(mail({ messageId: 'requeue-1@customer.example', subject: 'Requeue me' })) });
     await c.queues.inbound.add('message', stored.job, { jobId: inboundRetryJobId(stored.id, 1), attempts: 1 });
     const failed = await c.settled(stored.id);
     expect(failed.status).toBe('failed');
