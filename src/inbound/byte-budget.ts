@@ -32,15 +32,6 @@ export class ByteBudget {
     };
   }
 
-  async use<T>(bytes: number, fn: () => Promise<T>): Promise<T> {
-    const release = await this.acquire(bytes);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
   #drain(): void {
     while (this.#waiting.length > 0 && this.#waiting[0]!.bytes <= this.#free) {
       const next = this.#waiting.shift()!;
