@@ -12,12 +12,13 @@ import { chooseLoadGenerator, runLoad, SAMPLES_PER_SCENARIO, type SampleRequest 
 import { BENCH_TAGS, seedCases, seededCount } from './seed.js';
 
 /**
- * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R --loadgen wrk|autocannon]`
+ * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R --loadgen wrk|autocannon --only NAME --profile DIR]`
  *
  * Seeds its own database (reused when it already holds the same number of cases), starts the real
  * server as a child process and runs a load generator (bench/loadgen.ts: wrk when it can be had, else
  * autocannon) against four scenarios. `--rate` (autocannon only) caps the overall request rate (open model);
- * without it every connection sends as fast as the server answers (closed model).
+ * without it every connection sends as fast as the server answers (closed model). `--profile DIR` writes a V8 CPU
+ * profile of the server (warm-ups included) to DIR; `npx tsx bench/profile-summary.ts DIR/*.cpuprofile` reads it.
  */
 const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/intake_bench';
 
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string' },
     only: { type: 'string' },
     loadgen: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const cases = Number(args.cases);
@@ -191,7 +193,8 @@ console.log(
 
 async function startServer(url: string): Promise<{ child: ChildProcess; port: number }> {
   const file = fileURLToPath(new URL('./server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', file], {
     env: { ...process.env, DATABASE_URL: url, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { useFastTypeParsers } from './type-parsers.js';
 import {
   DummyDriver,
   Kysely,
@@ -33,6 +34,11 @@ const preparedNames = new Map<string, string>();
  * then only binds and executes it. Everything else goes through unchanged.
  */
 class PreparingClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    useFastTypeParsers(this);
+  }
+
   override query(...args: any[]): any {
     const [text, values, callback] = args as [unknown, unknown, unknown];
     const name = typeof text === 'string' && Array.isArray(values) ? preparedNames.get(text) : undefined;
