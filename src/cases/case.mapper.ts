@@ -4,6 +4,8 @@ import { nextSuggestedStatus, type CaseSettings } from '../settings/case-setting
 import type { AttachmentJson, CaseJson, NoteJson, StatusLogJson } from './case.types.js';
 
 export type CaseRow = Omit<Selectable<CasesTable>, 'search_vector'>;
+/** The columns caseToJson reads: a case row without its internal bookkeeping (number, reply token, status clock). */
+export type CaseJsonRow = Omit<CaseRow, 'number' | 'reply_token' | 'status_changed_at'>;
 export type NoteRow = Selectable<CaseNotesTable>;
 export type AttachmentMetaRow = Omit<Selectable<AttachmentsTable>, 'content'>;
 export type StatusLogRow = Selectable<CaseStatusLogTable>;
@@ -58,7 +60,7 @@ export interface CaseDetails {
 }
 
 /** The one place a case row becomes API JSON. */
-export function caseToJson(row: CaseRow, settings: CaseSettings, details: CaseDetails = {}): CaseJson {
+export function caseToJson(row: CaseJsonRow, settings: CaseSettings, details: CaseDetails = {}): CaseJson {
   const notes = (details.notes ?? []).map((n) => noteToJson(n, details.attachments, details.deliveries));
   const publicIds = new Set((details.notes ?? []).filter((n) => n.is_public).map((n) => n.id));
   return {

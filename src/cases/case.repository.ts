@@ -19,6 +19,12 @@ export const CASE_COLUMNS = [
   'status_changed_at', 'created', 'changed', 'deleted_at',
 ] as const;
 
+/** What the API's case JSON is made of (caseToJson): CASE_COLUMNS without number, reply_token and status_changed_at. */
+export const CASE_JSON_COLUMNS = CASE_COLUMNS.filter(
+  (c): c is Exclude<(typeof CASE_COLUMNS)[number], 'number' | 'reply_token' | 'status_changed_at'> =>
+    c !== 'number' && c !== 'reply_token' && c !== 'status_changed_at',
+);
+
 const ATTACHMENT_META_COLUMNS = [
   'id', 'case_id', 'note_id', 'message_id', 'file_name', 'content_type', 'size', 'content_id', 'inline', 'sha256', 'created',
 ] as const;

@@ -4,8 +4,8 @@ import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
 import { cachedCaseSettings } from '../settings/settings-cache.js';
-import { caseToJson, type CaseRow } from './case.mapper.js';
-import { CASE_COLUMNS, UUID } from './case.repository.js';
+import { caseToJson, type CaseJsonRow } from './case.mapper.js';
+import { CASE_JSON_COLUMNS, UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
 import { plannerEstimate, rareTerms } from './search-estimates.js';
 export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_WORD_ESTIMATE } from './search-estimates.js';
@@ -274,7 +274,7 @@ async function countHits(db: DbOrTrx, statements: BoundSearch): Promise<{ total:
 export function buildSearchQuery(db: DbOrTrx, request: CaseSearchRequest, settings: CaseSettings) {
   const { page, take } = pageWindow(request.Page, request.Take);
   const filtered = applyFilters(db.selectFrom('cases'), request, settings);
-  const pageQuery = applySort(filtered, request.SortOrder ?? DEFAULT_SORT_ORDER, settings).select(CASE_COLUMNS).limit(take).offset(page * take);
+  const pageQuery = applySort(filtered, request.SortOrder ?? DEFAULT_SORT_ORDER, settings).select(CASE_JSON_COLUMNS).limit(take).offset(page * take);
   return { filtered, pageQuery, countQuery: cappedCountQuery(db, filtered) };
 }
 
@@ -309,12 +309,12 @@ async function choosePlan(db: DbOrTrx, f: SearchFilters): Promise<{ plan: Search
 export const SEARCH_SHAPE_CACHE_SIZE = 500;
 
 interface SearchTemplates {
-  page: QueryTemplate<CaseRow>;
+  page: QueryTemplate<CaseJsonRow>;
   estimate: QueryTemplate<unknown>;
   count: QueryTemplate<{ n: string }>;
 }
 export interface BoundSearch {
-  page: CompiledQuery<CaseRow>;
+  page: CompiledQuery<CaseJsonRow>;
   estimate: CompiledQuery<unknown>;
   count: CompiledQuery<{ n: string }>;
 }
@@ -367,7 +367,7 @@ export function searchStatements(
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
     const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
     let pageQuery = applySort(plan === 'hits-first' ? hitsFirst(hits) : filtered, order, settings)
-      .select(CASE_COLUMNS)
+      .select(CASE_JSON_COLUMNS)
       .limit(slot('take') as unknown as number)
       .offset(slot('offset') as unknown as number);
     // The hits are all found anyway: their number is the exact TotalHits, at no extra cost.
@@ -400,7 +400,7 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   const { plan, rareTsquery } = await choosePlan(db, checked);
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
   const statements = searchStatements(filters, order, settings, page, take, plan);
-  const rows = (await db.executeQuery(statements.page)).rows as (CaseRow & { hit_count?: string })[];
+  const rows = (await db.executeQuery(statements.page)).rows as (CaseJsonRow & { hit_count?: string })[];
   // A partly filled page already tells the total (an empty first page too), and so does a hits-first page.
   const seen = page * take + rows.length;
   const counted = rows[0]?.hit_count;

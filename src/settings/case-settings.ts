@@ -129,13 +129,22 @@ export function assertTags(s: CaseSettings, tags: readonly string[]): void {
   }
 }
 
+const suggestions = new WeakMap<CaseSettings, Map<string, string | null>>();
+
 /**
  * The next suggested status: the lowest level above the current one (ties broken by list order).
  * Null at the last level, or for a status no longer configured.
  */
 export function nextSuggestedStatus(s: CaseSettings, current: string): string | null {
-  const cur = statusByName(s, current);
-  if (!cur) return null;
-  const higher = s.Statuses.filter((st) => st.Level > cur.Level).sort((a, b) => a.Level - b.Level);
-  return higher[0]?.Name ?? null;
+  // Every case in a response asks: answered once per settings object (they are shared and never changed).
+  let known = suggestions.get(s);
+  if (!known) suggestions.set(s, (known = new Map()));
+  let next = known.get(current);
+  if (next === undefined) {
+    const cur = statusByName(s, current);
+    const higher = cur ? s.Statuses.filter((st) => st.Level > cur.Level).sort((a, b) => a.Level - b.Level) : [];
+    next = higher[0]?.Name ?? null;
+    if (known.size < s.Statuses.length + 16) known.set(current, next);
+  }
+  return next;
 }
