@@ -53,6 +53,8 @@ export interface MailboxConfig {
 
 export interface Config {
   readonly databaseUrl: string;
+  /** Connections of this process's PostgreSQL pool (DATABASE_POOL_SIZE); unset: the process's own default (runtime.ts). */
+  readonly databasePoolSize: number | undefined;
   readonly redisUrl: string;
   readonly port: number;
   readonly host: string;
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     .filter((s) => s.includes('@'));
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'])!,
+    databasePoolSize: env.DATABASE_POOL_SIZE?.trim() ? int(env, 'DATABASE_POOL_SIZE', 0, 1) : undefined,
     redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'])!,
     port: int(env, 'PORT', DEFAULT_PORT),
     host: env.HOST?.trim() || '0.0.0.0',

@@ -1,5 +1,5 @@
 import { loadConfigFromEnvironment, type Config } from './config.js';
-import { createDb, ensureDatabase, type Db } from './db/database.js';
+import { createDb, DEFAULT_POOL_SIZE, ensureDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -8,7 +8,10 @@ import { createLogger, type Logger } from './logger.js';
  * Start-up shared by the processes: config parsed once, database created and migrated.
  * Any failure ends the process with one clear line on stderr (exit code 1).
  */
-export async function startProcess(name: string, options: { migrate?: boolean } = {}): Promise<{ config: Config; db: Db; logger: Logger }> {
+export async function startProcess(
+  name: string,
+  options: { migrate?: boolean; poolSize?: number } = {},
+): Promise<{ config: Config; db: Db; logger: Logger }> {
   let config: Config;
   try {
     config = loadConfigFromEnvironment();
@@ -18,7 +21,7 @@ export async function startProcess(name: string, options: { migrate?: boolean } 
   const logger = createLogger(config.logLevel, `intake-${name}`);
   try {
     await ensureDatabase(config.databaseUrl);
-    const db = createDb(config.databaseUrl);
+    const db = createDb(config.databaseUrl, { poolSize: config.databasePoolSize ?? options.poolSize ?? DEFAULT_POOL_SIZE });
     if (options.migrate) await migrateToLatest(db);
     return { config, db, logger };
   } catch (err) {

@@ -21,6 +21,14 @@ export type DbOrTrx = Kysely<Database> | Transaction<Database>;
 
 // bigint (int8) stays a string: case numbers and ids can outgrow Number in theory, and we never do math on them.
 export const DEFAULT_POOL_SIZE = 10;
+/**
+ * The web process's pool (DATABASE_POOL_SIZE overrides it). Each connection is a PostgreSQL backend that runs one
+ * statement at a time; more connections than the database has cores to run them do not add throughput, they make
+ * every statement share the cores, so a slow search (a two-word walk of 1.5 ms) takes ten times its CPU in wall time
+ * and sets the tail. On the 2-core bench machine 4 connections gave search p99 51-56 ms where 10 gave 68-79, with
+ * the same throughput (docs/search-and-bench.md); about twice the database's cores is the usual rule.
+ */
+export const DEFAULT_WEB_POOL_SIZE = 4;
 
 /**
  * SQL texts sent as named prepared statements (precompiled in query-template.ts, executePrepared). Kysely
