@@ -286,8 +286,13 @@ const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
  * each case until a page is full). `hits-first`: the cases that match are found first, through the filters'
  * indexes alone (a MATERIALIZED CTE is planned on its own, without the ORDER BY and LIMIT that tempt the
  * planner into the walk), then sorted: for text with a rare word (search-estimates.ts RARE_WORD_ESTIMATE).
+ * `ids-first`: the page's ids are found first (a MATERIALIZED CTE with the ORDER BY, LIMIT and OFFSET that reads
+ * only ids and sort keys, so PostgreSQL can answer it from an index alone: the queue-view indexes carry deleted_at
+ * and tags for this), then only those cases are read: for searches without text, whose filters (Tags, a Status
+ * the index does not lead with) otherwise read and discard many cases per page. Text needs the case's search
+ * vector, which no index carries, so it keeps the other plans.
  */
-export type SearchPlan = 'ordered' | 'hits-first';
+export type SearchPlan = 'ordered' | 'hits-first' | 'ids-first';
 
 function hitsFirst(filtered: CaseQuery): CaseQuery {
   return compilerDb
@@ -296,10 +301,26 @@ function hitsFirst(filtered: CaseQuery): CaseQuery {
     .where(sql<SqlBool>`id IN (SELECT id FROM hits)`) as unknown as CaseQuery;
 }
 
-/** The plan for these filters: hits-first when the text has a rare word (and which words are rare), else ordered. */
+/** The page's ids by their own statement, then the cases (see SearchPlan). */
+function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings): CaseQuery {
+  const ids = applySort(filtered, order, settings)
+    .select('id')
+    .limit(slot('take') as unknown as number)
+    .offset(slot('offset') as unknown as number);
+  return compilerDb
+    .with((cte) => cte('page_ids').materialized(), () => ids)
+    .selectFrom('cases')
+    .where(sql<SqlBool>`id IN (SELECT id FROM page_ids)`) as unknown as CaseQuery;
+}
+
+/**
+ * The plan for these filters: ids-first without text; for words and numbers hits-first when the text has a rare
+ * word (and which words are rare), else ordered; ordered for the exact lookups (case number, email).
+ */
 async function choosePlan(db: DbOrTrx, f: SearchFilters): Promise<{ plan: SearchPlan; rareTsquery?: string }> {
   const text = f.text;
-  if (text?.kind !== 'words' && text?.kind !== 'number') return { plan: 'ordered' };
+  if (!text) return { plan: 'ids-first' };
+  if (text.kind !== 'words' && text.kind !== 'number') return { plan: 'ordered' };
   const rare = await rareTerms(db, text.tsquery);
   if (rare.length === 0) return { plan: 'ordered' };
   return text.kind === 'words' ? { plan: 'hits-first', rareTsquery: rare.join(' & ') } : { plan: 'hits-first' };
@@ -366,10 +387,13 @@ export function searchStatements(
     const filtered = filterQuery(compilerDb.selectFrom('cases'), shape);
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
     const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
-    let pageQuery = applySort(plan === 'hits-first' ? hitsFirst(hits) : filtered, order, settings)
-      .select(CASE_JSON_COLUMNS)
-      .limit(slot('take') as unknown as number)
-      .offset(slot('offset') as unknown as number);
+    let pageQuery =
+      plan === 'ids-first'
+        ? applySort(idsFirst(filtered, order, settings), order, settings).select(CASE_JSON_COLUMNS)
+        : applySort(plan === 'hits-first' ? hitsFirst(hits) : filtered, order, settings)
+            .select(CASE_JSON_COLUMNS)
+            .limit(slot('take') as unknown as number)
+            .offset(slot('offset') as unknown as number);
     // The hits are all found anyway: their number is the exact TotalHits, at no extra cost.
     if (plan === 'hits-first') pageQuery = pageQuery.select(sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')) as typeof pageQuery;
     templates = {
