@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import { compilerDb, type DbOrTrx } from '../db/database.js';
+import { compilerDb, executePrepared, type DbOrTrx } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
@@ -424,7 +424,9 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   const { plan, rareTsquery } = await choosePlan(db, checked);
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
   const statements = searchStatements(filters, order, settings, page, take, plan);
-  const rows = (await db.executeQuery(statements.page)).rows as (CaseJsonRow & { hit_count?: string })[];
+  // Prepared (the text depends only on the shape): PostgreSQL still plans each call for its values until a generic
+  // plan is as cheap, but parses and analyses the statement once per connection (0.05 ms of 0.2 for a common word).
+  const rows = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
   // A partly filled page already tells the total (an empty first page too), and so does a hits-first page.
   const seen = page * take + rows.length;
   const counted = rows[0]?.hit_count;
