@@ -43,10 +43,17 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
   const leaseHolder = ctx.redis ? redisLeaseLookup(ctx.redis, ctx.config.queuePrefix) : undefined;
   app.addHook('onClose', async () => closeQueues(queues));
 
-  app.addHook('onResponse', async (request, reply) => {
+  // One histogram child per method, route and status, made on first use: observing through prom-client's labels
+  // object re-validates and re-hashes the labels on every request (2 % of the server's CPU per GET).
+  const series = new Map<string, { observe: (seconds: number) => void }>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern (/api/cases/:id), never the raw URL: raw URLs would make one series per case.
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = series.get(key);
+    if (!child) series.set(key, (child = metrics.httpDuration.labels({ method: request.method, route, status: String(reply.statusCode) })));
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   const checks: Record<string, HealthCheck> = { database: databaseCheck(ctx.db) };
