@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
 import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, RARE_WORD_ESTIMATE } from '../src/cases/search.js';
+import { wordEstimates } from '../src/cases/search-estimates.js';
 import { createCustomer } from '../src/customers/customer.repository.js';
 import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { saveCaseSettings } from '../src/settings/settings.repository.js';
@@ -360,5 +361,24 @@ describe('many hits', () => {
     expect((await search({ SearchText: 'sparse zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
     // A word no case has: an empty first page, and TotalHits 0, not an estimate.
     expect((await search({ SearchText: 'zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
+  });
+
+  it('plans the estimates of all the words of a text in one statement, each as if planned alone, then from the cache', async () => {
+    // A handle of its own (the cache is per handle) that counts what it sends.
+    let sent = 0;
+    const db = Object.create(t.ctx.db) as typeof t.ctx.db;
+    db.executeQuery = ((q: Parameters<typeof t.ctx.db.executeQuery>[0]) => (sent++, t.ctx.db.executeQuery(q))) as typeof db.executeQuery;
+    const words = ['row:*', 'row', 'sparse:*', 'quokka', 'bulk:*', 'row'];
+    const together = await wordEstimates(db, words);
+    expect(sent).toBe(1);
+    for (const [i, word] of words.entries()) {
+      const { rows } = await sql<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>`
+        EXPLAIN (FORMAT JSON) SELECT 1 FROM cases WHERE search_vector @@ to_tsquery('english', ${word})`.execute(t.ctx.db);
+      expect(together[i], word).toBe(Math.round(rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows']));
+    }
+    expect(together[1]).toBeGreaterThan(RARE_WORD_ESTIMATE);
+    expect(together[3]).toBeLessThan(RARE_WORD_ESTIMATE);
+    expect(await wordEstimates(db, ['quokka', 'row:*'])).toEqual([together[3], together[0]]);
+    expect(sent).toBe(1);
   });
 });

@@ -1,6 +1,5 @@
-import { CompiledQuery, sql } from 'kysely';
-import { compilerDb, type DbOrTrx } from '../db/database.js';
-import { queryTemplate, slot } from '../db/query-template.js';
+import { CompiledQuery } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
 
 /** How long a planner estimate of TotalHits is reused for the same filter (see plannerEstimate). */
 export const ESTIMATE_CACHE_TTL_MS = 60_000;
@@ -42,26 +41,60 @@ export async function plannerEstimate(db: DbOrTrx, compiled: CompiledQuery): Pro
  */
 export const RARE_WORD_ESTIMATE = 20_000;
 
-const wordEstimate = queryTemplate(
-  compilerDb.selectFrom('cases').select(sql`1`.as('one')).where(sql<boolean>`search_vector @@ to_tsquery('english', ${slot('word')})`),
-);
+const WORD_ESTIMATE_SQL = `select 1 as "one" from "cases" where search_vector @@ to_tsquery('english', $1)`;
+
+/** The cache of word estimates: plannerEstimate's, under the key it would use for the word's own statement. */
+function wordKey(word: string): string {
+  return `${WORD_ESTIMATE_SQL}\u0000${JSON.stringify([word])}`;
+}
 
 /**
- * The planner's estimate of the cases a term matches. A prefix term (`word:*`) matches at least what the whole
- * word does, but PostgreSQL's prefix estimate can be far lower than its estimate of the word itself (seen: 2 %
- * for a word in every row), so the larger of the two counts.
+ * The planner's estimates of several words (tsquery terms), in their order. Cached ones are answered from
+ * plannerEstimate's cache; all the others are planned by ONE `EXPLAIN` of their statements joined by UNION ALL,
+ * whose Append node lists one estimate per branch: a search for a new number or address part asks once, not
+ * once per form of each word (each of those took a pool connection and a round trip of its own).
  */
-async function termEstimate(db: DbOrTrx, term: string): Promise<number> {
-  const forms = term.endsWith(':*') ? [term, term.slice(0, -2)] : [term];
-  return Math.max(...(await Promise.all(forms.map((word) => plannerEstimate(db, wordEstimate({ word }))))));
+export async function wordEstimates(db: DbOrTrx, words: readonly string[]): Promise<number[]> {
+  let cache = estimateCaches.get(db);
+  if (!cache) estimateCaches.set(db, (cache = new Map()));
+  const now = Date.now();
+  const found = words.map((w) => {
+    const hit = cache.get(wordKey(w));
+    return hit && now - hit.at < ESTIMATE_CACHE_TTL_MS ? hit.rows : undefined;
+  });
+  const missing = [...new Set(words.filter((_, i) => found[i] === undefined))];
+  if (missing.length > 0) {
+    const text = missing.map((_, i) => WORD_ESTIMATE_SQL.replace('$1', `$${i + 1}`)).join(' UNION ALL ');
+    const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${text}`, missing));
+    const top = explained.rows[0]?.['QUERY PLAN'][0]?.Plan;
+    // One branch is planned alone; several are the Append node's children, in the order written.
+    const branches = missing.length === 1 ? [top] : (top?.Plans ?? []);
+    missing.forEach((w, i) => {
+      const rows = Math.round(branches[i]?.['Plan Rows'] ?? 0);
+      const key = wordKey(w);
+      cache.delete(key);
+      if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(key, { rows, at: now });
+    });
+  }
+  return words.map((w, i) => found[i] ?? cache.get(wordKey(w))!.rows);
+}
+
+interface PlanNode {
+  'Plan Rows': number;
+  Plans?: PlanNode[];
 }
 
 /**
  * The rare terms (RARE_WORD_ESTIMATE) of a tsquery of `&`-joined terms (interpretSearchText), in their order.
  * Planner estimates only, cached like TotalHits' (ESTIMATE_CACHE_TTL_MS), so a repeated search asks nothing.
+ * A prefix term (`word:*`) matches at least what the whole word does, but PostgreSQL's prefix estimate can be far
+ * lower than its estimate of the word itself (seen: 2 % for a word in every row), so the larger of the two counts.
  */
 export async function rareTerms(db: DbOrTrx, tsquery: string): Promise<string[]> {
   const terms = tsquery.split(' & ');
-  const estimates = await Promise.all(terms.map((term) => termEstimate(db, term)));
-  return terms.filter((_, i) => estimates[i]! < RARE_WORD_ESTIMATE);
+  const forms = terms.map((term) => (term.endsWith(':*') ? [term, term.slice(0, -2)] : [term]));
+  const estimates = await wordEstimates(db, forms.flat());
+  let next = 0;
+  return terms.filter((_, i) => Math.max(...forms[i]!.map(() => estimates[next++]!)) < RARE_WORD_ESTIMATE);
 }
