@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
 import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, RARE_WORD_ESTIMATE } from '../src/cases/search.js';
-import { wordEstimates } from '../src/cases/search-estimates.js';
+import { newestMatches, RARE_PROBE_CASES, rareTerms, wordEstimates } from '../src/cases/search-estimates.js';
 import { createCustomer } from '../src/customers/customer.repository.js';
 import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { saveCaseSettings } from '../src/settings/settings.repository.js';
@@ -345,10 +345,12 @@ describe('many hits', () => {
     expect(deep.json.message).toMatch(/reachable/);
   });
 
-  it('a rare word is read through the text index first, and its TotalHits is exact beyond the count limit', async () => {
+  it('a rare word (here: in old cases only) is read through the text index first, and its TotalHits is exact beyond the count limit', async () => {
     await sql`
-      INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
-      SELECT 400000 + g, 'SPARSE-' || g, 'sparse generated row', 'New', 'Low', 'sparse' || g FROM generate_series(1, ${sql.lit(EXACT_COUNT_LIMIT + 50)}) g`.execute(t.ctx.db);
+      INSERT INTO cases (number, case_number, subject, status, priority, reply_token, created, changed)
+      SELECT 400000 + g, 'SPARSE-' || g, 'sparse generated row', 'New', 'Low', 'sparse' || g,
+        timestamptz '2020-01-01' + g * interval '1 minute', timestamptz '2020-01-01' + g * interval '1 minute'
+      FROM generate_series(1, ${sql.lit(EXACT_COUNT_LIMIT + 50)}) g`.execute(t.ctx.db);
     await sql`ANALYZE cases`.execute(t.ctx.db);
     const page = await search({ SearchText: 'sparse', Take: 100, Page: 2, SortOrder: 'CreatedAscending' });
     expect(page.json).toMatchObject({ TotalHits: EXACT_COUNT_LIMIT + 50, TotalHitsExact: true });
@@ -361,6 +363,42 @@ describe('many hits', () => {
     expect((await search({ SearchText: 'sparse zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
     // A word no case has: an empty first page, and TotalHits 0, not an estimate.
     expect((await search({ SearchText: 'zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
+  });
+
+  it('decides by the newest cases for newest-first pages: a prefix of many addresses walks, where the planner would call it rare', async () => {
+    // 42,000 addresses c1@…, c2@…: 'c1:*' matches over 13,000 of them, each its own lexeme, none in PostgreSQL's
+    // statistics, so the planner assumes 0.5 % and calls it rare; reading those through the GIN index costs a
+    // bitmap of every match. Among the newest cases it is everywhere: a walk fills the page at once.
+    await sql`UPDATE cases SET customer_email = 'c' || (number - 100000) || '@bulk.example' WHERE subject = 'bulk generated row'`.execute(t.ctx.db);
+    await sql`ANALYZE cases`.execute(t.ctx.db);
+    expect(await rareTerms(t.ctx.db, 'c1:*', { wanted: 20, newestFirst: false })).toEqual(['c1:*']);
+    expect(await rareTerms(t.ctx.db, 'c1:*', { wanted: 20, newestFirst: true })).toEqual([]);
+    // Deeper than the newest cases can fill, the planner decides again.
+    expect(await newestMatches(t.ctx.db, ['c1:*'])).toEqual([RARE_PROBE_CASES]);
+    expect(await rareTerms(t.ctx.db, 'c1:*', { wanted: RARE_PROBE_CASES + 1, newestFirst: true })).toEqual(['c1:*']);
+    // A word in a few of the newest cases only (a customer's address with a recent case) walks only if those few
+    // fill the page; else the walk might pass every case looking for more, and the index is asked.
+    await sql`UPDATE cases SET subject = subject || ' wombat' WHERE id IN (
+      SELECT id FROM cases WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT 3)`.execute(t.ctx.db);
+    expect(await rareTerms(t.ctx.db, 'wombat:*', { wanted: 3, newestFirst: true })).toEqual([]);
+    expect(await rareTerms(t.ctx.db, 'wombat', { wanted: 20, newestFirst: true })).toEqual(['wombat']);
+    // Words no newest case has are rare; the old 'sparse' cases too.
+    expect(await rareTerms(t.ctx.db, 'bulk:* & quokka:* & sparse:*', { wanted: 20, newestFirst: true })).toEqual(['quokka:*', 'sparse:*']);
+    const r = await search({ SearchText: 'c1', Take: 5 });
+    expect(r.json.Items).toHaveLength(5);
+    expect(r.json.Items.every((c: { CustomerEmail: string }) => c.CustomerEmail.startsWith('c1'))).toBe(true);
+  });
+
+  it('ignores stop words beside other words, whatever the sort order', async () => {
+    for (const SortOrder of ['CreatedDescending', 'CreatedAscending', 'SubjectAscending'] as const) {
+      const withStopWord = await search({ SearchText: 'the sparse', Take: 3, SortOrder });
+      const without = await search({ SearchText: 'sparse', Take: 3, SortOrder });
+      expect(withStopWord.json.Items, SortOrder).toHaveLength(3);
+      expect(withStopWord.json.Items.map((c: { Id: string }) => c.Id)).toEqual(without.json.Items.map((c: { Id: string }) => c.Id));
+    }
+    // Stop words alone are no text to match: nothing.
+    expect((await search({ SearchText: 'the in' })).json).toMatchObject({ Items: [], TotalHits: 0 });
+    expect(await newestMatches(t.ctx.db, ['the:*', 'bulk:*'])).toEqual([-1, RARE_PROBE_CASES]);
   });
 
   it('plans the estimates of all the words of a text in one statement, each as if planned alone, then from the cache', async () => {

@@ -32,6 +32,74 @@ export async function plannerEstimate(db: DbOrTrx, compiled: CompiledQuery): Pro
 }
 
 /**
+ * How a text search decides between walking the date index and asking the GIN index first (searchStatements'
+ * `ordered` and `hits-first` plans). The walk tests cases newest first until the page is full: cheap when the words
+ * are common among the newest cases, but for a word that matches few cases it reads the whole index (1.3 s at a
+ * million cases). The GIN index costs more with every case that matches anywhere, most for a prefix (`cust:*` is
+ * every address that starts so, collected into a bitmap first: 990,000 matches took 7-14 s, 110,000 1.2 s, while
+ * a walk fills a page of them in a millisecond). PostgreSQL's own estimate cannot tell the two apart: for a word
+ * outside its most common elements it assumes 0.5 % of the cases, the same for `zebra:*` (no match) and `cust:*`.
+ *
+ * So the planner's estimate decides (RARE_WORD_ESTIMATE), with one exception that is always safe: for a
+ * page sorted newest first the server also tests each word on the newest RARE_PROBE_CASES live cases (one small
+ * statement for all the words, cached, run beside the estimates), and a word found there at least as often as the
+ * page needs hits (offset + take) walks, since the walk is sure to stop within those cases. The same probe tells
+ * the stop words (`the`), which PostgreSQL drops from a longer text and which must never be asked of the index.
+ */
+export const RARE_PROBE_CASES = 500;
+
+const probeKey = (term: string): string => `\u0000newest-probe\u0000${term}`;
+
+/**
+ * For each tsquery term (`word` or `word:*`), how many of the newest RARE_PROBE_CASES live cases it matches, from
+ * ONE statement for all the terms; -1 for a term that is only a stop word (`the`: an empty tsquery, which
+ * PostgreSQL drops from a longer text). Cached per term like the planner's estimates (ESTIMATE_CACHE_TTL_MS).
+ */
+export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Promise<number[]> {
+  let cache = estimateCaches.get(db);
+  if (!cache) estimateCaches.set(db, (cache = new Map()));
+  const now = Date.now();
+  const found = terms.map((t) => {
+    const hit = cache.get(probeKey(t));
+    return hit && now - hit.at < ESTIMATE_CACHE_TTL_MS ? hit.rows : undefined;
+  });
+  const missing = [...new Set(terms.filter((_, i) => found[i] === undefined))];
+  if (missing.length > 0) {
+    const n = missing.length;
+    const columns = missing.flatMap((_, i) => [
+      `count(*) FILTER (WHERE search_vector @@ to_tsquery('english', $${i + 1})) AS "h${i}"`,
+      `numnode(to_tsquery('english', $${i + 1})) = 0 AS "e${i}"`,
+    ]);
+    const text = `SELECT ${columns.join(', ')} FROM (SELECT search_vector FROM cases WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT $${n + 1}) AS newest`;
+    const { rows } = await db.executeQuery<Record<string, string | boolean>>(CompiledQuery.raw(text, [...missing, RARE_PROBE_CASES]));
+    const row = rows[0]!;
+    missing.forEach((t, i) => {
+      const key = probeKey(t);
+      cache.delete(key);
+      if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(key, { rows: row[`e${i}`] ? -1 : Number(row[`h${i}`]), at: now });
+    });
+  }
+  return terms.map((t, i) => found[i] ?? cache.get(probeKey(t))!.rows);
+}
+
+/**
+ * The rare terms of a tsquery of `&`-joined terms (interpretSearchText), in their order, for a page that needs the
+ * first `wanted` hits (offset + take), decided as RARE_PROBE_CASES explains. Stop words are never rare.
+ */
+export async function rareTerms(db: DbOrTrx, tsquery: string, options: { wanted: number; newestFirst: boolean }): Promise<string[]> {
+  const terms = tsquery.split(' & ');
+  const [matches, byPlanner] = await Promise.all([newestMatches(db, terms), plannerRareTerms(db, tsquery)]);
+  const rare = new Set(byPlanner);
+  return terms.filter((term, i) => {
+    const k = matches[i]!;
+    if (k === -1) return false; // a stop word
+    if (options.newestFirst && k >= options.wanted) return false; // the walk stops within the newest cases
+    return rare.has(term);
+  });
+}
+
+/**
  * A word whose planner estimate is below this many cases is rare: a text search that contains one reads its
  * hits through the GIN index first and sorts them (searchStatements' `hits-first` plan), instead of walking
  * the `created` index until a page is full. Walking is what PostgreSQL picks for any word it has no statistics
@@ -86,12 +154,12 @@ interface PlanNode {
 }
 
 /**
- * The rare terms (RARE_WORD_ESTIMATE) of a tsquery of `&`-joined terms (interpretSearchText), in their order.
- * Planner estimates only, cached like TotalHits' (ESTIMATE_CACHE_TTL_MS), so a repeated search asks nothing.
+ * The rare terms (RARE_WORD_ESTIMATE) of a tsquery of `&`-joined terms by the planner's estimates alone (rareTerms
+ * adds the probe of the newest cases). Cached like TotalHits' (ESTIMATE_CACHE_TTL_MS).
  * A prefix term (`word:*`) matches at least what the whole word does, but PostgreSQL's prefix estimate can be far
  * lower than its estimate of the word itself (seen: 2 % for a word in every row), so the larger of the two counts.
  */
-export async function rareTerms(db: DbOrTrx, tsquery: string): Promise<string[]> {
+async function plannerRareTerms(db: DbOrTrx, tsquery: string): Promise<string[]> {
   const terms = tsquery.split(' & ');
   const forms = terms.map((term) => (term.endsWith(':*') ? [term, term.slice(0, -2)] : [term]));
   const estimates = await wordEstimates(db, forms.flat());

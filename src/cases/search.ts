@@ -8,7 +8,7 @@ import { caseToJson, type CaseJsonRow } from './case.mapper.js';
 import { CASE_JSON_COLUMNS, UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
 import { plannerEstimate, rareTerms } from './search-estimates.js';
-export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_WORD_ESTIMATE } from './search-estimates.js';
+export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_PROBE_CASES, RARE_WORD_ESTIMATE } from './search-estimates.js';
 import type { CaseJson } from './case.types.js';
 
 export const SORT_ORDERS = [
@@ -285,7 +285,7 @@ const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
  * How the page is read. `ordered`: one query, and PostgreSQL picks (for text, it walks the sort's index and tests
  * each case until a page is full). `hits-first`: the cases that match are found first, through the filters'
  * indexes alone (a MATERIALIZED CTE is planned on its own, without the ORDER BY and LIMIT that tempt the
- * planner into the walk), then sorted: for text with a rare word (search-estimates.ts RARE_WORD_ESTIMATE).
+ * planner into the walk), then sorted: for text with a rare word (search-estimates.ts RARE_PROBE_CASES).
  * `ids-first`: the page's ids are found first (a MATERIALIZED CTE with the ORDER BY, LIMIT and OFFSET that reads
  * only ids and sort keys, so PostgreSQL can answer it from an index alone: the queue-view indexes carry deleted_at
  * and tags for this), then only those cases are read: for searches without text, whose filters (Tags, a Status
@@ -317,11 +317,11 @@ function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings)
  * The plan for these filters: ids-first without text; for words and numbers hits-first when the text has a rare
  * word (and which words are rare), else ordered; ordered for the exact lookups (case number, email).
  */
-async function choosePlan(db: DbOrTrx, f: SearchFilters): Promise<{ plan: SearchPlan; rareTsquery?: string }> {
+async function choosePlan(db: DbOrTrx, f: SearchFilters, order: SortOrder, wanted: number): Promise<{ plan: SearchPlan; rareTsquery?: string }> {
   const text = f.text;
   if (!text) return { plan: 'ids-first' };
   if (text.kind !== 'words' && text.kind !== 'number') return { plan: 'ordered' };
-  const rare = await rareTerms(db, text.tsquery);
+  const rare = await rareTerms(db, text.tsquery, { wanted, newestFirst: order === 'CreatedDescending' || order === 'ChangedDescending' });
   if (rare.length === 0) return { plan: 'ordered' };
   return text.kind === 'words' ? { plan: 'hits-first', rareTsquery: rare.join(' & ') } : { plan: 'hits-first' };
 }
@@ -421,7 +421,7 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
   const settings = await cachedCaseSettings(db);
   const checked = checkFilters(request, settings);
-  const { plan, rareTsquery } = await choosePlan(db, checked);
+  const { plan, rareTsquery } = await choosePlan(db, checked, order, page * take + take);
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
   const statements = searchStatements(filters, order, settings, page, take, plan);
   // Prepared (the text depends only on the shape): PostgreSQL still plans each call for its values until a generic
