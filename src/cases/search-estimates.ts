@@ -32,6 +32,36 @@ export async function plannerEstimate(db: DbOrTrx, compiled: CompiledQuery): Pro
 }
 
 /**
+ * Per-key numbers kept in the estimate cache of `db` (ESTIMATE_CACHE_TTL_MS): the cached ones are answered at once,
+ * and `fetch` is called ONCE with all the others (each key once), returning their numbers in its order.
+ */
+async function cachedPerKey(
+  db: DbOrTrx,
+  items: readonly string[],
+  keyOf: (item: string) => string,
+  fetch: (missing: string[]) => Promise<number[]>,
+): Promise<number[]> {
+  let cache = estimateCaches.get(db);
+  if (!cache) estimateCaches.set(db, (cache = new Map()));
+  const now = Date.now();
+  const found = items.map((item) => {
+    const hit = cache.get(keyOf(item));
+    return hit && now - hit.at < ESTIMATE_CACHE_TTL_MS ? hit.rows : undefined;
+  });
+  const missing = [...new Set(items.filter((_, i) => found[i] === undefined))];
+  if (missing.length > 0) {
+    const fetched = await fetch(missing);
+    missing.forEach((item, i) => {
+      const key = keyOf(item);
+      cache.delete(key);
+      if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(key, { rows: fetched[i]!, at: now });
+    });
+  }
+  return items.map((item, i) => found[i] ?? cache.get(keyOf(item))!.rows);
+}
+
+/**
  * How a text search decides between walking the date index and asking the GIN index first (searchStatements'
  * `ordered` and `hits-first` plans). The walk tests cases newest first until the page is full: cheap when the words
  * are common among the newest cases, but for a word that matches few cases it reads the whole index (1.3 s at a
@@ -56,31 +86,15 @@ const probeKey = (term: string): string => `\u0000newest-probe\u0000${term}`;
  * PostgreSQL drops from a longer text). Cached per term like the planner's estimates (ESTIMATE_CACHE_TTL_MS).
  */
 export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Promise<number[]> {
-  let cache = estimateCaches.get(db);
-  if (!cache) estimateCaches.set(db, (cache = new Map()));
-  const now = Date.now();
-  const found = terms.map((t) => {
-    const hit = cache.get(probeKey(t));
-    return hit && now - hit.at < ESTIMATE_CACHE_TTL_MS ? hit.rows : undefined;
-  });
-  const missing = [...new Set(terms.filter((_, i) => found[i] === undefined))];
-  if (missing.length > 0) {
-    const n = missing.length;
+  return cachedPerKey(db, terms, probeKey, async (missing) => {
     const columns = missing.flatMap((_, i) => [
       `count(*) FILTER (WHERE search_vector @@ to_tsquery('english', $${i + 1})) AS "h${i}"`,
       `numnode(to_tsquery('english', $${i + 1})) = 0 AS "e${i}"`,
     ]);
-    const text = `SELECT ${columns.join(', ')} FROM (SELECT search_vector FROM cases WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT $${n + 1}) AS newest`;
+    const text = `SELECT ${columns.join(', ')} FROM (SELECT search_vector FROM cases WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT $${missing.length + 1}) AS newest`;
     const { rows } = await db.executeQuery<Record<string, string | boolean>>(CompiledQuery.raw(text, [...missing, RARE_PROBE_CASES]));
-    const row = rows[0]!;
-    missing.forEach((t, i) => {
-      const key = probeKey(t);
-      cache.delete(key);
-      if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      cache.set(key, { rows: row[`e${i}`] ? -1 : Number(row[`h${i}`]), at: now });
-    });
-  }
-  return terms.map((t, i) => found[i] ?? cache.get(probeKey(t))!.rows);
+    return missing.map((_, i) => (rows[0]![`e${i}`] ? -1 : Number(rows[0]![`h${i}`])));
+  });
 }
 
 /**
@@ -123,29 +137,14 @@ function wordKey(word: string): string {
  * once per form of each word (each of those took a pool connection and a round trip of its own).
  */
 export async function wordEstimates(db: DbOrTrx, words: readonly string[]): Promise<number[]> {
-  let cache = estimateCaches.get(db);
-  if (!cache) estimateCaches.set(db, (cache = new Map()));
-  const now = Date.now();
-  const found = words.map((w) => {
-    const hit = cache.get(wordKey(w));
-    return hit && now - hit.at < ESTIMATE_CACHE_TTL_MS ? hit.rows : undefined;
-  });
-  const missing = [...new Set(words.filter((_, i) => found[i] === undefined))];
-  if (missing.length > 0) {
+  return cachedPerKey(db, words, wordKey, async (missing) => {
     const text = missing.map((_, i) => WORD_ESTIMATE_SQL.replace('$1', `$${i + 1}`)).join(' UNION ALL ');
     const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${text}`, missing));
     const top = explained.rows[0]?.['QUERY PLAN'][0]?.Plan;
     // One branch is planned alone; several are the Append node's children, in the order written.
     const branches = missing.length === 1 ? [top] : (top?.Plans ?? []);
-    missing.forEach((w, i) => {
-      const rows = Math.round(branches[i]?.['Plan Rows'] ?? 0);
-      const key = wordKey(w);
-      cache.delete(key);
-      if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      cache.set(key, { rows, at: now });
-    });
-  }
-  return words.map((w, i) => found[i] ?? cache.get(wordKey(w))!.rows);
+    return missing.map((_, i) => Math.round(branches[i]?.['Plan Rows'] ?? 0));
+  });
 }
 
 interface PlanNode {
