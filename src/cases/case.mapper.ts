@@ -61,8 +61,8 @@ export interface CaseDetails {
 
 /** The one place a case row becomes API JSON. */
 export function caseToJson(row: CaseJsonRow, settings: CaseSettings, details: CaseDetails = {}): CaseJson {
-  const notes = (details.notes ?? []).map((n) => noteToJson(n, details.attachments, details.deliveries));
-  const publicIds = new Set((details.notes ?? []).filter((n) => n.is_public).map((n) => n.id));
+  const notes = details.notes?.length ? details.notes.map((n) => noteToJson(n, details.attachments, details.deliveries)) : [];
+  const isPublic = (n: NoteJson) => n.IsPublic;
   return {
     Id: row.id,
     CaseNumber: row.case_number,
@@ -84,10 +84,10 @@ export function caseToJson(row: CaseJsonRow, settings: CaseSettings, details: Ca
     RelatedSkuIds: row.related_sku_ids,
     RelatedProductIds: row.related_product_ids,
     Participants: row.participants,
-    CaseNotes: notes.filter((n) => publicIds.has(n.Id)),
-    InternalNotes: notes.filter((n) => !publicIds.has(n.Id)),
+    CaseNotes: notes.length ? notes.filter(isPublic) : [],
+    InternalNotes: notes.length ? notes.filter((n) => !isPublic(n)) : [],
     Properties: row.properties,
-    CaseStatusLog: (details.statusLog ?? []).map(statusLogToJson),
+    CaseStatusLog: details.statusLog?.length ? details.statusLog.map(statusLogToJson) : [],
     FollowUpDate: iso(row.follow_up_date),
     ResolvedDate: iso(row.resolved_date),
     ClosedDate: iso(row.closed_date),
