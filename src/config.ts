@@ -55,6 +55,8 @@ export interface Config {
   readonly databaseUrl: string;
   /** Connections of this process's PostgreSQL pool (DATABASE_POOL_SIZE); unset: the process's own default (runtime.ts). */
   readonly databasePoolSize: number | undefined;
+  /** Longest statement of this process in ms (DATABASE_STATEMENT_TIMEOUT_MS, 0 = none); unset: the process's default. */
+  readonly databaseStatementTimeoutMs: number | undefined;
   readonly redisUrl: string;
   readonly port: number;
   readonly host: string;
@@ -190,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'])!,
     databasePoolSize: env.DATABASE_POOL_SIZE?.trim() ? int(env, 'DATABASE_POOL_SIZE', 0, 1) : undefined,
+    databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS?.trim() ? int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0, 0) : undefined,
     redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'])!,
     port: int(env, 'PORT', DEFAULT_PORT),
     host: env.HOST?.trim() || '0.0.0.0',

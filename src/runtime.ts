@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './logger.js';
  */
 export async function startProcess(
   name: string,
-  options: { migrate?: boolean; poolSize?: number } = {},
+  options: { migrate?: boolean; poolSize?: number; statementTimeoutMs?: number } = {},
 ): Promise<{ config: Config; db: Db; logger: Logger }> {
   let config: Config;
   try {
@@ -21,8 +21,19 @@ export async function startProcess(
   const logger = createLogger(config.logLevel, `intake-${name}`);
   try {
     await ensureDatabase(config.databaseUrl);
-    const db = createDb(config.databaseUrl, { poolSize: config.databasePoolSize ?? options.poolSize ?? DEFAULT_POOL_SIZE });
-    if (options.migrate) await migrateToLatest(db);
+    if (options.migrate) {
+      // On a connection of its own, without the statement timeout: rebuilding an index of a large table takes long.
+      const migrator = createDb(config.databaseUrl, { poolSize: 1 });
+      try {
+        await migrateToLatest(migrator);
+      } finally {
+        await migrator.destroy();
+      }
+    }
+    const db = createDb(config.databaseUrl, {
+      poolSize: config.databasePoolSize ?? options.poolSize ?? DEFAULT_POOL_SIZE,
+      statementTimeoutMs: config.databaseStatementTimeoutMs ?? options.statementTimeoutMs,
+    });
     return { config, db, logger };
   } catch (err) {
     fail(name, err);

@@ -1,10 +1,10 @@
-import { DEFAULT_WEB_POOL_SIZE } from '../src/db/database.js';
+import { DEFAULT_WEB_POOL_SIZE, DEFAULT_WEB_STATEMENT_TIMEOUT_MS } from '../src/db/database.js';
 import { buildServer } from '../src/http/server.js';
 import { createQueues, createRedis } from '../src/queue/queues.js';
 import { fail, onShutdown, startProcess } from '../src/runtime.js';
 
 // The `web` process: HTTP API, docs at /swagger. Applies migrations on start-up.
-const { config, db, logger } = await startProcess('web', { migrate: true, poolSize: DEFAULT_WEB_POOL_SIZE });
+const { config, db, logger } = await startProcess('web', { migrate: true, poolSize: DEFAULT_WEB_POOL_SIZE, statementTimeoutMs: DEFAULT_WEB_STATEMENT_TIMEOUT_MS });
 const redis = createRedis(config.redisUrl, 'producer');
 const queues = createQueues(redis, config.queuePrefix);
 const app = await buildServer({ config, db, logger, redis, queues });

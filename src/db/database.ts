@@ -84,10 +84,23 @@ export async function executePrepared<R>(db: DbOrTrx, compiled: CompiledQuery<R>
   return (await db.executeQuery<R>(compiled)).rows;
 }
 
-export function createDb(databaseUrl: string, options: { poolSize?: number } = {}): Db {
+/**
+ * The web process's statement timeout (DATABASE_STATEMENT_TIMEOUT_MS overrides it; 0 turns it off). An API request
+ * whose statement runs longer is answered 503 (src/http/errors.ts) and PostgreSQL stops the statement, so one
+ * runaway query (a sort over every case of a very large installation) cannot hold a connection of the pool's
+ * four for minutes. Migrations run without it (runtime.ts).
+ */
+export const DEFAULT_WEB_STATEMENT_TIMEOUT_MS = 15_000;
+
+/** PostgreSQL's error code for a statement it cancelled (statement_timeout, or pg_cancel_backend). */
+export const QUERY_CANCELED = '57014';
+
+export function createDb(databaseUrl: string, options: { poolSize?: number; statementTimeoutMs?: number } = {}): Db {
   const pool = new pg.Pool({
     Client: PreparingClient,
     connectionString: databaseUrl,
+    // Sent when each connection starts: PostgreSQL cancels any statement of the session that runs longer.
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
+import { QUERY_CANCELED } from '../db/database.js';
 
 /**
  * Every error leaves as JSON with a human-readable message. Client mistakes (validation, malformed JSON,
@@ -19,8 +20,18 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send({ error: 'BadRequest', code: fe.code ?? 'BAD_REQUEST', message: fe.message, statusCode: fe.statusCode });
     }
-    // PostgreSQL input errors a client can cause (bad uuid, out-of-range number): still the client's fault.
     const pgCode = (err as { code?: string }).code;
+    // The statement ran past DATABASE_STATEMENT_TIMEOUT_MS and PostgreSQL cancelled it: nothing was changed.
+    if (pgCode === QUERY_CANCELED) {
+      request.log.warn({ err, url: request.url }, 'statement cancelled by the statement timeout');
+      return reply.status(503).send({
+        error: 'ServiceUnavailable',
+        code: 'QUERY_TIMEOUT',
+        message: 'The database did not finish this request within the statement timeout; narrow the request (for a search: filters, fewer words, another sort) or try again later',
+        statusCode: 503,
+      });
+    }
+    // PostgreSQL input errors a client can cause (bad uuid, out-of-range number): still the client's fault.
     if (pgCode && /^(22|23)/.test(pgCode)) {
       return reply.status(400).send({ error: 'BadRequest', code: 'BAD_REQUEST', message: `Invalid value: ${err.message}`, statusCode: 400 });
     }

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import type { AppContext } from '../../src/app-context.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { createDb } from '../../src/db/database.js';
 
 export interface TestApp {
   app: App;
@@ -21,7 +22,9 @@ export interface TestApp {
 export async function createTestApp(label: string, env: Record<string, string> = {}, extra: Partial<AppContext> = {}): Promise<TestApp> {
   const database = await createTestDatabase(label);
   const config: Config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...env });
-  const ctx: AppContext = { config, db: database.db, logger: createLogger('silent'), ...extra };
+  // DATABASE_STATEMENT_TIMEOUT_MS gives the app a pool of its own with that timeout, as the web process has.
+  const timed = config.databaseStatementTimeoutMs ? createDb(database.url, { statementTimeoutMs: config.databaseStatementTimeoutMs }) : undefined;
+  const ctx: AppContext = { config, db: timed ?? database.db, logger: createLogger('silent'), ...extra };
   const app = await buildServer(ctx, { logger: false });
   await app.ready();
   const adminKey = (await createApiKey(database.db, { name: 'test-admin', scope: 'admin' })).key;
@@ -52,6 +55,7 @@ export async function createTestApp(label: string, env: Record<string, string> =
     },
     async close() {
       await app.close();
+      await timed?.destroy();
       await database.drop();
     },
   };

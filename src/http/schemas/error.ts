@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 export const ErrorSchema = Type.Object(
   {
     error: Type.String({ description: 'Error class, e.g. ValidationError' }),
-    code: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED, NOT_FOUND, CONFLICT' }),
+    code: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED, NOT_FOUND, CONFLICT, QUERY_TIMEOUT' }),
     message: Type.String({ description: 'What went wrong, for a human' }),
     statusCode: Type.Integer(),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -18,12 +18,13 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'The API key lacks the scope this route needs',
   404: 'Not found (or soft-deleted)',
   409: 'Conflicts with the current state',
+  503: 'The database is unreachable, or did not finish within the statement timeout (code QUERY_TIMEOUT; DATABASE_STATEMENT_TIMEOUT_MS): nothing was changed, retry later',
 };
 
-/** Error responses for a route's schema, so the OpenAPI document lists them. */
-export function errorResponses<C extends number>(...codes: C[]): Record<C | 401, typeof ErrorSchema> {
-  return Object.fromEntries([401, ...codes].map((c) => [c, { ...ErrorSchema, description: DESCRIPTIONS[c] ?? 'Error' }])) as Record<
-    C | 401,
+/** Error responses for a route's schema, so the OpenAPI document lists them (401 and 503 on every route). */
+export function errorResponses<C extends number>(...codes: C[]): Record<C | 401 | 503, typeof ErrorSchema> {
+  return Object.fromEntries([401, ...codes, 503].map((c) => [c, { ...ErrorSchema, description: DESCRIPTIONS[c] ?? 'Error' }])) as Record<
+    C | 401 | 503,
     typeof ErrorSchema
   >;
 }
