@@ -411,10 +411,13 @@ export function searchStatements(
 }
 
 /**
- * Searches cases. Items are the case JSON without notes and status log (CaseNotes, InternalNotes and
- * CaseStatusLog are empty; CommentCount tells how many notes there are): GET /api/cases/{id} has them.
+ * What a search request will send: its checked page window, the settings it used, the plan chosen and the bound
+ * statements (searchCases runs them; bench/explain-search.ts explains them).
  */
-export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Promise<CaseSearchResult> {
+export async function planSearch(
+  db: DbOrTrx,
+  request: CaseSearchRequest,
+): Promise<{ page: number; take: number; settings: CaseSettings; plan: SearchPlan; statements: BoundSearch }> {
   const { page, take } = pageWindow(request.Page, request.Take);
   const order = request.SortOrder ?? DEFAULT_SORT_ORDER;
   if (!SORT_ORDERS.includes(order)) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
@@ -423,7 +426,15 @@ export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Prom
   const checked = checkFilters(request, settings);
   const { plan, rareTsquery } = await choosePlan(db, checked, order, page * take + take);
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
-  const statements = searchStatements(filters, order, settings, page, take, plan);
+  return { page, take, settings, plan, statements: searchStatements(filters, order, settings, page, take, plan) };
+}
+
+/**
+ * Searches cases. Items are the case JSON without notes and status log (CaseNotes, InternalNotes and
+ * CaseStatusLog are empty; CommentCount tells how many notes there are): GET /api/cases/{id} has them.
+ */
+export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Promise<CaseSearchResult> {
+  const { page, take, settings, statements } = await planSearch(db, request);
   // Prepared (the text depends only on the shape): PostgreSQL still plans each call for its values until a generic
   // plan is as cheap, but parses and analyses the statement once per connection (0.05 ms of 0.2 for a common word).
   const rows = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
