@@ -25,15 +25,6 @@ function recordingAckHooks(): InboundHooks {
   };
 }
 
-/** Queues every message while the worker is paused, then lets it drain the backlog; returns the row ids. */
-async function backlog(context: InboundContext, raws: (string | Buffer)[]): Promise<string[]> {
-  await context.worker.pause();
-  const ids: string[] = [];
-  for (const raw of raws) ids.push((await context.deliver(raw)).id);
-  context.worker.resume();
-  return ids;
-}
-
 beforeAll(async () => {
   c = await createInboundContext('inboundbatch', { env: BATCH_ENV, concurrency: 32, hooks: recordingAckHooks() });
 });
@@ -61,7 +52,7 @@ describe('a backlog processed in batches', () => {
       fixture('malformed.eml'),
       mail({ from: 'Last <last@batch.example>', messageId: 'last@batch.example', subject: 'After the malformed one' }),
     ];
-    const ids = await backlog(c, raws);
+    const ids = await c.backlog(raws);
     const rows = await Promise.all(ids.map((id) => c.settled(id, 60_000)));
     const byMessageId = async (messageId: string) =>
       c.t.ctx.db.selectFrom('messages').select(['status', 'case_id', 'decision']).where('message_id', '=', messageId).orderBy('id').execute();
@@ -131,7 +122,7 @@ describe('a failing batch', () => {
 
   it('rolls back as a whole; its messages go one by one and only the bad one fails', async () => {
     const good = Array.from({ length: 9 }, (_, i) => mail({ from: `g${i}@batch.example`, subject: `Fine ${i}` }));
-    const ids = await backlog(f, [...good.slice(0, 4), mail({ from: 'bad@batch.example', subject: 'Explode' }), ...good.slice(4)]);
+    const ids = await f.backlog([...good.slice(0, 4), mail({ from: 'bad@batch.example', subject: 'Explode' }), ...good.slice(4)]);
     const badId = ids[4]!;
     const goodRows = await Promise.all(ids.filter((id) => id !== badId).map((id) => f.settled(id, 30_000)));
     expect(goodRows.every((r) => r.status === 'processed' && r.case_id)).toBe(true);

@@ -22,15 +22,6 @@ function recordingHooks(seen: { batch: string[]; single: string[] }): InboundHoo
   };
 }
 
-/** Queues every mail while the worker is paused, then lets it drain; the row ids. */
-async function backlog(c: InboundContext, raws: (string | Buffer)[]): Promise<string[]> {
-  await c.worker.pause();
-  const ids: string[] = [];
-  for (const raw of raws) ids.push((await c.deliver(raw)).id);
-  c.worker.resume();
-  return ids;
-}
-
 describe('a worker holding at most 1 MiB of mail', () => {
   let c: InboundContext;
   const seen = { batch: [] as string[], single: [] as string[] };
@@ -44,9 +35,9 @@ describe('a worker holding at most 1 MiB of mail', () => {
   it('processes a backlog of 700 KB mails one at a time, and every one becomes a case', async () => {
     // First a 700 KB message that fails: the bytes it held come back, or the others would wait forever.
     const noise = Buffer.alloc(700 * 1024, 0);
-    const [failedId] = await backlog(c, [noise]);
+    const [failedId] = await c.backlog([noise]);
     expect((await c.settled(failedId!)).status).toBe('failed');
-    const ids = await backlog(c, Array.from({ length: 4 }, (_, i) => bigMail(i, 700 * 1024)));
+    const ids = await c.backlog(Array.from({ length: 4 }, (_, i) => bigMail(i, 700 * 1024)));
     // While they drain, never two of them are being processed (claimed, not finished) at once.
     let most = 0;
     for (;;) {
@@ -75,7 +66,7 @@ describe('mail larger than a batch takes', () => {
   it('goes one by one while the small mail of the same backlog is batched; all become cases', async () => {
     const small = Array.from({ length: 6 }, (_, i) => mail({ from: `s${i}@memory.example`, subject: `Small mail ${i}` }));
     const large = [0, 1].map((i) => bigMail(i, BATCH_MESSAGE_MAX_BYTES + 100 * 1024));
-    const ids = await backlog(c, [...small, ...large]);
+    const ids = await c.backlog([...small, ...large]);
     const rows = await Promise.all(ids.map((id) => c.settled(id, 60_000)));
     expect(rows.every((r) => r.status === 'processed' && r.case_id)).toBe(true);
     expect(seen.single.sort()).toEqual(['Large mail 0', 'Large mail 1']);

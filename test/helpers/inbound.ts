@@ -24,6 +24,8 @@ export interface InboundContext {
   deliver(raw: string | Buffer, mailbox?: string): Promise<StoredMessage>;
   /** Waits until the message row is processed, ignored or failed; returns the row. */
   settled(messageRowId: string, timeoutMs?: number): Promise<{ status: string; error: string | null; attempts: number; case_id: string | null; decision: any }>;
+  /** Queues every mail while the worker is paused, then lets it drain the backlog; the row ids. */
+  backlog(raws: (string | Buffer)[]): Promise<string[]>;
   /** deliver + settled. */
   receive(raw: string | Buffer): Promise<{ status: string; error: string | null; attempts: number; case_id: string | null; decision: any; id: string }>;
   caseJson(caseId: string): Promise<any>;
@@ -75,6 +77,13 @@ export async function createInboundContext(
     worker,
     deliver,
     settled,
+    async backlog(raws) {
+      await worker.pause();
+      const ids: string[] = [];
+      for (const raw of raws) ids.push((await deliver(raw)).id);
+      worker.resume();
+      return ids;
+    },
     async receive(raw) {
       const stored = await deliver(raw);
       return { ...(await settled(stored.id)), id: stored.id };
