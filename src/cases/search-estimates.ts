@@ -15,20 +15,14 @@ const estimateCaches = new WeakMap<object, Map<string, { rows: number; at: numbe
  * page request of a queue view or a repeated search. Keyed by the filter's SQL and values, per database handle.
  */
 export async function plannerEstimate(db: DbOrTrx, compiled: CompiledQuery): Promise<number> {
-  let cache = estimateCaches.get(db);
-  if (!cache) estimateCaches.set(db, (cache = new Map()));
   const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
-  const now = Date.now();
-  const hit = cache.get(key);
-  if (hit && now - hit.at < ESTIMATE_CACHE_TTL_MS) return hit.rows;
-  const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-    CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
-  );
-  const rows = Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
-  cache.delete(key);
-  if (cache.size >= ESTIMATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(key, { rows, at: now });
-  return rows;
+  const [rows] = await cachedPerKey(db, [key], (k) => k, async () => {
+    const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+      CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
+    );
+    return [Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0)];
+  });
+  return rows!;
 }
 
 /**
@@ -103,7 +97,7 @@ export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Prom
  */
 export async function rareTerms(db: DbOrTrx, tsquery: string, options: { wanted: number; newestFirst: boolean }): Promise<string[]> {
   const terms = tsquery.split(' & ');
-  const [matches, byPlanner] = await Promise.all([newestMatches(db, terms), plannerRareTerms(db, tsquery)]);
+  const [matches, byPlanner] = await Promise.all([newestMatches(db, terms), plannerRareTerms(db, terms)]);
   const rare = new Set(byPlanner);
   return terms.filter((term, i) => {
     const k = matches[i]!;
@@ -153,13 +147,12 @@ interface PlanNode {
 }
 
 /**
- * The rare terms (RARE_WORD_ESTIMATE) of a tsquery of `&`-joined terms by the planner's estimates alone (rareTerms
+ * The rare terms (RARE_WORD_ESTIMATE) of tsquery terms by the planner's estimates alone (rareTerms
  * adds the probe of the newest cases). Cached like TotalHits' (ESTIMATE_CACHE_TTL_MS).
  * A prefix term (`word:*`) matches at least what the whole word does, but PostgreSQL's prefix estimate can be far
  * lower than its estimate of the word itself (seen: 2 % for a word in every row), so the larger of the two counts.
  */
-async function plannerRareTerms(db: DbOrTrx, tsquery: string): Promise<string[]> {
-  const terms = tsquery.split(' & ');
+async function plannerRareTerms(db: DbOrTrx, terms: readonly string[]): Promise<string[]> {
   const forms = terms.map((term) => (term.endsWith(':*') ? [term, term.slice(0, -2)] : [term]));
   const estimates = await wordEstimates(db, forms.flat());
   let next = 0;
