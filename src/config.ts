@@ -110,6 +110,11 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
   return n;
 }
 
+/** Like int, but unset (or blank) is undefined: the caller's own default applies. */
+function optionalInt(env: Env, name: string, min = 0): number | undefined {
+  return env[name]?.trim() ? int(env, name, 0, min) : undefined;
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -191,8 +196,8 @@ export function loadConfig(env: Env = process.env): Config {
     .filter((s) => s.includes('@'));
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'])!,
-    databasePoolSize: env.DATABASE_POOL_SIZE?.trim() ? int(env, 'DATABASE_POOL_SIZE', 0, 1) : undefined,
-    databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS?.trim() ? int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0, 0) : undefined,
+    databasePoolSize: optionalInt(env, 'DATABASE_POOL_SIZE', 1),
+    databaseStatementTimeoutMs: optionalInt(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0),
     redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'])!,
     port: int(env, 'PORT', DEFAULT_PORT),
     host: env.HOST?.trim() || '0.0.0.0',
