@@ -69,6 +69,7 @@ async function cachedPerKey(
  * statement for all the words, cached, run beside the estimates), and a word found there at least as often as the
  * page needs hits (offset + take) walks, since the walk is sure to stop within those cases. The same probe tells
  * the stop words (`the`), which PostgreSQL drops from a longer text and which must never be asked of the index.
+ * The newest cases are read from the narrow `case_search` table (search.ts, the `walk` plan).
  */
 export const RARE_PROBE_CASES = 500;
 
@@ -85,7 +86,7 @@ export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Prom
       `count(*) FILTER (WHERE search_vector @@ to_tsquery('english', $${i + 1})) AS "h${i}"`,
       `numnode(to_tsquery('english', $${i + 1})) = 0 AS "e${i}"`,
     ]);
-    const text = `SELECT ${columns.join(', ')} FROM (SELECT search_vector FROM cases WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT $${missing.length + 1}) AS newest`;
+    const text = `SELECT ${columns.join(', ')} FROM (SELECT search_vector FROM case_search WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT $${missing.length + 1}) AS newest`;
     const { rows } = await db.executeQuery<Record<string, string | boolean>>(CompiledQuery.raw(text, [...missing, RARE_PROBE_CASES]));
     return missing.map((_, i) => (rows[0]![`e${i}`] ? -1 : Number(rows[0]![`h${i}`])));
   });
@@ -153,8 +154,28 @@ interface PlanNode {
  * lower than its estimate of the word itself (seen: 2 % for a word in every row), so the larger of the two counts.
  */
 async function plannerRareTerms(db: DbOrTrx, terms: readonly string[]): Promise<string[]> {
+  const estimates = await termEstimates(db, terms);
+  return terms.filter((_, i) => estimates[i]! < RARE_WORD_ESTIMATE);
+}
+
+/** Each term's planner estimate; for a prefix term the larger of its own and its whole word's (plannerRareTerms). */
+async function termEstimates(db: DbOrTrx, terms: readonly string[]): Promise<number[]> {
   const forms = terms.map((term) => (term.endsWith(':*') ? [term, term.slice(0, -2)] : [term]));
   const estimates = await wordEstimates(db, forms.flat());
   let next = 0;
-  return terms.filter((_, i) => Math.max(...forms[i]!.map(() => estimates[next++]!)) < RARE_WORD_ESTIMATE);
+  return forms.map((f) => Math.max(...f.map(() => estimates[next++]!)));
+}
+
+const ALL_CASES = CompiledQuery.raw(`select 1 as "one" from "cases"`);
+
+/**
+ * The planner's view of a tsquery of `&`-joined terms: how many cases it expects to match them all (the words taken
+ * as independent, as PostgreSQL does, each with termEstimates' estimate) out of how many cases. PostgreSQL's own
+ * estimate of the whole text is no use for this: it takes a prefix term for 2 % of the cases even when every case
+ * has the word. From the cached word estimates: no statement once rareTerms has seen the words.
+ */
+export async function textEstimate(db: DbOrTrx, tsquery: string): Promise<{ hits: number; cases: number }> {
+  const [estimates, cases] = await Promise.all([termEstimates(db, tsquery.split(' & ')), plannerEstimate(db, ALL_CASES)]);
+  const share = estimates.reduce((p, e) => p * Math.min(1, e / Math.max(cases, 1)), 1);
+  return { hits: Math.round(cases * share), cases };
 }

@@ -7,7 +7,7 @@ import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseJsonRow } from './case.mapper.js';
 import { CASE_JSON_COLUMNS, UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
-import { plannerEstimate, rareTerms } from './search-estimates.js';
+import { plannerEstimate, rareTerms, textEstimate } from './search-estimates.js';
 export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_PROBE_CASES, RARE_WORD_ESTIMATE } from './search-estimates.js';
 import type { CaseJson } from './case.types.js';
 
@@ -291,8 +291,30 @@ const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
  * and tags for this), then only those cases are read: for searches without text, whose filters (Tags, a Status
  * the index does not lead with) otherwise read and discard many cases per page. Text needs the case's search
  * vector, which no index carries, so it keeps the other plans.
+ * `walk`: like ids-first, but the ids come from walking the narrow `case_search` table (id, created, deleted_at,
+ * search_vector; kept in step with `cases` by triggers) in date order, testing each case's text until the page is
+ * full: for text without a rare word, sorted by date, and no filter `case_search` does not carry, when the walk is
+ * long enough to pay for the second lookup and sure to stop early (WALK_MIN_CASES, WALK_MIN_HITS).
+ * Two words that rarely meet test thousands of cases per page; from `cases`, whose rows are wide and move on every
+ * status change, that was about one table page per case, three times slower.
  */
-export type SearchPlan = 'ordered' | 'hits-first' | 'ids-first';
+export type SearchPlan = 'ordered' | 'hits-first' | 'ids-first' | 'walk';
+
+/**
+ * The `walk` plan is taken when the planner's statistics promise at least this many times the hits the page needs
+ * (offset + take; search-estimates.ts textEstimate): the walk then stops after about (offset + take) * cases / hits
+ * cases, a few thousand at most. Below it,
+ * the `ordered` plan lets PostgreSQL choose, and it may take the GIN index instead. The walk's test is written as
+ * ts_match_vq(), which PostgreSQL estimates at a third of the rows, so that it always walks (a seq scan of the
+ * whole table and a sort is what it would pick for a text it thinks rare).
+ */
+export const WALK_MIN_HITS = 10;
+/**
+ * ... and when the walk is expected to test at least this many cases ((offset + take) * cases / estimated hits,
+ * search-estimates.ts textEstimate): a shorter walk is as fast in `cases` itself, where the page's rows need no second lookup by id (a common
+ * word: 0.25 ms that way, 0.5 ms through case_search).
+ */
+export const WALK_MIN_CASES = 500;
 
 function hitsFirst(filtered: CaseQuery): CaseQuery {
   return compilerDb
@@ -301,16 +323,44 @@ function hitsFirst(filtered: CaseQuery): CaseQuery {
     .where(sql<SqlBool>`id IN (SELECT id FROM hits)`) as unknown as CaseQuery;
 }
 
-/** The page's ids by their own statement, then the cases (see SearchPlan). */
-function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings): CaseQuery {
-  const ids = applySort(filtered, order, settings)
-    .select('id')
-    .limit(slot('take') as unknown as number)
-    .offset(slot('offset') as unknown as number);
+/** The cases whose ids a statement of its own found (a MATERIALIZED CTE: see SearchPlan). */
+function casesByIds(ids: SelectQueryBuilder<Database, 'cases' | 'case_search', { id: string }>): CaseQuery {
   return compilerDb
     .with((cte) => cte('page_ids').materialized(), () => ids)
     .selectFrom('cases')
     .where(sql<SqlBool>`id IN (SELECT id FROM page_ids)`) as unknown as CaseQuery;
+}
+
+/** The page's ids by their own statement, then the cases (see SearchPlan). */
+function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings): CaseQuery {
+  return casesByIds(
+    applySort(filtered, order, settings)
+      .select('id')
+      .limit(slot('take') as unknown as number)
+      .offset(slot('offset') as unknown as number),
+  );
+}
+
+/** True when the filters and sort order allow the `walk` plan (SearchPlan): words, by date, nothing else but dates. */
+function walkable(f: SearchFilters, order: SortOrder): boolean {
+  return (
+    f.text?.kind === 'words' &&
+    !f.rareTsquery &&
+    (order === 'CreatedDescending' || order === 'CreatedAscending') &&
+    !f.status && !f.priority && !f.assignedToUserId && !f.tags && !f.customerId && !f.orderId
+  );
+}
+
+/** The `walk` plan's ids: case_search in the sort order, each case's text tested until the page is full. */
+function walkIds(f: SearchFilters, order: SortOrder): CaseQuery {
+  let ids = compilerDb.selectFrom('case_search').select('id');
+  if (!f.includeDeleted) ids = ids.where('deleted_at', 'is', null);
+  const tsquery = f.text?.kind === 'words' ? f.text.tsquery : '';
+  ids = ids.where(sql<SqlBool>`ts_match_vq(search_vector, to_tsquery('english', ${tsquery}))`);
+  if (f.dateFrom) ids = ids.where('created', '>=', f.dateFrom);
+  if (f.dateTo) ids = ids.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
+  for (const k of sortKeys(order)) ids = ids.orderBy(sql`${sql.ref(k.key)} ${sql.raw(k.direction)}`);
+  return casesByIds(ids.limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number));
 }
 
 /**
@@ -388,8 +438,8 @@ export function searchStatements(
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
     const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
     let pageQuery =
-      plan === 'ids-first'
-        ? applySort(idsFirst(filtered, order, settings), order, settings).select(CASE_JSON_COLUMNS)
+      plan === 'ids-first' || plan === 'walk'
+        ? applySort(plan === 'walk' ? walkIds(shape, order) : idsFirst(filtered, order, settings), order, settings).select(CASE_JSON_COLUMNS)
         : applySort(plan === 'hits-first' ? hitsFirst(hits) : filtered, order, settings)
             .select(CASE_JSON_COLUMNS)
             .limit(slot('take') as unknown as number)
@@ -424,9 +474,17 @@ export async function planSearch(
   // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
   const settings = await cachedCaseSettings(db);
   const checked = checkFilters(request, settings);
-  const { plan, rareTsquery } = await choosePlan(db, checked, order, page * take + take);
+  const wanted = page * take + take;
+  const { plan, rareTsquery } = await choosePlan(db, checked, order, wanted);
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
-  return { page, take, settings, plan, statements: searchStatements(filters, order, settings, page, take, plan) };
+  const statements = searchStatements(filters, order, settings, page, take, plan);
+  if (plan === 'ordered' && walkable(filters, order) && filters.text?.kind === 'words') {
+    const { hits, cases } = await textEstimate(db, filters.text.tsquery);
+    if (hits >= WALK_MIN_HITS * wanted && (wanted * cases) / Math.max(hits, 1) >= WALK_MIN_CASES) {
+      return { page, take, settings, plan: 'walk', statements: searchStatements(filters, order, settings, page, take, 'walk') };
+    }
+  }
+  return { page, take, settings, plan, statements };
 }
 
 /**

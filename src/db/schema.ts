@@ -86,6 +86,17 @@ export interface CasesTable {
   search_vector: ColumnType<string, never, never>;
 }
 
+/**
+ * A narrow copy of what a text search sorted by date tests per case, kept in step with `cases` by triggers
+ * (migration 20261201120000): the `walk` plan of src/cases/search.ts reads it. Never written by the app.
+ */
+export interface CaseSearchTable {
+  id: ColumnType<string, never, never>;
+  created: ColumnType<Date, never, never>;
+  deleted_at: ColumnType<Date | null, never, never>;
+  search_vector: ColumnType<string, never, never>;
+}
+
 export interface CaseStatusLogTable {
   id: Generated<string>;
   case_id: string;
@@ -208,6 +219,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   customers: CustomersTable;
   cases: CasesTable;
+  case_search: CaseSearchTable;
   case_status_log: CaseStatusLogTable;
   case_notes: CaseNotesTable;
   attachments: AttachmentsTable;

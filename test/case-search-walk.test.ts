@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
+import { checkFilters, planSearch, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS } from '../src/cases/search.js';
+import { executePrepared } from '../src/db/database.js';
+import { readCaseSettings } from '../src/settings/settings.repository.js';
+import * as migration from '../migrations/20261201120000_case_search_table.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+
+// The `walk` plan (src/cases/search.ts): a text search sorted by date walks the narrow case_search table, which
+// triggers keep in step with cases. Own database: the plan depends on the table's statistics.
+let t: TestApp;
+
+/** 30,000 cases, one a minute: "gizmo" in every 5th, "widget" in every 7th, both in every 35th (857 cases). */
+const CASES = 30_000;
+const BOTH = Math.floor(CASES / 35);
+
+const search = (body: Record<string, unknown>) => t.call('POST', '/api/cases/search', body);
+const numbers = (r: { json: { Items: Array<{ CaseNumber: string }> } }) => r.json.Items.map((c) => c.CaseNumber);
+
+/** What PostgreSQL itself finds in cases for both words, in the order and window asked. */
+async function truth(order: 'ASC' | 'DESC', offset: number, limit: number, where = sql`true`): Promise<string[]> {
+  const { rows } = await sql<{ case_number: string }>`
+    SELECT case_number FROM cases
+     WHERE deleted_at IS NULL AND search_vector @@ to_tsquery('english', 'gizmo:* & widget:*') AND ${where}
+     ORDER BY created ${sql.raw(order)}, id ${sql.raw(order)} OFFSET ${offset} LIMIT ${limit}`.execute(t.ctx.db);
+  return rows.map((r) => r.case_number);
+}
+
+/** Every case's search fields next to its case_search row: none missing, none extra, none different. */
+async function outOfStep(): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM cases c FULL JOIN case_search s ON s.id = c.id
+     WHERE c.id IS NULL OR s.id IS NULL OR s.created <> c.created OR s.deleted_at IS DISTINCT FROM c.deleted_at
+        OR s.search_vector IS DISTINCT FROM c.search_vector`.execute(t.ctx.db);
+  return Number(rows[0]!.n);
+}
+
+beforeAll(async () => {
+  t = await createTestApp('casesearchwalk');
+  await sql`
+    INSERT INTO cases (number, case_number, subject, status, priority, reply_token, created, changed)
+    SELECT 5000 + g, 'W-' || g,
+           concat_ws(' ', 'report', CASE WHEN g % 5 = 0 THEN 'gizmo' END, CASE WHEN g % 7 = 0 THEN 'widget' END),
+           'New', 'Low', 'walk' || g, timestamptz '2026-01-01' + g * interval '1 minute', timestamptz '2026-01-01' + g * interval '1 minute'
+      FROM generate_series(1, ${sql.lit(CASES)}) g`.execute(t.ctx.db);
+  await sql`ANALYZE cases`.execute(t.ctx.db);
+  await sql`ANALYZE case_search`.execute(t.ctx.db);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('the walk plan', () => {
+  it('is taken for two words that rarely meet, and finds what PostgreSQL finds in cases, page by page', async () => {
+    // The planner's estimate (independent words: 30,000 / 5 / 7) is high enough to stop early and low enough for a long walk.
+    expect(BOTH).toBeGreaterThanOrEqual(WALK_MIN_HITS * 20);
+    expect((20 * CASES) / BOTH).toBeGreaterThanOrEqual(WALK_MIN_CASES);
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget' })).plan).toBe('walk');
+    for (const Page of [0, 1, 5]) {
+      const r = await search({ SearchText: 'gizmo widget', Page });
+      expect(r.status).toBe(200);
+      expect(numbers(r), `page ${Page}`).toEqual(await truth('DESC', Page * 20, 20));
+    }
+    const r = await search({ SearchText: 'widget gizmo', Take: 7 });
+    expect(numbers(r)).toEqual(await truth('DESC', 0, 7));
+    expect(r.json.TotalHits).toBeGreaterThanOrEqual(20);
+  });
+
+  it('keeps DateFrom and DateTo, and walks oldest first as well', async () => {
+    const DateFrom = '2026-01-05T00:00:00Z';
+    const DateTo = '2026-01-10';
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', DateFrom, DateTo })).plan).toBe('walk');
+    const r = await search({ SearchText: 'gizmo widget', DateFrom, DateTo, Page: 1 });
+    expect(numbers(r)).toEqual(await truth('DESC', 20, 20, sql`created >= ${DateFrom}::timestamptz AND created < '2026-01-11'::timestamptz`));
+    // Oldest first, the probe of the newest cases does not apply and these words count as rare (hits-first); the
+    // walk's own statements read the same page.
+    const settings = await readCaseSettings(t.ctx.db);
+    const filters = checkFilters({ SearchText: 'gizmo widget' }, settings.settings);
+    const rows = await executePrepared(t.ctx.db, searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk').page);
+    expect(rows.map((row) => row.case_number)).toEqual(await truth('ASC', 40, 20));
+  });
+
+  it('is not taken where it does not pay or cannot filter: a common word, other filters, other sorts', async () => {
+    // "report" is in every case: the walk through cases stops after 20 rows.
+    expect((await planSearch(t.ctx.db, { SearchText: 'report' })).plan).toBe('ordered');
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', Status: 'New' })).plan).not.toBe('walk');
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'ChangedDescending' })).plan).not.toBe('walk');
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'SubjectAscending' })).plan).not.toBe('walk');
+    const filtered = await search({ SearchText: 'gizmo widget', Status: 'New', Take: 5 });
+    expect(numbers(filtered)).toEqual(await truth('DESC', 0, 5));
+  });
+});
+
+describe('case_search stays in step with cases', () => {
+  it('follows new cases, text changes, soft and hard deletes, and skips writes that change no searchable field', async () => {
+    expect(await outOfStep()).toBe(0);
+    const made = await createCase(t.ctx.db, { Subject: 'gizmo widget brand new', Description: 'walk test' });
+    expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1 }))).toEqual([made.case_number]);
+
+    // A status change leaves the row alone (the trigger's WHEN clause): same row version.
+    const before = await sql<{ xmin: string }>`SELECT xmin::text FROM case_search WHERE id = ${made.id}`.execute(t.ctx.db);
+    await changeCaseStatus(t.ctx.db, made.id, 'In Progress');
+    const after = await sql<{ xmin: string }>`SELECT xmin::text FROM case_search WHERE id = ${made.id}`.execute(t.ctx.db);
+    expect(after.rows[0]!.xmin).toBe(before.rows[0]!.xmin);
+
+    // New text through the API: the case leaves this search and joins another.
+    const patched = await t.call('PATCH', '/api/cases', { Id: made.id, Subject: 'sprocket only' });
+    expect(patched.status).toBe(200);
+    expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1 }))).toEqual(await truth('DESC', 0, 1));
+    expect(numbers(await search({ SearchText: 'sprocket' }))).toEqual([made.case_number]);
+
+    // Soft delete: gone from the walk unless IncludeDeleted.
+    const newest = (await truth('DESC', 0, 1))[0]!;
+    const target = await t.ctx.db.selectFrom('cases').select('id').where('case_number', '=', newest).executeTakeFirstOrThrow();
+    await softDeleteCase(t.ctx.db, target.id);
+    expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1 }))).not.toEqual([newest]);
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', IncludeDeleted: true })).plan).toBe('walk');
+    expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1, IncludeDeleted: true }))).toEqual([newest]);
+
+    // Hard delete (no API does this, but an operator might).
+    await t.ctx.db.deleteFrom('cases').where('id', '=', made.id).execute();
+    expect(await outOfStep()).toBe(0);
+  });
+
+  it('the migration copies the cases that exist before it, and TRUNCATE empties both', async () => {
+    await migration.down(t.ctx.db);
+    await sql`
+      INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
+      SELECT 900000 + g, 'PRE-' || g, 'made before the migration', 'New', 'Low', 'pre' || g FROM generate_series(1, 50) g`.execute(t.ctx.db);
+    await migration.up(t.ctx.db);
+    expect(await outOfStep()).toBe(0);
+    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM case_search`.execute(t.ctx.db);
+    expect(Number(rows[0]!.n)).toBe(CASES + 50);
+    await sql`TRUNCATE cases CASCADE`.execute(t.ctx.db);
+    const left = await sql<{ n: string }>`SELECT count(*) AS n FROM case_search`.execute(t.ctx.db);
+    expect(Number(left.rows[0]!.n)).toBe(0);
+  });
+});
