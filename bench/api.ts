@@ -70,6 +70,7 @@ const removed = await sql`DELETE FROM cases WHERE number > ${sql.lit(cases + 100
 if (Number(removed.numAffectedRows ?? 0) > 0) {
   log(`removed ${removed.numAffectedRows} cases of the last run; vacuuming ...`);
   await sql`VACUUM cases`.execute(db);
+  await sql`VACUUM case_search`.execute(db);
 }
 
 const { key } = await createApiKey(db, { name: `bench-${Date.now()}`, scope: 'admin' });

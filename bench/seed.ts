@@ -96,7 +96,7 @@ export async function seedCases(db: Db, count: number, log: (line: string) => vo
   // The index definitions are saved before they are dropped, so a seed that dies half-way still restores them next time.
   const { rows: current } = await sql<{ indexname: string; indexdef: string }>`
     SELECT i.indexname, i.indexdef FROM pg_indexes i
-    WHERE i.schemaname = 'public' AND i.tablename IN ('cases', 'case_status_log')
+    WHERE i.schemaname = 'public' AND i.tablename IN ('cases', 'case_search', 'case_status_log')
       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`.execute(db);
   const saved = await db.selectFrom('settings').select('value').where('key', '=', INDEXES_KEY).executeTakeFirst();
   const byName = new Map<string, string>(Object.entries((saved?.value ?? {}) as Record<string, string>));
@@ -154,6 +154,7 @@ export async function seedCases(db: Db, count: number, log: (line: string) => vo
   await sql`DROP TABLE bench_customers`.execute(db);
   log('  vacuum analyze');
   await sql`VACUUM ANALYZE cases`.execute(db);
+  await sql`VACUUM ANALYZE case_search`.execute(db);
   await sql`VACUUM ANALYZE case_status_log`.execute(db);
   await sql`VACUUM ANALYZE customers`.execute(db);
   await db

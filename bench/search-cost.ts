@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import { planSearch, type CaseSearchRequest } from '../src/cases/search.js';
+import { createDb, executePrepared } from '../src/db/database.js';
+
+/**
+ * `npx tsx bench/search-cost.ts [--runs 300] '{"SearchText":"refund","Page":1}' 'damaged laptop' ...` (a request, or a SearchText alone): PostgreSQL's CPU per page statement of
+ * each search request, as the server sends it (planSearch's plan, prepared), run --runs times in a row on ONE
+ * connection against the bench database (or BENCH_DATABASE_URL), read from the backend's /proc CPU counters.
+ * What one search costs the database, without the HTTP server, the load generator or the other connections.
+ */
+const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '300' } }, allowPositionals: true });
+const runs = Number(values.runs);
+const db = createDb(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/intake_bench', { poolSize: 1 });
+
+/** utime + stime of a process in ms (/proc/<pid>/stat, USER_HZ = 100). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+try {
+  const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+  const pid = rows[0]!.pid;
+  for (const text of positionals) {
+    const request = (text.startsWith('{') ? JSON.parse(text) : { SearchText: text }) as CaseSearchRequest;
+    const { plan, statements } = await planSearch(db, request);
+    for (let i = 0; i < 10; i++) await executePrepared(db, statements.page); // warm: cache, prepared, plans
+    const before = cpuMs(pid);
+    const t = performance.now();
+    for (let i = 0; i < runs; i++) await executePrepared(db, statements.page);
+    const wall = (performance.now() - t) / runs;
+    console.log(`${((cpuMs(pid) - before) / runs).toFixed(3)} ms CPU, ${wall.toFixed(3)} ms wall  ${plan.padEnd(10)} ${text}`);
+  }
+} finally {
+  await db.destroy();
+}
