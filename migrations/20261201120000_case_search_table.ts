@@ -15,9 +15,12 @@ import { sql, type Kysely } from 'kysely';
 // on a connection's first calls, and a plan made while the table was small is a seq scan (seen in a test: an update
 // of 42,000 cases, each reading the whole table, ran for minutes). Updates are rare (a new subject, a soft delete).
 //
-// The copy of the existing cases is written in date order; on 1,000,000 cases it takes about 5 s.
+// The copy of the existing cases is written in date order; on 1,000,000 cases it takes about 5 s, during which
+// writes to cases wait (the lock below, held to the end of the migrations' transaction): a case written by a worker
+// between the copy and the triggers would otherwise be in neither.
 
 export async function up(db: Kysely<any>): Promise<void> {
+  await sql`LOCK TABLE cases IN SHARE ROW EXCLUSIVE MODE`.execute(db);
   await sql`
     CREATE TABLE case_search (
       id uuid PRIMARY KEY,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
 import { checkFilters, planSearch, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS } from '../src/cases/search.js';
-import { executePrepared } from '../src/db/database.js';
+import { createDb, executePrepared } from '../src/db/database.js';
 import { readCaseSettings } from '../src/settings/settings.repository.js';
 import * as migration from '../migrations/20261201120000_case_search_table.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
@@ -124,15 +124,33 @@ describe('case_search stays in step with cases', () => {
     expect(await outOfStep()).toBe(0);
   });
 
-  it('the migration copies the cases that exist before it, and TRUNCATE empties both', async () => {
-    await migration.down(t.ctx.db);
+  it('the migration copies the cases that exist before it, holds writes back until it commits, and TRUNCATE empties both', async () => {
+    // As the migrator runs it: in a transaction (the migration locks cases against writes until it commits).
+    await t.ctx.db.transaction().execute((trx) => migration.down(trx));
     await sql`
       INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
       SELECT 900000 + g, 'PRE-' || g, 'made before the migration', 'New', 'Low', 'pre' || g FROM generate_series(1, 50) g`.execute(t.ctx.db);
-    await migration.up(t.ctx.db);
+    const other = createDb(t.database.url, { poolSize: 1 });
+    const insertElsewhere = (n: number) =>
+      other.transaction().execute(async (o) => {
+        await sql`SET LOCAL lock_timeout = '300ms'`.execute(o);
+        await sql`INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
+                  VALUES (${n}, ${`MID-${n}`}, 'written during the migration', 'New', 'Low', ${`mid${n}`})`.execute(o);
+      });
+    try {
+      await t.ctx.db.transaction().execute(async (trx) => {
+        await migration.up(trx);
+        // A worker writing a case meanwhile waits for the migration to commit (the migration locks cases before it
+        // copies them, so no case can be written between the copy and the triggers), then lands in both tables.
+        await expect(insertElsewhere(950001)).rejects.toThrow(/lock timeout/);
+      });
+      await insertElsewhere(950002);
+    } finally {
+      await other.destroy();
+    }
     expect(await outOfStep()).toBe(0);
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM case_search`.execute(t.ctx.db);
-    expect(Number(rows[0]!.n)).toBe(CASES + 50);
+    expect(Number(rows[0]!.n)).toBe(CASES + 50 + 1);
     await sql`TRUNCATE cases CASCADE`.execute(t.ctx.db);
     const left = await sql<{ n: string }>`SELECT count(*) AS n FROM case_search`.execute(t.ctx.db);
     expect(Number(left.rows[0]!.n)).toBe(0);
