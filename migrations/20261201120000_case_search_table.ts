@@ -33,48 +33,36 @@ export async function up(db: Kysely<any>): Promise<void> {
     SELECT id, created, deleted_at, search_vector FROM cases ORDER BY created, id`.execute(db);
   await sql`CREATE INDEX case_search_created_idx ON case_search (created, id)`.execute(db);
 
-  await sql`
-    CREATE FUNCTION case_search_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO case_search (id, created, deleted_at, search_vector)
-      SELECT id, created, deleted_at, search_vector FROM inserted_cases;
-      RETURN NULL;
-    END $$`.execute(db);
-  await sql`
-    CREATE TRIGGER case_search_insert AFTER INSERT ON cases REFERENCING NEW TABLE AS inserted_cases
-    FOR EACH STATEMENT EXECUTE FUNCTION case_search_insert()`.execute(db);
-
-  await sql`
-    CREATE FUNCTION case_search_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      EXECUTE 'UPDATE case_search SET id = $1, created = $2, deleted_at = $3, search_vector = $4 WHERE id = $5'
-        USING NEW.id, NEW.created, NEW.deleted_at, NEW.search_vector, OLD.id;
-      RETURN NULL;
-    END $$`.execute(db);
-  await sql`
-    CREATE TRIGGER case_search_update AFTER UPDATE ON cases FOR EACH ROW
-    WHEN (OLD.search_vector IS DISTINCT FROM NEW.search_vector OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
-          OR OLD.created IS DISTINCT FROM NEW.created OR OLD.id IS DISTINCT FROM NEW.id)
-    EXECUTE FUNCTION case_search_update()`.execute(db);
-
-  await sql`
-    CREATE FUNCTION case_search_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      EXECUTE 'DELETE FROM case_search s USING deleted_cases d WHERE s.id = d.id';
-      RETURN NULL;
-    END $$`.execute(db);
-  await sql`
-    CREATE TRIGGER case_search_delete AFTER DELETE ON cases REFERENCING OLD TABLE AS deleted_cases
-    FOR EACH STATEMENT EXECUTE FUNCTION case_search_delete()`.execute(db);
-
-  await sql`
-    CREATE FUNCTION case_search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      TRUNCATE case_search;
-      RETURN NULL;
-    END $$`.execute(db);
-  await sql`CREATE TRIGGER case_search_truncate AFTER TRUNCATE ON cases FOR EACH STATEMENT EXECUTE FUNCTION case_search_truncate()`.execute(db);
+  await syncTrigger(
+    db,
+    'insert',
+    `INSERT INTO case_search (id, created, deleted_at, search_vector)
+     SELECT id, created, deleted_at, search_vector FROM inserted_cases`,
+    'AFTER INSERT ON cases REFERENCING NEW TABLE AS inserted_cases FOR EACH STATEMENT',
+  );
+  await syncTrigger(
+    db,
+    'update',
+    `EXECUTE 'UPDATE case_search SET id = $1, created = $2, deleted_at = $3, search_vector = $4 WHERE id = $5'
+       USING NEW.id, NEW.created, NEW.deleted_at, NEW.search_vector, OLD.id`,
+    `AFTER UPDATE ON cases FOR EACH ROW
+     WHEN (OLD.search_vector IS DISTINCT FROM NEW.search_vector OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
+           OR OLD.created IS DISTINCT FROM NEW.created OR OLD.id IS DISTINCT FROM NEW.id)`,
+  );
+  await syncTrigger(
+    db,
+    'delete',
+    `EXECUTE 'DELETE FROM case_search s USING deleted_cases d WHERE s.id = d.id'`,
+    'AFTER DELETE ON cases REFERENCING OLD TABLE AS deleted_cases FOR EACH STATEMENT',
+  );
+  await syncTrigger(db, 'truncate', 'TRUNCATE case_search', 'AFTER TRUNCATE ON cases FOR EACH STATEMENT');
   await sql`ANALYZE case_search`.execute(db);
+}
+
+/** The PL/pgSQL function case_search_<op>, which runs `statement`, and its trigger `case_search_<op>` (`when`). */
+async function syncTrigger(db: Kysely<any>, op: string, statement: string, when: string): Promise<void> {
+  await sql.raw(`CREATE FUNCTION case_search_${op}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${statement}; RETURN NULL; END $$`).execute(db);
+  await sql.raw(`CREATE TRIGGER case_search_${op} ${when} EXECUTE FUNCTION case_search_${op}()`).execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
