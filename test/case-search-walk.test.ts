@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
-import { checkFilters, planSearch, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS } from '../src/cases/search.js';
-import { createDb, executePrepared } from '../src/db/database.js';
+import { checkFilters, planSearch, readPage, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS } from '../src/cases/search.js';
+import { createDb } from '../src/db/database.js';
 import { readCaseSettings } from '../src/settings/settings.repository.js';
 import * as migration from '../migrations/20261201120000_case_search_table.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
@@ -78,7 +78,7 @@ describe('the walk plan', () => {
     // walk's own statements read the same page.
     const settings = await readCaseSettings(t.ctx.db);
     const filters = checkFilters({ SearchText: 'gizmo widget' }, settings.settings);
-    const rows = await executePrepared(t.ctx.db, searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk').page);
+    const rows = await readPage(t.ctx.db, searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk'));
     expect(rows.map((row) => row.case_number)).toEqual(await truth('ASC', 40, 20));
   });
 
