@@ -78,7 +78,7 @@ describe('the walk plan', () => {
     // walk's own statements read the same page.
     const settings = await readCaseSettings(t.ctx.db);
     const filters = checkFilters({ SearchText: 'gizmo widget' }, settings.settings);
-    const rows = await readPage(t.ctx.db, searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk'));
+    const { rows } = await readPage(t.ctx.db, searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk'));
     expect(rows.map((row) => row.case_number)).toEqual(await truth('ASC', 40, 20));
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
-import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, RARE_WORD_ESTIMATE } from '../src/cases/search.js';
+import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, planSearch, RARE_WORD_ESTIMATE } from '../src/cases/search.js';
 import { newestMatches, RARE_PROBE_CASES, rareTerms, wordEstimates } from '../src/cases/search-estimates.js';
 import { createCustomer } from '../src/customers/customer.repository.js';
 import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
@@ -121,6 +121,14 @@ describe('sort orders', () => {
       expect(await letters({ SortOrder: order })).toEqual(typeof want === 'function' ? want() : want);
     });
   }
+
+  it('a text search whose hits are read first (a rare word) sorts them the same way, in every order', async () => {
+    expect((await planSearch(t.ctx.db, { SearchText: 'refund' })).plan).toBe('hits-first');
+    for (const [order, want] of Object.entries(expected)) {
+      const all = typeof want === 'function' ? want() : want;
+      expect(await letters({ SortOrder: order, SearchText: 'refund' }), order).toEqual(all.filter((l) => l === 'A' || l === 'C'));
+    }
+  });
 
   it('the default order is newest first', async () => {
     expect(await letters({})).toEqual(['E', 'D', 'C', 'B', 'A']);

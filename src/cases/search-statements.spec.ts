@@ -64,13 +64,15 @@ describe('search statements from per-shape templates', () => {
     expect(() => fromTemplates({ Status: 'Sleeping' })).toThrow(/Unknown status "Sleeping"/);
   });
 
-  it('a hits-first page finds the hits in a materialized CTE with the same filter values, then sorts and pages them', () => {
+  it('a hits-first page finds the hits and their sort keys in a materialized CTE with the same filter values, then sorts and pages their ids', () => {
     const request: CaseSearchRequest = { SearchText: 'zebra', Status: 'New', Page: 1, Take: 10 };
     const filters = checkFilters(request, settings);
     const ordered = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'ordered');
     const first = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'hits-first');
-    expect(first.page.sql).toMatch(/^with "hits" as materialized \(select "id" from "cases" where .*search_vector @@/);
-    expect(first.page.sql).toContain('(SELECT count(*) FROM hits) as "hit_count"');
+    expect(first.page.sql).toMatch(/^with "hits" as materialized \(select "changed", "id" from "cases" where .*search_vector @@/);
+    expect(first.page.sql).toContain('select "id", (SELECT count(*) FROM hits) as "hit_count" from "hits" order by "changed" desc, "id" desc limit');
+    expect(first.idsOnly).toBe(true);
+    expect(ordered.idsOnly).toBe(false);
     expect(first.page.parameters).toEqual(ordered.page.parameters);
     // TotalHits' statements do not depend on how the page is read.
     expect(first.estimate).toEqual(ordered.estimate);

@@ -316,11 +316,24 @@ export const WALK_MIN_HITS = 10;
  */
 export const WALK_MIN_CASES = 500;
 
-function hitsFirst(filtered: CaseQuery): CaseQuery {
-  return compilerDb
-    .with((cte) => cte('hits').materialized(), () => filtered.select('id'))
-    .selectFrom('cases')
-    .where(sql<SqlBool>`id IN (SELECT id FROM hits)`) as unknown as CaseQuery;
+/** The columns a sort order reads (its keys; a rank reads the status or the priority). */
+function sortColumns(order: SortOrder): (keyof Database['cases'] & string)[] {
+  const column = { status_level: 'status', priority_severity: 'priority' } as const;
+  return sortKeys(order).map((k) => (k.key === 'status_level' || k.key === 'priority_severity' ? column[k.key] : k.key));
+}
+
+/**
+ * The `hits-first` plan's ids (see SearchPlan) and their number: every hit with what its sort order reads, in a
+ * MATERIALIZED CTE, then the page of it in that order.
+ */
+function hitsFirst(hits: CaseQuery, order: SortOrder, settings: CaseSettings): IdsQuery {
+  const page = compilerDb
+    .with((cte) => cte('hits').materialized(), () => hits.select([...new Set(sortColumns(order))]))
+    .selectFrom('hits' as 'cases')
+    .select(['id', sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')]) as unknown as CaseQuery;
+  return applySort(page, order, settings)
+    .limit(slot('take') as unknown as number)
+    .offset(slot('offset') as unknown as number) as unknown as IdsQuery;
 }
 
 type IdsQuery = SelectQueryBuilder<Database, 'cases' | 'case_search', { id: string }>;
@@ -441,12 +454,11 @@ export function searchStatements(
     const filtered = filterQuery(compilerDb.selectFrom('cases'), shape);
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
     const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
-    const idsOnly = plan === 'ids-first' || plan === 'walk';
-    let pageQuery = idsOnly
-      ? ((plan === 'walk' ? walkIds(shape, order) : idsFirst(filtered, order, settings)) as unknown as ReturnType<typeof selectPage>)
-      : selectPage(applySort(plan === 'hits-first' ? hitsFirst(hits) : filtered, order, settings));
-    // The hits are all found anyway: their number is the exact TotalHits, at no extra cost.
-    if (plan === 'hits-first') pageQuery = pageQuery.select(sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')) as typeof pageQuery;
+    const idsOnly = plan !== 'ordered';
+    const ids = plan === 'walk' ? walkIds(shape, order) : plan === 'ids-first' ? idsFirst(filtered, order, settings) : hitsFirst(hits, order, settings);
+    const pageQuery = idsOnly
+      ? (ids as unknown as ReturnType<typeof selectPage>)
+      : selectPage(applySort(filtered, order, settings));
     templates = {
       idsOnly,
       page: queryTemplate(pageQuery),
@@ -465,17 +477,22 @@ export function searchStatements(
 const selectPage = (q: CaseQuery) =>
   q.select(CASE_JSON_COLUMNS).limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number);
 
-/** The rows of a search page: its one statement, or for the ids plans the ids, then their cases in that order. */
-export async function readPage(db: DbOrTrx, statements: BoundSearch): Promise<(CaseJsonRow & { hit_count?: string })[]> {
+/**
+ * The rows of a search page: its one statement, or for the other plans the ids, then their cases in that order;
+ * and, from a hits-first page, the number of hits it found (the exact TotalHits).
+ */
+export async function readPage(db: DbOrTrx, statements: BoundSearch): Promise<{ rows: CaseJsonRow[]; found: number; hitCount?: number }> {
   // Prepared (the text depends only on the shape): PostgreSQL still plans each call for its values until a generic
   // plan is as cheap, but parses and analyses the statement once per connection (0.05 ms of 0.2 for a common word).
-  const rows = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
-  if (!statements.idsOnly || rows.length === 0) return rows;
-  const ids = rows.map((r) => r.id);
+  const first = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
+  const counted = first[0]?.hit_count;
+  const hitCount = counted === undefined ? undefined : Number(counted);
+  if (!statements.idsOnly || first.length === 0) return { rows: first, found: first.length, hitCount };
+  const ids = first.map((r) => r.id);
   const cases = await executePrepared(db, CompiledQuery.raw(CASES_BY_IDS, [ids]) as CompiledQuery<CaseJsonRow>);
   // A case deleted (for good) between the two statements is left out; a case changed meanwhile is shown as it is now.
   const byId = new Map(cases.map((c) => [c.id, c]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
+  return { rows: ids.flatMap((id) => byId.get(id) ?? []), found: ids.length, hitCount };
 }
 
 /**
@@ -511,14 +528,13 @@ export async function planSearch(
  */
 export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Promise<CaseSearchResult> {
   const { page, take, settings, statements } = await planSearch(db, request);
-  const rows = await readPage(db, statements);
+  const { rows, found, hitCount } = await readPage(db, statements);
   // A partly filled page already tells the total (an empty first page too), and so does a hits-first page.
-  const seen = page * take + rows.length;
-  const counted = rows[0]?.hit_count;
+  const seen = page * take + found;
   const count =
-    counted !== undefined
-      ? { total: Number(counted), exact: true }
-      : rows.length < take && (rows.length > 0 || page === 0)
+    hitCount !== undefined
+      ? { total: hitCount, exact: true }
+      : found < take && (found > 0 || page === 0)
         ? { total: seen, exact: true }
         : await countHits(db, statements);
   // An estimate never claims fewer hits than the pages already shown.
