@@ -370,6 +370,8 @@ function walkIds(f: SearchFilters, order: SortOrder): IdsQuery {
   let ids = compilerDb.selectFrom('case_search').select('id');
   if (!f.includeDeleted) ids = ids.where('deleted_at', 'is', null);
   const tsquery = f.text?.kind === 'words' ? f.text.tsquery : '';
+  // PostgreSQL plans this statement for its values on every call (a generic plan, with LIMIT unknown, costs far more),
+  // so to_tsquery() is folded to a constant; as an InitPlan `(SELECT to_tsquery(…))` the walk was 15-30 % slower.
   ids = ids.where(sql<SqlBool>`ts_match_vq(search_vector, to_tsquery('english', ${tsquery}))`);
   if (f.dateFrom) ids = ids.where('created', '>=', f.dateFrom);
   if (f.dateTo) ids = ids.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
