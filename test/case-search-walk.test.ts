@@ -6,6 +6,7 @@ import { createDb } from '../src/db/database.js';
 import { readCaseSettings } from '../src/settings/settings.repository.js';
 import * as migration from '../migrations/20261201120000_case_search_table.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { caseSearchOutOfStep } from './helpers/database.js';
 
 // The `walk` plan (src/cases/search.ts): a text search sorted by date walks the narrow case_search table, which
 // triggers keep in step with cases. Own database: the plan depends on the table's statistics.
@@ -25,15 +26,6 @@ async function truth(order: 'ASC' | 'DESC', offset: number, limit: number, where
      WHERE deleted_at IS NULL AND search_vector @@ to_tsquery('english', 'gizmo:* & widget:*') AND ${where}
      ORDER BY created ${sql.raw(order)}, id ${sql.raw(order)} OFFSET ${offset} LIMIT ${limit}`.execute(t.ctx.db);
   return rows.map((r) => r.case_number);
-}
-
-/** Every case's search fields next to its case_search row: none missing, none extra, none different. */
-async function outOfStep(): Promise<number> {
-  const { rows } = await sql<{ n: string }>`
-    SELECT count(*) AS n FROM cases c FULL JOIN case_search s ON s.id = c.id
-     WHERE c.id IS NULL OR s.id IS NULL OR s.created <> c.created OR s.deleted_at IS DISTINCT FROM c.deleted_at
-        OR s.search_vector IS DISTINCT FROM c.search_vector`.execute(t.ctx.db);
-  return Number(rows[0]!.n);
 }
 
 beforeAll(async () => {
@@ -95,7 +87,7 @@ describe('the walk plan', () => {
 
 describe('case_search stays in step with cases', () => {
   it('follows new cases, text changes, soft and hard deletes, and skips writes that change no searchable field', async () => {
-    expect(await outOfStep()).toBe(0);
+    expect(await caseSearchOutOfStep(t.ctx.db)).toBe(0);
     const made = await createCase(t.ctx.db, { Subject: 'gizmo widget brand new', Description: 'walk test' });
     expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1 }))).toEqual([made.case_number]);
 
@@ -121,7 +113,7 @@ describe('case_search stays in step with cases', () => {
 
     // Hard delete (no API does this, but an operator might).
     await t.ctx.db.deleteFrom('cases').where('id', '=', made.id).execute();
-    expect(await outOfStep()).toBe(0);
+    expect(await caseSearchOutOfStep(t.ctx.db)).toBe(0);
   });
 
   it('the migration copies the cases that exist before it, holds writes back until it commits, and TRUNCATE empties both', async () => {
@@ -148,7 +140,7 @@ describe('case_search stays in step with cases', () => {
     } finally {
       await other.destroy();
     }
-    expect(await outOfStep()).toBe(0);
+    expect(await caseSearchOutOfStep(t.ctx.db)).toBe(0);
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM case_search`.execute(t.ctx.db);
     expect(Number(rows[0]!.n)).toBe(CASES + 50 + 1);
     await sql`TRUNCATE cases CASCADE`.execute(t.ctx.db);

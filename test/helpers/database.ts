@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, type Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -36,4 +37,16 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
       await c.end();
     },
   };
+}
+
+/**
+ * How many cases and case_search rows disagree (migration 20261201120000): a case missing from case_search, a row
+ * without its case, or a different created, deleted_at or search vector. 0 when the triggers kept them in step.
+ */
+export async function caseSearchOutOfStep(db: Db): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM cases c FULL JOIN case_search s ON s.id = c.id
+     WHERE c.id IS NULL OR s.id IS NULL OR s.created <> c.created OR s.deleted_at IS DISTINCT FROM c.deleted_at
+        OR s.search_vector IS DISTINCT FROM c.search_vector`.execute(db);
+  return Number(rows[0]!.n);
 }
