@@ -303,16 +303,15 @@ export type SearchPlan = 'ordered' | 'hits-first' | 'ids-first' | 'walk';
 /**
  * The `walk` plan is taken when the planner's statistics promise at least this many times the hits the page needs
  * (offset + take; search-estimates.ts textEstimate): the walk then stops after about (offset + take) * cases / hits
- * cases, a few thousand at most. Below it,
- * the `ordered` plan lets PostgreSQL choose, and it may take the GIN index instead. The walk's test is written as
+ * cases, a few thousand at most. Below it, the `ordered` plan lets PostgreSQL choose, and it may take the GIN index. The walk's test is written as
  * ts_match_vq(), which PostgreSQL estimates at a third of the rows, so that it always walks (a seq scan of the
  * whole table and a sort is what it would pick for a text it thinks rare).
  */
 export const WALK_MIN_HITS = 10;
 /**
  * ... and when the walk is expected to test at least this many cases ((offset + take) * cases / estimated hits,
- * search-estimates.ts textEstimate): a shorter walk is as fast in `cases` itself, where the page's rows need no second lookup by id (a common
- * word: 0.25 ms that way, 0.5 ms through case_search).
+ * search-estimates.ts textEstimate): a shorter walk is as fast in `cases` itself, where the page's rows need no
+ * second statement (a common word, `refund`: 0.26 ms of backend CPU that way, 0.32 ms through case_search).
  */
 export const WALK_MIN_CASES = 500;
 
@@ -328,7 +327,7 @@ function sortColumns(order: SortOrder): (keyof Database['cases'] & string)[] {
  */
 function hitsFirst(hits: CaseQuery, order: SortOrder, settings: CaseSettings): IdsQuery {
   const page = compilerDb
-    .with((cte) => cte('hits').materialized(), () => hits.select([...new Set(sortColumns(order))]))
+    .with((cte) => cte('hits').materialized(), () => hits.select(sortColumns(order)))
     .selectFrom('hits' as 'cases')
     .select(['id', sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')]) as unknown as CaseQuery;
   return applySort(page, order, settings)
@@ -347,7 +346,7 @@ function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings)
 }
 
 /**
- * The cases of a page whose ids the first statement found (the ids-first and walk plans). A statement of its own:
+ * The cases of a page whose ids the first statement found (every plan but `ordered`). A statement of its own:
  * PostgreSQL plans it once per connection and keeps the plan (it is always the primary key), while a page statement
  * is planned on every call for its values, and planning a statement over `cases`, with its many indexes, costs more
  * than running it. One statement that read the ids in a CTE and then the cases cost the backend 0.69 ms of CPU
@@ -355,11 +354,9 @@ function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings)
  */
 const CASES_BY_IDS = compilerDb.selectFrom('cases').select(CASE_JSON_COLUMNS).where(sql<SqlBool>`id = ANY(${[]}::uuid[])`).compile().sql;
 
-/** True when the filters and sort order allow the `walk` plan (SearchPlan): words, by date, nothing else but dates. */
+/** True when the filters and sort order of a words text allow the `walk` plan (SearchPlan): by date, nothing else but dates. */
 function walkable(f: SearchFilters, order: SortOrder): boolean {
   return (
-    f.text?.kind === 'words' &&
-    !f.rareTsquery &&
     (order === 'CreatedDescending' || order === 'CreatedAscending') &&
     !f.status && !f.priority && !f.assignedToUserId && !f.tags && !f.customerId && !f.orderId
   );
@@ -381,15 +378,20 @@ function walkIds(f: SearchFilters, order: SortOrder): IdsQuery {
 
 /**
  * The plan for these filters: ids-first without text; for words and numbers hits-first when the text has a rare
- * word (and which words are rare), else ordered; ordered for the exact lookups (case number, email).
+ * word (and which words are rare), else walk where it pays (WALK_MIN_CASES) or ordered; ordered for the exact
+ * lookups (case number, email).
  */
 async function choosePlan(db: DbOrTrx, f: SearchFilters, order: SortOrder, wanted: number): Promise<{ plan: SearchPlan; rareTsquery?: string }> {
   const text = f.text;
   if (!text) return { plan: 'ids-first' };
   if (text.kind !== 'words' && text.kind !== 'number') return { plan: 'ordered' };
   const rare = await rareTerms(db, text.tsquery, { wanted, newestFirst: order === 'CreatedDescending' || order === 'ChangedDescending' });
-  if (rare.length === 0) return { plan: 'ordered' };
-  return text.kind === 'words' ? { plan: 'hits-first', rareTsquery: rare.join(' & ') } : { plan: 'hits-first' };
+  if (rare.length > 0) return text.kind === 'words' ? { plan: 'hits-first', rareTsquery: rare.join(' & ') } : { plan: 'hits-first' };
+  if (text.kind === 'words' && walkable(f, order)) {
+    const { hits, cases } = await textEstimate(db, text.tsquery);
+    if (hits >= WALK_MIN_HITS * wanted && (wanted * cases) / Math.max(hits, 1) >= WALK_MIN_CASES) return { plan: 'walk' };
+  }
+  return { plan: 'ordered' };
 }
 
 /** Most query shapes kept per settings version; the oldest is dropped first. */
@@ -402,7 +404,7 @@ interface SearchTemplates {
   count: QueryTemplate<{ n: string }>;
 }
 export interface BoundSearch {
-  /** The page statement reads only the ids (the ids-first and walk plans): readPage reads their cases next. */
+  /** The page statement reads only the ids (every plan but `ordered`): readPage reads their cases next. */
   idsOnly: boolean;
   page: CompiledQuery<CaseJsonRow>;
   estimate: CompiledQuery<unknown>;
@@ -457,9 +459,10 @@ export function searchStatements(
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
     const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
     const idsOnly = plan !== 'ordered';
-    const ids = plan === 'walk' ? walkIds(shape, order) : plan === 'ids-first' ? idsFirst(filtered, order, settings) : hitsFirst(hits, order, settings);
-    const pageQuery = idsOnly
-      ? (ids as unknown as ReturnType<typeof selectPage>)
+    const pageQuery =
+      plan === 'walk' ? walkIds(shape, order)
+      : plan === 'ids-first' ? idsFirst(filtered, order, settings)
+      : plan === 'hits-first' ? hitsFirst(hits, order, settings)
       : selectPage(applySort(filtered, order, settings));
     templates = {
       idsOnly,
@@ -514,14 +517,7 @@ export async function planSearch(
   const wanted = page * take + take;
   const { plan, rareTsquery } = await choosePlan(db, checked, order, wanted);
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
-  const statements = searchStatements(filters, order, settings, page, take, plan);
-  if (plan === 'ordered' && walkable(filters, order) && filters.text?.kind === 'words') {
-    const { hits, cases } = await textEstimate(db, filters.text.tsquery);
-    if (hits >= WALK_MIN_HITS * wanted && (wanted * cases) / Math.max(hits, 1) >= WALK_MIN_CASES) {
-      return { page, take, settings, plan: 'walk', statements: searchStatements(filters, order, settings, page, take, 'walk') };
-    }
-  }
-  return { page, take, settings, plan, statements };
+  return { page, take, settings, plan, statements: searchStatements(filters, order, settings, page, take, plan) };
 }
 
 /**
