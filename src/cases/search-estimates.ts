@@ -98,13 +98,12 @@ export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Prom
  */
 export async function rareTerms(db: DbOrTrx, tsquery: string, options: { wanted: number; newestFirst: boolean }): Promise<string[]> {
   const terms = tsquery.split(' & ');
-  const [matches, byPlanner] = await Promise.all([newestMatches(db, terms), plannerRareTerms(db, terms)]);
-  const rare = new Set(byPlanner);
-  return terms.filter((term, i) => {
+  const [matches, estimates] = await Promise.all([newestMatches(db, terms), termEstimates(db, terms)]);
+  return terms.filter((_, i) => {
     const k = matches[i]!;
     if (k === -1) return false; // a stop word
     if (options.newestFirst && k >= options.wanted) return false; // the walk stops within the newest cases
-    return rare.has(term);
+    return estimates[i]! < RARE_WORD_ESTIMATE;
   });
 }
 
@@ -148,17 +147,10 @@ interface PlanNode {
 }
 
 /**
- * The rare terms (RARE_WORD_ESTIMATE) of tsquery terms by the planner's estimates alone (rareTerms
- * adds the probe of the newest cases). Cached like TotalHits' (ESTIMATE_CACHE_TTL_MS).
- * A prefix term (`word:*`) matches at least what the whole word does, but PostgreSQL's prefix estimate can be far
- * lower than its estimate of the word itself (seen: 2 % for a word in every row), so the larger of the two counts.
+ * Each term's planner estimate, cached like TotalHits' (ESTIMATE_CACHE_TTL_MS). A prefix term (`word:*`) matches
+ * at least what the whole word does, but PostgreSQL's prefix estimate can be far lower than its estimate of the word
+ * itself (seen: 2 % for a word in every row), so the larger of the two counts.
  */
-async function plannerRareTerms(db: DbOrTrx, terms: readonly string[]): Promise<string[]> {
-  const estimates = await termEstimates(db, terms);
-  return terms.filter((_, i) => estimates[i]! < RARE_WORD_ESTIMATE);
-}
-
-/** Each term's planner estimate; for a prefix term the larger of its own and its whole word's (plannerRareTerms). */
 async function termEstimates(db: DbOrTrx, terms: readonly string[]): Promise<number[]> {
   const forms = terms.map((term) => (term.endsWith(':*') ? [term, term.slice(0, -2)] : [term]));
   const estimates = await wordEstimates(db, forms.flat());
