@@ -1,21 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpuTicks, TICKS_PER_SECOND } from './cpu.js';
 
 /**
  * Where the CPU went during a bench phase, from /proc (Linux only; everything reads 0 elsewhere):
  * intake's own processes, the services they use, and the rest of the machine, which on a shared box
  * (other sessions running tests) is the contention the figures suffer from.
  */
-const TICKS_PER_SECOND = 100; // USER_HZ
-
-function ticksOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime
-  } catch {
-    return 0;
-  }
-}
 
 /** Busy and total ticks of the whole machine (all cores). */
 function machineTicks(): { busy: number; total: number } {
@@ -68,7 +58,7 @@ export interface CpuReport {
 export function cpuWindow(groups: Groups): { stop(): CpuReport } {
   const started = performance.now();
   const before = new Map<string, Map<number, number>>();
-  for (const [name, pids] of Object.entries(groups)) before.set(name, new Map(pids().map((p) => [p, ticksOf(p)])));
+  for (const [name, pids] of Object.entries(groups)) before.set(name, new Map(pids().map((p) => [p, cpuTicks(p)])));
   const m0 = machineTicks();
   return {
     stop() {
@@ -76,7 +66,7 @@ export function cpuWindow(groups: Groups): { stop(): CpuReport } {
       for (const [name, pids] of Object.entries(groups)) {
         const b = before.get(name)!;
         // A backend that started during the window counts from zero: its whole life was in the window.
-        out[name] = pids().reduce((sum, p) => sum + ticksOf(p) - (b.get(p) ?? 0), 0) / TICKS_PER_SECOND;
+        out[name] = pids().reduce((sum, p) => sum + cpuTicks(p) - (b.get(p) ?? 0), 0) / TICKS_PER_SECOND;
       }
       const m1 = machineTicks();
       return {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { planSearch, readPage, type CaseSearchRequest } from '../src/cases/search.js';
 import { createDb } from '../src/db/database.js';
+import { cpuTicks, TICKS_PER_SECOND } from './cpu.js';
 
 /**
  * `npx tsx bench/search-cost.ts [--runs 300] '{"SearchText":"refund","Page":1}' 'damaged laptop' ...` (a request, or a SearchText alone): PostgreSQL's CPU per page
@@ -14,12 +14,8 @@ const { values, positionals } = parseArgs({ options: { runs: { type: 'string', d
 const runs = Number(values.runs);
 const db = createDb(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/intake_bench', { poolSize: 1 });
 
-/** utime + stime of a process in ms (/proc/<pid>/stat, USER_HZ = 100). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+/** CPU time of a process in ms. */
+const cpuMs = (pid: number): number => (cpuTicks(pid) * 1000) / TICKS_PER_SECOND;
 
 try {
   const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
