@@ -6,7 +6,7 @@ import { cpuTicks, TICKS_PER_SECOND } from './cpu.js';
 
 /**
  * `npx tsx bench/search-cost.ts [--runs 300] '{"SearchText":"refund","Page":1}' 'damaged laptop' ...` (a request, or a SearchText alone): PostgreSQL's CPU per page
- * of each search request, read as the server reads it (planSearch's plan, readPage's one or two prepared statements), run --runs times in a row on ONE
+ * of each search request, read as the server reads it (planSearch's plan, readPage's one prepared statement), run --runs times in a row on ONE
  * connection against the bench database (or BENCH_DATABASE_URL), read from the backend's /proc CPU counters.
  * What one search costs the database, without the HTTP server, the load generator or the other connections.
  */

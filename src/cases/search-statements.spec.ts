@@ -70,13 +70,25 @@ describe('search statements from per-shape templates', () => {
     const ordered = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'ordered');
     const first = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'hits-first');
     expect(first.page.sql).toMatch(/^with "hits" as materialized \(select "changed", "id" from "cases" where .*search_vector @@/);
-    expect(first.page.sql).toContain('select "id", (SELECT count(*) FROM hits) as "hit_count" from "hits" order by "changed" desc, "id" desc limit');
-    expect(first.idsOnly).toBe(true);
-    expect(ordered.idsOnly).toBe(false);
+    // The page's ids, sorted and paged, then their cases in that order, in the same statement.
+    expect(first.page.sql).toContain(
+      '(SELECT count(*) FROM hits) as "hit_count" from intake_cases_in_order(ARRAY((select "id" from "hits" order by "changed" desc, "id" desc limit $3 offset $4))) as "cases"',
+    );
+    expect(ordered.page.sql).not.toContain('intake_cases_in_order');
     expect(first.page.parameters).toEqual(ordered.page.parameters);
     // TotalHits' statements do not depend on how the page is read.
     expect(first.estimate).toEqual(ordered.estimate);
     expect(first.count).toEqual(ordered.count);
+  });
+
+  it('ids-first and walk pages find their ids in a subquery and read those cases in its order, in the same statement', () => {
+    const idsFirst = searchStatements(checkFilters({ Status: 'New', Tags: ['vip'] }, settings), 'ChangedDescending', settings, 2, 20, 'ids-first');
+    expect(idsFirst.page.sql).toMatch(
+      /from intake_cases_in_order\(ARRAY\(\(select "id" from "cases" where .* order by "changed" desc, "id" desc limit \$\d+ offset \$\d+\)\)\) as "cases"$/,
+    );
+    expect(idsFirst.page.parameters.slice(-2)).toEqual([20, 40]);
+    const walk = searchStatements(checkFilters({ SearchText: 'damaged laptop' }, settings), 'CreatedAscending', settings, 0, 20, 'walk');
+    expect(walk.page.sql).toMatch(/from intake_cases_in_order\(ARRAY\(\(select "id" from "case_search" where .*ts_match_vq.* order by "created" asc, "id" asc limit/);
   });
 
   it('a hits-first page asks the index for the rare words only and tests the whole text on their hits', () => {

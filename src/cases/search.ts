@@ -288,13 +288,13 @@ const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
  * planner into the walk), then sorted: for text with a rare word (search-estimates.ts RARE_PROBE_CASES).
  * `ids-first`: the page's ids are found first (a statement with the ORDER BY, LIMIT and OFFSET that reads only ids
  * and sort keys, so PostgreSQL can answer it from an index alone: the queue-view indexes carry deleted_at and tags
- * for this), then only those cases are read, by a second statement (readPage): for searches without text, whose
+ * for this), then only those cases are read (casesInOrder, in the same statement): for searches without text, whose
  * filters (Tags, a Status the index does not lead with) otherwise read and discard many cases per page. Text
  * needs the case's search vector, which no index carries, so it keeps the other plans.
  * `walk`: like ids-first, but the ids come from walking the narrow `case_search` table (id, created, deleted_at,
  * search_vector; kept in step with `cases` by triggers) in date order, testing each case's text until the page is
  * full: for text without a rare word, sorted by date, and no filter `case_search` does not carry, when the walk is
- * long enough to pay for the second lookup and sure to stop early (WALK_MIN_CASES, WALK_MIN_HITS).
+ * long enough to pay for looking the page's cases up again and sure to stop early (WALK_MIN_CASES, WALK_MIN_HITS).
  * Two words that rarely meet test thousands of cases per page; from `cases`, whose rows are wide and move on every
  * status change, that was about one table page per case, three times slower.
  */
@@ -322,20 +322,21 @@ function sortColumns(order: SortOrder): (keyof Database['cases'] & string)[] {
 }
 
 /**
- * The `hits-first` plan's ids (see SearchPlan) and their number: every hit with what its sort order reads, in a
- * MATERIALIZED CTE, then the page of it in that order.
+ * The `hits-first` plan's page (see SearchPlan): every hit with what its sort order reads, in a MATERIALIZED CTE,
+ * then the page of it in that order, and the number of hits (the exact TotalHits) beside each case.
  */
-function hitsFirst(hits: CaseQuery, order: SortOrder, settings: CaseSettings): IdsQuery {
-  const page = compilerDb
-    .with((cte) => cte('hits').materialized(), () => hits.select(sortColumns(order)))
-    .selectFrom('hits' as 'cases')
-    .select(['id', sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')]) as unknown as CaseQuery;
-  return applySort(page, order, settings)
+function hitsFirst(hits: CaseQuery, order: SortOrder, settings: CaseSettings): PageQuery {
+  const ids = applySort(compilerDb.selectFrom('hits' as 'cases').select('id'), order, settings)
     .limit(slot('take') as unknown as number)
     .offset(slot('offset') as unknown as number) as unknown as IdsQuery;
+  return compilerDb
+    .with((cte) => cte('hits').materialized(), () => hits.select(sortColumns(order)))
+    .selectFrom(casesInOrder(ids))
+    .select([...CASE_JSON_COLUMNS, sql<string>`(SELECT count(*) FROM hits)`.as('hit_count')]) as unknown as PageQuery;
 }
 
 type IdsQuery = SelectQueryBuilder<Database, 'cases' | 'case_search', { id: string }>;
+type PageQuery = SelectQueryBuilder<Database, 'cases', CaseJsonRow>;
 
 /** The `ids-first` plan's ids (see SearchPlan): the filters in the sort order, ids only. */
 function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings): IdsQuery {
@@ -346,13 +347,17 @@ function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings)
 }
 
 /**
- * The cases of a page whose ids the first statement found (every plan but `ordered`). A statement of its own:
- * PostgreSQL plans it once per connection and keeps the plan (it is always the primary key), while a page statement
- * is planned on every call for its values, and planning a statement over `cases`, with its many indexes, costs more
- * than running it. One statement that read the ids in a CTE and then the cases cost the backend 0.69 ms of CPU
- * for a Status + Priority + Tag page; the two cost 0.41 ms together.
+ * The cases of a page whose ids `ids` finds, in that order (every plan but `ordered`), in the same statement:
+ * `intake_cases_in_order` (migration 20261201140000) reads them by primary key with a plan PL/pgSQL keeps per
+ * connection, while a page statement is planned on every call for its values, and planning `cases`, with its many
+ * indexes, again in the same statement would cost more than reading the page. (Before, the cases were a second
+ * statement, `id = ANY($1)`: the second round trip cost the web process 0.1-0.28 ms of CPU per page.)
+ * ARRAY(subquery) keeps the subquery's order.
  */
-const CASES_BY_IDS = compilerDb.selectFrom('cases').select(CASE_JSON_COLUMNS).where(sql<SqlBool>`id = ANY(${[]}::uuid[])`).compile().sql;
+const casesInOrder = (ids: IdsQuery) => sql<Database['cases']>`intake_cases_in_order(ARRAY(${ids}))`.as('cases');
+
+/** The page of an ids-first or walk plan: its ids, then their cases. */
+const casesOf = (ids: IdsQuery): PageQuery => compilerDb.selectFrom(casesInOrder(ids)).select(CASE_JSON_COLUMNS) as unknown as PageQuery;
 
 /** True when the filters and sort order of a words text allow the `walk` plan (SearchPlan): by date, nothing else but dates. */
 function walkable(f: SearchFilters, order: SortOrder): boolean {
@@ -398,14 +403,11 @@ async function choosePlan(db: DbOrTrx, f: SearchFilters, order: SortOrder, wante
 export const SEARCH_SHAPE_CACHE_SIZE = 500;
 
 interface SearchTemplates {
-  idsOnly: boolean;
   page: QueryTemplate<CaseJsonRow>;
   estimate: QueryTemplate<unknown>;
   count: QueryTemplate<{ n: string }>;
 }
 export interface BoundSearch {
-  /** The page statement reads only the ids (every plan but `ordered`): readPage reads their cases next. */
-  idsOnly: boolean;
   page: CompiledQuery<CaseJsonRow>;
   estimate: CompiledQuery<unknown>;
   count: CompiledQuery<{ n: string }>;
@@ -458,14 +460,12 @@ export function searchStatements(
     const filtered = filterQuery(compilerDb.selectFrom('cases'), shape);
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
     const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
-    const idsOnly = plan !== 'ordered';
     const pageQuery =
-      plan === 'walk' ? walkIds(shape, order)
-      : plan === 'ids-first' ? idsFirst(filtered, order, settings)
+      plan === 'walk' ? casesOf(walkIds(shape, order))
+      : plan === 'ids-first' ? casesOf(idsFirst(filtered, order, settings))
       : plan === 'hits-first' ? hitsFirst(hits, order, settings)
       : selectPage(applySort(filtered, order, settings));
     templates = {
-      idsOnly,
       page: queryTemplate(pageQuery),
       estimate: queryTemplate(filtered.select(sql`1`.as('one'))),
       count: queryTemplate(cappedCountQuery(compilerDb, filtered)),
@@ -476,28 +476,19 @@ export function searchStatements(
   const text =
     f.text?.kind === 'words' || f.text?.kind === 'number' ? f.text.tsquery : f.text?.kind === 'caseNumber' || f.text?.kind === 'email' ? f.text.value : undefined;
   const values = { ...f, text, number: f.text?.kind === 'number' ? f.text.number : undefined, rareText: f.rareTsquery, take, offset: page * take };
-  return { idsOnly: templates.idsOnly, page: templates.page(values), estimate: templates.estimate(values), count: templates.count(values) };
+  return { page: templates.page(values), estimate: templates.estimate(values), count: templates.count(values) };
 }
 
 const selectPage = (q: CaseQuery) =>
   q.select(CASE_JSON_COLUMNS).limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number);
 
-/**
- * The rows of a search page: its one statement, or for the other plans the ids, then their cases in that order;
- * and, from a hits-first page, the number of hits it found (the exact TotalHits).
- */
-export async function readPage(db: DbOrTrx, statements: BoundSearch): Promise<{ rows: CaseJsonRow[]; found: number; hitCount?: number }> {
+/** The rows of a search page (one statement, whatever the plan) and, from a hits-first page, the number of hits (the exact TotalHits). */
+export async function readPage(db: DbOrTrx, statements: BoundSearch): Promise<{ rows: CaseJsonRow[]; hitCount?: number }> {
   // Prepared (the text depends only on the shape): PostgreSQL still plans each call for its values until a generic
   // plan is as cheap, but parses and analyses the statement once per connection (0.05 ms of 0.2 for a common word).
-  const first = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
-  const counted = first[0]?.hit_count;
-  const hitCount = counted === undefined ? undefined : Number(counted);
-  if (!statements.idsOnly || first.length === 0) return { rows: first, found: first.length, hitCount };
-  const ids = first.map((r) => r.id);
-  const cases = await executePrepared(db, CompiledQuery.raw(CASES_BY_IDS, [ids]) as CompiledQuery<CaseJsonRow>);
-  // A case deleted (for good) between the two statements is left out; a case changed meanwhile is shown as it is now.
-  const byId = new Map(cases.map((c) => [c.id, c]));
-  return { rows: ids.flatMap((id) => byId.get(id) ?? []), found: ids.length, hitCount };
+  const rows = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
+  const counted = rows[0]?.hit_count;
+  return { rows, hitCount: counted === undefined ? undefined : Number(counted) };
 }
 
 /**
@@ -526,7 +517,8 @@ export async function planSearch(
  */
 export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Promise<CaseSearchResult> {
   const { page, take, settings, statements } = await planSearch(db, request);
-  const { rows, found, hitCount } = await readPage(db, statements);
+  const { rows, hitCount } = await readPage(db, statements);
+  const found = rows.length;
   // A partly filled page already tells the total (an empty first page too), and so does a hits-first page.
   const seen = page * take + found;
   const count =
