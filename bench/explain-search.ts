@@ -4,7 +4,7 @@ import { createDb } from '../src/db/database.js';
 
 /**
  * `npx tsx bench/explain-search.ts '{"SearchText":"refund"}'`: the plan the server chooses for a search
- * (ordered, hits-first, ids-first or walk, src/cases/search.ts), then EXPLAIN (ANALYZE, BUFFERS) of the page statement
+ * (ordered, hits-first, ids-first, walk or capped-walk, src/cases/search.ts), then EXPLAIN (ANALYZE, BUFFERS) of the page statement
  * (for every plan but `ordered` the ids are an InitPlan, and intake_cases_in_order() reads their cases by id)
  * and of the capped count statement it would send, and the planner's estimate of the hits, against the bench
  * database (or BENCH_DATABASE_URL).

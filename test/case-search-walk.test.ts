@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
-import { checkFilters, planSearch, readPage, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS } from '../src/cases/search.js';
+import {
+  CAPPED_WALK_MAX_CASES, CAPPED_WALK_MIN_NEWEST_HITS, checkFilters, planSearch, RARE_PROBE_CASES, readPage, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS,
+} from '../src/cases/search.js';
 import { createDb } from '../src/db/database.js';
 import { readCaseSettings } from '../src/settings/settings.repository.js';
 import * as migration from '../migrations/20261201120000_case_search_table.js';
@@ -12,18 +14,22 @@ import { caseSearchOutOfStep } from './helpers/database.js';
 // triggers keep in step with cases. Own database: the plan depends on the table's statistics.
 let t: TestApp;
 
-/** 30,000 cases, one a minute: "gizmo" in every 5th, "widget" in every 7th, both in every 35th (857 cases). */
+/**
+ * 30,000 cases, one a minute: "gizmo" in every 5th, "widget" in every 7th, both in every 35th (857 cases). Every
+ * 40th has a word of its own that starts with "zq" (zq40, zq80, ...: 750 words the planner has no statistics for),
+ * and the 4 newest and 2 of the oldest one that starts with "yq".
+ */
 const CASES = 30_000;
 const BOTH = Math.floor(CASES / 35);
 
 const search = (body: Record<string, unknown>) => t.call('POST', '/api/cases/search', body);
 const numbers = (r: { json: { Items: Array<{ CaseNumber: string }> } }) => r.json.Items.map((c) => c.CaseNumber);
 
-/** What PostgreSQL itself finds in cases for both words, in the order and window asked. */
-async function truth(order: 'ASC' | 'DESC', offset: number, limit: number, where = sql`true`): Promise<string[]> {
+/** What PostgreSQL itself finds in cases for both words (or `tsquery`), in the order and window asked. */
+async function truth(order: 'ASC' | 'DESC', offset: number, limit: number, where = sql`true`, tsquery = 'gizmo:* & widget:*'): Promise<string[]> {
   const { rows } = await sql<{ case_number: string }>`
     SELECT case_number FROM cases
-     WHERE deleted_at IS NULL AND search_vector @@ to_tsquery('english', 'gizmo:* & widget:*') AND ${where}
+     WHERE deleted_at IS NULL AND search_vector @@ to_tsquery('english', ${tsquery}) AND ${where}
      ORDER BY created ${sql.raw(order)}, id ${sql.raw(order)} OFFSET ${offset} LIMIT ${limit}`.execute(t.ctx.db);
   return rows.map((r) => r.case_number);
 }
@@ -33,7 +39,8 @@ beforeAll(async () => {
   await sql`
     INSERT INTO cases (number, case_number, subject, status, priority, reply_token, created, changed)
     SELECT 5000 + g, 'W-' || g,
-           concat_ws(' ', 'report', CASE WHEN g % 5 = 0 THEN 'gizmo' END, CASE WHEN g % 7 = 0 THEN 'widget' END),
+           concat_ws(' ', 'report', CASE WHEN g % 5 = 0 THEN 'gizmo' END, CASE WHEN g % 7 = 0 THEN 'widget' END,
+                     CASE WHEN g % 40 = 0 THEN 'zq' || g END, CASE WHEN g > ${sql.lit(CASES - 4)} OR g IN (10, 20) THEN 'yq' || g END),
            'New', 'Low', 'walk' || g, timestamptz '2026-01-01' + g * interval '1 minute', timestamptz '2026-01-01' + g * interval '1 minute'
       FROM generate_series(1, ${sql.lit(CASES)}) g`.execute(t.ctx.db);
   await sql`ANALYZE cases`.execute(t.ctx.db);
@@ -82,6 +89,47 @@ describe('the walk plan', () => {
     expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'SubjectAscending' })).plan).not.toBe('walk');
     const filtered = await search({ SearchText: 'gizmo widget', Status: 'New', Take: 5 });
     expect(numbers(filtered)).toEqual(await truth('DESC', 0, 5));
+  });
+});
+
+describe('the capped walk', () => {
+  it('walks the newest cases for a prefix of many words the planner calls rare, where the probe finds it often', async () => {
+    // 12 of the newest 500 cases have a zq word: fewer than a page, so the planner's estimate decides, and it calls the
+    // prefix rare; walking the newest 3 * 20 * 500 / 12 cases instead is sure enough to fill the page.
+    const plan = await planSearch(t.ctx.db, { SearchText: 'zq' });
+    expect(plan.plan).toBe('capped-walk');
+    expect(plan.fallback).toBeDefined();
+    for (const Page of [0, 1]) {
+      const r = await search({ SearchText: 'zq', Page });
+      expect(numbers(r), `page ${Page}`).toEqual(await truth('DESC', Page * 20, 20, sql`true`, 'zq:*'));
+      expect(r.json.TotalHits).toBe(CASES / 40);
+    }
+    const DateTo = '2026-01-20';
+    const dated = await search({ SearchText: 'zq', DateTo });
+    expect((await planSearch(t.ctx.db, { SearchText: 'zq', DateTo })).plan).toBe('capped-walk');
+    expect(numbers(dated)).toEqual(await truth('DESC', 0, 20, sql`created < '2026-01-21'::timestamptz`, 'zq:*'));
+    // Other sorts and filters do not walk case_search; a deep page would need more than the cap.
+    expect((await planSearch(t.ctx.db, { SearchText: 'zq', SortOrder: 'CreatedAscending' })).plan).toBe('hits-first');
+    expect((await planSearch(t.ctx.db, { SearchText: 'zq', Status: 'New' })).plan).toBe('hits-first');
+    expect((3 * 20 * 20 * RARE_PROBE_CASES) / 12).toBeGreaterThan(CAPPED_WALK_MAX_CASES);
+    expect((await planSearch(t.ctx.db, { SearchText: 'zq', Page: 19 })).plan).toBe('hits-first');
+  });
+
+  it('reads the page by hits-first when the capped walk does not fill it, and a page past the end keeps the exact TotalHits', async () => {
+    // yq: the 4 newest cases (enough for the capped walk) and 2 of the oldest, which the walk does not reach.
+    expect(4).toBeGreaterThanOrEqual(CAPPED_WALK_MIN_NEWEST_HITS);
+    expect((await planSearch(t.ctx.db, { SearchText: 'yq' })).plan).toBe('capped-walk');
+    const r = await search({ SearchText: 'yq' });
+    expect(numbers(r)).toEqual(await truth('DESC', 0, 20, sql`true`, 'yq:*'));
+    expect(numbers(r)).toHaveLength(6);
+    expect(r.json.TotalHits).toBe(6);
+    expect(r.json.TotalHitsExact).toBe(true);
+    const past = await search({ SearchText: 'yq', Page: 3 });
+    expect(past.json.Items).toEqual([]);
+    expect(past.json.TotalHits).toBe(6);
+    expect(past.json.TotalHitsExact).toBe(true);
+    // Two of the newest cases are not enough: the GIN index at once.
+    expect((await planSearch(t.ctx.db, { SearchText: `yq${CASES}` })).plan).toBe('hits-first');
   });
 });
 

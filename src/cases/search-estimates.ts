@@ -98,7 +98,9 @@ export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Prom
  */
 export async function rareTerms(db: DbOrTrx, tsquery: string, options: { wanted: number; newestFirst: boolean }): Promise<string[]> {
   const terms = tsquery.split(' & ');
-  const [matches, estimates] = await Promise.all([newestMatches(db, terms), termEstimates(db, terms)]);
+  // The whole text too, in the same probe, for the capped walk's choice (search.ts choosePlan), which then finds it cached.
+  const probed = terms.length > 1 ? [...terms, tsquery] : terms;
+  const [matches, estimates] = await Promise.all([newestMatches(db, probed), termEstimates(db, terms)]);
   return terms.filter((_, i) => {
     const k = matches[i]!;
     if (k === -1) return false; // a stop word
