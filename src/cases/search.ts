@@ -416,8 +416,8 @@ function walkIds(f: SearchFilters, order: SortOrder, capped = false): IdsQuery {
 
 /**
  * The plan for these filters: ids-first without text; for words and numbers hits-first when the text has a rare
- * word (and which words are rare), else walk where it pays (WALK_MIN_CASES) or ordered; ordered for the exact
- * lookups (case number, email).
+ * word (and which words are rare; a capped walk first, with its cap, where the newest cases promise the page),
+ * else walk where it pays (WALK_MIN_CASES) or ordered; ordered for the exact lookups (case number, email).
  */
 async function choosePlan(
   db: DbOrTrx,
