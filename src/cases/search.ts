@@ -394,24 +394,21 @@ function walkable(f: SearchFilters, order: SortOrder): boolean {
  * only among the first `cap` cases of that order that the other filters keep (the `capped-walk` plan).
  */
 function walkIds(f: SearchFilters, order: SortOrder, capped = false): IdsQuery {
-  let ids = compilerDb.selectFrom('case_search').select('id');
-  if (capped) {
-    let newest = compilerDb.selectFrom('case_search').select(['id', 'created', 'search_vector']);
-    if (!f.includeDeleted) newest = newest.where('deleted_at', 'is', null);
-    if (f.dateFrom) newest = newest.where('created', '>=', f.dateFrom);
-    if (f.dateTo) newest = newest.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
-    for (const k of sortKeys(order)) newest = newest.orderBy(sql`${sql.ref(k.key)} ${sql.raw(k.direction)}`);
-    const walked = newest.limit(slot('cap') as unknown as number).as('case_search');
-    ids = compilerDb.selectFrom(walked).select('id') as unknown as typeof ids;
-  } else if (!f.includeDeleted) ids = ids.where('deleted_at', 'is', null);
+  type Walk = SelectQueryBuilder<Database, 'case_search', object>;
+  const inOrder = <Q extends Walk>(q: Q): Q => sortKeys(order).reduce((w, k) => w.orderBy(sql`${sql.ref(k.key)} ${sql.raw(k.direction)}`) as Q, q);
+  // The cases the other filters keep; a capped walk tests only the first `cap` of them in the sort order.
+  let kept: Walk = compilerDb.selectFrom('case_search');
+  if (!f.includeDeleted) kept = kept.where('deleted_at', 'is', null);
+  if (f.dateFrom) kept = kept.where('created', '>=', f.dateFrom);
+  if (f.dateTo) kept = kept.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
+  const walked: Walk = capped
+    ? (compilerDb.selectFrom(inOrder(kept.select(['id', 'created', 'search_vector'])).limit(slot('cap') as unknown as number).as('case_search')) as unknown as Walk)
+    : kept;
   const tsquery = f.text?.kind === 'words' ? f.text.tsquery : '';
   // PostgreSQL plans this statement for its values on every call (a generic plan, with LIMIT unknown, costs far more),
   // so to_tsquery() is folded to a constant; as an InitPlan `(SELECT to_tsquery(…))` the walk was 15-30 % slower.
-  ids = ids.where(sql<SqlBool>`ts_match_vq(search_vector, to_tsquery('english', ${tsquery}))`);
-  if (f.dateFrom && !capped) ids = ids.where('created', '>=', f.dateFrom);
-  if (f.dateTo && !capped) ids = ids.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
-  for (const k of sortKeys(order)) ids = ids.orderBy(sql`${sql.ref(k.key)} ${sql.raw(k.direction)}`);
-  return ids.limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number);
+  const ids = walked.select('id').where(sql<SqlBool>`ts_match_vq(search_vector, to_tsquery('english', ${tsquery}))`);
+  return inOrder(ids).limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number) as unknown as IdsQuery;
 }
 
 /**
