@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createApiKey } from '../src/auth/api-keys.js';
@@ -9,13 +9,14 @@ import { createDb, ensureDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { cpuMeter } from './cpu.js';
 import { chooseLoadGenerator, runLoad, SAMPLES_PER_SCENARIO, type SampleRequest } from './loadgen.js';
+import { buildProduction, freePort, startProductionProcess } from './production.js';
 import { BENCH_TAGS, seedCases, seededCount } from './seed.js';
 
 /**
  * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R --loadgen wrk|autocannon --only NAME --profile DIR]`
  *
- * Seeds its own database (reused when it already holds the same number of cases), starts the real
- * server as a child process and runs a load generator (bench/loadgen.ts: wrk when it can be had, else
+ * Seeds its own database (reused when it already holds the same number of cases), builds dist/ and starts the
+ * production `web` process from it (bench/production.ts) and runs a load generator (bench/loadgen.ts: wrk when it can be had, else
  * autocannon) against four scenarios. `--rate` (autocannon only) caps the overall request rate (open model);
  * without it every connection sends as fast as the server answers (closed model). `--profile DIR` writes a V8 CPU
  * profile of the server (warm-ups included) to DIR; `npx tsx bench/profile-summary.ts DIR/*.cpuprofile` reads it.
@@ -78,6 +79,7 @@ const { rows: idRows } = await sql<{ id: string }>`
   SELECT id FROM cases TABLESAMPLE SYSTEM (1) WHERE deleted_at IS NULL LIMIT 20000`.execute(db);
 const ids = idRows.map((r) => r.id);
 
+buildProduction(log);
 const server = await startServer(databaseUrl);
 const base = `http://127.0.0.1:${server.port}`;
 
@@ -192,21 +194,23 @@ console.log(
     `other load on the machine: ${availableParallelism()} idle cores could serve about ${availableParallelism()} * 1000 / (CPU ms/req) requests/s.`,
 );
 
+/** The production `web` process (workers/web.ts from dist/, as the Procfile starts it), answering on a free port. */
 async function startServer(url: string): Promise<{ child: ChildProcess; port: number }> {
-  const file = fileURLToPath(new URL('./server.ts', import.meta.url));
+  const port = await freePort();
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', file], {
-    env: { ...process.env, DATABASE_URL: url, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // LOG_LEVEL=warn: what docs/operations.md recommends for production (no line per request).
+  const env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' };
+  const child = startProductionProcess('web', env, profile);
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`the web process exited with ${code} before it answered /healthz`);
   });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before listening`)));
-  });
+  const ready = (async () => {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      if (ok) return;
+      await sleep(100);
+    }
+  })();
+  await Promise.race([ready, exited]);
   return { child, port };
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
 import { cpuWindow, processGroups, type CpuReport } from './ingest-cpu.js';
 import { loadCorpus } from './ingest-corpus.js';
+import { buildProduction, startProductionProcess } from './production.js';
 import { waitFor as waitForShared } from '../test/helpers/wait.js';
 
 /**
@@ -28,7 +29,7 @@ import { waitFor as waitForShared } from '../test/helpers/wait.js';
  *
  * 1. parse-only: mailparser's simpleParser (and intake's own parseMessage) over the prepared raw messages;
  * 2. backlog: the same messages wait in a folder of a throw-away Dovecot; the real `poller` and `worker`
- *    processes (workers/*.ts, as in production, each its own Node process) are started and ready, then
+ *    processes (built into dist/ and started as the Procfile does, each its own Node process) are started and ready, then
  *    the whole backlog is MOVEd into INBOX in one command; timed until every message row is committed;
  * 3. latency: with the backlog drained, L messages are APPENDed one by one at R per second; the latency of
  *    each is APPEND -> messages.processed_at (set in the transaction that commits its case).
@@ -70,6 +71,7 @@ const backlog = corpus.slice(0, count);
 const live = corpus.slice(count);
 const bytes = backlog.reduce((s, m) => s + m.raw.length, 0);
 log(`corpus: ${count} messages, ${(bytes / 1024 / 1024).toFixed(1)} MB (+${latencyCount} for latency)`);
+buildProduction(log);
 
 async function timeParse(fn: (raw: Buffer) => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -143,15 +145,14 @@ function start(name: 'poller' | 'worker'): ChildProcess {
     POLLER_HEALTH_PORT: '0',
     SMTP_URL: '',
   };
-  // One profile per thread (tsx's loader runs in a thread of its own): Node names them CPU.<date>.<pid>.<tid>...
   const profileDir = join(tmpdir(), `intake-ingest-profiles-${tag}`, `${name}-${children.length}`);
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (args.profile) {
     mkdirSync(profileDir, { recursive: true });
     log(`CPU profiles of the ${name} go to ${profileDir}`);
   }
-  // `node --import tsx` (not the tsx CLI, which forks once more): the pid measured is the one working.
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', resolve(root, `workers/${name}.ts`)], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // As the Procfile runs it, from dist/ (bench/production.ts); bin/start.mjs imports it in-process: the pid measured is the one working.
+  const child = startProductionProcess(name, env, profile);
   children.push(child);
   return child;
 }
