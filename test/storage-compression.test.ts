@@ -26,7 +26,7 @@ beforeAll(async () => {
   t = await createTestDatabase('compression');
   const { rows } = await sql<{ lz4: boolean }>`
     SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`.execute(t.db);
-  serverHasLz4 = rows[0]!.lz4;
+  serverHasLz4 = rows[0]?.lz4 === true;
 });
 afterAll(async () => {
   await t?.drop();
