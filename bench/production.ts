@@ -7,7 +7,7 @@ const root = resolve(import.meta.dirname, '..');
 /**
  * Builds dist/ as `npm run build` does, so the benchmarks measure the code as it is now. They run what production
  * runs (the Procfile's `node bin/start.mjs <process>`), not the TypeScript through tsx: under tsx the same server
- * answered GET 20 % slower, with stalls of 100-600 ms at p99, and text search with 8-13 % more CPU in Node.
+ * answered GET about 20 % slower and spent 8-13 % more CPU per text search (docs/search-and-bench.md).
  */
 export function buildProduction(log: (line: string) => void): void {
   log('building dist/ (npm run build) ...');
