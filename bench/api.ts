@@ -199,7 +199,8 @@ async function startServer(url: string): Promise<{ child: ChildProcess; port: nu
   const port = await freePort();
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
   // LOG_LEVEL=warn: what docs/operations.md recommends for production (no line per request).
-  const env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' };
+  // QUEUE_PREFIX of its own: nothing the bench does can land in the queues of an intake that uses the same Redis.
+  const env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', QUEUE_PREFIX: 'intake-bench-api' };
   const child = startProductionProcess('web', env, profile);
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`the web process exited with ${code} before it answered /healthz`);

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
@@ -53,7 +53,6 @@ const { values: args } = parseArgs({
 const count = Number(args.count);
 const latencyCount = Number(args.latency);
 const workerCount = Number(args.workers);
-const root = resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const tag = randomBytes(4).toString('hex');
