@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createApiKey } from '../src/auth/api-keys.js';
@@ -11,6 +10,7 @@ import { cpuMeter } from './cpu.js';
 import { chooseLoadGenerator, runLoad, SAMPLES_PER_SCENARIO, type SampleRequest } from './loadgen.js';
 import { buildProduction, freePort, startProductionProcess } from './production.js';
 import { BENCH_TAGS, seedCases, seededCount } from './seed.js';
+import { waitFor } from '../test/helpers/wait.js';
 
 /**
  * `npm run bench:api [-- --cases N --reseed --duration S --connections C --rate R --loadgen wrk|autocannon --only NAME --profile DIR]`
@@ -202,16 +202,16 @@ async function startServer(url: string): Promise<{ child: ChildProcess; port: nu
   // QUEUE_PREFIX of its own: nothing the bench does can land in the queues of an intake that uses the same Redis.
   const env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', QUEUE_PREFIX: 'intake-bench-api' };
   const child = startProductionProcess('web', env, profile);
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the web process exited with ${code} before it answered /healthz`);
-  });
-  const ready = (async () => {
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-      if (ok) return;
-      await sleep(100);
-    }
-  })();
-  await Promise.race([ready, exited]);
+  await waitFor(
+    'the web process to answer /healthz',
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`the web process exited (${child.exitCode ?? child.signalCode}) before it answered /healthz`);
+      }
+      return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    },
+    60_000,
+    100,
+  );
   return { child, port };
 }
