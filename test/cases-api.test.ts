@@ -140,6 +140,27 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
     expect(r.json.message).toContain('Colour');
   });
 
+  it('a FollowUpDate outside years 0001-9999 or on a day that does not exist is a 400 naming the range, and no case is made', async () => {
+    // The offset moves these instants into year 0 and year 10000, whose ISO form the Case schema cannot send back.
+    for (const FollowUpDate of ['0001-01-01T00:00:00+14:00', '9999-12-31T23:59:59-14:00', '2025-02-29T09:00:00Z']) {
+      const before = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const r = await t.call('POST', '/api/cases', { Subject: 'x', FollowUpDate });
+      expect(r.status, JSON.stringify(r.json)).toBe(400);
+      expect(r.json.message).toBe(
+        'Invalid request: body/FollowUpDate expected an ISO 8601 date-time with a time zone, from 0001-01-01 to 9999-12-31 (UTC), e.g. 2026-05-01T09:00:00Z (or null)',
+      );
+      const after = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      expect(after.n).toBe(before.n);
+    }
+    const c = await create();
+    const r = await t.call('PATCH', '/api/cases', { Id: c.Id, FollowUpDate: '9999-12-31T23:59:59-14:00' });
+    expect(r.status, JSON.stringify(r.json)).toBe(400);
+    expect(r.json.message).toContain('from 0001-01-01 to 9999-12-31');
+    const edge = await t.call('PATCH', '/api/cases', { Id: c.Id, FollowUpDate: '9999-12-31T23:59:59Z' });
+    expect(edge.status, JSON.stringify(edge.json)).toBe(200);
+    expect(edge.json.FollowUpDate).toBe('9999-12-31T23:59:59.000Z');
+  });
+
   it('a malformed or unknown id → 404', async () => {
     for (const id of ['not-a-uuid', '00000000-0000-0000-0000-000000000000', "1' OR 1=1 --"]) {
       const r = await t.call('GET', `/api/cases/${encodeURIComponent(id)}`);

@@ -96,7 +96,7 @@ const editable = {
   RelatedProductIds: opt(StringList()),
   Participants: opt(Type.Array(ParticipantSchema, { maxItems: MAX_LIST_ITEMS })),
   Properties: opt(Type.Array(PropertySchema, { maxItems: MAX_LIST_ITEMS })),
-  FollowUpDate: opt(DateTime()),
+  FollowUpDate: opt(DateTime('ISO 8601 with a time zone, from 0001-01-01 to 9999-12-31 (UTC)')),
   MarketId: opt(ShortString()),
   MarketGroupId: opt(ShortString()),
 };

@@ -1,4 +1,5 @@
 import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
+import { parseIsoDateTime } from '../../iso-date.js';
 
 /** Longest Subject accepted (a mail subject line is rarely over a few hundred characters). */
 export const MAX_SUBJECT_LENGTH = 1_000;
@@ -23,10 +24,10 @@ export const IdParams = Type.Object({ id: Type.String({ description: 'The id (a 
 // TypeBox checks formats only when they are registered; these are the ones the API uses.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => EMAIL.test(v));
 if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v));
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO_DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));
+// A day that does not exist (2025-02-29) or an instant outside years 0001-9999 is refused, not rolled over or stored.
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => parseIsoDateTime(v) !== undefined);
 
 const PRIMITIVE_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
 

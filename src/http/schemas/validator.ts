@@ -1,8 +1,9 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
+import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import './common.js'; // registers the formats the schemas use
+import { DATE_RANGE_TEXT } from '../../iso-date.js';
 
 /** At most this many problems are listed in one 400 message. */
 export const MAX_REPORTED_ERRORS = 5;
@@ -19,6 +20,9 @@ function explain(e: ValueError): { path: string; message: string } {
     return { path: inner.path, message: inner.message + (nonNull.length < branches.length && inner.path === e.path ? ' (or null)' : '') };
   }
   if (e.message === 'Unexpected property') return { path: e.path, message: 'is not a known field' };
+  if (e.type === ValueErrorType.StringFormat && e.schema.format === 'date-time') {
+    return { path: e.path, message: `expected an ISO 8601 date-time with a time zone, ${DATE_RANGE_TEXT}, e.g. 2026-05-01T09:00:00Z` };
+  }
   return { path: e.path, message: e.message.charAt(0).toLowerCase() + e.message.slice(1) };
 }
 
