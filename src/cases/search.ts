@@ -2,6 +2,7 @@ import { CompiledQuery, sql, type Expression, type SelectQueryBuilder, type SqlB
 import { compilerDb, executePrepared, type DbOrTrx } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
+import { DATE_RANGE_TEXT, inDateRange, parseIsoDate } from '../iso-date.js';
 import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
 import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseJsonRow } from './case.mapper.js';
@@ -151,8 +152,11 @@ export function pageWindow(page: number | null | undefined, take: number | null 
 
 function parseDate(field: string, value: string, endOfDay: boolean): Date {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const d = new Date(dateOnly ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw new ValidationError(`${field} is not a valid date: "${value}"`);
+  // Outside years 0001-9999 PostgreSQL would refuse some instants ("timestamp out of range") and take others.
+  const d = dateOnly ? parseIsoDate(value) : new Date(value);
+  if (!d || !inDateRange(d)) {
+    throw new ValidationError(`${field} is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), ${DATE_RANGE_TEXT}`);
+  }
   // A date without a time in DateTo means the whole day (UTC).
   if (dateOnly && endOfDay) d.setUTCDate(d.getUTCDate() + 1);
   return d;
