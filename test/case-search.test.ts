@@ -240,11 +240,20 @@ describe('free text', () => {
 
   it.each([
     `'`, `"refund`, `refund'); DROP TABLE cases; --`, '&|!:*()', 'a & | b', '!refund', 'refund:*', '(refund', '\\', 'back\\slash\\',
-    '<->', 'foo <-> bar', '  :*:*  ', '\u0000', '🙂 refund', 'x'.repeat(10_000), `${'word '.repeat(1999)}end`,
+    '<->', 'foo <-> bar', '  :*:*  ', '\ud83d refund', '🙂 refund', 'x'.repeat(10_000), `${'word '.repeat(1999)}end`,
   ])('hostile text %# is answered with 200, never 500', async (text) => {
     const r = await search({ SearchText: text });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(Array.isArray(r.json.Items)).toBe(true);
+  });
+
+  it('a NUL character is a 400 naming the field, in SearchText as in the filters PostgreSQL compares', async () => {
+    // OrderId and AssignedToUserId were refused by PostgreSQL ("invalid byte sequence for encoding UTF8: 0x00").
+    for (const field of ['SearchText', 'OrderId', 'AssignedToUserId']) {
+      const r = await search({ [field]: 'refund\u0000' });
+      expect(r.status, JSON.stringify(r.json)).toBe(400);
+      expect(r.json.message).toBe(`Invalid request: body/${field} must not contain the NUL character (\\u0000)`);
+    }
   });
 
   it('text over 10,000 characters is a 400, not a 500', async () => {

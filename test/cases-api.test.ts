@@ -161,6 +161,34 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
     expect(edge.json.FollowUpDate).toBe('9999-12-31T23:59:59.000Z');
   });
 
+  it('a NUL character in a string is a 400 naming its field, in the body and in the query string', async () => {
+    // PostgreSQL refused these with "invalid byte sequence for encoding UTF8: 0x00" (text) or
+    // "unsupported Unicode escape sequence" (jsonb), naming no field.
+    const participant = { Name: 'Ann\u0000', Email: null, CustomerId: null, Role: null };
+    const body = await t.call('POST', '/api/cases', { Subject: 'a\u0000b', Participants: [participant] });
+    expect(body.status, JSON.stringify(body.json)).toBe(400);
+    expect(body.json.message).toBe(
+      'Invalid request: body/Subject must not contain the NUL character (\\u0000), body/Participants/0/Name must not contain the NUL character (\\u0000)',
+    );
+    const c = await create();
+    const query = await t.call('POST', `/api/cases/${c.Id}/assignto?userId=u%00`);
+    expect(query.status, JSON.stringify(query.json)).toBe(400);
+    expect(query.json.message).toBe('Invalid request: querystring/userId must not contain the NUL character (\\u0000)');
+    expect((await get(c.Id)).AssignedToUserId).toBeNull();
+  });
+
+  it('a lone UTF-16 surrogate (a string cut inside an emoji) is kept as U+FFFD, in jsonb fields as in text ones', async () => {
+    // Participants and Properties were a 400 "invalid input syntax for type json"; Subject already became U+FFFD.
+    const c = await create({
+      Subject: 'Parcel \ud83d',
+      Participants: [{ Name: 'Ann \udc00', Email: null, CustomerId: null, Role: null }],
+      Properties: [{ Key: 'mood', Value: '\ud83d\ude00 \ud83d' }],
+    });
+    expect(c.Subject).toBe('Parcel \ufffd');
+    expect((await get(c.Id)).Participants[0].Name).toBe('Ann \ufffd');
+    expect((await get(c.Id)).Properties).toEqual([{ Key: 'mood', Value: '\ud83d\ude00 \ufffd' }]);
+  });
+
   it('a malformed or unknown id → 404', async () => {
     for (const id of ['not-a-uuid', '00000000-0000-0000-0000-000000000000', "1' OR 1=1 --"]) {
       const r = await t.call('GET', `/api/cases/${encodeURIComponent(id)}`);

@@ -25,6 +25,13 @@ describe('strictValidatorCompiler', () => {
     expect(validate('body', { Subject: null, Mail: 'nope' }).error?.[0]).toMatchObject({ instancePath: '/Mail' });
   });
 
+  it('refuses NUL in body and query strings at its path, and makes a lone surrogate U+FFFD', () => {
+    expect(validate('body', { Subject: 'a\u0000' }).error?.[0]).toMatchObject({ instancePath: '/Subject', message: 'must not contain the NUL character (\\u0000)' });
+    expect(validate('querystring', { Subject: '\u0000' }).error?.[0]).toMatchObject({ instancePath: '/Subject' });
+    expect(validate('body', { Subject: 'a\ud83d' })).toEqual({ value: { Subject: 'a\ufffd' } });
+    expect(validate('body', { Subject: '\ud83d\ude00' })).toEqual({ value: { Subject: '\ud83d\ude00' } });
+  });
+
   it('accepts valid input unchanged', () => {
     expect(validate('body', { Subject: null, Mail: 'a@b.co' })).toEqual({ value: { Subject: null, Mail: 'a@b.co' } });
   });

@@ -26,16 +26,48 @@ function explain(e: ValueError): { path: string; message: string } {
   return { path: e.path, message: e.message.charAt(0).toLowerCase() + e.message.slice(1) };
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * PostgreSQL text cannot hold the NUL character, so a string with one is refused at its field (the database would
+ * answer "invalid byte sequence for encoding UTF8: 0x00", naming no field). A lone UTF-16 surrogate (a string cut
+ * inside an emoji) becomes U+FFFD, as the database driver already makes it in a text column; in a jsonb one
+ * (Participants, Properties, settings) PostgreSQL would refuse the whole document instead. Mends in place and
+ * returns the paths of the strings with NUL.
+ */
+function mendText(node: unknown, path: string, nulAt: string[]): unknown {
+  if (typeof node === 'string') {
+    if (node.includes('\u0000') && nulAt.length < MAX_REPORTED_ERRORS) nulAt.push(path);
+    return ANY_SURROGATE.test(node) ? node.replace(LONE_SURROGATE, '\uFFFD') : node;
+  }
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) node[i] = mendText(node[i], `${path}/${i}`, nulAt);
+  } else if (node !== null && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = mendText(record[key], `${path}/${key}`, nulAt);
+  }
+  return node;
+}
+
 /**
  * Validates with TypeBox's compiler. JSON bodies are checked as sent (a number is not silently turned into
  * a string, as Ajv's coerceTypes would do); query strings and path params are converted first, since
- * everything in a URL is text. Register it per route plugin with `app.setValidatorCompiler(...)`.
+ * everything in a URL is text. Strings in bodies and query strings are then checked for NUL and mended
+ * (mendText). Register it per route plugin with `app.setValidatorCompiler(...)`.
  */
 export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   return (value: unknown) => {
     const converted = httpPart === 'body' ? value : Value.Convert(schema, value);
-    if (check.Check(converted)) return { value: converted };
+    if (check.Check(converted)) {
+      if (httpPart !== 'body' && httpPart !== 'querystring') return { value: converted };
+      const nulAt: string[] = [];
+      const mended = mendText(converted, '', nulAt);
+      if (nulAt.length === 0) return { value: mended };
+      const message = 'must not contain the NUL character (\\u0000)';
+      return { error: nulAt.map((instancePath) => ({ message, instancePath, schemaPath: '', keyword: 'nul', params: {} })) as never };
+    }
     const seen = new Set<string>();
     const errors: { message: string; instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown> }[] = [];
     for (const e of check.Errors(converted)) {
