@@ -32,6 +32,12 @@ describe('strictValidatorCompiler', () => {
     expect(validate('body', { Subject: '\ud83d\ude00' })).toEqual({ value: { Subject: '\ud83d\ude00' } });
   });
 
+  it('leaves fields of any value alone (server-owned fields a PUT carries and ignores)', () => {
+    const put = Type.Object({ Subject: Type.String(), Created: Type.Optional(Type.Unknown()) }, { additionalProperties: false });
+    const check = strictValidatorCompiler({ schema: put, httpPart: 'body', method: 'PUT', url: '/x' }) as (v: unknown) => unknown;
+    expect(check({ Subject: 'a', Created: ['\u0000'] })).toEqual({ value: { Subject: 'a', Created: ['\u0000'] } });
+  });
+
   it('accepts valid input unchanged', () => {
     expect(validate('body', { Subject: null, Mail: 'a@b.co' })).toEqual({ value: { Subject: null, Mail: 'a@b.co' } });
   });

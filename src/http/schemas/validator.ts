@@ -1,5 +1,5 @@
 import type { FastifySchemaCompiler } from 'fastify';
-import type { TSchema } from '@sinclair/typebox';
+import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import './common.js'; // registers the formats the schemas use
@@ -29,23 +29,33 @@ function explain(e: ValueError): { path: string; message: string } {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 
+/** The schema of `key` inside `schema` (an object's property, an array's items), through `T | null` unions. */
+function childSchema(schema: TSchema | undefined, key: string | number): TSchema | undefined {
+  if (!schema) return undefined;
+  const branches = (schema.anyOf as TSchema[] | undefined)?.filter((b) => b.type !== 'null');
+  if (branches) return branches.length === 1 ? childSchema(branches[0], key) : undefined;
+  return typeof key === 'number' ? (schema.items as TSchema | undefined) : (schema.properties as Record<string, TSchema> | undefined)?.[key];
+}
+
 /**
  * PostgreSQL text cannot hold the NUL character, so a string with one is refused at its field (the database would
  * answer "invalid byte sequence for encoding UTF8: 0x00", naming no field). A lone UTF-16 surrogate (a string cut
  * inside an emoji) becomes U+FFFD, as the database driver already makes it in a text column; in a jsonb one
- * (Participants, Properties, settings) PostgreSQL would refuse the whole document instead. Mends in place and
- * returns the paths of the strings with NUL.
+ * (Participants, Properties, settings) PostgreSQL would refuse the whole document instead. Fields of any value
+ * (Type.Unknown: the server-owned fields a PUT may carry, which are ignored) are left alone. Mends in place and
+ * collects the paths of the strings with NUL.
  */
-function mendText(node: unknown, path: string, nulAt: string[]): unknown {
+function mendText(node: unknown, schema: TSchema | undefined, path: string, nulAt: string[]): unknown {
+  if (schema?.[Kind] === 'Unknown') return node;
   if (typeof node === 'string') {
     if (node.includes('\u0000') && nulAt.length < MAX_REPORTED_ERRORS) nulAt.push(path);
     return ANY_SURROGATE.test(node) ? node.replace(LONE_SURROGATE, '\uFFFD') : node;
   }
   if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) node[i] = mendText(node[i], `${path}/${i}`, nulAt);
+    for (let i = 0; i < node.length; i++) node[i] = mendText(node[i], childSchema(schema, i), `${path}/${i}`, nulAt);
   } else if (node !== null && typeof node === 'object') {
     const record = node as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = mendText(record[key], `${path}/${key}`, nulAt);
+    for (const key of Object.keys(record)) record[key] = mendText(record[key], childSchema(schema, key), `${path}/${key}`, nulAt);
   }
   return node;
 }
@@ -63,7 +73,7 @@ export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema
     if (check.Check(converted)) {
       if (httpPart !== 'body' && httpPart !== 'querystring') return { value: converted };
       const nulAt: string[] = [];
-      const mended = mendText(converted, '', nulAt);
+      const mended = mendText(converted, schema, '', nulAt);
       if (nulAt.length === 0) return { value: mended };
       const message = 'must not contain the NUL character (\\u0000)';
       return { error: nulAt.map((instancePath) => ({ message, instancePath, schemaPath: '', keyword: 'nul', params: {} })) as never };
