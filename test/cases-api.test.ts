@@ -450,4 +450,17 @@ describe('note attachments uploaded through the API', () => {
       await t.close();
     }
   });
+
+  it('a body over 25 MB (two 10 MB files, base64) is a 413 naming the limit', async () => {
+    // Each file is under the 15 MB an attachment may have; together, encoded, they are over the body limit.
+    const c = await create({ Subject: 'Two big scans' });
+    const file = { FileName: 'scan.pdf', ContentBase64: Buffer.alloc(10 * 1024 * 1024).toString('base64') };
+    const r = await t.call('POST', `/api/cases/${c.Id}/notes`, { Comment: 'scans', Attachments: [file, file] });
+    expect(r.status).toBe(413);
+    expect(r.json).toMatchObject({
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      message: 'The request body is over the limit of 25 MB (attachments count base64-encoded, a third larger than the files)',
+    });
+    expect((await get(c.Id)).CommentCount).toBe(0);
+  });
 });

@@ -17,6 +17,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const message = `Invalid request: ${fe.message}`;
       return reply.status(400).send({ error: 'ValidationError', code: 'VALIDATION_FAILED', message, statusCode: 400 });
     }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const mb = Math.round(request.routeOptions.bodyLimit / (1024 * 1024));
+      const message = `The request body is over the limit of ${mb} MB (attachments count base64-encoded, a third larger than the files)`;
+      return reply.status(413).send({ error: 'PayloadTooLarge', code: fe.code, message, statusCode: 413 });
+    }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send({ error: 'BadRequest', code: fe.code ?? 'BAD_REQUEST', message: fe.message, statusCode: fe.statusCode });
     }

@@ -13,6 +13,8 @@ import { RequestLogController } from '../ops/request-log.js';
 export type App = FastifyInstance;
 
 export const API_VERSION = '0.1.0';
+/** Largest request body accepted (a note with its base64 attachments, a raw message to parse); more is a 413. */
+export const MAX_REQUEST_BODY_BYTES = 25 * 1024 * 1024;
 
 /**
  * Builds the HTTP app over the shared core. Routes are thin: they validate with TypeBox schemas
@@ -23,7 +25,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     loggerInstance: options.logger === false ? undefined : (ctx.logger as FastifyBaseLogger),
     // Unknown body fields are an error (additionalProperties: false), not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-    bodyLimit: 25 * 1024 * 1024,
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
     // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();

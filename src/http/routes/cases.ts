@@ -178,7 +178,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           operationId: 'addCaseNote',
           params: IdParams,
           body: NoteCreateBody,
-          response: { 201: NoteSchema, ...errorResponses(400, 403, 404) },
+          response: { 201: NoteSchema, ...errorResponses(400, 403, 404, 413) },
         },
       },
       async (req, reply) => {

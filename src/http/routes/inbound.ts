@@ -110,7 +110,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
           tags: ['Inbound'],
           summary: 'Parse a message and show the decision the worker would take (stores nothing)',
           description: 'Body: the raw message as `message/rfc822` or `text/plain`, or JSON `{"Raw": "<base64>"}`.',
-          response: { 200: ParsedMessageSchema, ...errorResponses(400, 403, 422) },
+          response: { 200: ParsedMessageSchema, ...errorResponses(400, 403, 413, 422) },
         },
       },
       async (req) => {
