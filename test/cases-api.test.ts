@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { addNote } from '../src/cases/case.service.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 
@@ -159,6 +160,22 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
     const edge = await t.call('PATCH', '/api/cases', { Id: c.Id, FollowUpDate: '9999-12-31T23:59:59Z' });
     expect(edge.status, JSON.stringify(edge.json)).toBe(200);
     expect(edge.json.FollowUpDate).toBe('9999-12-31T23:59:59.000Z');
+  });
+
+  it('a case stored with a FollowUpDate in year 10000 (before dates were bounded) can still be changed: 200, not 500', async () => {
+    const c = await create();
+    await sql`UPDATE cases SET follow_up_date = '10000-01-01T13:59:59Z' WHERE id = ${c.Id}`.execute(t.database.db);
+    for (const [method, url, body] of [
+      ['PATCH', '/api/cases', { Id: c.Id, Subject: 'Still here' }],
+      ['POST', `/api/cases/${c.Id}/assignto?userId=u-1`, undefined],
+      ['POST', `/api/cases/${c.Id}/changestatus?status=In%20Progress`, undefined],
+    ] as const) {
+      const r = await t.call(method, url, body);
+      expect(r.status, `${method} ${url}: ${JSON.stringify(r.json)}`).toBe(200);
+      expect(r.json.FollowUpDate).toBe('+010000-01-01T13:59:59.000Z');
+    }
+    const fixed = await t.call('PATCH', '/api/cases', { Id: c.Id, FollowUpDate: '2026-05-01T09:00:00Z' });
+    expect(fixed.json.FollowUpDate).toBe('2026-05-01T09:00:00.000Z');
   });
 
   it('a NUL character in a string is a 400 naming its field, in the body and in the query string', async () => {
