@@ -19,6 +19,19 @@ describe('API keys', () => {
     expect(r.json.message).toContain('Bearer');
   });
 
+  it('a percent-encoded /api path needs a key too → 401, and writes nothing', async () => {
+    // The router decodes /%61pi/cases to /api/cases; the key check read the raw URL and let these through (200, 201).
+    const read = await t.app.inject({ method: 'GET', url: `/%61pi/cases/${caseId}` });
+    expect(read.statusCode).toBe(401);
+    expect(read.json().message).toBe('An API key is required: send "Authorization: Bearer <key>"');
+    const before = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const write = await t.app.inject({ method: 'POST', url: '/%61%70%69/cases', payload: { Subject: 'no key at all' } });
+    expect(write.statusCode).toBe(401);
+    const after = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+    expect((await t.app.inject({ method: 'GET', url: '/%61pi/admin/mailboxes' })).statusCode).toBe(401);
+  });
+
   it('a bad key or a malformed header → 401', async () => {
     expect((await t.call('GET', `/api/cases/${caseId}`, undefined, 'ik_not-a-real-key')).status).toBe(401);
     expect((await t.call('GET', `/api/cases/${caseId}`, undefined, 'garbage')).status).toBe(401);

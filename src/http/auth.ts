@@ -26,7 +26,10 @@ function requiredScope(request: FastifyRequest): Scope {
 /** API keys on every /api route: missing or bad key 401, valid key without the scope 403. */
 export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public || !request.url.startsWith('/api')) return;
+    // The route that matched, not the raw URL: the router decodes the path, so /%61pi/cases reaches /api/cases.
+    // Without a match (a 404) only the URL can tell.
+    const path = request.routeOptions.url ?? request.url;
+    if (request.routeOptions.config?.public || !path.startsWith('/api')) return;
     const header = request.headers.authorization;
     if (!header) throw new UnauthorizedError();
     const match = /^Bearer\s+(\S+)$/i.exec(header);
