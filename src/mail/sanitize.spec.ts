@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nestsDeeperThan, sanitizeEmailHtml } from './sanitize.js';
+import { nestsDeeperThan, sanitizedHtmlToText, sanitizeEmailHtml } from './sanitize.js';
 
 describe('sanitizeEmailHtml', () => {
   it('removes script elements and their content', () => {
@@ -91,5 +91,26 @@ describe('sanitizeEmailHtml', () => {
     expect(out).toContain('bold');
     expect(out).toContain('italic');
     expect(out).not.toContain('<div');
+  });
+
+  it('takes linear time on tags that never end ("<a<a<a…", "<br<br…") and on long blank runs', () => {
+    for (const html of ['<a'.repeat(300_000), '<br '.repeat(200_000), '</p'.repeat(200_000), `${'<div>'.repeat(1_001)}${'<'.repeat(300_000)}>x`]) {
+      const started = performance.now();
+      const out = sanitizeEmailHtml(html);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(out).not.toMatch(/<(a|br|div)\b/);
+    }
+    expect(nestsDeeperThan('<a'.repeat(300_000), 10)).toBe(false);
+    expect(nestsDeeperThan('<div><br/><div/>'.repeat(11), 10)).toBe(true);
+    expect(nestsDeeperThan('<div/>'.repeat(11), 10)).toBe(false);
+    const started = performance.now();
+    expect(sanitizedHtmlToText(`<p>a${' \t'.repeat(300_000)}b</p>`)).toMatch(/^a[ \t]+b$/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('sanitizedHtmlToText', () => {
+  it('decodes entities but never into NUL or a lone surrogate', () => {
+    expect(sanitizedHtmlToText('<p>a&#0;b&#xD800;c&#xDC00;d&#x1F600;&amp;</p>')).toBe('a&#0;b&#xD800;c&#xDC00;d\u{1F600}&');
   });
 });

@@ -29,21 +29,40 @@ const FLAT_TAGS = new Set([
   'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'thead', 'tbody', 'tfoot', 'colgroup', 'rp', 'rt',
 ]);
 
-/** True when the tag nesting goes deeper than `max` (one linear pass over the tags). */
+const TAG_NAME = /[a-zA-Z][a-zA-Z0-9:-]*/y;
+
+/**
+ * True when the tag nesting goes deeper than `max`. One linear pass with indexOf, not a regex: a tag runs
+ * from `<name` to the next `>`, and `/<name[^>]*>/g` would rescan to the end of the input from every `<`
+ * when there is no `>` after it (`<a<a<a…`: 600 KB took minutes).
+ */
 export function nestsDeeperThan(html: string, max: number): boolean {
   let depth = 0;
-  for (const m of html.matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*>/g)) {
-    const name = m[2]!.toLowerCase();
-    if (FLAT_TAGS.has(name) || m[0].endsWith('/>')) continue;
-    if (m[1]) depth = Math.max(0, depth - 1);
-    else if (++depth > max) return true;
+  for (let lt = html.indexOf('<'); lt >= 0; ) {
+    const closing = html.charCodeAt(lt + 1) === 0x2f; // "/"
+    TAG_NAME.lastIndex = lt + (closing ? 2 : 1);
+    const name = TAG_NAME.exec(html)?.[0];
+    if (!name) {
+      lt = html.indexOf('<', lt + 1);
+      continue;
+    }
+    const gt = html.indexOf('>', TAG_NAME.lastIndex);
+    if (gt < 0) break; // no tag can end after this point
+    if (!FLAT_TAGS.has(name.toLowerCase()) && html.charCodeAt(gt - 1) !== 0x2f) {
+      if (closing) depth = Math.max(0, depth - 1);
+      else if (++depth > max) return true;
+    }
+    lt = html.indexOf('<', gt + 1);
   }
   return false;
 }
 
-/** Markup stripped, what is left escaped: the safe view of HTML too deep to parse. */
+/**
+ * Markup stripped, what is left escaped: the safe view of HTML too deep to parse. A tag is `<…>` without a
+ * `<` inside, so each character is looked at a bounded number of times (`[^>]*` would rescan from every `<`).
+ */
 function asPlainText(html: string): string {
-  const text = html.replace(/<[^>]*$/, '').replace(/<[^>]*>/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[ \t]{2,}/g, ' ').trim();
+  const text = html.replace(/<[^<>]*>/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[ \t]{2,}/g, ' ').trim();
   return `<pre>${text}</pre>`;
 }
 
@@ -111,13 +130,15 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 export function sanitizedHtmlToText(html: string): string {
   return html
     .replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|pre|blockquote|table)>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
+    .replace(/<[^<>]*>/g, '')
     .replace(/&(#x?[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
       if (e[0] !== '#') return ENTITIES[e.toLowerCase()] ?? m;
       const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+      // Not NUL (PostgreSQL text refuses it) and not a lone surrogate (jsonb refuses it, UTF-8 cannot hold it).
+      return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : m;
     })
-    .replace(/[ \t]+\n/g, '\n')
+    // Trailing blanks of a line; the look-behind starts each run once (a bare `[ \t]+\n` is quadratic in a long run).
+    .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
