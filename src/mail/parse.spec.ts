@@ -240,4 +240,12 @@ describe('parseMessage edge cases', () => {
     expect(m.html).not.toContain('<div>');
     expect(m.text).toContain('deep text');
   });
+
+  it('takes linear time on long whitespace runs in the body and on a Date of unclosed comments', async () => {
+    const started = performance.now();
+    const m = await parseMessage(raw(`From: a@example.net\nSubject: x\nDate: ${'('.repeat(100_000)}\n\nx${' '.repeat(500_000)}y\n \n`), options);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(m.text).toBe(`x${' '.repeat(500_000)}y`);
+    expect(m.date).toBeNull();
+  });
 });

@@ -84,7 +84,8 @@ function messageDate(parsed: ParsedMail, headers: HeaderMap, parsedAt: number): 
   const raw = headers.get('date')?.[0];
   const date = parsed.date;
   if (!raw || !date || Number.isNaN(date.getTime())) return null;
-  const readable = !Number.isNaN(Date.parse(raw.replace(/\([^)]*\)/g, ' ').trim()));
+  // Comments are `(…)` without a parenthesis inside: `\([^)]*\)` rescans to the end from every '(' of '((((…'.
+  const readable = !Number.isNaN(Date.parse(raw.replace(/\([^()]*\)/g, ' ').trim()));
   return readable || Math.abs(date.getTime() - parsedAt) > 5_000 ? date : null;
 }
 
@@ -179,7 +180,8 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   const bounce = classification === 'bounce' ? parseBounceInfo({ parts, text: parsed.text ?? '', headers }) : null;
 
   const html = typeof parsed.html === 'string' && parsed.html.trim() ? sanitizeEmailHtml(cleanText(parsed.html)) || null : null;
-  let text = cleanText(parsed.text ?? '').replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+  // trimEnd, not /\s+$/: that regex is quadratic in every whitespace run that does not end the text.
+  let text = cleanText(parsed.text ?? '').replace(/\r\n?/g, '\n').trimEnd();
   // mailparser leaves the text empty when its HTML-to-text step gave up (size or depth limit).
   if (!text.trim() && html) text = sanitizedHtmlToText(html);
   const inReplyTo = stripBrackets(parsed.inReplyTo);
