@@ -111,4 +111,26 @@ describe('classifyMessage', () => {
     expect(classifyMessage(input({ h: { 'List-Id': 'News <news.example.org>' } })).reason).toBe('List-Id: News <news.example.org>');
     expect(classifyMessage(input({ h: { 'X-Failed-Recipients': 'a@example.org' } })).reason).toBe('X-Failed-Recipients: a@example.org');
   });
+
+  describe('hostile header values', () => {
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+    it('a reason quotes at most 80 characters and never half of an emoji (jsonb refuses a lone surrogate)', () => {
+      const bounce = classifyMessage(input({ subject: `Undeliverable: ${'a'.repeat(64)}😀😀😀` }));
+      expect(bounce.classification).toBe('bounce');
+      expect(bounce.reason).toBe(`bounce subject "Undeliverable: ${'a'.repeat(64)}…"`);
+      const list = classifyMessage(input({ h: { 'List-Id': `x${'\u0000'.repeat(10)}${'y'.repeat(1_000_000)}` } }));
+      expect(list.classification).toBe('list');
+      expect(list.reason).toBe(`List-Id: x ${'y'.repeat(69)}…`);
+      for (const r of [bounce, list]) expect(r.reason).not.toMatch(lone);
+    });
+
+    it('takes linear time on unclosed comments and on long runs of spaces in a subject', () => {
+      const started = performance.now();
+      expect(kind(input({ h: { 'Auto-Submitted': '('.repeat(100_000), Precedence: `${'('.repeat(100_000)}x)` } }))).toBe('auto-reply');
+      expect(kind(input({ subject: `Out of office${' '.repeat(100_000)}x` }))).toBe('normal');
+      expect(kind(input({ subject: `Out of office auto reply${' '.repeat(100_000)}:` }))).toBe('auto-reply');
+      expect(performance.now() - started).toBeLessThan(1_000);
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { excerpt } from './clean-text.js';
 import type { Classification } from './message.types.js';
 
 /** Lower-cased header name -> unfolded raw values, in order. */
@@ -34,9 +35,12 @@ export interface ClassificationResult {
  */
 const BOUNCE_SUBJECT =
   /^\s*(undeliverable\s*:|undelivered mail returned to sender\s*$|delivery status notification \((failure|delay)\)\s*$|mail delivery failed\s*(:|$)|mail delivery failure\s*$|returned mail\s*:|failure notice\s*$|delivery failure notification\s*$|message not delivered\s*(:|$)|unzustellbar\s*:|nicht zustellbar\s*:|non remis\s*:|non distribuable\s*:|onbestelbaar\s*:|niet bezorgd\s*:)/i;
-/** Subjects auto-responders use; the same care as for bounces ("Out of office chair broken" is a customer). */
+/**
+ * Subjects auto-responders use; the same care as for bounces ("Out of office chair broken" is a customer).
+ * No two `\s*` around an optional word: they backtrack quadratically over a long run of spaces.
+ */
 const AUTO_REPLY_SUBJECT =
-  /^\s*(out of (the )?office\s*((auto[- ]?)?reply|notice|message|notification)?\s*([:\-–(]|$)|automatic reply\s*:|auto[- ]?reply\s*:|autoreply\s*:|auto:|abwesenheitsnotiz\b|automatische antwort\s*:|r[ée]ponse automatique\s*:|automatisch antwoord\s*:|afwezigheidsbericht\b)/i;
+  /^\s*(out of (the )?office\s*(((auto[- ]?)?reply|notice|message|notification)\s*)?([:\-–(]|$)|automatic reply\s*:|auto[- ]?reply\s*:|autoreply\s*:|auto:|abwesenheitsnotiz\b|automatische antwort\s*:|r[ée]ponse automatique\s*:|automatisch antwoord\s*:|afwezigheidsbericht\b)/i;
 const BOUNCE_SENDER = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)(@|$)/i;
 
 function first(headers: HeaderMap, name: string): string | null {
@@ -46,7 +50,8 @@ function first(headers: HeaderMap, name: string): string | null {
 
 /** First token of a header value, lower-cased, comments and parameters dropped: `Auto-Generated (x); a=b` -> `auto-generated`. */
 function token(value: string): string {
-  return value.replace(/\([^)]*\)/g, ' ').split(';')[0]!.trim().toLowerCase();
+  // A comment is '(…)' without a parenthesis inside: `\([^)]*\)` rescans to the end from every '(' of '((((…'.
+  return value.replace(/\([^()]*\)/g, ' ').split(';')[0]!.trim().toLowerCase();
 }
 
 function has(headers: HeaderMap, name: string): boolean {
@@ -74,29 +79,29 @@ function strongBounce(input: ClassifyInput): string | null {
   if (rt === 'delivery-status') return 'multipart/report; report-type=delivery-status (DSN)';
   if (hasPart(input, 'message/delivery-status')) return 'message/delivery-status part (DSN)';
   const failed = first(input.headers, 'x-failed-recipients');
-  if (failed) return `X-Failed-Recipients: ${failed}`;
+  if (failed) return `X-Failed-Recipients: ${excerpt(failed)}`;
   if (input.from && BOUNCE_SENDER.test(input.from)) return `From ${input.from}`;
-  if (BOUNCE_SUBJECT.test(input.subject)) return `bounce subject "${input.subject.slice(0, 80)}"`;
+  if (BOUNCE_SUBJECT.test(input.subject)) return `bounce subject "${excerpt(input.subject)}"`;
   return null;
 }
 
 function autoReply(input: ClassifyInput): string | null {
   const h = input.headers;
   const submitted = first(h, 'auto-submitted');
-  if (submitted !== null && token(submitted) !== 'no' && token(submitted) !== '') return `Auto-Submitted: ${token(submitted)}`;
+  if (submitted !== null && token(submitted) !== 'no' && token(submitted) !== '') return `Auto-Submitted: ${excerpt(token(submitted))}`;
   for (const name of ['X-Autoreply', 'X-Autorespond', 'X-Autoresponder']) {
     const v = first(h, name.toLowerCase());
-    if (v !== null && !['no', 'false', '0'].includes(token(v))) return `${name}: ${v}`;
+    if (v !== null && !['no', 'false', '0'].includes(token(v))) return `${name}: ${excerpt(v)}`;
   }
   const suppress = first(h, 'x-auto-response-suppress');
-  if (suppress && /\b(oof|autoreply|all)\b/i.test(suppress)) return `X-Auto-Response-Suppress: ${suppress}`;
+  if (suppress && /\b(oof|autoreply|all)\b/i.test(suppress)) return `X-Auto-Response-Suppress: ${excerpt(suppress)}`;
   const precedence = first(h, 'precedence');
   if (precedence && token(precedence) === 'auto_reply') return 'Precedence: auto_reply';
   // Read receipts (MDN) are machine answers too: they must never reopen a case.
   if (reportType(input) === 'disposition-notification' || hasPart(input, 'message/disposition-notification')) {
     return 'read receipt (multipart/report; report-type=disposition-notification)';
   }
-  if (AUTO_REPLY_SUBJECT.test(input.subject)) return `auto-reply subject "${input.subject.slice(0, 80)}"`;
+  if (AUTO_REPLY_SUBJECT.test(input.subject)) return `auto-reply subject "${excerpt(input.subject)}"`;
   return null;
 }
 
@@ -108,11 +113,11 @@ function weakBounce(input: ClassifyInput): string | null {
 
 function list(input: ClassifyInput): string | null {
   const h = input.headers;
-  if (has(h, 'list-id')) return `List-Id: ${first(h, 'list-id')}`;
+  if (has(h, 'list-id')) return `List-Id: ${excerpt(first(h, 'list-id')!)}`;
   if (has(h, 'list-unsubscribe')) return 'List-Unsubscribe header';
   const precedence = first(h, 'precedence');
-  if (precedence && ['bulk', 'list', 'junk'].includes(token(precedence))) return `Precedence: ${token(precedence)}`;
-  if (has(h, 'x-mailing-list')) return `X-Mailing-List: ${first(h, 'x-mailing-list')}`;
+  if (precedence && ['bulk', 'list', 'junk'].includes(token(precedence))) return `Precedence: ${excerpt(token(precedence))}`;
+  if (has(h, 'x-mailing-list')) return `X-Mailing-List: ${excerpt(first(h, 'x-mailing-list')!)}`;
   return null;
 }
 
