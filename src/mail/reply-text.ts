@@ -14,8 +14,15 @@ const ATTRIBUTION = [
   /^Le\b.{0,300}\ba écrit\s?:$/i, // French
   /^Op\b.{0,300}\bschreef\b.{0,300}:$/i, // Dutch
   /^El\b.{0,300}\bescribió:?$/i, // Spanish
-  /^.{0,300}<[^<>\s]+@[^<>\s]+>\s+(wrote|schrieb|a écrit|schreef):?$/i,
+  // No '@' inside either half: with it, '<a@a@a@…' is tried at every '@' and the line is scanned quadratically.
+  /^.{0,300}<[^<>\s@]+@[^<>\s@]+>\s+(wrote|schrieb|a écrit|schreef):?$/i,
 ];
+
+/**
+ * Longer lines are body text: no attribution or separator is this long (the patterns above allow about 620
+ * characters), and the patterns' cost grows with the line, so they never see such a line.
+ */
+const MAX_MARKER_LINE_LENGTH = 1_000;
 
 /** Separators clients put above quoted or forwarded mail. */
 const SEPARATOR = [
@@ -51,12 +58,12 @@ export interface ReplyParts {
 function historyStart(lines: string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    if (!line) continue;
+    if (!line || line.length > MAX_MARKER_LINE_LENGTH) continue;
     if (SEPARATOR.some((re) => re.test(line))) return i;
     if (ATTRIBUTION.some((re) => re.test(line))) return i;
     // Attribution wrapped over two lines: "On Mon, 2 Nov 2026 at 10:00, Ann Smith <" / "ann@example.com> wrote:"
     const next = lines[i + 1]?.trim();
-    if (next && /^(On|Am|Le|Op|El)\b/i.test(line) && ATTRIBUTION.some((re) => re.test(`${line} ${next}`))) return i;
+    if (next && next.length <= MAX_MARKER_LINE_LENGTH && /^(On|Am|Le|Op|El)\b/i.test(line) && ATTRIBUTION.some((re) => re.test(`${line} ${next}`))) return i;
     if (BLOCK_FROM.test(line)) {
       for (let j = i + 1; j < Math.min(lines.length, i + 5); j++) {
         if (BLOCK_SENT.test(lines[j]!.trim())) return i;
@@ -114,5 +121,6 @@ export function extractReplyText(text: string): string {
 
 /** A reply or forward: it refers to earlier mail, or its subject says so. Fresh mail keeps its full text. */
 export function looksLikeReply(m: { inReplyTo: string | null; references: readonly string[]; subject: string }): boolean {
-  return m.inReplyTo !== null || m.references.length > 0 || /^\s*(re|aw|sv|vs|antw|fw|fwd|wg|tr|doorst|rif|r)\s*(\[\d+\]|\(\d+\))?\s*[:：]/i.test(m.subject);
+  // The blanks after the counter belong to it: two \s* around an optional counter are quadratic on 'Re' + spaces.
+  return m.inReplyTo !== null || m.references.length > 0 || /^\s*(re|aw|sv|vs|antw|fw|fwd|wg|tr|doorst|rif|r)\s*((\[\d+\]|\(\d+\))\s*)?[:：]/i.test(m.subject);
 }
