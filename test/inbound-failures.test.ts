@@ -188,3 +188,12 @@ describe('tools', () => {
     expect(await casesFor('mbox-1@customer.example')).toHaveLength(1);
   });
 });
+
+describe('hostile mail', () => {
+  it('a 1 MB subject makes a case whose subject is cut to 500 characters (the subject index refuses longer keys)', async () => {
+    const r = await c.receive(mail({ subject: `Re: ${'word '.repeat(200_000)}` }));
+    expect(r).toMatchObject({ status: 'processed', error: null });
+    expect(r.decision.Action).toBe('new-case');
+    expect((await c.caseJson(r.case_id!)).Subject).toBe(`${'word '.repeat(100)}…`);
+  });
+});

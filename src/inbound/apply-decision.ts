@@ -9,7 +9,9 @@ import { createCasesWithFirstNote } from '../cases/bulk-create.js';
 import type { EditableCaseFields, NewAttachment, Participant, Property } from '../cases/case.types.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import type { VersionedCaseSettings } from '../settings/settings.repository.js';
+import { excerpt } from '../mail/clean-text.js';
 import type { MailAddress, ParsedMessage } from '../mail/message.types.js';
+import { MAX_CASE_SUBJECT_LENGTH } from '../mail/subject.js';
 import type { ThreadingResult } from './threading.js';
 
 type Trx = Transaction<Database>;
@@ -113,7 +115,7 @@ function newCaseInput(config: Config, parsed: ParsedMessage, decision: Threading
   const customer = customerAddress(parsed, config.customerFromReplyTo);
   const properties: Property[] = decision.previousCase ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }] : [];
   return {
-    Subject: parsed.cleanSubject.trim() || parsed.subject.trim() || EMPTY_SUBJECT,
+    Subject: parsed.cleanSubject.trim() || excerpt(parsed.subject.trim(), MAX_CASE_SUBJECT_LENGTH) || EMPTY_SUBJECT,
     Description: parsed.text,
     Source: EMAIL_CASE_SOURCE,
     CustomerName: customer?.name || null,

@@ -43,7 +43,7 @@ export interface ParsedMessage {
   deliveredTo: string[];
   /** Subject as sent (decoded). */
   subject: string;
-  /** Subject without Re:/Fwd:/AW:/[CS-1001] noise, for a new case. */
+  /** Subject without Re:/Fwd:/AW:/[CS-1001] noise, for a new case; at most 500 characters (MAX_CASE_SUBJECT_LENGTH). */
   cleanSubject: string;
   date: Date | null;
   /** Plain-text body (from text/plain, else converted from HTML). */

@@ -31,4 +31,12 @@ describe('cleanSubject', () => {
   it('returns an empty string when the subject is only noise', () => {
     expect(cleanSubject('Re: Fwd: [CS-1]')).toBe('');
   });
+
+  it('is linear on long blank runs and at most 500 characters long', () => {
+    const started = performance.now();
+    expect(cleanSubject(`Re${' '.repeat(200_000)}x`)).toBe('Re x');
+    const long = cleanSubject(`Re: ${'word '.repeat(200_000)}`);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(long).toBe(`${'word '.repeat(100)}…`);
+  });
 });
