@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,5 +196,11 @@ describe('hostile mail', () => {
     expect(r).toMatchObject({ status: 'processed', error: null });
     expect(r.decision.Action).toBe('new-case');
     expect((await c.caseJson(r.case_id!)).Subject).toBe(`${'word '.repeat(100)}…`);
+  });
+
+  it('a From address of 100 KB is no address: the case is made without a customer (the email index refuses such keys)', async () => {
+    const r = await c.receive(mail({ from: `Huge <${randomBytes(50_000).toString('hex')}@customer.example>`, subject: 'Huge sender' }));
+    expect(r).toMatchObject({ status: 'processed', error: null });
+    expect(await c.caseJson(r.case_id!)).toMatchObject({ Subject: 'Huge sender', CustomerEmail: null });
   });
 });

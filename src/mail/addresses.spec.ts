@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressesInHeader, extractReplyTokens, isOwnAddress, normaliseEmail, participantAddresses, toMailAddresses, withoutSubAddress } from './addresses.js';
+import { addressesInHeader, extractReplyTokens, isEmailLike, isOwnAddress, normaliseEmail, participantAddresses, toMailAddresses, withoutSubAddress } from './addresses.js';
 
 describe('addresses', () => {
   it('normalises addresses to lower case without brackets', () => {
@@ -54,5 +54,29 @@ describe('addresses', () => {
       { name: 'Tom', email: 'tom@example.org' },
       { name: 'Sam', email: 'sam@example.net' },
     ]);
+  });
+
+  it('takes no address longer than 254 characters, with a control character or a lone surrogate', () => {
+    expect(isEmailLike(`${'a'.repeat(240)}@example.org`)).toBe(true);
+    expect(isEmailLike(`${'a'.repeat(250)}@example.org`)).toBe(false);
+    expect(isEmailLike('a\u0000b@example.org')).toBe(false);
+    expect(isEmailLike('a\ud800b@example.org')).toBe(false);
+    expect(addressesInHeader('rfc822; a\u0000b@example.org, <ok@example.org>')).toEqual(['ok@example.org']);
+  });
+
+  it('reads addresses out of hostile header values in linear time', () => {
+    const started = performance.now();
+    expect(addressesInHeader('a'.repeat(500_000))).toEqual([]);
+    expect(addressesInHeader(`${'a@'.repeat(100_000)}x`)).toEqual([]);
+    const many = Array.from({ length: 20_000 }, (_, i) => `r${i % 10_000}@example.org`).join(', ');
+    expect(addressesInHeader(many)).toHaveLength(10_000);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('reads at most 10 reply tokens however many recipients carry one', () => {
+    const recipients = Array.from({ length: 10_000 }, (_, i) => `support+tok${i}x@example.com`);
+    const started = performance.now();
+    expect(extractReplyTokens(recipients, 'support@example.com')).toEqual(recipients.slice(0, 10).map((r) => r.slice(8, r.indexOf('@'))));
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

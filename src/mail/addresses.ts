@@ -6,9 +6,18 @@ export function normaliseEmail(address: string): string {
   return address.trim().replace(/^<|>$/g, '').replace(/^mailto:/i, '').trim().toLowerCase();
 }
 
-/** A plausible addr-spec: something@domain, no spaces. Garbage in address headers is common. */
+/**
+ * Longest address accepted. RFC 5321 limits a path to 256 octets, so no longer address can receive mail; and an
+ * address is a btree key (cases_customer_email_idx refuses keys over 2,704 bytes, which failed the message).
+ */
+export const MAX_EMAIL_LENGTH = 254;
+
+/**
+ * A plausible addr-spec: something@domain, no spaces, no control characters (PostgreSQL text refuses NUL),
+ * well-formed UTF-16 (jsonb refuses lone surrogates), at most MAX_EMAIL_LENGTH. Garbage in address headers is common.
+ */
 export function isEmailLike(address: string): boolean {
-  return /^[^\s@<>()]+@[^\s@<>()]+$/.test(address);
+  return address.length <= MAX_EMAIL_LENGTH && /^[^\s@<>()\u0000-\u001f\u007f]+@[^\s@<>()\u0000-\u001f\u007f]+$/.test(address) && address.isWellFormed();
 }
 
 function flatten(entries: EmailAddress[], out: MailAddress[], seen: Set<string>): void {
@@ -35,12 +44,14 @@ export function toMailAddresses(value: AddressObject | AddressObject[] | undefin
 
 /** Bare addresses out of a raw header value such as Delivered-To or X-Original-To (`<a@x>, b@y`). */
 export function addressesInHeader(value: string): string[] {
-  const out: string[] = [];
-  for (const m of value.matchAll(/[^\s<>,;"'()]+@[^\s<>,;"'()]+/g)) {
+  const out = new Set<string>();
+  // A match starts only where a run of address characters starts (the look-behind): from every position of a long
+  // run without '@' the pattern rescanned the run (500 KB of a DSN field took minutes).
+  for (const m of value.matchAll(/(?<![^\s<>,;"'()])[^\s<>,;"'()]+@[^\s<>,;"'()]+/g)) {
     const email = normaliseEmail(m[0]);
-    if (isEmailLike(email) && !out.includes(email)) out.push(email);
+    if (isEmailLike(email)) out.add(email);
   }
-  return out;
+  return [...out];
 }
 
 /** `support+abc@example.com` -> `support@example.com`: the mailbox an address with a sub-address delivers to. */
@@ -60,11 +71,16 @@ export function isOwnAddress(email: string, ownAddresses: readonly string[]): bo
 
 /** Reply tokens are what intake generates: letters, digits, '-' and '_'. Anything else is not ours. */
 const TOKEN_RE = /^[a-z0-9][a-z0-9_-]{2,63}$/;
+/**
+ * Reply tokens read from one message at most. intake sends one per mail, and the threading rules look each up
+ * with a query of its own: 10,000 `support+x@` recipients must not become 10,000 queries.
+ */
+export const MAX_REPLY_TOKENS = 10;
 
 /**
  * Reply tokens from recipient addresses: with REPLY_ADDRESS `support@example.com`,
  * `support+Tok3n@example.com` yields `tok3n` (lower-case: some servers lower-case the local part).
- * De-duplicated, in order of the input.
+ * De-duplicated, in order of the input, at most MAX_REPLY_TOKENS.
  */
 export function extractReplyTokens(recipients: readonly string[], replyAddress: string): string[] {
   const reply = normaliseEmail(replyAddress);
@@ -72,17 +88,18 @@ export function extractReplyTokens(recipients: readonly string[], replyAddress: 
   if (at <= 0) return [];
   const local = withoutSubAddress(reply).slice(0, withoutSubAddress(reply).lastIndexOf('@'));
   const domain = reply.slice(at + 1);
-  const tokens: string[] = [];
+  const tokens = new Set<string>();
   for (const r of recipients) {
+    if (tokens.size >= MAX_REPLY_TOKENS) break;
     const email = normaliseEmail(r);
     const rAt = email.lastIndexOf('@');
     if (rAt < 0 || email.slice(rAt + 1) !== domain) continue;
     const rLocal = email.slice(0, rAt);
     if (!rLocal.startsWith(`${local}+`)) continue;
     const token = rLocal.slice(local.length + 1);
-    if (TOKEN_RE.test(token) && !tokens.includes(token)) tokens.push(token);
+    if (TOKEN_RE.test(token)) tokens.add(token);
   }
-  return tokens;
+  return [...tokens];
 }
 
 /**
@@ -93,10 +110,10 @@ export function participantAddresses(
   m: { from: MailAddress | null; to: readonly MailAddress[]; cc: readonly MailAddress[] },
   ownAddresses: readonly string[],
 ): MailAddress[] {
-  const out: MailAddress[] = [];
+  const out = new Map<string, MailAddress>();
   for (const a of [...m.to, ...m.cc]) {
-    if (a.email === m.from?.email || isOwnAddress(a.email, ownAddresses) || out.some((o) => o.email === a.email)) continue;
-    out.push(a);
+    if (a.email === m.from?.email || out.has(a.email) || isOwnAddress(a.email, ownAddresses)) continue;
+    out.set(a.email, a);
   }
-  return out;
+  return [...out.values()];
 }

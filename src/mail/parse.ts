@@ -165,12 +165,11 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   const to = toMailAddresses(parsed.to);
   const cc = toMailAddresses(parsed.cc);
   const bcc = toMailAddresses(parsed.bcc);
-  const deliveredTo: string[] = [];
+  const envelope = new Set<string>();
   for (const name of ENVELOPE_HEADERS) {
-    for (const value of headers.get(name) ?? []) {
-      for (const e of addressesInHeader(value)) if (!deliveredTo.includes(e)) deliveredTo.push(e);
-    }
+    for (const value of headers.get(name) ?? []) for (const e of addressesInHeader(value)) envelope.add(e);
   }
+  const deliveredTo = [...envelope];
   const recipients = [...to, ...cc, ...bcc].map((a) => a.email).concat(deliveredTo);
 
   const contentType = parsed.headers.get('content-type') as StructuredHeader | undefined;
