@@ -52,4 +52,27 @@ describe('bounce info', () => {
   it('gives an empty report instead of failing on a bounce it cannot read', () => {
     expect(parseBounceInfo({ parts: [], text: 'something went wrong', headers: noHeaders })).toEqual({ originalMessageId: null, recipients: [], permanent: false });
   });
+
+  it('reads at most 100 recipients, in linear time, from reports that list 10,000', () => {
+    const started = performance.now();
+    const dsn = Array.from({ length: 10_000 }, (_, i) => `Final-Recipient: rfc822; r${i}@example.org\nAction: failed\nStatus: 5.1.1\n`).join('\n');
+    const fromDsn = parseBounceInfo({ parts: [{ contentType: 'message/delivery-status', content: Buffer.from(dsn) }], text: '', headers: noHeaders });
+    expect(fromDsn.recipients).toHaveLength(100);
+    expect(fromDsn.recipients[99]).toEqual({ email: 'r99@example.org', status: '5.1.1', action: 'failed' });
+    const headers = new Map([['x-failed-recipients', [Array.from({ length: 10_000 }, (_, i) => `r${i}@example.org`).join(', ')]]]);
+    const fromHeader = parseBounceInfo({ parts: [], text: '550 5.1.1 unknown', headers });
+    expect(fromHeader.recipients).toHaveLength(100);
+    expect(fromHeader.permanent).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('takes linear time on hostile bounce texts', () => {
+    const started = performance.now();
+    expect(parseBounceInfo({ parts: [], text: `<a@b.example>:\n<${'a@'.repeat(50_000)}\n`, headers: noHeaders }).recipients).toEqual([
+      { email: 'a@b.example', status: null, action: 'failed' },
+    ]);
+    expect(parseBounceInfo({ parts: [], text: '\n'.repeat(200_000), headers: noHeaders }).originalMessageId).toBeNull();
+    expect(parseDeliveryStatus(`Final-Recipient: rfc822; ${'a'.repeat(500_000)}`)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
 });

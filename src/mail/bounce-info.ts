@@ -1,5 +1,5 @@
 import { rawHeader, splitRaw } from './identity.js';
-import { addressesInHeader } from './addresses.js';
+import { addressesInHeader, isEmailLike } from './addresses.js';
 import type { HeaderMap, MimePart } from './classify.js';
 import type { BounceInfo } from './message.types.js';
 
@@ -13,6 +13,11 @@ export interface BounceInput {
 type Recipient = BounceInfo['recipients'][number];
 
 const STATUS_RE = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
+/**
+ * Failed recipients read from one report at most. A real DSN names a handful; each one read becomes a suppression
+ * row (one statement each), so a report listing 10,000 must not become 10,000 statements.
+ */
+export const MAX_BOUNCE_RECIPIENTS = 100;
 /** Recipient actions that are not failures (RFC 3464 §2.3.3). */
 const SUCCESS_ACTIONS = new Set(['delivered', 'relayed', 'expanded']);
 
@@ -34,17 +39,18 @@ function addressOf(value: string | undefined): string | null {
 
 /** RFC 3464 message/delivery-status: one per-message block, then one block per recipient. */
 export function parseDeliveryStatus(body: string): Recipient[] {
-  const out: Recipient[] = [];
+  const out = new Map<string, Recipient>();
   for (const block of body.split(/\r?\n\s*\r?\n/)) {
+    if (out.size >= MAX_BOUNCE_RECIPIENTS) break;
     const f = fields(block);
     const email = addressOf(f.get('final-recipient')) ?? addressOf(f.get('original-recipient'));
-    if (!email) continue;
+    if (!email || out.has(email)) continue;
     const action = f.get('action')?.toLowerCase() ?? null;
     if (action && SUCCESS_ACTIONS.has(action)) continue;
     const status = STATUS_RE.exec(f.get('status') ?? '')?.[1] ?? null;
-    if (!out.some((r) => r.email === email)) out.push({ email, status, action });
+    out.set(email, { email, status, action });
   }
-  return out;
+  return [...out.values()];
 }
 
 /**
@@ -53,19 +59,23 @@ export function parseDeliveryStatus(body: string): Recipient[] {
  * status code of its paragraph when one is given (`(#5.1.1)`, `550 5.1.1`).
  */
 function recipientsFromText(text: string, headers: HeaderMap): Recipient[] {
-  const out: Recipient[] = [];
+  const out = new Map<string, Recipient>();
   const body = text.split(/^-{2,}\s*(?:Below this line is a copy of the message|This is a copy of the message)/im)[0] ?? text;
-  for (const m of body.matchAll(/^<([^<>\s]+@[^<>\s]+)>:\s*\n([\s\S]*?)(?=^<[^<>\s]+@[^<>\s]+>:|(?![\s\S]))/gm)) {
+  // No '@' inside either half of `<addr>`: with it, a line of '<a@a@a@…' is tried at every '@' (quadratic).
+  for (const m of body.matchAll(/^<([^<>\s@]+@[^<>\s@]+)>:\s*\n([\s\S]*?)(?=^<[^<>\s@]+@[^<>\s@]+>:|(?![\s\S]))/gm)) {
+    if (out.size >= MAX_BOUNCE_RECIPIENTS) break;
     const email = m[1]!.toLowerCase();
-    const status = STATUS_RE.exec(m[2] ?? '')?.[1] ?? null;
-    if (!out.some((r) => r.email === email)) out.push({ email, status, action: 'failed' });
+    if (!isEmailLike(email) || out.has(email)) continue;
+    out.set(email, { email, status: STATUS_RE.exec(m[2] ?? '')?.[1] ?? null, action: 'failed' });
   }
+  const status = STATUS_RE.exec(body)?.[1] ?? null;
   for (const value of headers.get('x-failed-recipients') ?? []) {
     for (const email of addressesInHeader(value)) {
-      if (!out.some((r) => r.email === email)) out.push({ email, status: STATUS_RE.exec(body)?.[1] ?? null, action: 'failed' });
+      if (out.size >= MAX_BOUNCE_RECIPIENTS) break;
+      if (!out.has(email)) out.set(email, { email, status, action: 'failed' });
     }
   }
-  return out;
+  return [...out.values()];
 }
 
 /** Message-ID of the bounced message from an attached message/rfc822 or rfc822-headers part, else from the text. */
@@ -79,8 +89,9 @@ function originalMessageId(parts: readonly MimePart[], text: string): string | n
     if (m) return m[1]!;
     if (id) return id.trim();
   }
-  // qmail and Exim quote the original headers in the body.
-  const m = /^\s*Message-ID:\s*<([^<>\s]+)>/im.exec(text);
+  // qmail and Exim quote the original headers in the body. `^[ \t]*`, not `^\s*`: that ran from every line start
+  // over all the blank lines after it (quadratic on a body of newlines).
+  const m = /^[ \t]*Message-ID:\s*<([^<>\s]+)>/im.exec(text);
   return m ? m[1]! : null;
 }
 
@@ -92,6 +103,7 @@ export function parseBounceInfo(input: BounceInput): BounceInfo {
       recipients = recipients.concat(parseDeliveryStatus(part.content.toString('utf8')));
     }
   }
+  if (recipients.length > MAX_BOUNCE_RECIPIENTS) recipients = recipients.slice(0, MAX_BOUNCE_RECIPIENTS);
   if (recipients.length === 0) recipients = recipientsFromText(input.text, input.headers);
   const permanent =
     recipients.some((r) => r.status?.startsWith('5.') === true) ||
