@@ -95,6 +95,34 @@ describe('health endpoints', () => {
   });
 });
 
+describe('re-queue while Redis is down', () => {
+  it('retry and retry-all answer 503 at once, and the failed message stays failed and free to retry later', async () => {
+    const row = await t.database.db
+      .insertInto('messages')
+      .values({ dedupe_key: `ops-${randomUUID()}`, mailbox: 'file:ops', raw: Buffer.from('x'), size: 1, status: 'failed', error: 'boom' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    try {
+      await redisServer.kill();
+      await until('the producer to see Redis gone', async () => redis.status !== 'ready');
+      // Both hung until Redis came back, holding the row lock: a second retry answered 409 meanwhile.
+      for (const url of [`/api/inbound/failed/${row.id}/retry`, '/api/inbound/failed/retry-all']) {
+        const started = Date.now();
+        const r = await t.call('POST', url);
+        expect(r.status, `${url}: ${JSON.stringify(r.json)}`).toBe(503);
+        expect(r.json.message).toMatch(/^Redis is not reachable \(connection \w+\): nothing was re-queued; try again when it is back$/);
+        expect(Date.now() - started).toBeLessThan(2_000);
+      }
+      const kept = await t.database.db.selectFrom('messages').select('status').where('id', '=', row.id).forUpdate().noWait().executeTakeFirstOrThrow();
+      expect(kept.status).toBe('failed');
+    } finally {
+      await redisServer.restart();
+      await until('the producer to reconnect', async () => redis.status === 'ready');
+      await t.database.db.deleteFrom('messages').where('id', '=', row.id).execute();
+    }
+  });
+});
+
 describe('/metrics', () => {
   it('serves the documented metric names, queue depths and ages, and HTTP latency by route pattern', async () => {
     await queues.inbound.add('message', { messageRowId: '1' } as never, { jobId: 'ops-old', timestamp: Date.now() - 120_000 });

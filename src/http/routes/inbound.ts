@@ -99,6 +99,11 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const queues = () => {
       if (!ctx.queues) throw new ServiceUnavailableError('The queue is not available in this process');
+      // BullMQ waits for its connection without end: with Redis down, a re-queue would hang with its rows locked
+      // (a second retry of the same message then answers 409) until Redis came back.
+      if (ctx.redis && ctx.redis.status !== 'ready') {
+        throw new ServiceUnavailableError(`Redis is not reachable (connection ${ctx.redis.status}): nothing was re-queued; try again when it is back`);
+      }
       return ctx.queues;
     };
 
