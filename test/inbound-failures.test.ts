@@ -203,4 +203,18 @@ describe('hostile mail', () => {
     expect(r).toMatchObject({ status: 'processed', error: null });
     expect(await c.caseJson(r.case_id!)).toMatchObject({ Subject: 'Huge sender', CustomerEmail: null });
   });
+
+  it('ids that cannot be stored (an encoded NUL, a lone surrogate, 8 KB) count as absent: the messages become cases', async () => {
+    for (const headers of [
+      { 'In-Reply-To': '<=?utf-16le?B?ANhBAA==?=@customer.example>' },
+      { References: `<${randomBytes(4_000).toString('hex')}@customer.example>` },
+    ]) {
+      const r = await c.receive(mail({ headers }));
+      expect(r).toMatchObject({ status: 'processed', error: null });
+      expect(r.decision.Action).toBe('new-case');
+    }
+    const r = await c.receive(mail({ messageId: '=?utf-8?B?QQBC?=@customer.example', subject: 'NUL id' }));
+    expect(r).toMatchObject({ status: 'processed', error: null });
+    expect(await c.t.ctx.db.selectFrom('thread_refs').select('message_id').where('case_id', '=', r.case_id!).execute()).toEqual([]);
+  });
 });

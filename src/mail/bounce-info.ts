@@ -1,4 +1,4 @@
-import { rawHeader, splitRaw } from './identity.js';
+import { rawHeader, splitRaw, usableMessageId } from './identity.js';
 import { addressesInHeader, isEmailLike } from './addresses.js';
 import type { HeaderMap, MimePart } from './classify.js';
 import type { BounceInfo } from './message.types.js';
@@ -86,13 +86,13 @@ function originalMessageId(parts: readonly MimePart[], text: string): string | n
     const { header } = splitRaw(part.content.subarray(0, 256 * 1024));
     const id = rawHeader(header, 'Message-ID');
     const m = id ? /<([^<>\s]+)>/.exec(id) : null;
-    if (m) return m[1]!;
-    if (id) return id.trim();
+    if (m) return usableMessageId(m[1]);
+    if (id) return usableMessageId(id.trim());
   }
   // qmail and Exim quote the original headers in the body. `^[ \t]*`, not `^\s*`: that ran from every line start
   // over all the blank lines after it (quadratic on a body of newlines).
   const m = /^[ \t]*Message-ID:\s*<([^<>\s]+)>/im.exec(text);
-  return m ? m[1]! : null;
+  return m ? usableMessageId(m[1]) : null;
 }
 
 /** Who bounced, how and for which message; never throws on odd reports. */

@@ -21,7 +21,24 @@ export function rawHeader(header: string, name: string): string | null {
   return m ? m[1]!.trim() : null;
 }
 
-/** `<abc@x>` -> `abc@x`; the first id of a header that may hold several. */
+/**
+ * Longest Message-ID intake keeps, in characters. Ids are btree keys (messages.message_id, thread_refs), which
+ * PostgreSQL refuses over 2,704 bytes, and 500 UTF-16 units are at most 1,500 bytes of UTF-8. Real ids are far
+ * shorter (RFC 5322 ids are one token on a header line; the common clients write under 100 characters).
+ */
+export const MAX_MESSAGE_ID_LENGTH = 500;
+
+/**
+ * The id itself when it can be stored and compared, else null: longer than MAX_MESSAGE_ID_LENGTH, or with a control
+ * character (PostgreSQL text refuses NUL; RFC 5322 ids are printable) or a lone surrogate (jsonb refuses it). Such
+ * an id can never match one intake stored, so a message with one is treated as having none.
+ */
+export function usableMessageId(id: string | null | undefined): string | null {
+  if (!id || id.length > MAX_MESSAGE_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id) || !id.isWellFormed()) return null;
+  return id;
+}
+
+/** `<abc@x>` -> `abc@x`; the first id of a header that may hold several. Not checked by usableMessageId: the dedupe key hashes it as it is. */
 export function normaliseMessageId(value: string | null | undefined): string | null {
   if (!value) return null;
   const m = /<([^<>\s]+)>/.exec(value);

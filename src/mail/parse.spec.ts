@@ -248,4 +248,23 @@ describe('parseMessage edge cases', () => {
     expect(m.text).toBe(`x${' '.repeat(500_000)}y`);
     expect(m.date).toBeNull();
   });
+
+  it('treats a Message-ID, In-Reply-To or reference it could not store as absent (NUL, lone surrogate, over 500 characters)', async () => {
+    const m = await parseMessage(
+      raw(
+        'From: a@example.net\nSubject: x\nMessage-ID: <=?utf-8?B?QQBC?=@x>\nIn-Reply-To: <=?utf-16le?B?ANhBAA==?=@y>\n' +
+          `References: <a\u0000b@x> <${'r'.repeat(600)}@x> <ok@x>\n\nbody`,
+      ),
+      options,
+    );
+    expect(m).toMatchObject({ messageId: null, inReplyTo: null, references: ['ok@x'] });
+  });
+
+  it('keeps the first and the newest 99 of 10,000 references, in linear time', async () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `id${i}@example.org`);
+    const started = performance.now();
+    const m = await parseMessage(raw(`From: a@example.net\nSubject: x\nReferences: ${ids.map((id) => `<${id}>`).join('\n ')}\n\nbody`), options);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(m.references).toEqual([ids[0], ...ids.slice(-99)]);
+  });
 });

@@ -6,6 +6,7 @@ import { parseBounceInfo } from './bounce-info.js';
 import { classifyMessage, type HeaderMap, type MimePart } from './classify.js';
 import type { ParsedAttachment, ParsedMessage } from './message.types.js';
 import { DEFAULT_ORDER_REF_PATTERN, findOrderRefs } from './order-refs.js';
+import { usableMessageId } from './identity.js';
 import { extractReplyText, looksLikeReply } from './reply-text.js';
 import { sanitizedHtmlToText, sanitizeEmailHtml } from './sanitize.js';
 import { cleanSubject } from './subject.js';
@@ -96,19 +97,29 @@ function stripBrackets(id: string | undefined | null): string | null {
   return v || null;
 }
 
+/** A Message-ID from a header: brackets stripped, and null unless it can be stored (identity.ts usableMessageId). */
+const messageIdOf = (value: string | undefined | null) => usableMessageId(stripBrackets(value));
+
+/**
+ * References kept from one message at most: the first (the thread's root) and the newest, as RFC 5322 §3.6.4
+ * suggests for trimming. Threading looks at the newest first; 10,000 ids would only make every lookup larger.
+ */
+export const MAX_REFERENCES = 100;
+
 function referencesOf(parsed: ParsedMail): string[] {
   const raw = parsed.references;
   const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const item of list) {
     // mailparser may hand a whole header as one string when the ids are not bracketed nicely.
     const ids = item.match(/<[^<>]+>/g) ?? item.split(/\s+/);
     for (const id of ids) {
-      const v = stripBrackets(id);
-      if (v && !out.includes(v)) out.push(v);
+      const v = messageIdOf(id);
+      if (v) out.add(v);
     }
   }
-  return out;
+  const refs = [...out];
+  return refs.length > MAX_REFERENCES ? [refs[0]!, ...refs.slice(refs.length - MAX_REFERENCES + 1)] : refs;
 }
 
 function defaultFileName(a: Attachment, index: number): string {
@@ -183,12 +194,12 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   let text = cleanText(parsed.text ?? '').replace(/\r\n?/g, '\n').trimEnd();
   // mailparser leaves the text empty when its HTML-to-text step gave up (size or depth limit).
   if (!text.trim() && html) text = sanitizedHtmlToText(html);
-  const inReplyTo = stripBrackets(parsed.inReplyTo);
+  const inReplyTo = messageIdOf(parsed.inReplyTo);
   const references = referencesOf(parsed);
   const isReply = looksLikeReply({ inReplyTo, references, subject });
 
   return {
-    messageId: stripBrackets(parsed.messageId),
+    messageId: messageIdOf(parsed.messageId),
     inReplyTo,
     references,
     from,
