@@ -205,7 +205,7 @@ describe('hostile mail', () => {
   });
 
   it('ids that cannot be stored (an encoded NUL, a lone surrogate, 8 KB) count as absent: the messages become cases', async () => {
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'In-Reply-To': '<=?utf-16le?B?ANhBAA==?=@customer.example>' },
       { References: `<${randomBytes(4_000).toString('hex')}@customer.example>` },
     ]) {
@@ -216,5 +216,24 @@ describe('hostile mail', () => {
     const r = await c.receive(mail({ messageId: '=?utf-8?B?QQBC?=@customer.example', subject: 'NUL id' }));
     expect(r).toMatchObject({ status: 'processed', error: null });
     expect(await c.t.ctx.db.selectFrom('thread_refs').select('message_id').where('case_id', '=', r.case_id!).execute()).toEqual([]);
+  });
+
+  it('NUL bytes in From, Subject and Message-ID, or a Message-ID of 8 KB, are stored and processed (they made the INSERT fail)', async () => {
+    const nul = Buffer.from(
+      'From: A\u0000nn <ann@customer.example>\r\nTo: support@example.com\r\nSubject: he\u0000llo\r\nMessage-ID: <a\u0000b@customer.example>\r\n' +
+        'Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nbo\u0000dy\r\n',
+      'latin1',
+    );
+    const long = Buffer.from(mail({ messageId: `${randomBytes(4_000).toString('hex')}@customer.example`, subject: 'Long id' }));
+    for (const raw of [nul, long]) {
+      const stored = await c.deliver(raw);
+      expect(stored.inserted).toBe(true);
+      const row = await c.t.ctx.db.selectFrom('messages').select(['message_id', 'envelope', 'raw']).where('id', '=', stored.id).executeTakeFirstOrThrow();
+      expect(row.message_id).toBeNull();
+      expect(row.raw.equals(raw)).toBe(true);
+      expect((await c.settled(stored.id)).status).toBe('processed');
+    }
+    const row = await c.t.ctx.db.selectFrom('messages').select('envelope').where('raw', '=', nul).executeTakeFirstOrThrow();
+    expect(row.envelope).toMatchObject({ messageId: null, from: 'A nn <ann@customer.example>', subject: 'he llo' });
   });
 });

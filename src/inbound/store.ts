@@ -1,6 +1,7 @@
 import type { DbOrTrx } from '../db/database.js';
 import type { MessageStatus } from '../db/schema.js';
-import { messageDedupeKey, normaliseMessageId, rawHeader, splitRaw } from '../mail/identity.js';
+import { excerpt } from '../mail/clean-text.js';
+import { messageDedupeKey, normaliseMessageId, rawHeader, splitRaw, usableMessageId } from '../mail/identity.js';
 import type { InboundJob } from '../queue/queues.js';
 
 /** Rows per INSERT statement: 8 parameters a row stays far below PostgreSQL's 65,535 parameter limit. */
@@ -55,10 +56,30 @@ export function inboundJobForRow(row: JobSourceRow): InboundJob {
   };
 }
 
+/**
+ * Longest envelope value (From, Subject, Date as sent) kept on the row and in the job: the envelope is for lists
+ * and logs, and every job carries it through Redis. The message itself keeps the full header.
+ */
+export const MAX_ENVELOPE_VALUE_LENGTH = 1_000;
+
+/** A raw header value for the envelope (jsonb): capped, control characters as spaces (jsonb refuses NUL). */
+function envelopeValue(value: string | null): string | null {
+  return value === null ? null : excerpt(value, MAX_ENVELOPE_VALUE_LENGTH);
+}
+
+/**
+ * The row of one message. Nothing taken from the bytes may make PostgreSQL refuse the INSERT: one refused row
+ * fails the poller's whole batch, and the batch is fetched again and refused again, so the mailbox stops.
+ */
 function rowValues(input: RawMessageInput) {
   const { header } = splitRaw(input.raw);
-  const messageId = normaliseMessageId(rawHeader(header, 'Message-ID'));
-  const envelope = { messageId, from: rawHeader(header, 'From'), subject: rawHeader(header, 'Subject'), date: rawHeader(header, 'Date') };
+  const messageId = usableMessageId(normaliseMessageId(rawHeader(header, 'Message-ID')));
+  const envelope = {
+    messageId,
+    from: envelopeValue(rawHeader(header, 'From')),
+    subject: envelopeValue(rawHeader(header, 'Subject')),
+    date: envelopeValue(rawHeader(header, 'Date')),
+  };
   return {
     dedupe_key: messageDedupeKey(input.raw),
     mailbox: input.mailbox,
