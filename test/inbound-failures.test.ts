@@ -236,4 +236,19 @@ describe('hostile mail', () => {
     const row = await c.t.ctx.db.selectFrom('messages').select('envelope').where('raw', '=', nul).executeTakeFirstOrThrow();
     expect(row.envelope).toMatchObject({ messageId: null, from: 'A nn <ann@customer.example>', subject: 'he llo' });
   });
+
+  it('a lone surrogate in a Cc name and NUL in an attachment type and Content-ID still make a case (jsonb and text refused them)', async () => {
+    const raw =
+      'From: =?utf-16le?B?ANhBAA==?= <ann@customer.example>\r\nTo: support@example.com\r\nCc: =?utf-16le?B?ANhBAA==?= <cc@customer.example>\r\n' +
+      'Subject: Odd parts\r\nMessage-ID: <odd-parts@customer.example>\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n' +
+      '--x\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n' +
+      '--x\r\nContent-Type: appli\u0000cation/pdf\r\nContent-Disposition: attachment; filename=".."\r\nContent-ID: <a\u0000b@x>\r\n\r\nAAAA\r\n--x--\r\n';
+    const r = await c.receive(Buffer.from(raw, 'latin1'));
+    expect(r).toMatchObject({ status: 'processed', error: null });
+    const json = await c.caseJson(r.case_id!);
+    expect(json.CustomerName).toBe('\ufffdA');
+    expect(json.Participants).toMatchObject([{ Name: '\ufffdA', Email: 'cc@customer.example' }]);
+    const files = await c.t.ctx.db.selectFrom('attachments').select(['file_name', 'content_type', 'content_id']).where('case_id', '=', r.case_id!).execute();
+    expect(files).toEqual([{ file_name: 'attachment-1.octet-stream', content_type: 'application/octet-stream', content_id: null }]);
+  });
 });

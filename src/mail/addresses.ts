@@ -1,4 +1,5 @@
 import type { AddressObject, EmailAddress } from 'mailparser';
+import { cleanText } from './clean-text.js';
 import type { MailAddress } from './message.types.js';
 
 /** `" <Ann@Example.COM> "` -> `ann@example.com`. Lower-cased: intake compares addresses case-insensitively. */
@@ -29,7 +30,7 @@ function flatten(entries: EmailAddress[], out: MailAddress[], seen: Set<string>)
     const email = normaliseEmail(entry.address ?? '');
     if (!isEmailLike(email) || seen.has(email)) continue;
     seen.add(email);
-    out.push({ name: (entry.name ?? '').replace(/\u0000/g, '').trim(), email });
+    out.push({ name: cleanText(entry.name ?? '').trim(), email });
   }
 }
 

@@ -6,6 +6,17 @@ declare global {
   }
 }
 
+/**
+ * Text as PostgreSQL stores it: no NUL (text and jsonb refuse it), no BOM (noise left by a client that concatenated
+ * parts), and well-formed UTF-16 (jsonb refuses a lone surrogate; text would silently turn it into U+FFFD), which
+ * decoded headers and bodies produce from UTF-16 encoded-words and broken charsets. Lone surrogates become U+FFFD.
+ * isWellFormed is one native scan: the only cost on ordinary text.
+ */
+export function cleanText(value: string): string {
+  const s = value.replace(/[\u0000\ufeff]/g, '');
+  return s.isWellFormed() ? s : s.toWellFormed();
+}
+
 /** Longest header value quoted in a classification or threading reason (they are stored in jsonb and logged). */
 export const MAX_REASON_VALUE_LENGTH = 80;
 

@@ -267,4 +267,32 @@ describe('parseMessage edge cases', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(m.references).toEqual([ids[0], ...ids.slice(-99)]);
   });
+
+  it('gives names and subjects without NUL or lone surrogates (UTF-16 encoded-words decode to them)', async () => {
+    const lone = '=?utf-16le?B?ANhBAA==?='; // U+D800 'A'
+    const m = await parseMessage(raw(`From: ${lone} <a@example.net>\nCc: =?utf-8?B?QQBC?= <c@example.org>\nSubject: ${lone} hi\n\nbody`), options);
+    expect(m.from).toEqual({ name: '\ufffdA', email: 'a@example.net' });
+    expect(m.cc).toEqual([{ name: 'AB', email: 'c@example.org' }]);
+    expect(m.subject).toBe('\ufffdA hi');
+  });
+
+  it('makes attachment names, types and Content-IDs safe to store and to download', async () => {
+    const part = (name: string, type = 'application/pdf', extra = '') =>
+      `--x\nContent-Type: ${type}\nContent-Disposition: attachment; filename="${name}"\n${extra}\nAAAA\n`;
+    const m = await parseMessage(
+      raw(
+        'From: a@example.net\nSubject: x\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\n\nsee attached\n' +
+          part('../../etc/passwd') + part('..') + part(`${'a'.repeat(10_000)}.pdf`) + part('a\u0000b.pdf', 'appli\u0000cation/pdf', 'Content-ID: <c\u0000d@x>\n') +
+          part('x.bin', `application/${'x'.repeat(1_000)}`, `Content-ID: <${'c'.repeat(1_000)}@x>\n`) + '--x--\n',
+      ),
+      options,
+    );
+    expect(m.attachments.map(({ fileName, contentType, contentId }) => ({ fileName, contentType, contentId }))).toEqual([
+      { fileName: '.._.._etc_passwd', contentType: 'application/pdf', contentId: null },
+      { fileName: 'attachment-2.pdf', contentType: 'application/pdf', contentId: null },
+      { fileName: `${'a'.repeat(250)}….pdf`, contentType: 'application/pdf', contentId: null },
+      { fileName: 'ab.pdf', contentType: 'application/octet-stream', contentId: null },
+      { fileName: 'x.bin', contentType: 'application/octet-stream', contentId: null },
+    ]);
+  });
 });

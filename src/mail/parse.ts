@@ -4,6 +4,7 @@ import { addressesInHeader, extractReplyTokens, normaliseEmail, toMailAddresses 
 import { DEFAULT_CASE_NUMBER_PREFIXES, findCaseRefs } from './case-refs.js';
 import { parseBounceInfo } from './bounce-info.js';
 import { classifyMessage, type HeaderMap, type MimePart } from './classify.js';
+import { cleanText, excerpt } from './clean-text.js';
 import type { ParsedAttachment, ParsedMessage } from './message.types.js';
 import { DEFAULT_ORDER_REF_PATTERN, findOrderRefs } from './order-refs.js';
 import { usableMessageId } from './identity.js';
@@ -69,13 +70,6 @@ export function headerMap(lines: ParsedMail['headerLines']): HeaderMap {
   return map;
 }
 
-/**
- * NUL cannot be stored in PostgreSQL text, and a BOM in the middle of a text is noise left by a client
- * that concatenated parts. Both come from real mail (binary junk in 8bit parts, Apple Mail quotes).
- */
-export function cleanText(value: string): string {
-  return value.replace(/[\u0000\ufeff]/g, '');
-}
 
 /**
  * mailparser turns a Date header it cannot read into "now", which would date a message wrongly
@@ -122,8 +116,34 @@ function referencesOf(parsed: ParsedMail): string[] {
   return refs.length > MAX_REFERENCES ? [refs[0]!, ...refs.slice(refs.length - MAX_REFERENCES + 1)] : refs;
 }
 
-function defaultFileName(a: Attachment, index: number): string {
+/** A MIME type as RFC 6838 names them (type/subtype, 127 characters each); anything else is stored as octets. */
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+function contentTypeOf(a: Attachment): string {
   const type = a.contentType.toLowerCase();
+  return MIME_TYPE.test(type) ? type : 'application/octet-stream';
+}
+
+/** Longest attachment file name kept, in characters (what common file systems allow); the extension is kept. */
+export const MAX_FILE_NAME_LENGTH = 255;
+
+/**
+ * The sender's file name made safe to store and to offer as a download name: no NUL, control characters, slashes
+ * or backslashes, not only dots ('..' stays a path step in many tools), at most MAX_FILE_NAME_LENGTH characters.
+ * Empty when nothing is left (the caller names it).
+ */
+function safeFileName(name: string): string {
+  let s = cleanText(name).replace(/[\\/\u0000-\u001f\u007f]/g, '_').trim();
+  if (/^\.*$/.test(s)) return '';
+  if (s.length > MAX_FILE_NAME_LENGTH) {
+    const ext = /\.[^.]{1,16}$/.exec(s)?.[0] ?? '';
+    s = excerpt(s.slice(0, s.length - ext.length), MAX_FILE_NAME_LENGTH - ext.length - 1) + ext;
+  }
+  return s;
+}
+
+function defaultFileName(a: Attachment, index: number): string {
+  const type = contentTypeOf(a);
   if (type === 'message/rfc822') return 'message.eml';
   if (type === 'message/delivery-status') return 'delivery-status.txt';
   if (type === 'text/rfc822-headers' || type === 'message/rfc822-headers') return 'original-headers.txt';
@@ -134,10 +154,11 @@ function defaultFileName(a: Attachment, index: number): string {
 
 function toAttachment(a: Attachment, index: number): ParsedAttachment {
   return {
-    fileName: cleanText(a.filename ?? '').replace(/[\\/\r\n]/g, '_').trim() || defaultFileName(a, index),
-    contentType: a.contentType.toLowerCase(),
+    fileName: safeFileName(a.filename ?? '') || defaultFileName(a, index),
+    contentType: contentTypeOf(a),
     size: a.size ?? a.content.length,
-    contentId: a.cid ?? stripBrackets(a.contentId),
+    // A Content-ID is a msg-id (RFC 2045): the same rule as for Message-IDs.
+    contentId: usableMessageId(a.cid ?? stripBrackets(a.contentId)),
     inline: a.contentDisposition === 'inline' || a.related === true,
     content: a.content,
   };
