@@ -22,20 +22,28 @@ export function isMbox(data: Buffer): boolean {
 export function splitMbox(data: Buffer): Buffer[] {
   const text = data.toString('latin1');
   const out: Buffer[] = [];
-  const parts = text.split(/^From [^\n]*\n/m);
+  // A line ends with LF, CRLF or a bare CR (classic Mac OS mailboxes: with `[^\n]*\n` their whole file was one
+  // unterminated separator line, and no message was found in it).
+  const parts = text.split(/^From [^\r\n]*(?:\r\n|\n|\r)/m);
   for (const part of parts.slice(1)) {
     // The writer ends each message with one empty line before the next separator.
-    const body = part.replace(/\r?\n$/, '').replace(/^>(>*From )/gm, '$1');
+    const body = part.replace(/(?:\r\n|\n|\r)$/, '').replace(/^>(>*From )/gm, '$1');
     if (body.trim() === '') continue;
     out.push(Buffer.from(body, 'latin1'));
   }
   return out;
 }
 
-/** The raw messages in a file: one for an .eml, each message for an mbox. */
+/**
+ * The raw messages in a file: one for an .eml, each message for an mbox. A file that starts like an mbox but holds
+ * no message (its From_ line cut off, say) is one message as it is, so its bytes are stored and the worker reports
+ * it as failed, instead of nothing being stored.
+ */
 export async function readMessageFile(path: string): Promise<Buffer[]> {
   const data = await readFile(path);
-  return isMbox(data) ? splitMbox(data) : [data];
+  if (!isMbox(data)) return [data];
+  const messages = splitMbox(data);
+  return messages.length > 0 ? messages : [data];
 }
 
 export interface IngestedMessage {
