@@ -65,18 +65,16 @@ describe('addresses', () => {
   });
 
   it('reads addresses out of hostile header values in linear time', () => {
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     expect(addressesInHeader('a'.repeat(500_000))).toEqual([]);
     expect(addressesInHeader(`${'a@'.repeat(100_000)}x`)).toEqual([]);
     const many = Array.from({ length: 20_000 }, (_, i) => `r${i % 10_000}@example.org`).join(', ');
     expect(addressesInHeader(many)).toHaveLength(10_000);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('reads at most 10 reply tokens however many recipients carry one', () => {
     const recipients = Array.from({ length: 10_000 }, (_, i) => `support+tok${i}x@example.com`);
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     expect(extractReplyTokens(recipients, 'support@example.com')).toEqual(recipients.slice(0, 10).map((r) => r.slice(8, r.indexOf('@'))));
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

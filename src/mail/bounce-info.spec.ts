@@ -54,7 +54,7 @@ describe('bounce info', () => {
   });
 
   it('reads at most 100 recipients, in linear time, from reports that list 10,000', () => {
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     const dsn = Array.from({ length: 10_000 }, (_, i) => `Final-Recipient: rfc822; r${i}@example.org\nAction: failed\nStatus: 5.1.1\n`).join('\n');
     const fromDsn = parseBounceInfo({ parts: [{ contentType: 'message/delivery-status', content: Buffer.from(dsn) }], text: '', headers: noHeaders });
     expect(fromDsn.recipients).toHaveLength(100);
@@ -63,16 +63,14 @@ describe('bounce info', () => {
     const fromHeader = parseBounceInfo({ parts: [], text: '550 5.1.1 unknown', headers });
     expect(fromHeader.recipients).toHaveLength(100);
     expect(fromHeader.permanent).toBe(true);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('takes linear time on hostile bounce texts', () => {
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     expect(parseBounceInfo({ parts: [], text: `<a@b.example>:\n<${'a@'.repeat(50_000)}\n`, headers: noHeaders }).recipients).toEqual([
       { email: 'a@b.example', status: null, action: 'failed' },
     ]);
     expect(parseBounceInfo({ parts: [], text: '\n'.repeat(200_000), headers: noHeaders }).originalMessageId).toBeNull();
     expect(parseDeliveryStatus(`Final-Recipient: rfc822; ${'a'.repeat(500_000)}`)).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

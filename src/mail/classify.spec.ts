@@ -126,11 +126,10 @@ describe('classifyMessage', () => {
     });
 
     it('takes linear time on unclosed comments and on long runs of spaces in a subject', () => {
-      const started = performance.now();
+      // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
       expect(kind(input({ h: { 'Auto-Submitted': '('.repeat(100_000), Precedence: `${'('.repeat(100_000)}x)` } }))).toBe('auto-reply');
       expect(kind(input({ subject: `Out of office${' '.repeat(100_000)}x` }))).toBe('normal');
       expect(kind(input({ subject: `Out of office auto reply${' '.repeat(100_000)}:` }))).toBe('auto-reply');
-      expect(performance.now() - started).toBeLessThan(1_000);
     });
   });
 });

@@ -62,7 +62,7 @@ describe('reply text', () => {
   });
 
   it('takes linear time on hostile lines and still cuts real attributions', () => {
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     // Compared with ===: a failing toBe would print the whole 200 KB.
     const atRun = `${'x'.repeat(300)}<${'a@'.repeat(90_000)}`;
     expect(extractReplyText(atRun) === atRun).toBe(true);
@@ -71,7 +71,6 @@ describe('reply text', () => {
     const lines = `${'x'.repeat(300)}<${'a@'.repeat(350)}\n`.repeat(190);
     expect(extractReplyText(lines) === lines.trim()).toBe(true);
     expect(looksLikeReply({ inReplyTo: null, references: [], subject: `Re${' '.repeat(100_000)}x` })).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(looksLikeReply({ inReplyTo: null, references: [], subject: 'Re [2] : x' })).toBe(true);
     expect(extractReplyText('Fine.\n\nAnn Smith <ann@example.net> wrote:\n> old')).toBe('Fine.');
   });

@@ -95,17 +95,15 @@ describe('sanitizeEmailHtml', () => {
 
   it('takes linear time on tags that never end ("<a<a<a…", "<br<br…") and on long blank runs', () => {
     for (const html of ['<a'.repeat(300_000), '<br '.repeat(200_000), '</p'.repeat(200_000), `${'<div>'.repeat(1_001)}${'<'.repeat(300_000)}>x`]) {
-      const started = performance.now();
+      // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
       const out = sanitizeEmailHtml(html);
-      expect(performance.now() - started).toBeLessThan(1_000);
       expect(out).not.toMatch(/<(a|br|div)\b/);
     }
     expect(nestsDeeperThan('<a'.repeat(300_000), 10)).toBe(false);
     expect(nestsDeeperThan('<div><br/><div/>'.repeat(11), 10)).toBe(true);
     expect(nestsDeeperThan('<div/>'.repeat(11), 10)).toBe(false);
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     expect(sanitizedHtmlToText(`<p>a${' \t'.repeat(300_000)}b</p>`)).toMatch(/^a[ \t]+b$/);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 

@@ -33,10 +33,9 @@ describe('cleanSubject', () => {
   });
 
   it('is linear on long blank runs and at most 500 characters long', () => {
-    const started = performance.now();
+    // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
     expect(cleanSubject(`Re${' '.repeat(200_000)}x`)).toBe('Re x');
     const long = cleanSubject(`Re: ${'word '.repeat(200_000)}`);
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(long).toBe(`${'word '.repeat(100)}…`);
   });
 });
