@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCaseRefs, maskCaseRefs } from './case-refs.js';
+import { findCaseRefs, MAX_CASE_REFS, maskCaseRefs } from './case-refs.js';
 
 describe('findCaseRefs', () => {
   it('finds bracketed and bare case numbers, upper-cased and de-duplicated', () => {
@@ -15,6 +15,11 @@ describe('findCaseRefs', () => {
     expect(findCaseRefs('[T.K-5] and [TXK-6]', ['T.K-'])).toEqual(['T.K-5']);
     expect(findCaseRefs('CS-1 TK-2', ['CS-', 'TK-'])).toEqual(['CS-1', 'TK-2']);
     expect(findCaseRefs('CS-1', [])).toEqual([]);
+  });
+  it('takes the first 10 distinct case numbers of a subject that names 200', () => {
+    const numbers = Array.from({ length: 200 }, (_, i) => `CS-${1001 + i}`);
+    expect(findCaseRefs(`Re: CS-1001 ${numbers.join(' ')}`)).toEqual(numbers.slice(0, MAX_CASE_REFS));
+    expect(MAX_CASE_REFS).toBe(10);
   });
   it('masks case numbers without moving the rest', () => {
     expect(maskCaseRefs('a CS-12 b')).toBe('a       b');

@@ -4,6 +4,12 @@ export const DEFAULT_CASE_NUMBER_PREFIXES: readonly string[] = Object.freeze(['C
 /** Longest subject text we scan: subjects are short; a megabyte "subject" is hostile, not mail. */
 export const MAX_SUBJECT_SCAN_LENGTH = 2_000;
 
+/**
+ * Most case numbers taken from one subject. Threading looks each one up (one query apiece) until one belongs to the
+ * sender; a real subject names one or two, and 2,000 characters could name about 200.
+ */
+export const MAX_CASE_REFS = 10;
+
 export function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -20,14 +26,18 @@ export function caseNumberRegExp(prefixes: readonly string[] = DEFAULT_CASE_NUMB
 }
 
 /**
- * Case numbers in a subject (`[CS-1001]`, `CS-1001`, `#CS-1001`), upper-cased, de-duplicated, in order.
+ * Case numbers in a subject (`[CS-1001]`, `CS-1001`, `#CS-1001`), upper-cased, de-duplicated, in order, the first
+ * {@link MAX_CASE_REFS}.
  * A case number alone never threads mail: the pipeline also checks the sender (a stranger could quote one).
  */
 export function findCaseRefs(subject: string, prefixes: readonly string[] = DEFAULT_CASE_NUMBER_PREFIXES): string[] {
   const re = caseNumberRegExp(prefixes);
   if (!re) return [];
   const seen = new Set<string>();
-  for (const m of subject.slice(0, MAX_SUBJECT_SCAN_LENGTH).matchAll(re)) seen.add(m[0].toUpperCase());
+  for (const m of subject.slice(0, MAX_SUBJECT_SCAN_LENGTH).matchAll(re)) {
+    seen.add(m[0].toUpperCase());
+    if (seen.size === MAX_CASE_REFS) break;
+  }
   return [...seen];
 }
 
