@@ -86,6 +86,10 @@ describe('PUT /api/cases/settings', () => {
     const bad = await t.call('PATCH', '/api/cases', { Id: c.Id, Tags: ['gold'] });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toBe('Unknown tag "gold"; allowed: vip, refund');
+    const many = await t.call('PATCH', '/api/cases', { Id: c.Id, Tags: Array.from({ length: 30 }, (_, i) => `t${i % 25}`) });
+    expect(many.status).toBe(400);
+    const ten = Array.from({ length: 10 }, (_, i) => `"t${i}"`).join(', ');
+    expect(many.json.message).toBe(`Unknown tags ${ten} and 15 more; allowed: vip, refund`);
   });
 
   it('refuses to remove a status, priority or tag still used by a live case, naming the count', async () => {

@@ -119,11 +119,16 @@ export function assertPriority(s: CaseSettings, name: string): void {
   }
 }
 
+/** Unknown tags named in a 400 at most; a request with 1,000 long ones would otherwise get a 300 KB message. */
+export const MAX_NAMED_UNKNOWN_TAGS = 10;
+
 export function assertTags(s: CaseSettings, tags: readonly string[]): void {
-  const unknown = tags.filter((t) => !s.Tags.includes(t));
+  const unknown = [...new Set(tags.filter((t) => !s.Tags.includes(t)))];
   if (unknown.length) {
+    const named = unknown.slice(0, MAX_NAMED_UNKNOWN_TAGS).map((t) => `"${t}"`).join(', ');
+    const more = unknown.length > MAX_NAMED_UNKNOWN_TAGS ? ` and ${unknown.length - MAX_NAMED_UNKNOWN_TAGS} more` : '';
     throw new ValidationError(
-      `Unknown tag${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}; allowed: ${s.Tags.join(', ') || '(none configured)'}`,
+      `Unknown tag${unknown.length > 1 ? 's' : ''} ${named}${more}; allowed: ${s.Tags.join(', ') || '(none configured)'}`,
       { allowed: s.Tags },
     );
   }
