@@ -152,6 +152,7 @@ describe('filters', () => {
     ['DateFrom (inclusive)', { DateFrom: '2026-01-03T10:00:00Z' }, ['C', 'D', 'E']],
     ['DateTo as a date includes that whole day', { DateTo: '2026-01-02' }, ['A', 'B']],
     ['DateFrom and DateTo together', { DateFrom: '2026-01-02', DateTo: '2026-01-04T10:00:00Z' }, ['B', 'C', 'D']],
+    ['a date-time without a time zone is UTC', { DateFrom: '2026-01-03T10:00:00', DateTo: '2026-01-04T10:00' }, ['C', 'D']],
     ['filters combine', { Tags: ['vip'], Priority: 'High' }, ['C']],
   ];
   for (const [name, body, want] of cases) {
@@ -179,6 +180,9 @@ describe('filters', () => {
     [{ DateFrom: '-271821-04-20T00:00:00Z' }, /^DateFrom is not a valid date: "-271821-04-20T00:00:00Z"; send ISO 8601 \(2026-01-31 or 2026-01-31T09:00:00Z\), from 0001-01-01 to 9999-12-31 \(UTC\)$/],
     [{ DateTo: '+275760-09-13T00:00:00Z' }, /^DateTo is not a valid date: .*from 0001-01-01 to 9999-12-31/],
     [{ DateTo: '2025-02-29' }, /^DateTo is not a valid date: "2025-02-29"/],
+    [{ DateFrom: '1' }, /^DateFrom is not a valid date: "1"; send ISO 8601/],
+    [{ DateTo: 'May 1, 2026' }, /^DateTo is not a valid date: "May 1, 2026"/],
+    [{ DateFrom: '2026-01-31T25:00:00Z' }, /^DateFrom is not a valid date/],
     [{ Unknown: 1 }, /Unknown/],
     [{ Take: '10' }, /Take/],
   ])('bad filter %j is a 400 with a message', async (body, message) => {
