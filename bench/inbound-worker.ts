@@ -103,7 +103,7 @@ try {
   const corpus = args.corpus ? loadCorpus({ count, asCustomerMail: true }, tag) : null;
   for (let i = 0; i < count; i++) jobs.push((await storeRawMessage(db, { mailbox: 'bench', raw: corpus ? corpus[i]!.raw : mail(i) })).job);
   const storeMs = performance.now() - t;
-  await queues.inbound.addBulk(jobs.map((job) => ({ name: 'message', data: job, opts: { jobId: inboundJobId(job.messageRowId) } })));
+  await queues.inbound.addBulk(jobs.map((job) => ({ name: 'message', data: job, opts: { jobId: inboundJobId(job) } })));
 
   queries = 0;
   byText.clear();

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeCaseStatus, softDeleteCase } from '../src/cases/case.service.js';
 import { storeRawMessage, type StoredMessage } from '../src/inbound/store.js';
@@ -70,6 +71,27 @@ describe('new mail', () => {
     expect(rows).toEqual([{ note_id: k.CaseNotes[0].Id, message_id: r.id }]);
     expect(k.CaseNotes[0].Html).toContain('cid:scratch.png@01DB1234.ABCD5678');
     expect(k.CaseNotes[0].Html).not.toContain('https://cdn.example.org');
+  });
+});
+
+describe('a database created again while Redis keeps the old jobs', () => {
+  it("a new message whose row id an earlier database's job already used becomes a case at once", async () => {
+    const seq = await sql<{ last_value: string; is_called: boolean }>`SELECT last_value, is_called FROM messages_id_seq`.execute(c.t.ctx.db);
+    const { last_value, is_called } = seq.rows[0]!;
+    const nextId = String(Number(last_value) + (is_called ? 1 : 0));
+    // What an earlier database left in Redis: a finished job for a message with the id the next row will get
+    // (completed jobs are kept for a day). Its row does not exist here, so the worker finishes it as missing.
+    const old = await c.queues.inbound.add(
+      'message',
+      { messageRowId: nextId, mailbox: 'test', messageId: null, from: null, subject: 'earlier database', date: null, size: 1, receivedAt: '2026-01-01T00:00:00.000Z' },
+      { jobId: `msg-${nextId}` },
+    );
+    await expect.poll(async () => old.getState(), { timeout: 10_000 }).toBe('completed');
+
+    const r = await c.receive(mail({ subject: 'After the database was created again' }));
+    expect(r.id).toBe(nextId);
+    expect(r.status).toBe('processed');
+    expect((await c.caseJson(r.case_id!)).Subject).toBe('After the database was created again');
   });
 });
 
@@ -206,7 +228,7 @@ describe('never a loop', () => {
 describe('ordering during a backlog', () => {
   const store = (raw: string) => storeRawMessage(c.t.ctx.db, { mailbox: 'backlog', raw: Buffer.from(raw) });
   const enqueue = (...stored: StoredMessage[]) =>
-    c.queues.inbound.addBulk(stored.map((s) => ({ name: 'message', data: s.job, opts: { jobId: inboundJobId(s.id) } })));
+    c.queues.inbound.addBulk(stored.map((s) => ({ name: 'message', data: s.job, opts: { jobId: inboundJobId(s.job) } })));
   async function notesOf(caseId: string) {
     return c.t.ctx.db.selectFrom('case_notes').select(['message_id', 'comment']).where('case_id', '=', caseId).orderBy('created').orderBy('id').execute();
   }
@@ -216,7 +238,7 @@ describe('ordering during a backlog', () => {
     const b = await store(mail({ messageId: 'order-b@customer.example', inReplyTo: 'order-a@customer.example', subject: 'Re: Order A', body: 'Second message.' }));
     await enqueue(b);
     // B runs alone first, finds A stored but not processed, and is delayed without using an attempt.
-    await expect.poll(async () => (await c.queues.inbound.getJob(inboundJobId(b.id)))?.getState(), { timeout: 10_000 }).toBe('delayed');
+    await expect.poll(async () => (await c.queues.inbound.getJob(inboundJobId(b.job)))?.getState(), { timeout: 10_000 }).toBe('delayed');
     const waiting = await c.t.ctx.db.selectFrom('messages').select(['status', 'attempts']).where('id', '=', b.id).executeTakeFirstOrThrow();
     expect(waiting).toEqual({ status: 'queued', attempts: 0 });
     await enqueue(a);
@@ -228,7 +250,7 @@ describe('ordering during a backlog', () => {
     expect((await notesOf(ra.case_id!)).map((n) => n.message_id)).toEqual([a.id, b.id]);
     // The waits used no attempt: only the run that completed counts.
     expect(rb.attempts).toBe(1);
-    expect((await c.queues.inbound.getJob(inboundJobId(b.id)))?.attemptsMade).toBe(1);
+    expect((await c.queues.inbound.getJob(inboundJobId(b.job)))?.attemptsMade).toBe(1);
   });
 
   it('threads queued newest first and processed in parallel each become one case with their notes in order', async () => {
@@ -272,6 +294,6 @@ describe('ordering during a backlog', () => {
     const rb = await c.settled(b.id);
     expect(rb.decision.Action).toBe('new-case');
     expect(rb.decision.Reason).not.toContain('waited');
-    expect((await c.queues.inbound.getJob(inboundJobId(b.id)))?.data).not.toHaveProperty('orderWait');
+    expect((await c.queues.inbound.getJob(inboundJobId(b.job)))?.data).not.toHaveProperty('orderWait');
   });
 });

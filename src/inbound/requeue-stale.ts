@@ -30,7 +30,7 @@ export const REQUEUE_STALE_BATCH = 500;
 /** Job states in which a job will still run: a row with such a job is not lost. */
 const PENDING_STATES: JobType[] = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'];
 const PENDING = new Set<string>(PENDING_STATES);
-// Job ids are `msg-<rowId>` or `msg-<rowId>-retry-<ms>` (src/queue/queues.ts).
+// Job ids are `msg-<rowId>-<receivedMs>` or `msg-<rowId>-retry-<ms>` (src/queue/queues.ts).
 const ROW_ID_OF_JOB = /^msg-(\d+)(?:-|$)/;
 
 export interface RequeueStaleOptions {
@@ -98,11 +98,12 @@ export async function requeueStaleMessages(db: DbOrTrx, queues: Pick<Queues, 'in
     if (lost.length > 0) {
       // The first job may have been added since the snapshot (a poller re-fetch): then it is pending and
       // the row is not lost; if it exists finished, the row needs a new id.
-      const states = await Promise.all(lost.map((r) => queues.inbound.getJobState(inboundJobId(r.id))));
-      const requeue = lost.filter((_, i) => !PENDING.has(states[i]!));
-      const jobIds = requeue.map((r) => (states[lost.indexOf(r)] === 'unknown' ? inboundJobId(r.id) : inboundRetryJobId(r.id, now)));
-      await enqueueInboundBulk(queues, requeue.map(inboundJobForRow), jobIds);
-      result.requeued.push(...requeue.map((r) => r.id));
+      const jobs = lost.map(inboundJobForRow);
+      const states = await Promise.all(jobs.map((job) => queues.inbound.getJobState(inboundJobId(job))));
+      const requeue = lost.flatMap((r, i) => (PENDING.has(states[i]!) ? [] : [{ row: r, job: jobs[i]!, state: states[i] }]));
+      const jobIds = requeue.map(({ row, job, state }) => (state === 'unknown' ? inboundJobId(job) : inboundRetryJobId(row.id, now)));
+      await enqueueInboundBulk(queues, requeue.map((q) => q.job), jobIds);
+      result.requeued.push(...requeue.map((q) => q.row.id));
     }
     if (rows.length < batch) break;
   }

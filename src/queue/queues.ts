@@ -31,10 +31,16 @@ export interface OutboundJob {
   outboxId: string;
 }
 
-export const inboundJobId = (messageRowId: string | number): string => `msg-${messageRowId}`;
+/**
+ * `msg-<row id>-<received_at in ms>`. The row id alone repeats when the database is created again (or restored
+ * from a backup) while Redis still holds the old database's jobs (kept for a day, failed ones a week): adding a job
+ * under an id that exists is a silent no-op, so the new message would wait for the stale-row sweep. The time the
+ * row was stored makes the id unique across databases and still the same every time the same row is queued.
+ */
+export const inboundJobId = (job: Pick<InboundJob, 'messageRowId' | 'receivedAt'>): string => `msg-${job.messageRowId}-${Date.parse(job.receivedAt)}`;
 /**
  * A re-queued message (after it was kept as failed) needs a new id: the failed job may still exist in
- * Redis under `msg-<id>`, and adding a job with an existing id is a silent no-op.
+ * Redis under its first id, and adding a job with an existing id is a silent no-op.
  */
 export const inboundRetryJobId = (messageRowId: string | number, requestedAt: number = Date.now()): string => `msg-${messageRowId}-retry-${requestedAt}`;
 export const outboundJobId = (outboxId: string): string => `out-${outboxId}`;
@@ -97,7 +103,7 @@ export async function enqueueInbound(queues: Pick<Queues, 'inbound'>, job: Inbou
  */
 export async function enqueueInboundBulk(queues: Pick<Queues, 'inbound'>, jobs: readonly InboundJob[], jobIds?: readonly string[]): Promise<void> {
   if (jobs.length === 0) return;
-  await queues.inbound.addBulk(jobs.map((data, i) => ({ name: 'message', data, opts: { jobId: jobIds?.[i] ?? inboundJobId(data.messageRowId) } })));
+  await queues.inbound.addBulk(jobs.map((data, i) => ({ name: 'message', data, opts: { jobId: jobIds?.[i] ?? inboundJobId(data) } })));
 }
 
 export async function enqueueOutbound(queues: Pick<Queues, 'outbound'>, outboxId: string, options: JobsOptions = {}): Promise<void> {
