@@ -107,11 +107,10 @@ describe('re-queue while Redis is down', () => {
       await until('the producer to see Redis gone', async () => redis.status !== 'ready');
       // Both hung until Redis came back, holding the row lock: a second retry answered 409 meanwhile.
       for (const url of [`/api/inbound/failed/${row.id}/retry`, '/api/inbound/failed/retry-all']) {
-        const started = Date.now();
+        // A return of the hang shows as this test's timeout; no time is asserted.
         const r = await t.call('POST', url);
         expect(r.status, `${url}: ${JSON.stringify(r.json)}`).toBe(503);
         expect(r.json.message).toMatch(/^Redis is not reachable \(connection \w+\): nothing was re-queued; try again when it is back$/);
-        expect(Date.now() - started).toBeLessThan(2_000);
       }
       const kept = await t.database.db.selectFrom('messages').select('status').where('id', '=', row.id).forUpdate().noWait().executeTakeFirstOrThrow();
       expect(kept.status).toBe('failed');
