@@ -48,6 +48,26 @@ describe('storeRawMessages', () => {
     // Not queued: these rows were stored without jobs on purpose; keep them out of the sweep below.
     await sql`UPDATE messages SET status = 'ignored' WHERE mailbox = 'batch' AND status = 'queued'`.execute(c.t.ctx.db);
   });
+
+  it('a message the database refuses is kept as failed with its raw bytes, and the rest of its batch is stored', async () => {
+    // A stand-in for any refusal the content causes (class 23 here; 22 and 54 likewise): PostgreSQL refuses one row.
+    await sql`ALTER TABLE messages ADD CONSTRAINT test_refuses_poison CHECK (envelope->>'subject' IS DISTINCT FROM 'poison') NOT VALID`.execute(c.t.ctx.db);
+    try {
+      const raws = ['refusal before', 'poison', 'refusal after'].map((subject) => Buffer.from(mail({ subject })));
+      const stored = await storeRawMessages(c.t.ctx.db, raws.map((raw) => ({ mailbox: 'refusal', raw })));
+      expect(stored.map((m) => [m.inserted, m.status])).toEqual([[true, 'queued'], [true, 'failed'], [true, 'queued']]);
+      const poison = await c.t.ctx.db.selectFrom('messages').select(['raw', 'error', 'message_id', 'envelope']).where('id', '=', stored[1]!.id).executeTakeFirstOrThrow();
+      expect(poison.raw.equals(raws[1]!)).toBe(true);
+      expect(poison.error).toMatch(/^the database refused the message as received \(23514: .*test_refuses_poison.*\); its raw bytes are kept$/);
+      expect(poison).toMatchObject({ message_id: null, envelope: { messageId: null, from: null, subject: null, date: null } });
+      // Fetched again (the poller died before flagging): the same three rows, nothing doubled.
+      const again = await storeRawMessages(c.t.ctx.db, raws.map((raw) => ({ mailbox: 'refusal', raw })));
+      expect(again.map((m) => [m.id, m.inserted])).toEqual(stored.map((m) => [m.id, false]));
+    } finally {
+      await sql`ALTER TABLE messages DROP CONSTRAINT test_refuses_poison`.execute(c.t.ctx.db);
+      await sql`UPDATE messages SET status = 'ignored' WHERE mailbox = 'refusal' AND status = 'queued'`.execute(c.t.ctx.db);
+    }
+  });
 });
 
 describe('requeueStaleMessages (jobs lost by Redis)', () => {

@@ -145,6 +145,8 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
       if (large.includes(uid)) {
         result.oversize++;
         if (m.inserted) logger.warn({ uid, size: size.get(uid), messageRowId: m.id }, 'oversize message kept as failed');
+      } else if (m.inserted && m.status === 'failed') {
+        logger.warn({ uid, messageRowId: m.id }, 'message refused by the database as read, kept as failed with its raw bytes');
       }
       if (m.inserted) result.stored++;
       else result.duplicates++;

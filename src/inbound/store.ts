@@ -71,15 +71,19 @@ function envelopeValue(value: string | null): string | null {
  * The row of one message. Nothing taken from the bytes may make PostgreSQL refuse the INSERT: one refused row
  * fails the poller's whole batch, and the batch is fetched again and refused again, so the mailbox stops.
  */
-function rowValues(input: RawMessageInput) {
+function rowValues(input: RawMessageInput, refused?: string) {
   const { header } = splitRaw(input.raw);
-  const messageId = usableMessageId(normaliseMessageId(rawHeader(header, 'Message-ID')));
-  const envelope = {
-    messageId,
-    from: envelopeValue(rawHeader(header, 'From')),
-    subject: envelopeValue(rawHeader(header, 'Subject')),
-    date: envelopeValue(rawHeader(header, 'Date')),
-  };
+  // A message the database refused as read is stored with nothing read from its bytes (see storeChunk).
+  const messageId = refused ? null : usableMessageId(normaliseMessageId(rawHeader(header, 'Message-ID')));
+  const envelope = refused
+    ? { messageId: null, from: null, subject: null, date: null }
+    : {
+        messageId,
+        from: envelopeValue(rawHeader(header, 'From')),
+        subject: envelopeValue(rawHeader(header, 'Subject')),
+        date: envelopeValue(rawHeader(header, 'Date')),
+      };
+  const failed = refused ? { error: refused, size: input.raw.length } : input.failed;
   return {
     dedupe_key: messageDedupeKey(input.raw),
     mailbox: input.mailbox,
@@ -88,9 +92,22 @@ function rowValues(input: RawMessageInput) {
     message_id: messageId,
     envelope: JSON.stringify(envelope),
     raw: input.raw,
-    size: input.failed?.size ?? input.raw.length,
-    ...(input.failed ? { status: 'failed' as const, error: input.failed.error } : {}),
+    size: failed?.size ?? input.raw.length,
+    ...(failed ? { status: 'failed' as const, error: failed.error } : {}),
   };
+}
+
+/**
+ * SQLSTATE classes of errors a row's content causes: 22 data exception (text PostgreSQL cannot hold, a value out
+ * of range), 23 integrity constraint (the dedupe conflict never raises: ON CONFLICT absorbs it), 54 program limit
+ * (an index key too large). Anything else (connection, disk, locks) is a storage fault: nothing is stored and the
+ * caller tries the whole batch again later.
+ */
+const CONTENT_ERROR_CLASSES = new Set(['22', '23', '54']);
+
+function isContentError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && CONTENT_ERROR_CLASSES.has(code.slice(0, 2));
 }
 
 /**
@@ -107,9 +124,35 @@ export async function storeRawMessages(db: DbOrTrx, inputs: readonly RawMessageI
   return out;
 }
 
+/**
+ * One message the database refuses must not stop the others: in the poller its batch would be fetched again and
+ * refused again for ever, and the mailbox would stop. So after a content error each message is stored alone, and
+ * one still refused is kept as failed with its raw bytes and the database's reason, nothing read from it (it can be
+ * re-queued through the API after a fix). In a transaction the failed statement has aborted it, so the caller
+ * gets the error.
+ */
 async function storeChunk(db: DbOrTrx, inputs: readonly RawMessageInput[]): Promise<StoredMessage[]> {
+  try {
+    return await insertChunk(db, inputs);
+  } catch (err) {
+    if (db.isTransaction || !isContentError(err)) throw err;
+    const out: StoredMessage[] = [];
+    for (const input of inputs) {
+      try {
+        out.push(...(await insertChunk(db, [input])));
+      } catch (one) {
+        if (!isContentError(one)) throw one;
+        const reason = `the database refused the message as received (${one.code}: ${excerpt(one.message, 300)}); its raw bytes are kept`;
+        out.push(...(await insertChunk(db, [input], reason)));
+      }
+    }
+    return out;
+  }
+}
+
+async function insertChunk(db: DbOrTrx, inputs: readonly RawMessageInput[], refused?: string): Promise<StoredMessage[]> {
   if (inputs.length === 0) return [];
-  const values = inputs.map(rowValues);
+  const values = inputs.map((input) => rowValues(input, refused));
   const unique = [...new Map(values.map((v) => [v.dedupe_key, v])).values()];
   const inserted = await db
     .insertInto('messages')
