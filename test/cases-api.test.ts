@@ -206,6 +206,15 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
     expect((await get(c.Id)).Properties).toEqual([{ Key: 'mood', Value: '\ud83d\ude00 \ufffd' }]);
   });
 
+  it('a number in a query string is plain digits: Limit=1e3 or 1.5 is a 400, not a page of 1', async () => {
+    for (const limit of ['1e3', '1.5', 'true']) {
+      const r = await t.call('GET', `/api/inbound/messages?Limit=${limit}`);
+      expect(r.status, JSON.stringify(r.json)).toBe(400);
+      expect(r.json.message).toBe('Invalid request: querystring/Limit expected integer');
+    }
+    expect((await t.call('GET', '/api/inbound/messages?Limit=5')).status).toBe(200);
+  });
+
   it('a malformed or unknown id → 404', async () => {
     for (const id of ['not-a-uuid', '00000000-0000-0000-0000-000000000000', "1' OR 1=1 --"]) {
       const r = await t.call('GET', `/api/cases/${encodeURIComponent(id)}`);

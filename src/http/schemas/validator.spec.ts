@@ -19,6 +19,13 @@ describe('strictValidatorCompiler', () => {
     expect(validate('querystring', { Subject: 'ab', Count: '3' })).toEqual({ value: { Subject: 'ab', Count: 3 } });
   });
 
+  it('takes a number in a query string only as plain digits: "1e3", "1.5", "true" and "0x10" are refused, not read as 1 or 16', () => {
+    for (const Count of ['1e3', '1.5', 'true', '0x10', ' 12', '']) {
+      expect(validate('querystring', { Subject: 'a', Count }).error, Count).toEqual([expect.objectContaining({ instancePath: '/Count', message: 'expected integer' })]);
+    }
+    expect(validate('querystring', { Subject: 'a', Count: '-7' })).toEqual({ value: { Subject: 'a', Count: -7 } });
+  });
+
   it('names unknown fields and explains the real problem inside a nullable union', () => {
     expect(validate('body', { Subject: 'ab', Colour: 'red' }).error?.[0]).toMatchObject({ instancePath: '/Colour', message: 'is not a known field' });
     expect(validate('body', { Subject: 'abcdefgh' }).error?.[0]?.message).toContain('length less or equal to 5');

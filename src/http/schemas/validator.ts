@@ -66,10 +66,41 @@ function mendText(node: unknown, schema: TSchema | undefined, path: string, nulA
  * everything in a URL is text. Strings in bodies and query strings are then checked for NUL and mended
  * (mendText). Register it per route plugin with `app.setValidatorCompiler(...)`.
  */
+const INTEGER_TEXT = /^-?\d+$/;
+const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** The numeric type a URL field's schema asks for (through `T | null` unions), if any. */
+function numericType(schema: TSchema | undefined): 'integer' | 'number' | undefined {
+  if (!schema) return undefined;
+  if (schema.type === 'integer' || schema.type === 'number') return schema.type;
+  const branches = (schema.anyOf as TSchema[] | undefined)?.filter((b) => b.type !== 'null');
+  return branches?.length === 1 ? numericType(branches[0]) : undefined;
+}
+
+/**
+ * Value.Convert reads URL text loosely: "1e3", "1.5" and "true" become 1, "0x10" becomes 16. A numeric field of a
+ * query string or path keeps its text unless it is written as plain digits, so the check then names it.
+ */
+function convertUrlPart(schema: TSchema, value: unknown): unknown {
+  const props = schema.properties as Record<string, TSchema> | undefined;
+  // Read before converting: Value.Convert may change the object in place.
+  const loose: [string, string][] = [];
+  if (props && value !== null && typeof value === 'object') {
+    for (const [key, sub] of Object.entries(props)) {
+      const kind = numericType(sub);
+      const text = (value as Record<string, unknown>)[key];
+      if (kind && typeof text === 'string' && !(kind === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(text)) loose.push([key, text]);
+    }
+  }
+  const converted = Value.Convert(schema, value);
+  if (converted !== null && typeof converted === 'object') for (const [key, text] of loose) (converted as Record<string, unknown>)[key] = text;
+  return converted;
+}
+
 export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   return (value: unknown) => {
-    const converted = httpPart === 'body' ? value : Value.Convert(schema, value);
+    const converted = httpPart === 'body' ? value : convertUrlPart(schema, value);
     if (check.Check(converted)) {
       if (httpPart !== 'body' && httpPart !== 'querystring') return { value: converted };
       const nulAt: string[] = [];
