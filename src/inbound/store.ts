@@ -68,8 +68,8 @@ function envelopeValue(value: string | null): string | null {
 }
 
 /**
- * The row of one message. Nothing taken from the bytes may make PostgreSQL refuse the INSERT: one refused row
- * fails the poller's whole batch, and the batch is fetched again and refused again, so the mailbox stops.
+ * The row of one message. Nothing taken from the bytes should make PostgreSQL refuse the INSERT: one refused row
+ * fails the whole multi-row statement and sends its batch down the slow one-by-one path (storeChunk).
  */
 function rowValues(input: RawMessageInput, refused?: string) {
   const { header } = splitRaw(input.raw);
