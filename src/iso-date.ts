@@ -22,13 +22,11 @@ function isCalendarDay(year: string, month: string, day: string): boolean {
   return m >= 1 && m <= 12 && d >= 1 && d <= daysIn(Number(year), m);
 }
 
-/** Whether `d` is a valid instant from MIN_DATE to MAX_DATE. */
-export function inDateRange(d: Date): boolean {
+/** `d` when it is a valid instant from MIN_DATE to MAX_DATE, else undefined. */
+function inRange(d: Date): Date | undefined {
   const t = d.getTime();
-  return !Number.isNaN(t) && t >= MIN_DATE.getTime() && t <= MAX_DATE.getTime();
+  return !Number.isNaN(t) && t >= MIN_DATE.getTime() && t <= MAX_DATE.getTime() ? d : undefined;
 }
-
-const inRange = (d: Date): Date | undefined => (inDateRange(d) ? d : undefined);
 
 /**
  * An ISO 8601 date-time with a time zone (`2026-05-01T09:00:00Z`, `2026-05-01T11:00+02:00`), or undefined when

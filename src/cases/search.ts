@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Expression, type SelectQueryBuilder, type SqlB
 import { compilerDb, executePrepared, type DbOrTrx } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import { DATE_RANGE_TEXT, inDateRange, parseIsoDate, parseIsoDateTime } from '../iso-date.js';
+import { DATE_RANGE_TEXT, parseIsoDate, parseIsoDateTime } from '../iso-date.js';
 import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
 import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseJsonRow } from './case.mapper.js';
@@ -156,9 +156,10 @@ const ZONELESS_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$
 function parseDate(field: string, value: string, endOfDay: boolean): Date {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   // ISO 8601 only: `new Date()` would also take "1" (2001) or "May 1" and read a time without a zone in the
-  // server's local time. Outside years 0001-9999 PostgreSQL would refuse some instants and take others.
+  // server's local time. Both parsers also refuse instants outside years 0001-9999, some of which PostgreSQL would
+  // refuse and others take.
   const d = dateOnly ? parseIsoDate(value) : parseIsoDateTime(ZONELESS_DATE_TIME.test(value) ? `${value}Z` : value);
-  if (!d || !inDateRange(d)) {
+  if (!d) {
     throw new ValidationError(`${field} is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), ${DATE_RANGE_TEXT}`);
   }
   // A date without a time in DateTo means the whole day (UTC).
