@@ -29,12 +29,18 @@ function explain(e: ValueError): { path: string; message: string } {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 
+/** `T` of a `T | null` union, the schema itself when it is no union, undefined for any other union. */
+function nonNull(schema: TSchema | undefined): TSchema | undefined {
+  const branches = (schema?.anyOf as TSchema[] | undefined)?.filter((b) => b.type !== 'null');
+  if (!branches) return schema;
+  return branches.length === 1 ? nonNull(branches[0]) : undefined;
+}
+
 /** The schema of `key` inside `schema` (an object's property, an array's items), through `T | null` unions. */
 function childSchema(schema: TSchema | undefined, key: string | number): TSchema | undefined {
-  if (!schema) return undefined;
-  const branches = (schema.anyOf as TSchema[] | undefined)?.filter((b) => b.type !== 'null');
-  if (branches) return branches.length === 1 ? childSchema(branches[0], key) : undefined;
-  return typeof key === 'number' ? (schema.items as TSchema | undefined) : (schema.properties as Record<string, TSchema> | undefined)?.[key];
+  const s = nonNull(schema);
+  if (!s) return undefined;
+  return typeof key === 'number' ? (s.items as TSchema | undefined) : (s.properties as Record<string, TSchema> | undefined)?.[key];
 }
 
 /**
@@ -60,21 +66,13 @@ function mendText(node: unknown, schema: TSchema | undefined, path: string, nulA
   return node;
 }
 
-/**
- * Validates with TypeBox's compiler. JSON bodies are checked as sent (a number is not silently turned into
- * a string, as Ajv's coerceTypes would do); query strings and path params are converted first, since
- * everything in a URL is text. Strings in bodies and query strings are then checked for NUL and mended
- * (mendText). Register it per route plugin with `app.setValidatorCompiler(...)`.
- */
 const INTEGER_TEXT = /^-?\d+$/;
 const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
 
 /** The numeric type a URL field's schema asks for (through `T | null` unions), if any. */
 function numericType(schema: TSchema | undefined): 'integer' | 'number' | undefined {
-  if (!schema) return undefined;
-  if (schema.type === 'integer' || schema.type === 'number') return schema.type;
-  const branches = (schema.anyOf as TSchema[] | undefined)?.filter((b) => b.type !== 'null');
-  return branches?.length === 1 ? numericType(branches[0]) : undefined;
+  const type = nonNull(schema)?.type;
+  return type === 'integer' || type === 'number' ? type : undefined;
 }
 
 /**
@@ -97,6 +95,13 @@ function convertUrlPart(schema: TSchema, value: unknown): unknown {
   return converted;
 }
 
+/**
+ * Validates with TypeBox's compiler. JSON bodies are checked as sent (a number is not silently turned into
+ * a string, as Ajv's coerceTypes would do); query strings and path params are converted first, since
+ * everything in a URL is text, and a number in a URL must be plain digits (convertUrlPart). Strings in bodies
+ * and query strings are then checked for NUL and mended (mendText). Register it per route plugin with
+ * `app.setValidatorCompiler(...)`.
+ */
 export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   return (value: unknown) => {
