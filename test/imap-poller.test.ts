@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../src/config.js';
 import { Lease, leaseKey } from '../src/imap/lease.js';
+import { inboundJobForRow } from '../src/inbound/store.js';
 import { startPoller, type Poller, type PollerOptions } from '../src/imap/poller.js';
 import { createLogger, REDACT_PATHS } from '../src/logger.js';
 import { metrics } from '../src/ops/metrics.js';
@@ -121,7 +122,7 @@ describe('IMAP poller against a real Dovecot', () => {
     expect(seenAtEnqueue).toEqual([[], [], []]);
     expect(rowsAtEnqueue).toEqual([2, 4, 5]);
     const jobs = await jobsOf(mailbox);
-    expect(jobs.map((j) => j.id).sort()).toEqual(rows.map((r) => inboundJobId({ messageRowId: r.id, receivedAt: r.received_at.toISOString() })).sort());
+    expect(jobs.map((j) => j.id).sort()).toEqual(rows.map((r) => inboundJobId(inboundJobForRow(r))).sort());
     expect((await listMessages(user)).map((m) => m.flags)).toEqual(Array(5).fill(['\\Seen']));
     const received = (await metrics.messagesReceived.get()).values.find((v) => v.labels.mailbox === mailbox.key);
     expect(received?.value).toBe(5);
@@ -301,7 +302,7 @@ describe('IMAP poller against a real Dovecot', () => {
     expect(big!.raw.length).toBeLessThan(2_000);
     expect(small).toMatchObject({ status: 'queued', uid: '2' });
     const jobs = await jobsOf(mailbox);
-    expect(jobs.map((j) => j.id)).toEqual([inboundJobId({ messageRowId: small!.id, receivedAt: small!.received_at.toISOString() })]);
+    expect(jobs.map((j) => j.id)).toEqual([inboundJobId(inboundJobForRow(small!))]);
   });
   it('renews and releases a lease only with the token that took it', async () => {
     const key = leaseKey(prefix, `lease-unit-${randomBytes(3).toString('hex')}`);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requeueStaleMessages } from '../src/inbound/requeue-stale.js';
-import { storeRawMessages } from '../src/inbound/store.js';
+import { inboundJobForRow, storeRawMessages } from '../src/inbound/store.js';
 import { inboundJobId } from '../src/queue/queues.js';
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
 
@@ -19,8 +19,8 @@ const age = (ids: string[], status: string, minutes: number) =>
 
 /** The first job id of a stored row, from its received_at as stored now. */
 async function firstJobIdOf(rowId: string): Promise<string> {
-  const row = await c.t.ctx.db.selectFrom('messages').select('received_at').where('id', '=', rowId).executeTakeFirstOrThrow();
-  return inboundJobId({ messageRowId: rowId, receivedAt: row.received_at.toISOString() });
+  const row = await c.t.ctx.db.selectFrom('messages').selectAll().where('id', '=', rowId).executeTakeFirstOrThrow();
+  return inboundJobId(inboundJobForRow(row));
 }
 
 async function jobIdsOf(rowId: string): Promise<string[]> {
