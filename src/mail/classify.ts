@@ -1,4 +1,4 @@
-import { excerpt } from './clean-text.js';
+import { excerpt, withoutComments } from './clean-text.js';
 import type { Classification } from './message.types.js';
 
 /** Lower-cased header name -> unfolded raw values, in order. */
@@ -50,8 +50,7 @@ function first(headers: HeaderMap, name: string): string | null {
 
 /** First token of a header value, lower-cased, comments and parameters dropped: `Auto-Generated (x); a=b` -> `auto-generated`. */
 function token(value: string): string {
-  // A comment is '(…)' without a parenthesis inside: `\([^)]*\)` rescans to the end from every '(' of '((((…'.
-  return value.replace(/\([^()]*\)/g, ' ').split(';')[0]!.trim().toLowerCase();
+  return withoutComments(value).split(';')[0]!.trim().toLowerCase();
 }
 
 function has(headers: HeaderMap, name: string): boolean {

@@ -33,3 +33,11 @@ export function excerpt(value: string, max = MAX_REASON_VALUE_LENGTH): string {
   if (!s.isWellFormed()) s = s.toWellFormed();
   return long ? `${s}…` : s;
 }
+
+/**
+ * A header value with its RFC 5322 comments `(…)` blanked out. A comment is matched without a parenthesis inside:
+ * `\([^)]*\)` rescans to the end from every '(' of '((((…'.
+ */
+export function withoutComments(value: string): string {
+  return value.replace(/\([^()]*\)/g, ' ');
+}

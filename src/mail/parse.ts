@@ -4,7 +4,7 @@ import { addressesInHeader, extractReplyTokens, normaliseEmail, toMailAddresses 
 import { DEFAULT_CASE_NUMBER_PREFIXES, findCaseRefs } from './case-refs.js';
 import { parseBounceInfo } from './bounce-info.js';
 import { classifyMessage, type HeaderMap, type MimePart } from './classify.js';
-import { cleanText, excerpt } from './clean-text.js';
+import { cleanText, excerpt, withoutComments } from './clean-text.js';
 import type { ParsedAttachment, ParsedMessage } from './message.types.js';
 import { DEFAULT_ORDER_REF_PATTERN, findOrderRefs } from './order-refs.js';
 import { usableMessageId } from './identity.js';
@@ -70,7 +70,6 @@ export function headerMap(lines: ParsedMail['headerLines']): HeaderMap {
   return map;
 }
 
-
 /**
  * mailparser turns a Date header it cannot read into "now", which would date a message wrongly
  * without a trace. Keep its parse when the value is readable, else report no date.
@@ -79,8 +78,7 @@ function messageDate(parsed: ParsedMail, headers: HeaderMap, parsedAt: number): 
   const raw = headers.get('date')?.[0];
   const date = parsed.date;
   if (!raw || !date || Number.isNaN(date.getTime())) return null;
-  // Comments are `(…)` without a parenthesis inside: `\([^)]*\)` rescans to the end from every '(' of '((((…'.
-  const readable = !Number.isNaN(Date.parse(raw.replace(/\([^()]*\)/g, ' ').trim()));
+  const readable = !Number.isNaN(Date.parse(withoutComments(raw).trim()));
   return readable || Math.abs(date.getTime() - parsedAt) > 5_000 ? date : null;
 }
 
