@@ -1,0 +1,65 @@
+// Lint rules, including the boundaries between folders that docs/architecture.md describes.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import prettier from 'eslint-config-prettier';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/** Folders that a folder of src/ must not import from, with the reason the linter prints. */
+const boundaries = [
+  {
+    target: './src/mail',
+    from: ['./src/db', './src/http', './src/cases', './src/inbound', './src/outbound', './src/imap', './workers'],
+    message: 'src/mail is pure mail logic: no database, HTTP, queue or case code.',
+  },
+  {
+    target: './src/cases',
+    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    message:
+      'src/cases owns case rules; callers reach it, not the other way round (side effects go through its hooks).',
+  },
+  {
+    target: './src',
+    from: ['./workers', './test', './bench'],
+    message: 'src/ is the core: process entry points, tests and benchmarks import it, never the reverse.',
+  },
+  {
+    target: './migrations',
+    from: ['./src', './workers'],
+    message: 'Migrations are frozen in time: they import nothing from the app.',
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  importX.flatConfigs.typescript,
+  {
+    files: ['**/*.ts'],
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: boundaries }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
+  },
+  prettier,
+);
