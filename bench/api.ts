@@ -41,7 +41,9 @@ const connections = Number(args.connections);
 const rate = args.rate ? Number(args.rate) : undefined;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const generator = rate ? chooseLoadGenerator(args.loadgen ?? 'autocannon', log) : chooseLoadGenerator(args.loadgen, log);
+const generator = rate
+  ? chooseLoadGenerator(args.loadgen ?? 'autocannon', log)
+  : chooseLoadGenerator(args.loadgen, log);
 
 await ensureDatabase(databaseUrl);
 const db = createDb(databaseUrl);
@@ -84,7 +86,16 @@ const server = await startServer(databaseUrl);
 const base = `http://127.0.0.1:${server.port}`;
 
 const random = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
-const TEXTS = ['refund', 'parcel', 'damaged laptop', 'invoic', 'broken camera', 'courier deliver', 'password locked', 'warranty claim'];
+const TEXTS = [
+  'refund',
+  'parcel',
+  'damaged laptop',
+  'invoic',
+  'broken camera',
+  'courier deliver',
+  'password locked',
+  'warranty claim',
+];
 const RARE_TEXTS: Array<() => string> = [
   () => random(['zebra', 'kumquat', 'xylophone', 'quarantine refund']),
   () => String(1001 + Math.floor(Math.random() * cases)),
@@ -94,7 +105,9 @@ const STATUSES = ['New', 'In Progress', 'Resolved'];
 const PRIORITIES = ['High', 'Critical'];
 const SORTS = ['ChangedDescending', 'CreatedAscending', 'CreatedDescending'];
 
-const post = (path: string, body: () => unknown): (() => SampleRequest) => () => ({ method: 'POST', path, body: JSON.stringify(body()) });
+const post =
+  (path: string, body: () => unknown): (() => SampleRequest) =>
+  () => ({ method: 'POST', path, body: JSON.stringify(body()) });
 
 // Each scenario is SAMPLES_PER_SCENARIO requests made up front, sent in random order (by either generator).
 const scenarios: Array<{ name: string; request: () => SampleRequest }> = [
@@ -136,7 +149,8 @@ interface Row {
   pgMs: number | null;
 }
 const rows: Row[] = [];
-const perRequest = (seconds: number | undefined, requests: number) => (seconds === undefined || requests === 0 ? null : (seconds * 1000) / requests);
+const perRequest = (seconds: number | undefined, requests: number) =>
+  seconds === undefined || requests === 0 ? null : (seconds * 1000) / requests;
 const meter = cpuMeter(server.child.pid!, new URL(databaseUrl).pathname.slice(1));
 try {
   for (const s of scenarios) {
@@ -174,7 +188,9 @@ try {
 }
 
 const mode = rate ? `open model, ${rate} req/s overall` : 'closed model, as fast as answered';
-console.log(`\nintake API benchmark: ${cases.toLocaleString('en')} cases, ${connections} connections, ${duration} s per scenario (${mode}, ${generator})`);
+console.log(
+  `\nintake API benchmark: ${cases.toLocaleString('en')} cases, ${connections} connections, ${duration} s per scenario (${mode}, ${generator})`,
+);
 console.log(seedSeconds === null ? 'seed: reused existing database' : `seed: ${seedSeconds.toFixed(1)} s`);
 console.table(
   rows.map((r) => ({
@@ -200,7 +216,15 @@ async function startServer(url: string): Promise<{ child: ChildProcess; port: nu
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
   // LOG_LEVEL=warn: what docs/operations.md recommends for production (no line per request).
   // QUEUE_PREFIX of its own: nothing the bench does can land in the queues of an intake that uses the same Redis.
-  const env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', QUEUE_PREFIX: 'intake-bench-api' };
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    QUEUE_PREFIX: 'intake-bench-api',
+  };
   const child = startProductionProcess('web', env, profile);
   await waitFor(
     'the web process to answer /healthz',
@@ -208,7 +232,10 @@ async function startServer(url: string): Promise<{ child: ChildProcess; port: nu
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`the web process exited (${child.exitCode ?? child.signalCode}) before it answered /healthz`);
       }
-      return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      return fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     60_000,
     100,

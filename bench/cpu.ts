@@ -51,7 +51,11 @@ export function cpuMeter(serverPid: number, databaseName: string) {
         ticks += used;
         if (pid === serverPid) serverTicks = used;
       }
-      return { total: ticks / TICKS_PER_SECOND, server: serverTicks / TICKS_PER_SECOND, database: (ticks - serverTicks) / TICKS_PER_SECOND };
+      return {
+        total: ticks / TICKS_PER_SECOND,
+        server: serverTicks / TICKS_PER_SECOND,
+        database: (ticks - serverTicks) / TICKS_PER_SECOND,
+      };
     },
   };
 }

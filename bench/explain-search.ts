@@ -18,9 +18,16 @@ try {
   const estimate = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
     CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${statements.estimate.sql}`, [...statements.estimate.parameters]),
   );
-  console.log(`--- planner estimate of the hits: ${estimate.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows']} (an exact count runs only at ${EXACT_COUNT_LIMIT} or fewer)`);
-  for (const [name, q] of [['page', statements.page], ['count', statements.count]] as const) {
-    const r = await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, [...q.parameters]));
+  console.log(
+    `--- planner estimate of the hits: ${estimate.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows']} (an exact count runs only at ${EXACT_COUNT_LIMIT} or fewer)`,
+  );
+  for (const [name, q] of [
+    ['page', statements.page],
+    ['count', statements.count],
+  ] as const) {
+    const r = await db.executeQuery<Record<string, string>>(
+      CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, [...q.parameters]),
+    );
     console.log(`--- ${name} statement\n${r.rows.map((row) => row['QUERY PLAN']).join('\n')}`);
   }
 } finally {

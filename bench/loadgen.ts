@@ -57,14 +57,26 @@ export function chooseLoadGenerator(wanted: string | undefined, log: (line: stri
   if (process.getuid?.() === 0 && hasCommand('apt-get')) {
     log('wrk is not installed: installing it from Debian packages (apt-get install -y wrk) ...');
     try {
-      execFileSync('sh', ['-c', 'apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1)'], { stdio: 'ignore' });
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          'apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1)',
+        ],
+        { stdio: 'ignore' },
+      );
       if (hasCommand('wrk')) return 'wrk';
     } catch {
       // Falls through to the message below.
     }
   }
-  if (wanted === 'wrk') throw new Error('wrk is not installed and could not be installed: apt-get install wrk, or pass --loadgen autocannon');
-  log('wrk is not available (apt-get install wrk): using autocannon, which takes much of the CPU it measures on a small machine');
+  if (wanted === 'wrk')
+    throw new Error(
+      'wrk is not installed and could not be installed: apt-get install wrk, or pass --loadgen autocannon',
+    );
+  log(
+    'wrk is not available (apt-get install wrk): using autocannon, which takes much of the CPU it measures on a small machine',
+  );
   return 'autocannon';
 }
 
@@ -72,10 +84,14 @@ const luaString = (s: string): string => JSON.stringify(s); // JSON string escap
 
 /** A wrk script that sends the samples in random order and prints the figures as one JSON line. */
 function wrkScript(samples: readonly SampleRequest[], headers: Record<string, string>): string {
-  const rows = samples.map((s) => `{${luaString(s.method)},${luaString(s.path)},${s.body === undefined ? 'nil' : luaString(s.body)}}`);
+  const rows = samples.map(
+    (s) => `{${luaString(s.method)},${luaString(s.path)},${s.body === undefined ? 'nil' : luaString(s.body)}}`,
+  );
   return `
 local samples = {${rows.join(',\n')}}
-${Object.entries(headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`).join('\n')}
+${Object.entries(headers)
+  .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
+  .join('\n')}
 math.randomseed(os.time())
 request = function()
   local s = samples[math.random(#samples)]
@@ -97,11 +113,34 @@ async function runWrk(samples: readonly SampleRequest[], o: LoadOptions): Promis
     const script = join(dir, 'scenario.lua');
     writeFileSync(script, wrkScript(samples, o.headers));
     // One thread: it drives 50 connections at tens of thousands of requests/s, and leaves the second core to the server.
-    const { stdout } = await promisify(execFile)('wrk', ['-t1', `-c${o.connections}`, `-d${o.durationSeconds}s`, '--timeout', '10s', '-s', script, o.url]);
+    const { stdout } = await promisify(execFile)('wrk', [
+      '-t1',
+      `-c${o.connections}`,
+      `-d${o.durationSeconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      script,
+      o.url,
+    ]);
     const line = stdout.split('\n').find((l) => l.startsWith('WRK_RESULT '));
     if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-    const r = JSON.parse(line.slice('WRK_RESULT '.length)) as { p50: number; p99: number; requests: number; durationUs: number; errors: number; non2xx: number };
-    return { p50: r.p50, p99: r.p99, rps: r.requests / (r.durationUs / 1e6), requests: r.requests, errors: r.errors, non2xx: r.non2xx };
+    const r = JSON.parse(line.slice('WRK_RESULT '.length)) as {
+      p50: number;
+      p99: number;
+      requests: number;
+      durationUs: number;
+      errors: number;
+      non2xx: number;
+    };
+    return {
+      p50: r.p50,
+      p99: r.p99,
+      rps: r.requests / (r.durationUs / 1e6),
+      requests: r.requests,
+      errors: r.errors,
+      non2xx: r.non2xx,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -117,10 +156,21 @@ async function runAutocannon(samples: readonly SampleRequest[], o: LoadOptions):
     headers: o.headers,
     requests: [{ setupRequest: (req) => ({ ...req, ...pick() }) }],
   });
-  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return {
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    rps: r.requests.average,
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
 }
 
 /** Sends the scenario's samples with the chosen generator for `durationSeconds`. */
-export function runLoad(generator: LoadGenerator, samples: readonly SampleRequest[], options: LoadOptions): Promise<LoadResult> {
+export function runLoad(
+  generator: LoadGenerator,
+  samples: readonly SampleRequest[],
+  options: LoadOptions,
+): Promise<LoadResult> {
   return generator === 'wrk' ? runWrk(samples, options) : runAutocannon(samples, options);
 }

@@ -11,12 +11,23 @@ const root = resolve(import.meta.dirname, '..');
  */
 export function buildProduction(log: (line: string) => void): void {
   log('building dist/ (npm run build) ...');
-  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 
 /** One production process (`web`, `worker` or `poller`), started as the Procfile starts it; `nodeArgs` go before the script (e.g. --cpu-prof). */
-export function startProductionProcess(name: 'web' | 'worker' | 'poller', env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, resolve(root, 'bin/start.mjs'), name], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+export function startProductionProcess(
+  name: 'web' | 'worker' | 'poller',
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, resolve(root, 'bin/start.mjs'), name], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

@@ -18,7 +18,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '40' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { top: { type: 'string', default: '40' } },
+  allowPositionals: true,
+});
 if (positionals.length === 0) {
   console.error('usage: npx tsx bench/profile-summary.ts [--top N] FILE.cpuprofile...');
   process.exit(2);
@@ -56,7 +59,8 @@ for (const file of positionals) {
   const pct = (ms: number) => `${((100 * ms) / busy).toFixed(1).padStart(5)} %`;
   console.log(`\n${file}: ${busy.toFixed(0)} ms busy (garbage collector ${pct(gc)})`);
   console.log('-- self time by function');
-  for (const [k, ms] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`${pct(ms)}  ${k}`);
+  for (const [k, ms] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top)))
+    console.log(`${pct(ms)}  ${k}`);
   console.log('-- self time by package');
   for (const [k, ms] of [...pkg].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(ms)}  ${k}`);
 }

@@ -10,9 +10,14 @@ import { cpuTicks, TICKS_PER_SECOND } from './cpu.js';
  * connection against the bench database (or BENCH_DATABASE_URL), read from the backend's /proc CPU counters.
  * What one search costs the database, without the HTTP server, the load generator or the other connections.
  */
-const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '300' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { runs: { type: 'string', default: '300' } },
+  allowPositionals: true,
+});
 const runs = Number(values.runs);
-const db = createDb(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/intake_bench', { poolSize: 1 });
+const db = createDb(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/intake_bench', {
+  poolSize: 1,
+});
 
 /** CPU time of a process in ms. */
 const cpuMs = (pid: number): number => (cpuTicks(pid) * 1000) / TICKS_PER_SECOND;
@@ -29,7 +34,9 @@ try {
     const t = performance.now();
     for (let i = 0; i < runs; i++) await readPlannedPage(db, planned);
     const wall = (performance.now() - t) / runs;
-    console.log(`${((cpuMs(pid) - before) / runs).toFixed(3)} ms CPU, ${wall.toFixed(3)} ms wall  ${plan.padEnd(10)} ${text}`);
+    console.log(
+      `${((cpuMs(pid) - before) / runs).toFixed(3)} ms CPU, ${wall.toFixed(3)} ms wall  ${plan.padEnd(10)} ${text}`,
+    );
   }
 } finally {
   await db.destroy();

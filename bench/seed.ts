@@ -15,29 +15,102 @@ const CHUNK = 100_000;
 const PARALLEL = 2;
 
 const SUBJECTS = [
-  'Refund for order', 'Where is my parcel', 'Damaged item received', 'Cannot log in to my account',
-  'Question about my invoice', 'Change delivery address', 'Wrong size delivered', 'Payment failed',
-  'Cancel my subscription', 'Return label missing', 'Refunded amount is wrong', 'Parcel delivered to neighbour',
-  'Discount code not working', 'Warranty claim', 'Product stopped working', 'Missing parts in package',
-  'Request for a quote', 'Update billing details', 'Order arrived late', 'Exchange for another colour',
+  'Refund for order',
+  'Where is my parcel',
+  'Damaged item received',
+  'Cannot log in to my account',
+  'Question about my invoice',
+  'Change delivery address',
+  'Wrong size delivered',
+  'Payment failed',
+  'Cancel my subscription',
+  'Return label missing',
+  'Refunded amount is wrong',
+  'Parcel delivered to neighbour',
+  'Discount code not working',
+  'Warranty claim',
+  'Product stopped working',
+  'Missing parts in package',
+  'Request for a quote',
+  'Update billing details',
+  'Order arrived late',
+  'Exchange for another colour',
 ];
 const WORDS = [
-  'jacket', 'shoes', 'laptop', 'headphones', 'blender', 'sofa', 'lamp', 'bicycle', 'camera', 'watch', 'kettle',
-  'printer', 'charger', 'backpack', 'mattress', 'curtains', 'monitor', 'keyboard', 'tent', 'stroller',
+  'jacket',
+  'shoes',
+  'laptop',
+  'headphones',
+  'blender',
+  'sofa',
+  'lamp',
+  'bicycle',
+  'camera',
+  'watch',
+  'kettle',
+  'printer',
+  'charger',
+  'backpack',
+  'mattress',
+  'curtains',
+  'monitor',
+  'keyboard',
+  'tent',
+  'stroller',
 ];
 const SENTENCES = [
-  'I ordered this last week and it still has not arrived.', 'The box was crushed and the item inside is broken.',
-  'Please send me a refund as soon as possible.', 'I was charged twice for the same order.',
-  'The tracking number does not show any updates.', 'Could you tell me when the courier will deliver?',
-  'I would like to return the item for a full refund.', 'The invoice shows the wrong company name.',
-  'My account was locked after I reset the password.', 'The colour is different from the picture on the website.',
-  'I need this urgently for a birthday on Saturday.', 'Can I exchange it for a larger size instead?',
+  'I ordered this last week and it still has not arrived.',
+  'The box was crushed and the item inside is broken.',
+  'Please send me a refund as soon as possible.',
+  'I was charged twice for the same order.',
+  'The tracking number does not show any updates.',
+  'Could you tell me when the courier will deliver?',
+  'I would like to return the item for a full refund.',
+  'The invoice shows the wrong company name.',
+  'My account was locked after I reset the password.',
+  'The colour is different from the picture on the website.',
+  'I need this urgently for a birthday on Saturday.',
+  'Can I exchange it for a larger size instead?',
 ];
-const FIRST = ['Anna', 'Bob', 'Carla', 'David', 'Emma', 'Farid', 'Greta', 'Hugo', 'Ines', 'Jonas', 'Karin', 'Liam', 'Maja', 'Noah', 'Olga', 'Pavel'];
-const LAST = ['Smith', 'Jensen', 'Garcia', 'Novak', 'Berg', 'Rossi', 'Kowalski', 'Dubois', 'Silva', 'Schmidt', 'Larsen', 'Murphy'];
-const AGENTS = Array.from({ length: 20 }, (_, i) => [`agent-${i + 1}`, `${FIRST[i % FIRST.length]} Agent${i + 1}`] as const);
+const FIRST = [
+  'Anna',
+  'Bob',
+  'Carla',
+  'David',
+  'Emma',
+  'Farid',
+  'Greta',
+  'Hugo',
+  'Ines',
+  'Jonas',
+  'Karin',
+  'Liam',
+  'Maja',
+  'Noah',
+  'Olga',
+  'Pavel',
+];
+const LAST = [
+  'Smith',
+  'Jensen',
+  'Garcia',
+  'Novak',
+  'Berg',
+  'Rossi',
+  'Kowalski',
+  'Dubois',
+  'Silva',
+  'Schmidt',
+  'Larsen',
+  'Murphy',
+];
+const AGENTS = Array.from(
+  { length: 20 },
+  (_, i) => [`agent-${i + 1}`, `${FIRST[i % FIRST.length]} Agent${i + 1}`] as const,
+);
 
-const arr = (values: readonly string[]) => sql.raw(`ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')}]::text[]`);
+const arr = (values: readonly string[]) =>
+  sql.raw(`ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')}]::text[]`);
 /** A random element of a text array literal, per row. */
 const pick = (values: readonly string[]) => sql`(${arr(values)})[1 + floor(random() * ${sql.lit(values.length)})::int]`;
 
@@ -108,7 +181,9 @@ export async function seedCases(db: Db, count: number, log: (line: string) => vo
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: definitions }))
     .execute();
   for (const i of current) await sql`DROP INDEX ${sql.id(i.indexname)}`.execute(db);
-  const indexes = [...byName.values()].map((d) => ({ indexdef: d.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS ') }));
+  const indexes = [...byName.values()].map((d) => ({
+    indexdef: d.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '),
+  }));
 
   await sql`
     CREATE UNLOGGED TABLE bench_customers AS
@@ -139,7 +214,9 @@ export async function seedCases(db: Db, count: number, log: (line: string) => vo
     INSERT INTO case_status_log (case_id, status, "timestamp", duration_since_previous_ms)
     SELECT id, 'New', created, NULL FROM cases
     UNION ALL
-    SELECT id, status, changed, (extract(epoch FROM changed - created) * 1000)::bigint FROM cases WHERE status <> 'New'`.execute(db);
+    SELECT id, status, changed, (extract(epoch FROM changed - created) * 1000)::bigint FROM cases WHERE status <> 'New'`.execute(
+    db,
+  );
   log('  status log written; rebuilding indexes');
 
   const half = Math.ceil(indexes.length / 2);

@@ -8,7 +8,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE outbox ADD COLUMN enqueued_at timestamptz`.execute(db);
   // Display name of the (single) To recipient, already cleaned of control characters.
   await sql`ALTER TABLE outbox ADD COLUMN to_name text`.execute(db);
-  await sql`CREATE INDEX outbox_relay_idx ON outbox (created) WHERE status = 'queued' AND enqueued_at IS NULL`.execute(db);
+  await sql`CREATE INDEX outbox_relay_idx ON outbox (created) WHERE status = 'queued' AND enqueued_at IS NULL`.execute(
+    db,
+  );
   // The database, not the queue, guards against a doubled acknowledgement (a retried inbound job).
   await sql`CREATE UNIQUE INDEX outbox_one_ack_per_case ON outbox (case_id) WHERE kind = 'ack'`.execute(db);
 }

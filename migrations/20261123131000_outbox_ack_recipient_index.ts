@@ -7,8 +7,12 @@ import { sql, type Kysely } from 'kysely';
 // the check read only that address's acks. The CHECK keeps the one-recipient assumption true.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await sql`ALTER TABLE outbox ADD CONSTRAINT outbox_ack_one_recipient CHECK (kind <> 'ack' OR cardinality(to_addresses) <= 1)`.execute(db);
-  await sql`CREATE INDEX IF NOT EXISTS outbox_ack_recipient_idx ON outbox ((lower(to_addresses[1])), created) WHERE kind = 'ack'`.execute(db);
+  await sql`ALTER TABLE outbox ADD CONSTRAINT outbox_ack_one_recipient CHECK (kind <> 'ack' OR cardinality(to_addresses) <= 1)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX IF NOT EXISTS outbox_ack_recipient_idx ON outbox ((lower(to_addresses[1])), created) WHERE kind = 'ack'`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

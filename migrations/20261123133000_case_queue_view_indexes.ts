@@ -7,8 +7,12 @@ import { sql, type Kysely } from 'kysely';
 // with the priority in the index only the Tag is left to filter (~9 times fewer rows read).
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await sql`CREATE INDEX IF NOT EXISTS cases_status_priority_changed_idx ON cases (status, priority, changed, id)`.execute(db);
-  await sql`CREATE INDEX IF NOT EXISTS cases_status_priority_created_idx ON cases (status, priority, created, id)`.execute(db);
+  await sql`CREATE INDEX IF NOT EXISTS cases_status_priority_changed_idx ON cases (status, priority, changed, id)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX IF NOT EXISTS cases_status_priority_created_idx ON cases (status, priority, created, id)`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -9,9 +9,13 @@ import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`DROP INDEX IF EXISTS cases_status_priority_changed_idx`.execute(db);
-  await sql`CREATE INDEX cases_status_priority_changed_idx ON cases (status, priority, changed, id) INCLUDE (deleted_at, tags)`.execute(db);
+  await sql`CREATE INDEX cases_status_priority_changed_idx ON cases (status, priority, changed, id) INCLUDE (deleted_at, tags)`.execute(
+    db,
+  );
   await sql`DROP INDEX IF EXISTS cases_status_priority_created_idx`.execute(db);
-  await sql`CREATE INDEX cases_status_priority_created_idx ON cases (status, priority, created, id) INCLUDE (deleted_at, tags)`.execute(db);
+  await sql`CREATE INDEX cases_status_priority_created_idx ON cases (status, priority, created, id) INCLUDE (deleted_at, tags)`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

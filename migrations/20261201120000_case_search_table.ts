@@ -61,7 +61,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 /** The PL/pgSQL function case_search_<op>, which runs `statement`, and its trigger `case_search_<op>` (`when`). */
 async function syncTrigger(db: Kysely<any>, op: string, statement: string, when: string): Promise<void> {
-  await sql.raw(`CREATE FUNCTION case_search_${op}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${statement}; RETURN NULL; END $$`).execute(db);
+  await sql
+    .raw(
+      `CREATE FUNCTION case_search_${op}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${statement}; RETURN NULL; END $$`,
+    )
+    .execute(db);
   await sql.raw(`CREATE TRIGGER case_search_${op} ${when} EXECUTE FUNCTION case_search_${op}()`).execute(db);
 }
 

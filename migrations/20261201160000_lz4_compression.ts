@@ -25,7 +25,9 @@ const COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
 
 async function setCompression(db: Kysely<any>, method: 'lz4' | 'default'): Promise<void> {
   for (const [table, column] of COLUMNS) {
-    await sql`ALTER TABLE ${sql.id(table)} ALTER COLUMN ${sql.id(column)} SET COMPRESSION ${sql.raw(method)}`.execute(db);
+    await sql`ALTER TABLE ${sql.id(table)} ALTER COLUMN ${sql.id(column)} SET COMPRESSION ${sql.raw(method)}`.execute(
+      db,
+    );
   }
 }
 

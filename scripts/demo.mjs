@@ -31,11 +31,16 @@ const base = process.env.INTAKE_API_URL ?? `http://127.0.0.1:${config.port}`;
 try {
   await fetch(`${base}/healthz`);
 } catch {
-  die(`the stack is not running at ${base}: start it with "npm run dev" in another terminal, then run "npm run demo" again`);
+  die(
+    `the stack is not running at ${base}: start it with "npm run dev" in another terminal, then run "npm run demo" again`,
+  );
 }
 
 function cli(args) {
-  const res = spawnSync(process.execPath, ['bin/intake.mjs', ...args], { encoding: 'utf8', env: { ...process.env, INTAKE_FROM_SOURCE: '1' } });
+  const res = spawnSync(process.execPath, ['bin/intake.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, INTAKE_FROM_SOURCE: '1' },
+  });
   if (res.status !== 0) die(`intake ${args[0]} failed: ${(res.stderr || res.stdout).trim()}`);
   return res;
 }
@@ -56,7 +61,9 @@ async function api(path) {
 
 // Fresh identities per run, so a second demo makes new cases instead of duplicates.
 const run = Date.now().toString(36);
-const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.eml')).sort();
+const files = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
 const mails = files.map((file) => {
   const raw = readFileSync(join(FIXTURES, file), 'utf8')
     .replace(/demo-(\d+)@intake\.example/g, `demo-$1-${run}@intake.example`)
@@ -70,7 +77,14 @@ async function send(batch) {
   if (useImap) {
     const { ImapFlow } = await import('imapflow');
     const m = config.mailboxes[0];
-    const client = new ImapFlow({ host: m.host, port: m.port, secure: m.secure, auth: { user: m.user, pass: m.pass }, logger: false, tls: { rejectUnauthorized: !m.tlsInsecure } });
+    const client = new ImapFlow({
+      host: m.host,
+      port: m.port,
+      secure: m.secure,
+      auth: { user: m.user, pass: m.pass },
+      logger: false,
+      tls: { rejectUnauthorized: !m.tlsInsecure },
+    });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -104,7 +118,12 @@ async function waitFor(batch) {
     const done = ours.filter((m) => !['queued', 'processing'].includes(m.Status));
     if (done.length === wanted.size) return done;
     if (Date.now() > deadline) {
-      const hint = ours.length < wanted.size ? (useImap ? 'is the poller running and polling this mailbox?' : 'were they stored?') : 'is the worker running?';
+      const hint =
+        ours.length < wanted.size
+          ? useImap
+            ? 'is the poller running and polling this mailbox?'
+            : 'were they stored?'
+          : 'is the worker running?';
       die(`${done.length} of ${wanted.size} messages processed after ${WAIT_MS / 1000}s: ${hint}`);
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -124,7 +143,9 @@ try {
   for (const mail of mails) {
     const m = processed.find((p) => p.MessageId === mail.messageId);
     const decision = m.Status === 'failed' ? `failed: ${m.Error}` : (m.Decision?.Action ?? m.Status);
-    say(`${mail.file.padEnd(27)} ${decision.padEnd(11)} ${m.Decision?.CaseNumber ?? '-'}${m.Classification && m.Classification !== 'normal' ? `  (${m.Classification})` : ''}`);
+    say(
+      `${mail.file.padEnd(27)} ${decision.padEnd(11)} ${m.Decision?.CaseNumber ?? '-'}${m.Classification && m.Classification !== 'normal' ? `  (${m.Classification})` : ''}`,
+    );
   }
   const caseIds = [...new Set(processed.map((m) => m.CaseId).filter(Boolean))];
   say('');
@@ -133,10 +154,14 @@ try {
     const c = await api(`/api/cases/${id}`);
     const customer = c.CustomerName ? `${c.CustomerName} <${c.CustomerEmail}>` : (c.CustomerEmail ?? '-');
     const notes = c.CaseNotes.length + c.InternalNotes.length;
-    say(`${c.CaseNumber.padEnd(11)} ${c.Status.padEnd(11)} ${String(notes).padEnd(6)} ${customer.padEnd(38)} ${c.Subject}`);
+    say(
+      `${c.CaseNumber.padEnd(11)} ${c.Status.padEnd(11)} ${String(notes).padEnd(6)} ${customer.padEnd(38)} ${c.Subject}`,
+    );
   }
   say('');
-  say(`see them at ${base}/swagger (GET /api/cases/{id}) or with: curl -H "Authorization: Bearer <key>" ${base}/api/cases/<id>`);
+  say(
+    `see them at ${base}/swagger (GET /api/cases/{id}) or with: curl -H "Authorization: Bearer <key>" ${base}/api/cases/<id>`,
+  );
 } finally {
   if (keyId) cli(['apikey', 'revoke', keyId]);
 }

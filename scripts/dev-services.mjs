@@ -32,7 +32,12 @@ async function pgProbe(databaseUrl) {
 }
 
 async function redisProbe(redisUrl) {
-  const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 });
+  const r = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3_000,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -73,19 +78,25 @@ async function ensurePostgres(databaseUrl, log) {
   const where = `${u.hostname}:${u.port || 5432}`;
   const local = LOCAL_HOSTS.has(u.hostname);
   if (pgLoginRejected(err)) {
-    log(`PostgreSQL at ${where} answered but refused us (${err.message}): fix the user or password in DATABASE_URL (${safeUrl(databaseUrl)})`);
+    log(
+      `PostgreSQL at ${where} answered but refused us (${err.message}): fix the user or password in DATABASE_URL (${safeUrl(databaseUrl)})`,
+    );
     return false;
   }
   const cluster = local ? stoppedPgCluster(Number(u.port || 5432)) : null;
   if (cluster) {
-    log(`PostgreSQL ${cluster.ver}/${cluster.cluster} is installed but stopped; starting it (pg_ctlcluster ${cluster.ver} ${cluster.cluster} start)`);
+    log(
+      `PostgreSQL ${cluster.ver}/${cluster.cluster} is installed but stopped; starting it (pg_ctlcluster ${cluster.ver} ${cluster.cluster} start)`,
+    );
     const res = spawnSync('pg_ctlcluster', [cluster.ver, cluster.cluster, 'start'], { encoding: 'utf8' });
     for (let i = 0; i < 20 && err; i++) {
       await sleep(500);
       err = await pgProbe(databaseUrl);
     }
     if (!err) return true;
-    log(`PostgreSQL is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "sudo pg_ctlcluster ${cluster.ver} ${cluster.cluster} start", or set DATABASE_URL`);
+    log(
+      `PostgreSQL is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "sudo pg_ctlcluster ${cluster.ver} ${cluster.cluster} start", or set DATABASE_URL`,
+    );
     return false;
   }
   if (local && !has('postgres') && !has('pg_ctl') && !has('pg_lsclusters') && !has('psql')) {
@@ -94,7 +105,9 @@ async function ensurePostgres(databaseUrl, log) {
     );
     return false;
   }
-  log(`PostgreSQL is not reachable at ${where} (${err.message}): start it ("sudo systemctl start postgresql" or "brew services start postgresql@16"), or set DATABASE_URL (now ${safeUrl(databaseUrl)})`);
+  log(
+    `PostgreSQL is not reachable at ${where} (${err.message}): start it ("sudo systemctl start postgresql" or "brew services start postgresql@16"), or set DATABASE_URL (now ${safeUrl(databaseUrl)})`,
+  );
   return false;
 }
 
@@ -104,17 +117,34 @@ async function ensureRedis(redisUrl, log) {
   const port = Number(u.port || 6379);
   const where = `${u.hostname}:${port}`;
   if (err && redisLoginRejected(err)) {
-    log(`Redis at ${where} answered but refused us (${err.message}): fix the password in REDIS_URL (${safeUrl(redisUrl)})`);
+    log(
+      `Redis at ${where} answered but refused us (${err.message}): fix the password in REDIS_URL (${safeUrl(redisUrl)})`,
+    );
     return false;
   }
   if (err && LOCAL_HOSTS.has(u.hostname) && has('redis-server')) {
     // A development Redis of our own, with the settings BullMQ needs; it keeps running after `npm run dev`.
     const dir = join(tmpdir(), `intake-dev-redis-${port}`);
     mkdirSync(dir, { recursive: true });
-    log(`Redis is installed but not running on ${where}; starting it (redis-server --port ${port} --daemonize yes, data in ${dir}; stop it with "redis-cli -p ${port} shutdown")`);
+    log(
+      `Redis is installed but not running on ${where}; starting it (redis-server --port ${port} --daemonize yes, data in ${dir}; stop it with "redis-cli -p ${port} shutdown")`,
+    );
     const res = spawnSync(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--daemonize',
+        'yes',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
       { encoding: 'utf8' },
     );
     for (let i = 0; i < 20 && err; i++) {
@@ -122,7 +152,9 @@ async function ensureRedis(redisUrl, log) {
       ({ err, policy } = await redisProbe(redisUrl));
     }
     if (err) {
-      log(`Redis is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "redis-server --daemonize yes", or set REDIS_URL`);
+      log(
+        `Redis is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "redis-server --daemonize yes", or set REDIS_URL`,
+      );
       return false;
     }
   }
@@ -134,7 +166,9 @@ async function ensureRedis(redisUrl, log) {
     return false;
   }
   if (policy && policy !== 'noeviction') {
-    log(`warning: Redis at ${where} has maxmemory-policy ${policy}; BullMQ needs noeviction or queued jobs can vanish ("redis-cli config set maxmemory-policy noeviction")`);
+    log(
+      `warning: Redis at ${where} has maxmemory-policy ${policy}; BullMQ needs noeviction or queued jobs can vanish ("redis-cli config set maxmemory-policy noeviction")`,
+    );
   }
   return true;
 }

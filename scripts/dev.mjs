@@ -33,7 +33,12 @@ const PROCESSES = [
   { name: 'poller', file: 'workers/poller.ts', color: '33' },
 ];
 const width = Math.max(...PROCESSES.map((p) => p.name.length));
-const pretty = prettyFactory({ colorize: color, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', singleLine: true });
+const pretty = prettyFactory({
+  colorize: color,
+  translateTime: 'SYS:HH:MM:ss',
+  ignore: 'pid,hostname,name',
+  singleLine: true,
+});
 const children = new Map();
 let stopping = false;
 
@@ -120,7 +125,11 @@ if (!(await webReady())) {
   for (const p of PROCESSES.slice(1)) start(p);
   const api = `http://localhost:${config.port}`;
   say(`API ${api}/api  docs ${api}/swagger  health ${api}/readyz  metrics ${api}/metrics`);
-  say(config.adminUser && config.adminPassword ? `queue dashboard ${api}/admin/queues (ADMIN_USER / ADMIN_PASSWORD)` : 'queue dashboard off: set ADMIN_USER and ADMIN_PASSWORD in .env');
+  say(
+    config.adminUser && config.adminPassword
+      ? `queue dashboard ${api}/admin/queues (ADMIN_USER / ADMIN_PASSWORD)`
+      : 'queue dashboard off: set ADMIN_USER and ADMIN_PASSWORD in .env',
+  );
   say(
     config.mailboxes.length > 0
       ? `polling ${config.mailboxes.map((m) => m.key).join(', ')}`

@@ -177,7 +177,9 @@ export function parseMailboxUrl(raw: string, name = 'IMAP_URL'): MailboxConfig {
 
 function mailboxes(env: Env): MailboxConfig[] {
   // IMAP_URL holds one mailbox; IMAP_URLS holds several, separated by whitespace or commas.
-  const urls = [env.IMAP_URL, ...(env.IMAP_URLS ?? '').split(/[\s,]+/)].filter((s): s is string => !!s && s.trim() !== '');
+  const urls = [env.IMAP_URL, ...(env.IMAP_URLS ?? '').split(/[\s,]+/)].filter(
+    (s): s is string => !!s && s.trim() !== '',
+  );
   const list = urls.map((u, i) => parseMailboxUrl(u, i === 0 && env.IMAP_URL ? 'IMAP_URL' : 'IMAP_URLS'));
   const keys = new Set<string>();
   for (const m of list) {

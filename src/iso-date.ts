@@ -37,7 +37,14 @@ export function parseIsoDateTime(value: string): Date | undefined {
   if (!m) return undefined;
   const [, year, month, day, hour, minute, second = '0', offsetHour = '0', offsetMinute = '0'] = m;
   if (!isCalendarDay(year!, month!, day!)) return undefined;
-  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHour) > 23 || Number(offsetMinute) > 59) return undefined;
+  if (
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 59 ||
+    Number(offsetHour) > 23 ||
+    Number(offsetMinute) > 59
+  )
+    return undefined;
   return inRange(new Date(value));
 }
 

@@ -24,10 +24,20 @@ describe('API keys', () => {
     const read = await t.app.inject({ method: 'GET', url: `/%61pi/cases/${caseId}` });
     expect(read.statusCode).toBe(401);
     expect(read.json().message).toBe('An API key is required: send "Authorization: Bearer <key>"');
-    const before = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-    const write = await t.app.inject({ method: 'POST', url: '/%61%70%69/cases', payload: { Subject: 'no key at all' } });
+    const before = await t.database.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    const write = await t.app.inject({
+      method: 'POST',
+      url: '/%61%70%69/cases',
+      payload: { Subject: 'no key at all' },
+    });
     expect(write.statusCode).toBe(401);
-    const after = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const after = await t.database.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
     expect((await t.app.inject({ method: 'GET', url: '/%61pi/admin/mailboxes' })).statusCode).toBe(401);
   });
@@ -35,7 +45,11 @@ describe('API keys', () => {
   it('a bad key or a malformed header → 401', async () => {
     expect((await t.call('GET', `/api/cases/${caseId}`, undefined, 'ik_not-a-real-key')).status).toBe(401);
     expect((await t.call('GET', `/api/cases/${caseId}`, undefined, 'garbage')).status).toBe(401);
-    const basic = await t.app.inject({ method: 'GET', url: `/api/cases/${caseId}`, headers: { authorization: `Basic ${t.adminKey}` } });
+    const basic = await t.app.inject({
+      method: 'GET',
+      url: `/api/cases/${caseId}`,
+      headers: { authorization: `Basic ${t.adminKey}` },
+    });
     expect(basic.statusCode).toBe(401);
   });
 
@@ -114,7 +128,9 @@ describe('OpenAPI', () => {
       expect(op.responses['401']).toBeDefined();
     }
     const caseSchema = doc.paths['/api/cases/{id}'].get.responses['200'].content['application/json'].schema;
-    expect(Object.keys(caseSchema.properties)).toEqual(expect.arrayContaining(['CaseNumber', 'CaseStatusLog', 'NextSuggestedStatus', 'InternalNotes']));
+    expect(Object.keys(caseSchema.properties)).toEqual(
+      expect.arrayContaining(['CaseNumber', 'CaseStatusLog', 'NextSuggestedStatus', 'InternalNotes']),
+    );
     const createBody = doc.paths['/api/cases'].post.requestBody.content['application/json'].schema;
     expect(createBody.additionalProperties).toBe(false);
     expect(createBody.properties.CaseNumber).toBeUndefined();

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaleCaseSettingsError } from '../src/cases/case.service.js';
 import type { CaseJson, NoteJson } from '../src/cases/case.types.js';
-import { applyNewCase, applyNewCases, type Applied, type EmailHookContext, type InboundHooks } from '../src/inbound/apply-decision.js';
+import {
+  applyNewCase,
+  applyNewCases,
+  type Applied,
+  type EmailHookContext,
+  type InboundHooks,
+} from '../src/inbound/apply-decision.js';
 import { parseOptionsFor } from '../src/inbound/process-message.js';
 import { storeRawMessage } from '../src/inbound/store.js';
 import type { ThreadingResult } from '../src/inbound/threading.js';
@@ -18,14 +24,30 @@ import { fixture, mail, SUPPORT } from './helpers/inbound.js';
  */
 
 const NEW_CASE: ThreadingResult = {
-  action: 'new-case', caseId: null, caseNumber: null, reason: 'no thread matched', rule: null, matched: null, internal: false, previousCase: null,
+  action: 'new-case',
+  caseId: null,
+  caseNumber: null,
+  reason: 'no thread matched',
+  rule: null,
+  matched: null,
+  internal: false,
+  previousCase: null,
 };
-const FIXTURES = ['cc-participants.eml', 'new-order-ref.eml', 'with-attachment.eml', 'iso-8859-1.eml', 'new-html-only.eml'];
+const FIXTURES = [
+  'cc-participants.eml',
+  'new-order-ref.eml',
+  'with-attachment.eml',
+  'iso-8859-1.eml',
+  'new-html-only.eml',
+];
 
 let t: TestApp;
 let copies = 0;
 
-interface Mail { raw: Buffer; parsed: ParsedMessage }
+interface Mail {
+  raw: Buffer;
+  parsed: ParsedMessage;
+}
 
 async function parse(raw: Buffer | string): Promise<Mail> {
   const bytes = Buffer.from(raw);
@@ -45,9 +67,19 @@ async function oneByOne(mails: Mail[], hooks: InboundHooks = {}): Promise<Applie
   for (const { raw, parsed } of mails) {
     const messageRowId = await store(raw);
     out.push(
-      await t.ctx.db.transaction().execute(async (trx) =>
-        applyNewCase(trx, t.ctx.config, { ...(await readCaseSettings(trx)), confirm: true }, parsed, NEW_CASE, messageRowId, hooks),
-      ),
+      await t.ctx.db
+        .transaction()
+        .execute(async (trx) =>
+          applyNewCase(
+            trx,
+            t.ctx.config,
+            { ...(await readCaseSettings(trx)), confirm: true },
+            parsed,
+            NEW_CASE,
+            messageRowId,
+            hooks,
+          ),
+        ),
     );
   }
   return out;
@@ -57,7 +89,9 @@ async function oneByOne(mails: Mail[], hooks: InboundHooks = {}): Promise<Applie
 async function together(mails: Mail[], hooks: InboundHooks = {}, known?: VersionedCaseSettings): Promise<Applied[]> {
   const messages: Parameters<typeof applyNewCases>[3][number][] = [];
   for (const { raw, parsed } of mails) messages.push({ parsed, decision: NEW_CASE, messageRowId: await store(raw) });
-  return t.ctx.db.transaction().execute(async (trx) => applyNewCases(trx, t.ctx.config, known ?? (await readCaseSettings(trx)), messages, hooks));
+  return t.ctx.db
+    .transaction()
+    .execute(async (trx) => applyNewCases(trx, t.ctx.config, known ?? (await readCaseSettings(trx)), messages, hooks));
 }
 
 async function caseJson(applied: Applied): Promise<CaseJson> {
@@ -69,8 +103,16 @@ async function caseJson(applied: Applied): Promise<CaseJson> {
 /** The case without what must differ between two cases made at different times: ids, numbers, timestamps, URLs. */
 function comparable(c: CaseJson) {
   const { Id, CaseNumber, Created, Changed, LastCommentDate, ...rest } = c;
-  const note = ({ Id, Created, Attachments, ...n }: NoteJson) => ({ ...n, Attachments: Attachments.map(({ Id, Url, ...a }) => a) });
-  return { ...rest, CaseNotes: c.CaseNotes.map(note), InternalNotes: c.InternalNotes.map(note), CaseStatusLog: c.CaseStatusLog.map(({ Timestamp, ...l }) => l) };
+  const note = ({ Id, Created, Attachments, ...n }: NoteJson) => ({
+    ...n,
+    Attachments: Attachments.map(({ Id, Url, ...a }) => a),
+  });
+  return {
+    ...rest,
+    CaseNotes: c.CaseNotes.map(note),
+    InternalNotes: c.InternalNotes.map(note),
+    CaseStatusLog: c.CaseStatusLog.map(({ Timestamp, ...l }) => l),
+  };
 }
 
 /** Both paths over the same parsed mail; the case JSON of each, in input order. */
@@ -86,7 +128,11 @@ async function count(table: 'cases' | 'case_notes' | 'attachments'): Promise<num
 }
 
 beforeAll(async () => {
-  t = await createTestApp('bulkcreate', { MAIL_FROM: SUPPORT, REPLY_ADDRESS: SUPPORT, OWN_ADDRESSES: 'help@example.com' });
+  t = await createTestApp('bulkcreate', {
+    MAIL_FROM: SUPPORT,
+    REPLY_ADDRESS: SUPPORT,
+    OWN_ADDRESSES: 'help@example.com',
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -100,8 +146,17 @@ describe('applyNewCases against applyNewCase', () => {
       const [a, b] = [single[i]!, bulk[i]!];
       expect(comparable(b), name).toEqual(comparable(a));
       // What the comparison rests on, spelled out: a new email case with its one public note.
-      expect([b.Status, b.Source, b.CommentCount, b.CaseNotes.length, b.InternalNotes.length], name).toEqual(['New', 'Email', 1, 1, 0]);
-      expect(b.CaseStatusLog.map((l) => [l.Status, l.DurationSincePreviousMs]), name).toEqual([['New', null]]);
+      expect([b.Status, b.Source, b.CommentCount, b.CaseNotes.length, b.InternalNotes.length], name).toEqual([
+        'New',
+        'Email',
+        1,
+        1,
+        0,
+      ]);
+      expect(
+        b.CaseStatusLog.map((l) => [l.Status, l.DurationSincePreviousMs]),
+        name,
+      ).toEqual([['New', null]]);
       expect(b.LastCommenterName, name).toBe(b.CaseNotes[0]!.CreatedBy);
       expect(b.CaseNumber).not.toBe(a.CaseNumber);
     }
@@ -120,7 +175,9 @@ describe('applyNewCases against applyNewCase', () => {
   });
 
   it('numbers the cases of one call uniquely, consecutively and in input order', async () => {
-    const mails = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => parse(mail({ from: `n${i}@numbers.example`, subject: `Numbered ${i}` }))));
+    const mails = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((i) => parse(mail({ from: `n${i}@numbers.example`, subject: `Numbered ${i}` }))),
+    );
     const cases = await Promise.all((await together(mails)).map(caseJson));
     expect(cases.map((c) => c.Subject)).toEqual(mails.map((_, i) => `Numbered ${i}`));
     const { settings } = await readCaseSettings(t.ctx.db);
@@ -139,7 +196,10 @@ describe('applyNewCases against applyNewCase', () => {
     ]);
     const { single, bulk } = await bothPaths(mails);
     for (const cases of [single, bulk]) {
-      expect(cases.map((c) => [c.CustomerId, c.CustomerName])).toEqual([[customerId, 'Dana Known'], [customerId, 'Dana K.']]);
+      expect(cases.map((c) => [c.CustomerId, c.CustomerName])).toEqual([
+        [customerId, 'Dana Known'],
+        [customerId, 'Dana K.'],
+      ]);
     }
     expect(bulk.map(comparable)).toEqual(single.map(comparable));
   });
@@ -150,8 +210,13 @@ describe('applyNewCases against applyNewCase', () => {
     expect(version).not.toBeNull();
     const before = await Promise.all([count('cases'), count('case_notes'), count('attachments')]);
     let hookCalls = 0;
-    const hooks: InboundHooks = { onNewCasesFromEmail: async () => void hookCalls++, onNewCaseFromEmail: async () => void hookCalls++ };
-    await expect(together(mails, hooks, { settings, version: '2000-01-01 00:00:00+00' })).rejects.toBeInstanceOf(StaleCaseSettingsError);
+    const hooks: InboundHooks = {
+      onNewCasesFromEmail: async () => void hookCalls++,
+      onNewCaseFromEmail: async () => void hookCalls++,
+    };
+    await expect(together(mails, hooks, { settings, version: '2000-01-01 00:00:00+00' })).rejects.toBeInstanceOf(
+      StaleCaseSettingsError,
+    );
     expect(await Promise.all([count('cases'), count('case_notes'), count('attachments')])).toEqual(before);
     expect(hookCalls).toBe(0);
   });
@@ -180,7 +245,10 @@ describe('applyNewCases against applyNewCase', () => {
       expect(ids(batches[0]!)).toEqual([applied[0]!.caseRow!.id, applied[2]!.caseRow!.id]);
       // The context names the case's first note as the API shows it.
       const first = await caseJson(applied[0]!);
-      expect([batches[0]![0]!.note.id, batches[0]![0]!.caseRow.case_number]).toEqual([first.CaseNotes[0]!.Id, first.CaseNumber]);
+      expect([batches[0]![0]!.note.id, batches[0]![0]!.caseRow.case_number]).toEqual([
+        first.CaseNotes[0]!.Id,
+        first.CaseNumber,
+      ]);
     });
 
     it('calls onNewCaseFromEmail once per normal-mail case when it is the only hook', async () => {

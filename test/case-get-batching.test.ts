@@ -101,7 +101,9 @@ describe('concurrent GET /api/cases/{id}', () => {
     await cachedCaseSettings(counted.db);
     const before = counted.statements();
     await expect(getCaseJson(counted.db, 'not-a-uuid')).rejects.toBeInstanceOf(NotFoundError);
-    await expect(getCaseJson(counted.db, "'; drop table cases; --", { includeDeleted: true })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(getCaseJson(counted.db, "'; drop table cases; --", { includeDeleted: true })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     expect(counted.statements() - before).toBe(0);
   });
 

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
 import {
-  CAPPED_WALK_MAX_CASES, CAPPED_WALK_MIN_NEWEST_HITS, checkFilters, planSearch, RARE_PROBE_CASES, readPage, searchStatements, WALK_MIN_CASES, WALK_MIN_HITS,
+  CAPPED_WALK_MAX_CASES,
+  CAPPED_WALK_MIN_NEWEST_HITS,
+  checkFilters,
+  planSearch,
+  RARE_PROBE_CASES,
+  readPage,
+  searchStatements,
+  WALK_MIN_CASES,
+  WALK_MIN_HITS,
 } from '../src/cases/search.js';
 import { createDb } from '../src/db/database.js';
 import { readCaseSettings } from '../src/settings/settings.repository.js';
@@ -26,7 +34,13 @@ const search = (body: Record<string, unknown>) => t.call('POST', '/api/cases/sea
 const numbers = (r: { json: { Items: Array<{ CaseNumber: string }> } }) => r.json.Items.map((c) => c.CaseNumber);
 
 /** What PostgreSQL itself finds in cases for both words (or `tsquery`), in the order and window asked. */
-async function truth(order: 'ASC' | 'DESC', offset: number, limit: number, where = sql`true`, tsquery = 'gizmo:* & widget:*'): Promise<string[]> {
+async function truth(
+  order: 'ASC' | 'DESC',
+  offset: number,
+  limit: number,
+  where = sql`true`,
+  tsquery = 'gizmo:* & widget:*',
+): Promise<string[]> {
   const { rows } = await sql<{ case_number: string }>`
     SELECT case_number FROM cases
      WHERE deleted_at IS NULL AND search_vector @@ to_tsquery('english', ${tsquery}) AND ${where}
@@ -72,12 +86,17 @@ describe('the walk plan', () => {
     const DateTo = '2026-01-10';
     expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', DateFrom, DateTo })).plan).toBe('walk');
     const r = await search({ SearchText: 'gizmo widget', DateFrom, DateTo, Page: 1 });
-    expect(numbers(r)).toEqual(await truth('DESC', 20, 20, sql`created >= ${DateFrom}::timestamptz AND created < '2026-01-11'::timestamptz`));
+    expect(numbers(r)).toEqual(
+      await truth('DESC', 20, 20, sql`created >= ${DateFrom}::timestamptz AND created < '2026-01-11'::timestamptz`),
+    );
     // Oldest first, the probe of the newest cases does not apply and these words count as rare (hits-first); the
     // walk's own statements read the same page.
     const settings = await readCaseSettings(t.ctx.db);
     const filters = checkFilters({ SearchText: 'gizmo widget' }, settings.settings);
-    const { rows } = await readPage(t.ctx.db, searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk'));
+    const { rows } = await readPage(
+      t.ctx.db,
+      searchStatements(filters, 'CreatedAscending', settings.settings, 2, 20, 'walk'),
+    );
     expect(rows.map((row) => row.case_number)).toEqual(await truth('ASC', 40, 20));
   });
 
@@ -85,8 +104,12 @@ describe('the walk plan', () => {
     // "report" is in every case: the walk through cases stops after 20 rows.
     expect((await planSearch(t.ctx.db, { SearchText: 'report' })).plan).toBe('ordered');
     expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', Status: 'New' })).plan).not.toBe('walk');
-    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'ChangedDescending' })).plan).not.toBe('walk');
-    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'SubjectAscending' })).plan).not.toBe('walk');
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'ChangedDescending' })).plan).not.toBe(
+      'walk',
+    );
+    expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', SortOrder: 'SubjectAscending' })).plan).not.toBe(
+      'walk',
+    );
     const filtered = await search({ SearchText: 'gizmo widget', Status: 'New', Take: 5 });
     expect(numbers(filtered)).toEqual(await truth('DESC', 0, 5));
   });
@@ -140,9 +163,13 @@ describe('case_search stays in step with cases', () => {
     expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1 }))).toEqual([made.case_number]);
 
     // A status change leaves the row alone (the trigger's WHEN clause): same row version.
-    const before = await sql<{ xmin: string }>`SELECT xmin::text FROM case_search WHERE id = ${made.id}`.execute(t.ctx.db);
+    const before = await sql<{ xmin: string }>`SELECT xmin::text FROM case_search WHERE id = ${made.id}`.execute(
+      t.ctx.db,
+    );
     await changeCaseStatus(t.ctx.db, made.id, 'In Progress');
-    const after = await sql<{ xmin: string }>`SELECT xmin::text FROM case_search WHERE id = ${made.id}`.execute(t.ctx.db);
+    const after = await sql<{ xmin: string }>`SELECT xmin::text FROM case_search WHERE id = ${made.id}`.execute(
+      t.ctx.db,
+    );
     expect(after.rows[0]!.xmin).toBe(before.rows[0]!.xmin);
 
     // New text through the API: the case leaves this search and joins another.
@@ -153,7 +180,11 @@ describe('case_search stays in step with cases', () => {
 
     // Soft delete: gone from the walk unless IncludeDeleted.
     const newest = (await truth('DESC', 0, 1))[0]!;
-    const target = await t.ctx.db.selectFrom('cases').select('id').where('case_number', '=', newest).executeTakeFirstOrThrow();
+    const target = await t.ctx.db
+      .selectFrom('cases')
+      .select('id')
+      .where('case_number', '=', newest)
+      .executeTakeFirstOrThrow();
     await softDeleteCase(t.ctx.db, target.id);
     expect(numbers(await search({ SearchText: 'gizmo widget', Take: 1 }))).not.toEqual([newest]);
     expect((await planSearch(t.ctx.db, { SearchText: 'gizmo widget', IncludeDeleted: true })).plan).toBe('walk');
@@ -169,7 +200,9 @@ describe('case_search stays in step with cases', () => {
     await t.ctx.db.transaction().execute((trx) => migration.down(trx));
     await sql`
       INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
-      SELECT 900000 + g, 'PRE-' || g, 'made before the migration', 'New', 'Low', 'pre' || g FROM generate_series(1, 50) g`.execute(t.ctx.db);
+      SELECT 900000 + g, 'PRE-' || g, 'made before the migration', 'New', 'Low', 'pre' || g FROM generate_series(1, 50) g`.execute(
+      t.ctx.db,
+    );
     const other = createDb(t.database.url, { poolSize: 1 });
     const insertElsewhere = (n: number) =>
       other.transaction().execute(async (o) => {

@@ -31,29 +31,79 @@ interface Fixture {
 
 const FIXTURES: Record<string, Fixture> = {
   A: {
-    Subject: 'Alpha refunded order', Description: 'Customer wants money back', Status: 'Closed', Priority: 'Low',
-    CustomerName: 'Carol', CustomerEmail: 'carol@example.com', AssignedToUserId: 'u-mia', AssignedToName: 'Mia',
-    FollowUpDate: '2026-05-03T00:00:00.000Z', Tags: ['billing'], RelatedOrders: ['ORD-1'], created: '2026-01-01T10:00:00Z', changed: '2026-01-05T10:00:00Z',
+    Subject: 'Alpha refunded order',
+    Description: 'Customer wants money back',
+    Status: 'Closed',
+    Priority: 'Low',
+    CustomerName: 'Carol',
+    CustomerEmail: 'carol@example.com',
+    AssignedToUserId: 'u-mia',
+    AssignedToName: 'Mia',
+    FollowUpDate: '2026-05-03T00:00:00.000Z',
+    Tags: ['billing'],
+    RelatedOrders: ['ORD-1'],
+    created: '2026-01-01T10:00:00Z',
+    changed: '2026-01-05T10:00:00Z',
   },
   B: {
-    Subject: 'Bravo parcel lost', Description: 'The courier lost the parcel', Status: 'New', Priority: 'Critical',
-    CustomerName: 'Alice', CustomerEmail: 'Alice.B@Example.com', AssignedToUserId: null, AssignedToName: null,
-    FollowUpDate: null, Tags: [], RelatedOrders: [], created: '2026-01-02T10:00:00Z', changed: '2026-01-09T10:00:00Z',
+    Subject: 'Bravo parcel lost',
+    Description: 'The courier lost the parcel',
+    Status: 'New',
+    Priority: 'Critical',
+    CustomerName: 'Alice',
+    CustomerEmail: 'Alice.B@Example.com',
+    AssignedToUserId: null,
+    AssignedToName: null,
+    FollowUpDate: null,
+    Tags: [],
+    RelatedOrders: [],
+    created: '2026-01-02T10:00:00Z',
+    changed: '2026-01-09T10:00:00Z',
   },
   C: {
-    Subject: 'Charlie refunds please', Description: 'Two items', Status: 'In Progress', Priority: 'High',
-    CustomerName: 'Eve', CustomerEmail: 'eve@example.com', AssignedToUserId: 'u-ann', AssignedToName: 'Ann',
-    FollowUpDate: '2026-05-01T00:00:00.000Z', Tags: ['billing', 'vip'], RelatedOrders: ['ORD-3'], created: '2026-01-03T10:00:00Z', changed: '2026-01-04T10:00:00Z',
+    Subject: 'Charlie refunds please',
+    Description: 'Two items',
+    Status: 'In Progress',
+    Priority: 'High',
+    CustomerName: 'Eve',
+    CustomerEmail: 'eve@example.com',
+    AssignedToUserId: 'u-ann',
+    AssignedToName: 'Ann',
+    FollowUpDate: '2026-05-01T00:00:00.000Z',
+    Tags: ['billing', 'vip'],
+    RelatedOrders: ['ORD-3'],
+    created: '2026-01-03T10:00:00Z',
+    changed: '2026-01-04T10:00:00Z',
   },
   D: {
-    Subject: 'Delta invoice', Description: 'Invoice shows wrong VAT', Status: 'Resolved', Priority: 'Medium',
-    CustomerName: null, CustomerEmail: null, AssignedToUserId: 'u-zoe', AssignedToName: 'Zoe',
-    FollowUpDate: '2026-05-02T00:00:00.000Z', Tags: ['vip'], RelatedOrders: ['ORD-2', 'ORD-4'], created: '2026-01-04T10:00:00Z', changed: '2026-01-08T10:00:00Z',
+    Subject: 'Delta invoice',
+    Description: 'Invoice shows wrong VAT',
+    Status: 'Resolved',
+    Priority: 'Medium',
+    CustomerName: null,
+    CustomerEmail: null,
+    AssignedToUserId: 'u-zoe',
+    AssignedToName: 'Zoe',
+    FollowUpDate: '2026-05-02T00:00:00.000Z',
+    Tags: ['vip'],
+    RelatedOrders: ['ORD-2', 'ORD-4'],
+    created: '2026-01-04T10:00:00Z',
+    changed: '2026-01-08T10:00:00Z',
   },
   E: {
-    Subject: 'Echo damaged item', Description: 'Box was crushed', Status: 'Reopened', Priority: 'Medium',
-    CustomerName: 'Bob', CustomerEmail: 'bob@example.com', AssignedToUserId: 'u-kim', AssignedToName: 'Kim',
-    FollowUpDate: '2026-05-04T00:00:00.000Z', Tags: [], RelatedOrders: [], created: '2026-01-05T10:00:00Z', changed: '2026-01-06T10:00:00Z',
+    Subject: 'Echo damaged item',
+    Description: 'Box was crushed',
+    Status: 'Reopened',
+    Priority: 'Medium',
+    CustomerName: 'Bob',
+    CustomerEmail: 'bob@example.com',
+    AssignedToUserId: 'u-kim',
+    AssignedToName: 'Kim',
+    FollowUpDate: '2026-05-04T00:00:00.000Z',
+    Tags: [],
+    RelatedOrders: [],
+    created: '2026-01-05T10:00:00Z',
+    changed: '2026-01-06T10:00:00Z',
   },
 };
 
@@ -67,7 +117,8 @@ async function letters(body: Record<string, unknown>): Promise<string[]> {
   return r.json.Items.map((c: { Id: string }) => letterOf.get(c.Id) ?? '?');
 }
 /** Letters ordered by case id, for ties that the id breaks. */
-const byId = (ls: string[], dir: 'asc' | 'desc') => [...ls].sort((a, b) => (id[a]! < id[b]! ? -1 : 1) * (dir === 'asc' ? 1 : -1));
+const byId = (ls: string[], dir: 'asc' | 'desc') =>
+  [...ls].sort((a, b) => (id[a]! < id[b]! ? -1 : 1) * (dir === 'asc' ? 1 : -1));
 
 beforeAll(async () => {
   t = await createTestApp('casesearch');
@@ -76,8 +127,16 @@ beforeAll(async () => {
   await createCustomer(db, { name: 'Alice', email: 'alice.b@example.com' });
   for (const [letter, f] of Object.entries(FIXTURES)) {
     const row = await createCase(db, {
-      Subject: f.Subject, Description: f.Description, Priority: f.Priority, CustomerName: f.CustomerName, CustomerEmail: f.CustomerEmail,
-      AssignedToUserId: f.AssignedToUserId, AssignedToName: f.AssignedToName, FollowUpDate: f.FollowUpDate, Tags: f.Tags, RelatedOrders: f.RelatedOrders,
+      Subject: f.Subject,
+      Description: f.Description,
+      Priority: f.Priority,
+      CustomerName: f.CustomerName,
+      CustomerEmail: f.CustomerEmail,
+      AssignedToUserId: f.AssignedToUserId,
+      AssignedToName: f.AssignedToName,
+      FollowUpDate: f.FollowUpDate,
+      Tags: f.Tags,
+      RelatedOrders: f.RelatedOrders,
     });
     if (f.Status !== 'New') await changeCaseStatus(db, row.id, f.Status);
     await db.updateTable('cases').set({ created: f.created, changed: f.changed }).where('id', '=', row.id).execute();
@@ -126,7 +185,9 @@ describe('sort orders', () => {
     expect((await planSearch(t.ctx.db, { SearchText: 'refund' })).plan).toBe('hits-first');
     for (const [order, want] of Object.entries(expected)) {
       const all = typeof want === 'function' ? want() : want;
-      expect(await letters({ SortOrder: order, SearchText: 'refund' }), order).toEqual(all.filter((l) => l === 'A' || l === 'C'));
+      expect(await letters({ SortOrder: order, SearchText: 'refund' }), order).toEqual(
+        all.filter((l) => l === 'A' || l === 'C'),
+      );
     }
   });
 
@@ -152,7 +213,11 @@ describe('filters', () => {
     ['DateFrom (inclusive)', { DateFrom: '2026-01-03T10:00:00Z' }, ['C', 'D', 'E']],
     ['DateTo as a date includes that whole day', { DateTo: '2026-01-02' }, ['A', 'B']],
     ['DateFrom and DateTo together', { DateFrom: '2026-01-02', DateTo: '2026-01-04T10:00:00Z' }, ['B', 'C', 'D']],
-    ['a date-time without a time zone is UTC', { DateFrom: '2026-01-03T10:00:00', DateTo: '2026-01-04T10:00' }, ['C', 'D']],
+    [
+      'a date-time without a time zone is UTC',
+      { DateFrom: '2026-01-03T10:00:00', DateTo: '2026-01-04T10:00' },
+      ['C', 'D'],
+    ],
     ['filters combine', { Tags: ['vip'], Priority: 'High' }, ['C']],
   ];
   for (const [name, body, want] of cases) {
@@ -177,7 +242,10 @@ describe('filters', () => {
     [{ CustomerId: 'not-a-uuid' }, /CustomerId/],
     [{ DateFrom: 'yesterday' }, /DateFrom is not a valid date/],
     // PostgreSQL refused this one with "timestamp out of range"; the day that does not exist was rolled over to 1 March.
-    [{ DateFrom: '-271821-04-20T00:00:00Z' }, /^DateFrom is not a valid date: "-271821-04-20T00:00:00Z"; send ISO 8601 \(2026-01-31 or 2026-01-31T09:00:00Z\), from 0001-01-01 to 9999-12-31 \(UTC\)$/],
+    [
+      { DateFrom: '-271821-04-20T00:00:00Z' },
+      /^DateFrom is not a valid date: "-271821-04-20T00:00:00Z"; send ISO 8601 \(2026-01-31 or 2026-01-31T09:00:00Z\), from 0001-01-01 to 9999-12-31 \(UTC\)$/,
+    ],
     [{ DateTo: '+275760-09-13T00:00:00Z' }, /^DateTo is not a valid date: .*from 0001-01-01 to 9999-12-31/],
     [{ DateTo: '2025-02-29' }, /^DateTo is not a valid date: "2025-02-29"/],
     [{ DateFrom: '1' }, /^DateFrom is not a valid date: "1"; send ISO 8601/],
@@ -203,7 +271,10 @@ describe('free text', () => {
   it('digits alone find the case with that number and the cases that mention them', async () => {
     const number = (await t.call('GET', `/api/cases/${id.C}`)).json.CaseNumber as string;
     const digits = number.replace(/\D/g, '');
-    const mention = await createCase(t.ctx.db, { Subject: `Order #${digits}9 has not arrived`, Description: 'Where is it?' });
+    const mention = await createCase(t.ctx.db, {
+      Subject: `Order #${digits}9 has not arrived`,
+      Description: 'Where is it?',
+    });
     try {
       const found = await search({ SearchText: digits });
       expect(found.status).toBe(200);
@@ -243,8 +314,23 @@ describe('free text', () => {
   });
 
   it.each([
-    `'`, `"refund`, `refund'); DROP TABLE cases; --`, '&|!:*()', 'a & | b', '!refund', 'refund:*', '(refund', '\\', 'back\\slash\\',
-    '<->', 'foo <-> bar', '  :*:*  ', '\ud83d refund', '🙂 refund', 'x'.repeat(10_000), `${'word '.repeat(1999)}end`,
+    `'`,
+    `"refund`,
+    `refund'); DROP TABLE cases; --`,
+    '&|!:*()',
+    'a & | b',
+    '!refund',
+    'refund:*',
+    '(refund',
+    '\\',
+    'back\\slash\\',
+    '<->',
+    'foo <-> bar',
+    '  :*:*  ',
+    '\ud83d refund',
+    '🙂 refund',
+    'x'.repeat(10_000),
+    `${'word '.repeat(1999)}end`,
   ])('hostile text %# is answered with 200, never 500', async (text) => {
     const r = await search({ SearchText: text });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
@@ -317,7 +403,13 @@ describe('pagination', () => {
 
   it('search items are the case JSON without notes and log', async () => {
     const r = await search({ SearchText: 'crushed' });
-    expect(r.json.Items[0]).toMatchObject({ Subject: 'Echo damaged item', Status: 'Reopened', CaseNotes: [], InternalNotes: [], CaseStatusLog: [] });
+    expect(r.json.Items[0]).toMatchObject({
+      Subject: 'Echo damaged item',
+      Status: 'Reopened',
+      CaseNotes: [],
+      InternalNotes: [],
+      CaseStatusLog: [],
+    });
   });
 });
 
@@ -327,7 +419,8 @@ describe('response document', () => {
     expect(r.json.Items).toHaveLength(1);
     expect(r.json.Items[0]).toMatchObject({ AssignedToName: null, AssignedToUserId: null, FollowUpDate: null });
     const doc = (await t.app.inject({ method: 'GET', url: '/swagger/json' })).json();
-    const item = doc.paths['/api/cases/search'].post.responses['200'].content['application/json'].schema.properties.Items.items;
+    const item =
+      doc.paths['/api/cases/search'].post.responses['200'].content['application/json'].schema.properties.Items.items;
     expect(item.properties.AssignedToName).toEqual({ type: 'string', nullable: true });
     expect(item.properties.FollowUpDate).toEqual({ type: 'string', format: 'date-time', nullable: true });
     expect(item.required).toContain('AssignedToName');
@@ -337,7 +430,7 @@ describe('response document', () => {
 describe('access', () => {
   it('a read key may search; no key is a 401', async () => {
     expect((await search({}, t.readKey)).status).toBe(200);
-    expect((await t.call("POST", "/api/cases/search", {}, null)).status).toBe(401);
+    expect((await t.call('POST', '/api/cases/search', {}, null)).status).toBe(401);
   });
 });
 
@@ -347,7 +440,9 @@ describe('many hits', () => {
     // order and TotalHits is the planner's estimate.
     await sql`
       INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
-      SELECT 100000 + g, 'BULK-' || g, 'bulk generated row', 'New', 'Low', 'bulk' || g FROM generate_series(1, ${sql.lit(2 * RARE_WORD_ESTIMATE)}) g`.execute(t.ctx.db);
+      SELECT 100000 + g, 'BULK-' || g, 'bulk generated row', 'New', 'Low', 'bulk' || g FROM generate_series(1, ${sql.lit(2 * RARE_WORD_ESTIMATE)}) g`.execute(
+      t.ctx.db,
+    );
     await sql`ANALYZE cases`.execute(t.ctx.db);
     const r = await search({ SearchText: 'bulk', Take: 100, Page: 1 });
     expect(r.status).toBe(200);
@@ -358,7 +453,9 @@ describe('many hits', () => {
     // (ESTIMATE_CACHE_TTL_MS), even after the table was analysed again.
     await sql`
       INSERT INTO cases (number, case_number, subject, status, priority, reply_token)
-      SELECT 200000 + g, 'BULK2-' || g, 'bulk generated row', 'New', 'Low', 'bulk2-' || g FROM generate_series(1, 2000) g`.execute(t.ctx.db);
+      SELECT 200000 + g, 'BULK2-' || g, 'bulk generated row', 'New', 'Low', 'bulk2-' || g FROM generate_series(1, 2000) g`.execute(
+      t.ctx.db,
+    );
     await sql`ANALYZE cases`.execute(t.ctx.db);
     const again = await search({ SearchText: 'bulk', Take: 100, Page: 0 });
     expect(again.json).toMatchObject({ TotalHits: r.json.TotalHits, TotalHitsExact: false });
@@ -381,20 +478,35 @@ describe('many hits', () => {
     expect(page.json).toMatchObject({ TotalHits: EXACT_COUNT_LIMIT + 50, TotalHitsExact: true });
     // The same page, in the same order (Created, then Id), as the database sorts them itself.
     const { rows } = await sql<{ case_number: string }>`
-      SELECT case_number FROM cases WHERE subject = 'sparse generated row' ORDER BY created, id OFFSET 200 LIMIT 100`.execute(t.ctx.db);
+      SELECT case_number FROM cases WHERE subject = 'sparse generated row' ORDER BY created, id OFFSET 200 LIMIT 100`.execute(
+      t.ctx.db,
+    );
     expect(page.json.Items.map((c: { CaseNumber: string }) => c.CaseNumber)).toEqual(rows.map((r) => r.case_number));
     // With a common word beside it ("generated" is in every bulk row too): the same hits, still counted exactly.
-    expect((await search({ SearchText: 'generated sparse', Take: 5 })).json).toMatchObject({ TotalHits: EXACT_COUNT_LIMIT + 50, TotalHitsExact: true });
-    expect((await search({ SearchText: 'sparse zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
+    expect((await search({ SearchText: 'generated sparse', Take: 5 })).json).toMatchObject({
+      TotalHits: EXACT_COUNT_LIMIT + 50,
+      TotalHitsExact: true,
+    });
+    expect((await search({ SearchText: 'sparse zebra' })).json).toMatchObject({
+      Items: [],
+      TotalHits: 0,
+      TotalHitsExact: true,
+    });
     // A word no case has: an empty first page, and TotalHits 0, not an estimate.
-    expect((await search({ SearchText: 'zebra' })).json).toMatchObject({ Items: [], TotalHits: 0, TotalHitsExact: true });
+    expect((await search({ SearchText: 'zebra' })).json).toMatchObject({
+      Items: [],
+      TotalHits: 0,
+      TotalHitsExact: true,
+    });
   });
 
   it('decides by the newest cases for newest-first pages: a prefix of many addresses walks, where the planner would call it rare', async () => {
     // 42,000 addresses c1@…, c2@…: 'c1:*' matches over 13,000 of them, each its own lexeme, none in PostgreSQL's
     // statistics, so the planner assumes 0.5 % and calls it rare; reading those through the GIN index costs a
     // bitmap of every match. Among the newest cases it is everywhere: a walk fills the page at once.
-    await sql`UPDATE cases SET customer_email = 'c' || (number - 100000) || '@bulk.example' WHERE subject = 'bulk generated row'`.execute(t.ctx.db);
+    await sql`UPDATE cases SET customer_email = 'c' || (number - 100000) || '@bulk.example' WHERE subject = 'bulk generated row'`.execute(
+      t.ctx.db,
+    );
     await sql`ANALYZE cases`.execute(t.ctx.db);
     expect(await rareTerms(t.ctx.db, 'c1:*', { wanted: 20, newestFirst: false })).toEqual(['c1:*']);
     expect(await rareTerms(t.ctx.db, 'c1:*', { wanted: 20, newestFirst: true })).toEqual([]);
@@ -408,7 +520,10 @@ describe('many hits', () => {
     expect(await rareTerms(t.ctx.db, 'wombat:*', { wanted: 3, newestFirst: true })).toEqual([]);
     expect(await rareTerms(t.ctx.db, 'wombat', { wanted: 20, newestFirst: true })).toEqual(['wombat']);
     // Words no newest case has are rare; the old 'sparse' cases too.
-    expect(await rareTerms(t.ctx.db, 'bulk:* & quokka:* & sparse:*', { wanted: 20, newestFirst: true })).toEqual(['quokka:*', 'sparse:*']);
+    expect(await rareTerms(t.ctx.db, 'bulk:* & quokka:* & sparse:*', { wanted: 20, newestFirst: true })).toEqual([
+      'quokka:*',
+      'sparse:*',
+    ]);
     const r = await search({ SearchText: 'c1', Take: 5 });
     expect(r.json.Items).toHaveLength(5);
     expect(r.json.Items.every((c: { CustomerEmail: string }) => c.CustomerEmail.startsWith('c1'))).toBe(true);
@@ -419,7 +534,9 @@ describe('many hits', () => {
       const withStopWord = await search({ SearchText: 'the sparse', Take: 3, SortOrder });
       const without = await search({ SearchText: 'sparse', Take: 3, SortOrder });
       expect(withStopWord.json.Items, SortOrder).toHaveLength(3);
-      expect(withStopWord.json.Items.map((c: { Id: string }) => c.Id)).toEqual(without.json.Items.map((c: { Id: string }) => c.Id));
+      expect(withStopWord.json.Items.map((c: { Id: string }) => c.Id)).toEqual(
+        without.json.Items.map((c: { Id: string }) => c.Id),
+      );
     }
     // Stop words alone are no text to match: nothing.
     expect((await search({ SearchText: 'the in' })).json).toMatchObject({ Items: [], TotalHits: 0 });
@@ -430,13 +547,18 @@ describe('many hits', () => {
     // A handle of its own (the cache is per handle) that counts what it sends.
     let sent = 0;
     const db = Object.create(t.ctx.db) as typeof t.ctx.db;
-    db.executeQuery = ((q: Parameters<typeof t.ctx.db.executeQuery>[0]) => (sent++, t.ctx.db.executeQuery(q))) as typeof db.executeQuery;
+    db.executeQuery = ((q: Parameters<typeof t.ctx.db.executeQuery>[0]) => (
+      sent++,
+      t.ctx.db.executeQuery(q)
+    )) as typeof db.executeQuery;
     const words = ['row:*', 'row', 'sparse:*', 'quokka', 'bulk:*', 'row'];
     const together = await wordEstimates(db, words);
     expect(sent).toBe(1);
     for (const [i, word] of words.entries()) {
       const { rows } = await sql<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>`
-        EXPLAIN (FORMAT JSON) SELECT 1 FROM cases WHERE search_vector @@ to_tsquery('english', ${word})`.execute(t.ctx.db);
+        EXPLAIN (FORMAT JSON) SELECT 1 FROM cases WHERE search_vector @@ to_tsquery('english', ${word})`.execute(
+        t.ctx.db,
+      );
       expect(together[i], word).toBe(Math.round(rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows']));
     }
     expect(together[1]).toBeGreaterThan(RARE_WORD_ESTIMATE);

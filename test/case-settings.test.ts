@@ -86,7 +86,10 @@ describe('PUT /api/cases/settings', () => {
     const bad = await t.call('PATCH', '/api/cases', { Id: c.Id, Tags: ['gold'] });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toBe('Unknown tag "gold"; allowed: vip, refund');
-    const many = await t.call('PATCH', '/api/cases', { Id: c.Id, Tags: Array.from({ length: 30 }, (_, i) => `t${i % 25}`) });
+    const many = await t.call('PATCH', '/api/cases', {
+      Id: c.Id,
+      Tags: Array.from({ length: 30 }, (_, i) => `t${i % 25}`),
+    });
     expect(many.status).toBe(400);
     const ten = Array.from({ length: 10 }, (_, i) => `"t${i}"`).join(', ');
     expect(many.json.message).toBe(`Unknown tags ${ten} and 15 more; allowed: vip, refund`);
@@ -151,7 +154,9 @@ describe('case numbers', () => {
 
     const back = await putWith((s) => (s.NextNumber = before));
     expect(back.status).toBe(409);
-    expect(back.json.message).toBe(`NextNumber ${before} is below the next case number ${before + 1001}: case numbers are never reused`);
+    expect(back.json.message).toBe(
+      `NextNumber ${before} is below the next case number ${before + 1001}: case numbers are never reused`,
+    );
     const same = await putWith((s) => (s.NextNumber = before + 1001));
     expect(same.status).toBe(200);
     expect((await create()).CaseNumber).toBe(`CS-${before + 1001}`);
@@ -210,7 +215,11 @@ describe('case updates and settings changes do not interleave', () => {
         await changeHeld;
         const without = { ...withVip, Tags: ['gift'] };
         delete (without as Record<string, unknown>).NextNumber;
-        await trx.updateTable('settings').set({ value: JSON.stringify(without) }).where('key', '=', 'cases').execute();
+        await trx
+          .updateTable('settings')
+          .set({ value: JSON.stringify(without) })
+          .where('key', '=', 'cases')
+          .execute();
       });
       await locked;
 

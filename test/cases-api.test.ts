@@ -68,7 +68,9 @@ describe('POST /api/cases', () => {
   });
 
   it('50 parallel creations get 50 distinct case numbers', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => t.call('POST', '/api/cases', { Subject: `parallel ${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => t.call('POST', '/api/cases', { Subject: `parallel ${i}` })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(201));
     const numbers = results.map((r) => Number(r.json.CaseNumber.slice(3)));
     expect(new Set(numbers).size).toBe(50);
@@ -114,7 +116,12 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
     ['wrong type for a list', 'POST', '/api/cases', { Subject: 'x', Tags: 'vip' }],
     ['object for a string', 'POST', '/api/cases', { Subject: { a: 1 } }],
     ['unknown field', 'POST', '/api/cases', { Subject: 'x', Colour: 'red' }],
-    ['unknown participant field', 'POST', '/api/cases', { Subject: 'x', Participants: [{ Name: 'a', Email: null, CustomerId: null, Role: null, Age: 3 }] }],
+    [
+      'unknown participant field',
+      'POST',
+      '/api/cases',
+      { Subject: 'x', Participants: [{ Name: 'a', Email: null, CustomerId: null, Role: null, Age: 3 }] },
+    ],
     ['malformed JSON', 'POST', '/api/cases', '{"Subject": '],
     ['a JSON array body', 'POST', '/api/cases', '[1,2]'],
     ['bad email', 'POST', '/api/cases', { Subject: 'x', CustomerEmail: 'not-an-email' }],
@@ -124,7 +131,12 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
     ['PUT without Id', 'PUT', '/api/cases', { Subject: 'x' }],
     ['PATCH with unknown field', 'PATCH', '/api/cases', { Id: '00000000-0000-0000-0000-000000000000', Foo: 1 }],
     ['note without comment', 'POST', '/api/cases/00000000-0000-0000-0000-000000000000/notes', { IsPublic: true }],
-    ['note with a string for IsPublic', 'POST', '/api/cases/00000000-0000-0000-0000-000000000000/notes', { Comment: 'x', IsPublic: 'yes' }],
+    [
+      'note with a string for IsPublic',
+      'POST',
+      '/api/cases/00000000-0000-0000-0000-000000000000/notes',
+      { Comment: 'x', IsPublic: 'yes' },
+    ],
     ['changestatus without status', 'POST', '/api/cases/00000000-0000-0000-0000-000000000000/changestatus', undefined],
   ];
   for (const [name, method, url, body] of cases) {
@@ -144,13 +156,19 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
   it('a FollowUpDate outside years 0001-9999 or on a day that does not exist is a 400 naming the range, and no case is made', async () => {
     // The offset moves these instants into year 0 and year 10000, whose ISO form the Case schema cannot send back.
     for (const FollowUpDate of ['0001-01-01T00:00:00+14:00', '9999-12-31T23:59:59-14:00', '2025-02-29T09:00:00Z']) {
-      const before = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const before = await t.database.db
+        .selectFrom('cases')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
       const r = await t.call('POST', '/api/cases', { Subject: 'x', FollowUpDate });
       expect(r.status, JSON.stringify(r.json)).toBe(400);
       expect(r.json.message).toBe(
         'Invalid request: body/FollowUpDate expected an ISO 8601 date-time with a time zone, from 0001-01-01 to 9999-12-31 (UTC), e.g. 2026-05-01T09:00:00Z (or null)',
       );
-      const after = await t.database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const after = await t.database.db
+        .selectFrom('cases')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(after.n).toBe(before.n);
     }
     const c = await create();
@@ -228,7 +246,14 @@ describe('bad input gets a 4xx with a message, never a 500', () => {
 
 describe('PUT /api/cases', () => {
   it('replaces editable fields, clears omitted ones, and keeps Status and Priority when omitted', async () => {
-    const c = await create({ Description: 'd', Priority: 'High', Tags: [], RelatedOrders: ['O-9'], AssignedToName: 'Kim', MarketId: 'DE' });
+    const c = await create({
+      Description: 'd',
+      Priority: 'High',
+      Tags: [],
+      RelatedOrders: ['O-9'],
+      AssignedToName: 'Kim',
+      MarketId: 'DE',
+    });
     const r = await t.call('PUT', '/api/cases', { Id: c.Id, Subject: 'New subject' });
     expect(r.status).toBe(200);
     expect(r.json.Subject).toBe('New subject');
@@ -281,8 +306,19 @@ describe('PUT /api/cases', () => {
 
 describe('PATCH /api/cases', () => {
   it('applies only the fields given and not null, leaving the rest alone', async () => {
-    const c = await create({ Description: 'keep me', Priority: 'Low', RelatedOrders: ['O-1'], AssignedToName: 'Kim', MarketId: 'DE' });
-    const r = await t.call('PATCH', '/api/cases', { Id: c.Id, Subject: 'Patched', Description: null, RelatedOrders: null });
+    const c = await create({
+      Description: 'keep me',
+      Priority: 'Low',
+      RelatedOrders: ['O-1'],
+      AssignedToName: 'Kim',
+      MarketId: 'DE',
+    });
+    const r = await t.call('PATCH', '/api/cases', {
+      Id: c.Id,
+      Subject: 'Patched',
+      Description: null,
+      RelatedOrders: null,
+    });
     expect(r.status).toBe(200);
     expect(r.json.Subject).toBe('Patched');
     expect(r.json.Description).toBe('keep me');
@@ -295,7 +331,12 @@ describe('PATCH /api/cases', () => {
 
   it('ignores server-owned fields', async () => {
     const c = await create();
-    const r = await t.call('PATCH', '/api/cases', { Id: c.Id, CaseNumber: 'X-1', CommentCount: 7, Created: '2000-01-01T00:00:00Z' });
+    const r = await t.call('PATCH', '/api/cases', {
+      Id: c.Id,
+      CaseNumber: 'X-1',
+      CommentCount: 7,
+      Created: '2000-01-01T00:00:00Z',
+    });
     expect(r.status).toBe(200);
     expect(r.json.CaseNumber).toBe(c.CaseNumber);
     expect(r.json.CommentCount).toBe(0);
@@ -314,7 +355,12 @@ describe('PATCH /api/cases', () => {
     const reopened = (await t.call('PATCH', '/api/cases', { Id: c.Id, Status: 'Reopened' })).json;
     expect(reopened.ClosedDate).toBeNull();
     expect(reopened.ResolvedDate).toBeNull();
-    expect(reopened.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['New', 'Resolved', 'Closed', 'Reopened']);
+    expect(reopened.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual([
+      'New',
+      'Resolved',
+      'Closed',
+      'Reopened',
+    ]);
     expectConsistentLog(reopened.CaseStatusLog);
   });
 
@@ -343,12 +389,17 @@ describe('POST /api/cases/{id}/changestatus and /assignto', () => {
     const bad = await t.call('POST', `/api/cases/${c.Id}/changestatus?status=Done`);
     expect(bad.status).toBe(400);
     expect(bad.json.message).toContain('allowed: New, In Progress');
-    expect((await t.call('POST', '/api/cases/00000000-0000-0000-0000-000000000000/changestatus?status=Closed')).status).toBe(404);
+    expect(
+      (await t.call('POST', '/api/cases/00000000-0000-0000-0000-000000000000/changestatus?status=Closed')).status,
+    ).toBe(404);
   });
 
   it('assigns and unassigns', async () => {
     const c = await create();
-    const r = await t.call('POST', `/api/cases/${c.Id}/assignto?userId=u-42&userName=${encodeURIComponent('Dana Desk')}`);
+    const r = await t.call(
+      'POST',
+      `/api/cases/${c.Id}/assignto?userId=u-42&userName=${encodeURIComponent('Dana Desk')}`,
+    );
     expect(r.status).toBe(200);
     expect([r.json.AssignedToUserId, r.json.AssignedToName]).toEqual(['u-42', 'Dana Desk']);
     const un = await t.call('POST', `/api/cases/${c.Id}/assignto`);
@@ -370,7 +421,13 @@ describe('POST /api/cases/{id}/notes', () => {
       Bcc: ['audit@example.com'],
     });
     expect(pub.status).toBe(201);
-    expect(pub.json).toMatchObject({ Comment: 'We shipped a replacement', IsPublic: true, CreatedBy: 'Kim', SendEmailNotification: true, Attachments: [] });
+    expect(pub.json).toMatchObject({
+      Comment: 'We shipped a replacement',
+      IsPublic: true,
+      CreatedBy: 'Kim',
+      SendEmailNotification: true,
+      Attachments: [],
+    });
     const internal = await t.call('POST', `/api/cases/${c.Id}/notes`, { Comment: 'Customer is a reseller' });
     expect(internal.json.IsPublic).toBe(false);
     expect(internal.json.CreatedBy).toBe('test-admin');
@@ -383,8 +440,16 @@ describe('POST /api/cases/{id}/notes', () => {
     expect(after.CaseNotes.map((n: { Id: string }) => n.Id)).toEqual([pub.json.Id]);
     expect(after.InternalNotes.map((n: { Id: string }) => n.Id)).toEqual([internal.json.Id]);
 
-    const row = await t.ctx.db.selectFrom('case_notes').select(['email_to', 'email_cc', 'email_bcc']).where('id', '=', pub.json.Id).executeTakeFirstOrThrow();
-    expect(row).toEqual({ email_to: ['ann@example.com'], email_cc: ['boss@example.com'], email_bcc: ['audit@example.com'] });
+    const row = await t.ctx.db
+      .selectFrom('case_notes')
+      .select(['email_to', 'email_cc', 'email_bcc'])
+      .where('id', '=', pub.json.Id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      email_to: ['ann@example.com'],
+      email_cc: ['boss@example.com'],
+      email_bcc: ['audit@example.com'],
+    });
   });
 
   it('refuses to email an internal note, an empty comment, bad recipients, and a missing case', async () => {
@@ -394,7 +459,9 @@ describe('POST /api/cases/{id}/notes', () => {
     expect(r.json.message).toContain('IsPublic');
     expect((await t.call('POST', `/api/cases/${c.Id}/notes`, { Comment: '   ' })).status).toBe(400);
     expect((await t.call('POST', `/api/cases/${c.Id}/notes`, { Comment: 'x', To: ['nobody'] })).status).toBe(400);
-    expect((await t.call('POST', '/api/cases/00000000-0000-0000-0000-000000000000/notes', { Comment: 'x' })).status).toBe(404);
+    expect(
+      (await t.call('POST', '/api/cases/00000000-0000-0000-0000-000000000000/notes', { Comment: 'x' })).status,
+    ).toBe(404);
     expect((await get(c.Id)).CommentCount).toBe(0);
   });
 });
@@ -411,11 +478,18 @@ describe('GET /api/cases/{id}/attachments/{attachmentId}', () => {
     });
     const json = await get(c.Id);
     const a = json.CaseNotes[0].Attachments[0];
-    expect(a).toMatchObject({ Id: attachments[0]!.id, FileName: 'Rechnung März.pdf', ContentType: 'application/pdf', Size: 7 });
+    expect(a).toMatchObject({
+      Id: attachments[0]!.id,
+      FileName: 'Rechnung März.pdf',
+      ContentType: 'application/pdf',
+      Size: 7,
+    });
     const res = await t.app.inject({ method: 'GET', url: a.Url, headers: { authorization: `Bearer ${t.readKey}` } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/pdf');
-    expect(res.headers['content-disposition']).toBe(`attachment; filename="Rechnung M_rz.pdf"; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf`);
+    expect(res.headers['content-disposition']).toBe(
+      `attachment; filename="Rechnung M_rz.pdf"; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf`,
+    );
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.rawPayload.equals(bytes)).toBe(true);
 
@@ -435,7 +509,11 @@ describe('DELETE /api/cases/{id}', () => {
     expect((await t.call('PATCH', '/api/cases', { Id: c.Id, Subject: 'x' })).status).toBe(404);
     expect((await t.call('POST', `/api/cases/${c.Id}/notes`, { Comment: 'x' })).status).toBe(404);
     expect((await t.call('DELETE', `/api/cases/${c.Id}`)).status).toBe(404);
-    const row = await t.ctx.db.selectFrom('cases').select(['deleted_at']).where('id', '=', c.Id).executeTakeFirstOrThrow();
+    const row = await t.ctx.db
+      .selectFrom('cases')
+      .select(['deleted_at'])
+      .where('id', '=', c.Id)
+      .executeTakeFirstOrThrow();
     expect(row.deleted_at).toBeInstanceOf(Date);
   });
 });
@@ -449,11 +527,17 @@ describe('note attachments uploaded through the API', () => {
       const note = await t.call('POST', `/api/cases/${created.json.Id}/notes`, {
         Comment: 'Here is your invoice',
         IsPublic: true,
-        Attachments: [{ FileName: 'invoice.pdf', ContentType: 'application/pdf', ContentBase64: pdf.toString('base64') }],
+        Attachments: [
+          { FileName: 'invoice.pdf', ContentType: 'application/pdf', ContentBase64: pdf.toString('base64') },
+        ],
       });
       expect(note.status).toBe(201);
       expect(note.json.Attachments).toHaveLength(1);
-      expect(note.json.Attachments[0]).toMatchObject({ FileName: 'invoice.pdf', ContentType: 'application/pdf', Size: pdf.length });
+      expect(note.json.Attachments[0]).toMatchObject({
+        FileName: 'invoice.pdf',
+        ContentType: 'application/pdf',
+        Size: pdf.length,
+      });
       const download = await t.call('GET', note.json.Attachments[0].Url);
       expect(download.status).toBe(200);
       expect(download.res.rawPayload.equals(pdf)).toBe(true);
@@ -485,7 +569,8 @@ describe('note attachments uploaded through the API', () => {
     expect(r.status).toBe(413);
     expect(r.json).toMatchObject({
       code: 'FST_ERR_CTP_BODY_TOO_LARGE',
-      message: 'The request body is over the limit of 25 MB (attachments count base64-encoded, a third larger than the files)',
+      message:
+        'The request body is over the limit of 25 MB (attachments count base64-encoded, a third larger than the files)',
     });
     expect((await get(c.Id)).CommentCount).toBe(0);
   });

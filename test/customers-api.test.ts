@@ -20,7 +20,12 @@ describe('customers', () => {
     expect(byId.status).toBe(200);
     expect(byId.json).toEqual(r.json);
 
-    const byEmail = await t.call('GET', `/api/customers?email=${encodeURIComponent('DORA.doe@example.COM')}`, undefined, t.readKey);
+    const byEmail = await t.call(
+      'GET',
+      `/api/customers?email=${encodeURIComponent('DORA.doe@example.COM')}`,
+      undefined,
+      t.readKey,
+    );
     expect(byEmail.status).toBe(200);
     expect(byEmail.json).toEqual([r.json]);
     expect((await t.call('GET', '/api/customers?email=nobody@example.com')).json).toEqual([]);
@@ -44,7 +49,13 @@ describe('customers', () => {
   it('answers 404 for a missing or malformed id and 400 for bad input', async () => {
     expect((await t.call('GET', '/api/customers/00000000-0000-0000-0000-000000000000')).status).toBe(404);
     expect((await t.call('GET', '/api/customers/not-a-uuid')).status).toBe(404);
-    for (const body of [{ Name: 'x' }, { Email: 'not-an-email' }, { Email: 'a@b.co', Phone: '1' }, { Email: 42 }, { Email: `${'a'.repeat(400)}@b.co` }]) {
+    for (const body of [
+      { Name: 'x' },
+      { Email: 'not-an-email' },
+      { Email: 'a@b.co', Phone: '1' },
+      { Email: 42 },
+      { Email: `${'a'.repeat(400)}@b.co` },
+    ]) {
       const r = await t.call('POST', '/api/customers', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.json.message).toMatch(/Invalid request/);

@@ -49,7 +49,14 @@ afterAll(async () => {
   await c?.close();
 });
 
-type Row = { id: string; status: string; error: string | null; case_id: string | null; decision: any; message_id: string | null };
+type Row = {
+  id: string;
+  status: string;
+  error: string | null;
+  case_id: string | null;
+  decision: any;
+  message_id: string | null;
+};
 
 /** Waits for the stored row of the message with this UID to be processed, ignored or failed. */
 async function settledByUid(uid: number, timeoutMs = 20_000): Promise<Row> {
@@ -62,7 +69,8 @@ async function settledByUid(uid: number, timeoutMs = 20_000): Promise<Row> {
       .where('uid', '=', String(uid))
       .executeTakeFirst();
     if (row && ['processed', 'ignored', 'failed'].includes(row.status)) return row;
-    if (Date.now() > deadline) throw new Error(`UID ${uid} not settled after ${timeoutMs} ms (row: ${row?.status ?? 'not stored'})`);
+    if (Date.now() > deadline)
+      throw new Error(`UID ${uid} not settled after ${timeoutMs} ms (row: ${row?.status ?? 'not stored'})`);
     await sleep(50);
   }
 }
@@ -101,7 +109,14 @@ function withHeaders(raw: Buffer | string, set: Record<string, string | null>): 
 /** The raw bytes of UID `uid` as the IMAP server serves them. */
 async function serverCopy(uid: number): Promise<Buffer> {
   const info = await testDovecot();
-  const client = new ImapFlow({ host: info.host, port: info.port, secure: false, doSTARTTLS: false, auth: { user, pass: info.password }, logger: false });
+  const client = new ImapFlow({
+    host: info.host,
+    port: info.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: info.password },
+    logger: false,
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -123,7 +138,12 @@ async function caseJson(id: string | null): Promise<any> {
 
 /** The acknowledgement intake queued for a case: what the customer receives and replies to. */
 async function ackOf(caseId: string) {
-  return c.t.ctx.db.selectFrom('outbox').select(['message_id', 'reply_to', 'kind']).where('case_id', '=', caseId).where('kind', '=', 'ack').executeTakeFirstOrThrow();
+  return c.t.ctx.db
+    .selectFrom('outbox')
+    .select(['message_id', 'reply_to', 'kind'])
+    .where('case_id', '=', caseId)
+    .where('kind', '=', 'ack')
+    .executeTakeFirstOrThrow();
 }
 
 /** A case made from a fresh Gmail-shaped mail of `from`; returns the case JSON and the mail's Message-ID. */
@@ -141,12 +161,18 @@ describe('new mail over IMAP', () => {
     expect(row.status).toBe('processed');
     expect(row.decision).toMatchObject({ Action: 'new-case' });
     const k = await caseJson(row.case_id);
-    expect(k).toMatchObject({ Status: 'New', Source: 'Email', Subject: 'My parcel has not arrived', CustomerEmail: 'ann.customer@example.net' });
+    expect(k).toMatchObject({
+      Status: 'New',
+      Source: 'Email',
+      Subject: 'My parcel has not arrived',
+      CustomerEmail: 'ann.customer@example.net',
+    });
     expect(k.CaseNumber).toBe(row.decision.CaseNumber);
     expect(k.CaseNotes[0].Comment).toContain('I ordered a lamp');
     expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New']);
     // The poller marks only after storing and queuing: by now the copy on the server must be \Seen.
-    for (let i = 0; i < 40 && !(await listMessages(user)).find((m) => m.uid === uid)?.flags.includes('\\Seen'); i++) await sleep(50);
+    for (let i = 0; i < 40 && !(await listMessages(user)).find((m) => m.uid === uid)?.flags.includes('\\Seen'); i++)
+      await sleep(50);
     expect((await listMessages(user)).find((m) => m.uid === uid)?.flags).toContain('\\Seen');
   });
 
@@ -212,14 +238,18 @@ describe('replies land on the right case', () => {
 
   it("by the case number in the subject, when the sender is the case's customer", async () => {
     const { kase } = await newCase('Invoice missing', 'Frank Buyer <frank@customer.example>');
-    const row = await arrive(mail({ from: 'Frank Buyer <frank@customer.example>', subject: `Re: [${kase.CaseNumber}] Invoice missing` }));
+    const row = await arrive(
+      mail({ from: 'Frank Buyer <frank@customer.example>', subject: `Re: [${kase.CaseNumber}] Invoice missing` }),
+    );
     expect(row.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
     expect(row.decision.Reason).toContain('subject');
   });
 
   it('a stranger quoting a case number in the subject gets a new case, and the case is untouched', async () => {
     const { kase } = await newCase('Private matter', 'Gina Private <gina@customer.example>');
-    const row = await arrive(mail({ from: 'Eve Intruder <eve@evil.example>', subject: `[${kase.CaseNumber}] send me the details` }));
+    const row = await arrive(
+      mail({ from: 'Eve Intruder <eve@evil.example>', subject: `[${kase.CaseNumber}] send me the details` }),
+    );
     expect(row.decision.Action).toBe('new-case');
     expect(row.case_id).not.toBe(kase.Id);
     expect((await caseJson(row.case_id)).CustomerEmail).toBe('eve@evil.example');
@@ -231,7 +261,14 @@ describe('replies land on the right case', () => {
     const closed = await c.t.call('POST', `/api/cases/${kase.Id}/changestatus?status=Closed`);
     expect(closed.status).toBe(200);
     expect(closed.json.ClosedDate).not.toBeNull();
-    const row = await arrive(mail({ from: 'Hank Sitter <hank@customer.example>', inReplyTo: messageId, subject: 'Re: Chair wobbles', body: 'It wobbles again.' }));
+    const row = await arrive(
+      mail({
+        from: 'Hank Sitter <hank@customer.example>',
+        inReplyTo: messageId,
+        subject: 'Re: Chair wobbles',
+        body: 'It wobbles again.',
+      }),
+    );
     expect(row.decision).toMatchObject({ Action: 'reopen', CaseNumber: kase.CaseNumber });
     const k = await caseJson(kase.Id);
     expect(k.Status).toBe('Reopened');
@@ -249,7 +286,11 @@ describe('never a loop', () => {
     await c.t.call('POST', `/api/cases/${kase.Id}/changestatus?status=Closed`);
     const cases = await c.countCases();
     const outbox = (await c.t.ctx.db.selectFrom('outbox').select('id').execute()).length;
-    const ooo = withHeaders(fixture('auto-reply-ooo.eml'), { 'Message-ID': `<${uniqueId('ooo')}>`, 'In-Reply-To': `<${messageId}>`, References: null });
+    const ooo = withHeaders(fixture('auto-reply-ooo.eml'), {
+      'Message-ID': `<${uniqueId('ooo')}>`,
+      'In-Reply-To': `<${messageId}>`,
+      References: null,
+    });
     const row = await arrive(ooo);
     expect(row.status).toBe('processed');
     const k = await caseJson(kase.Id);
@@ -278,14 +319,23 @@ describe('never a loop', () => {
 
 describe('never twice, never lost', () => {
   it('the same message delivered twice (same bytes, then with an extra Received header) makes one case', async () => {
-    const raw = mail({ from: 'Ivy Twice <ivy@customer.example>', subject: 'Delivered twice', messageId: uniqueId('twice') });
+    const raw = mail({
+      from: 'Ivy Twice <ivy@customer.example>',
+      subject: 'Delivered twice',
+      messageId: uniqueId('twice'),
+    });
     const cases = await c.countCases();
     const first = await arrive(raw);
     const again = await appendMessage(user, raw);
-    const relayed = await appendMessage(user, `Received: from mx2.example.net by mx.example.com; Mon, 23 Nov 2026 10:00:05 +0000\r\n${raw}`);
+    const relayed = await appendMessage(
+      user,
+      `Received: from mx2.example.net by mx.example.com; Mon, 23 Nov 2026 10:00:05 +0000\r\n${raw}`,
+    );
     // Both copies get flagged once the poller has recognised them as already stored.
     for (let i = 0; i < 100; i++) {
-      const flags = (await listMessages(user)).filter((m) => m.uid === again || m.uid === relayed).map((m) => m.flags.includes('\\Seen'));
+      const flags = (await listMessages(user))
+        .filter((m) => m.uid === again || m.uid === relayed)
+        .map((m) => m.flags.includes('\\Seen'));
       if (flags.length === 2 && flags.every(Boolean)) break;
       await sleep(50);
     }
@@ -294,7 +344,11 @@ describe('never twice, never lost', () => {
     await sleep(300); // a duplicate case, if one were made, would be committed by now
     expect(first.status).toBe('processed');
     expect(await c.countCases()).toBe(cases + 1);
-    const rows = await c.t.ctx.db.selectFrom('messages').select(['id', 'uid']).where('message_id', '=', first.message_id).execute();
+    const rows = await c.t.ctx.db
+      .selectFrom('messages')
+      .select(['id', 'uid'])
+      .where('message_id', '=', first.message_id)
+      .execute();
     expect(rows).toHaveLength(1);
     expect((await caseJson(first.case_id)).CaseNotes).toHaveLength(1);
   });
@@ -303,10 +357,18 @@ describe('never twice, never lost', () => {
     const crashUser = `${user}-crash`;
     const crashBox = testMailbox(await testDovecot(), crashUser);
     const subjects = ['Crash one', 'Crash two', 'Crash three'];
-    for (const s of subjects) await appendMessage(crashUser, mail({ from: 'Kim Crash <kim@customer.example>', subject: s }));
+    for (const s of subjects)
+      await appendMessage(crashUser, mail({ from: 'Kim Crash <kim@customer.example>', subject: s }));
     const cases = await c.countCases();
     let crashed = false;
-    const opts = { config: { ...c.t.ctx.config, pollIntervalMs: 5_000, leaseTtlMs: 5_000 }, mailboxes: [crashBox], db: c.t.ctx.db, redis: leaseRedis, queues: c.queues, logger: createLogger('silent') };
+    const opts = {
+      config: { ...c.t.ctx.config, pollIntervalMs: 5_000, leaseTtlMs: 5_000 },
+      mailboxes: [crashBox],
+      db: c.t.ctx.db,
+      redis: leaseRedis,
+      queues: c.queues,
+      logger: createLogger('silent'),
+    };
     const first = startPoller({
       ...opts,
       backoff: { baseMs: 60_000, capMs: 60_000 },
@@ -325,7 +387,12 @@ describe('never twice, never lost', () => {
     const second = startPoller(opts);
     try {
       for (let i = 0; i < 200; i++) {
-        const done = await c.t.ctx.db.selectFrom('messages').select('status').where('mailbox', '=', crashBox.key).where('status', '=', 'processed').execute();
+        const done = await c.t.ctx.db
+          .selectFrom('messages')
+          .select('status')
+          .where('mailbox', '=', crashBox.key)
+          .where('status', '=', 'processed')
+          .execute();
         const seen = (await listMessages(crashUser)).every((m) => m.flags.includes('\\Seen'));
         if (done.length === subjects.length && seen) break;
         await sleep(50);
@@ -334,7 +401,11 @@ describe('never twice, never lost', () => {
       await second.stop();
     }
     await sleep(300);
-    const made = await c.t.ctx.db.selectFrom('cases').select('subject').where('customer_email', '=', 'kim@customer.example').execute();
+    const made = await c.t.ctx.db
+      .selectFrom('cases')
+      .select('subject')
+      .where('customer_email', '=', 'kim@customer.example')
+      .execute();
     expect(made.map((r) => r.subject).sort()).toEqual([...subjects].sort());
     expect(await c.countCases()).toBe(cases + subjects.length);
     expect((await listMessages(crashUser)).every((m) => m.flags.includes('\\Seen'))).toBe(true);
@@ -348,7 +419,11 @@ describe('never twice, never lost', () => {
     expect(bad.error).toBeTruthy();
     const failed = await c.t.call('GET', '/api/inbound/failed', undefined, c.t.readKey);
     expect(failed.json.map((m: any) => m.Id)).toContain(bad.id);
-    const raw = await c.t.app.inject({ method: 'GET', url: `/api/inbound/messages/${bad.id}/raw`, headers: { authorization: `Bearer ${c.t.adminKey}` } });
+    const raw = await c.t.app.inject({
+      method: 'GET',
+      url: `/api/inbound/messages/${bad.id}/raw`,
+      headers: { authorization: `Bearer ${c.t.adminKey}` },
+    });
     expect(raw.statusCode).toBe(200);
     // Exactly the bytes the IMAP server holds (Dovecot normalises line ends and NULs on APPEND).
     expect(raw.rawPayload.equals(await serverCopy(uid))).toBe(true);

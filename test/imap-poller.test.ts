@@ -35,7 +35,10 @@ const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'poller-test
 /** A user (and so a mailbox) of its own for each test. */
 const newUser = (label: string) => `poller-${label}-${randomBytes(3).toString('hex')}`;
 
-function poll(mailboxes: MailboxConfig[], extra: Partial<PollerOptions> & { pollIntervalMs?: number; fetchBatch?: number; maxMessageBytes?: number } = {}): Poller {
+function poll(
+  mailboxes: MailboxConfig[],
+  extra: Partial<PollerOptions> & { pollIntervalMs?: number; fetchBatch?: number; maxMessageBytes?: number } = {},
+): Poller {
   const poller = startPoller({
     config: {
       mailboxes,
@@ -58,8 +61,6 @@ function poll(mailboxes: MailboxConfig[], extra: Partial<PollerOptions> & { poll
   running.push(poller);
   return poller;
 }
-
-
 
 const rowsOf = (mailbox: MailboxConfig) =>
   tdb.db.selectFrom('messages').selectAll().where('mailbox', '=', mailbox.key).orderBy('id').execute();
@@ -118,7 +119,9 @@ describe('IMAP poller against a real Dovecot', () => {
 
     const rows = await rowsOf(mailbox);
     expect(rows.map((r) => Number(r.uid))).toEqual([1, 2, 3, 4, 5]);
-    expect(rows.map((r) => (r.envelope as { subject: string }).subject)).toEqual([1, 2, 3, 4, 5].map((n) => `Question ${n}`));
+    expect(rows.map((r) => (r.envelope as { subject: string }).subject)).toEqual(
+      [1, 2, 3, 4, 5].map((n) => `Question ${n}`),
+    );
     expect(seenAtEnqueue).toEqual([[], [], []]);
     expect(rowsAtEnqueue).toEqual([2, 4, 5]);
     const jobs = await jobsOf(mailbox);
@@ -164,11 +167,15 @@ describe('IMAP poller against a real Dovecot', () => {
     await waitFor('poller idle', async () => (await stateOf(mailbox))?.state === 'idle');
     await new Promise((r) => setTimeout(r, 1_000)); // let IDLE start
     await appendMessage(user, makeMessage('idle'));
-    const rows = await waitFor('message stored through IDLE', async () => {
-      const r = await rowsOf(mailbox);
-      return r.length === 1 && r;
-      // Typically ~0.1 s here; the margin is for a loaded CI machine. The 60 s timer cannot explain it.
-    }, 5_000);
+    const rows = await waitFor(
+      'message stored through IDLE',
+      async () => {
+        const r = await rowsOf(mailbox);
+        return r.length === 1 && r;
+        // Typically ~0.1 s here; the margin is for a loaded CI machine. The 60 s timer cannot explain it.
+      },
+      5_000,
+    );
     expect((rows[0]!.envelope as { subject: string }).subject).toBe('Question idle');
     await waitFor('flagged', () => allSeen(user));
     await poller.stop();
@@ -219,7 +226,10 @@ describe('IMAP poller against a real Dovecot', () => {
     for (const raw of raws) await appendMessage(user, raw, [], 'Support');
     await appendMessage(user, makeMessage(4), [], 'Support');
     poller = poll([mailbox]);
-    await waitFor('second pass flagged', async () => (await listMessages(user, 'Support')).length === 4 && allSeen(user, 'Support'));
+    await waitFor(
+      'second pass flagged',
+      async () => (await listMessages(user, 'Support')).length === 4 && allSeen(user, 'Support'),
+    );
     await poller.stop();
 
     const after = await stateOf(mailbox);

@@ -22,9 +22,17 @@ beforeAll(async () => {
     hooks: {
       async onNewCaseFromEmail(trx, { caseRow, messageRowId }) {
         // Runs inside the transaction: what it reads is the uncommitted case.
-        const seen = await trx.selectFrom('cases').select('case_number').where('id', '=', caseRow.id).executeTakeFirstOrThrow();
+        const seen = await trx
+          .selectFrom('cases')
+          .select('case_number')
+          .where('id', '=', caseRow.id)
+          .executeTakeFirstOrThrow();
         // What everyone else (operators, the backlog metric) sees of the row while it is in flight.
-        const outside = await c.t.ctx.db.selectFrom('messages').select('status').where('id', '=', messageRowId).executeTakeFirstOrThrow();
+        const outside = await c.t.ctx.db
+          .selectFrom('messages')
+          .select('status')
+          .where('id', '=', messageRowId)
+          .executeTakeFirstOrThrow();
         hookCalls.push({ kind: 'new', caseNumber: seen.case_number, messageRowId, statusOutside: outside.status });
       },
       async onReplyFromEmail(_trx, { caseRow, messageRowId, reopened }) {
@@ -39,13 +47,20 @@ afterAll(async () => {
 });
 
 const casesFor = async (messageId: string) =>
-  c.t.ctx.db.selectFrom('thread_refs').select('case_id').where('message_id', '=', messageId).where('direction', '=', 'in').execute();
+  c.t.ctx.db
+    .selectFrom('thread_refs')
+    .select('case_id')
+    .where('message_id', '=', messageId)
+    .where('direction', '=', 'in')
+    .execute();
 
 describe('never twice', () => {
   it('the same message delivered twice (same bytes, another Received header) makes one case', async () => {
     const raw = mail({ messageId: 'twice-1@customer.example', subject: 'Twice' });
     const first = await c.deliver(raw);
-    const second = await c.deliver(`Received: from relay2.example by mx.example.com; Mon, 23 Nov 2026 10:00:09 +0000\r\n${raw}`);
+    const second = await c.deliver(
+      `Received: from relay2.example by mx.example.com; Mon, 23 Nov 2026 10:00:09 +0000\r\n${raw}`,
+    );
     expect(second.id).toBe(first.id);
     expect(second.inserted).toBe(false);
     expect((await c.settled(first.id)).status).toBe('processed');
@@ -54,7 +69,9 @@ describe('never twice', () => {
 
   it('the same Message-ID with different bytes is stored but ignored as a duplicate', async () => {
     const a = await c.receive(mail({ messageId: 'twice-2@customer.example', subject: 'Dup', body: 'one' }));
-    const b = await c.receive(mail({ messageId: 'twice-2@customer.example', subject: 'Dup', body: 'one\r\n-- \r\nlist footer' }));
+    const b = await c.receive(
+      mail({ messageId: 'twice-2@customer.example', subject: 'Dup', body: 'one\r\n-- \r\nlist footer' }),
+    );
     expect(b.id).not.toBe(a.id);
     expect(b.status).toBe('ignored');
     expect(b.decision.Reason).toContain('duplicate');
@@ -79,7 +96,13 @@ describe('never twice', () => {
   it('the outbound hook runs once, inside the transaction, only for normal mail', async () => {
     const r = await c.receive(mail({ messageId: 'hook-1@customer.example', subject: 'Hook' }));
     await c.receive(mail({ inReplyTo: 'hook-1@customer.example', subject: 'Re: Hook' }));
-    await c.receive(mail({ inReplyTo: 'hook-1@customer.example', subject: 'Auto: Hook', headers: { 'Auto-Submitted': 'auto-replied' } }));
+    await c.receive(
+      mail({
+        inReplyTo: 'hook-1@customer.example',
+        subject: 'Auto: Hook',
+        headers: { 'Auto-Submitted': 'auto-replied' },
+      }),
+    );
     const number = r.decision.CaseNumber;
     expect(hookCalls.filter((h) => h.caseNumber === number).map((h) => h.kind)).toEqual(['new', 'reply']);
   });
@@ -113,7 +136,10 @@ describe('failures', () => {
     await saveCaseSettings(c.t.ctx.db, { ...settings, Enabled: false });
     // Stored but queued only once, as a job with one attempt, so the test need not wait for backoff. (Queued the
     // poller's way first, its job could start, fail and come back from backoff after the fix, racing the retry below.)
-    const stored = await storeRawMessage(c.t.ctx.db, { mailbox: 'test', raw: Buffer.from(mail({ messageId: 'requeue-1@customer.example', subject: 'Requeue me' })) });
+    const stored = await storeRawMessage(c.t.ctx.db, {
+      mailbox: 'test',
+      raw: Buffer.from(mail({ messageId: 'requeue-1@customer.example', subject: 'Requeue me' })),
+    });
     await c.queues.inbound.add('message', stored.job, { jobId: inboundRetryJobId(stored.id, 1), attempts: 1 });
     const failed = await c.settled(stored.id);
     expect(failed.status).toBe('failed');
@@ -157,14 +183,21 @@ describe('tools', () => {
     });
     expect(res.statusCode).toBe(200);
     const json = res.json();
-    expect(json).toMatchObject({ InReplyTo: 'parse-1@customer.example', OrderRefs: ['4444'], Classification: 'normal' });
+    expect(json).toMatchObject({
+      InReplyTo: 'parse-1@customer.example',
+      OrderRefs: ['4444'],
+      Classification: 'normal',
+    });
     expect(json.Decision).toMatchObject({ Action: 'reply', CaseNumber: r.decision.CaseNumber });
     const viaJson = await c.t.call('POST', '/api/inbound/parse', { Raw: Buffer.from(raw).toString('base64') });
     expect(viaJson.json.Decision.Action).toBe('reply');
     expect(await c.t.ctx.db.selectFrom('messages').select('id').execute()).toHaveLength(before.length);
     expect((await c.t.call('POST', '/api/inbound/parse', { Raw: '' })).status).toBe(400);
     expect((await c.t.call('POST', '/api/inbound/parse', { Nope: 1 })).status).toBe(400);
-    expect((await c.t.call('POST', '/api/inbound/parse', { Raw: Buffer.from('garbage without headers').toString('base64') })).status).toBe(422);
+    expect(
+      (await c.t.call('POST', '/api/inbound/parse', { Raw: Buffer.from('garbage without headers').toString('base64') }))
+        .status,
+    ).toBe(422);
     expect((await c.t.call('POST', '/api/inbound/parse', { Raw: 'aGk=' }, c.t.readKey)).status).toBe(403);
   });
 
@@ -172,17 +205,28 @@ describe('tools', () => {
     const a = mail({ messageId: 'mbox-1@customer.example', subject: 'Mbox one', body: 'First\r\n>From the start' });
     const b = mail({ messageId: 'mbox-2@customer.example', subject: 'Mbox two' });
     const file = join(dir, 'import.mbox');
-    writeFileSync(file, `From carla@customer.example Mon Nov 23 10:00:00 2026\n${a}\nFrom carla@customer.example Mon Nov 23 10:01:00 2026\n${b}\n`);
+    writeFileSync(
+      file,
+      `From carla@customer.example Mon Nov 23 10:00:00 2026\n${a}\nFrom carla@customer.example Mon Nov 23 10:01:00 2026\n${b}\n`,
+    );
     const first = await ingestFiles(c.t.ctx.db, c.queues, [file]);
     expect(first.map((m) => [m.messageId, m.inserted])).toEqual([
       ['mbox-1@customer.example', true],
       ['mbox-2@customer.example', true],
     ]);
-    const { done, outcomes } = await waitForMessages(c.t.ctx.db, first.map((m) => m.messageRowId), 20_000);
+    const { done, outcomes } = await waitForMessages(
+      c.t.ctx.db,
+      first.map((m) => m.messageRowId),
+      20_000,
+    );
     expect(done).toBe(true);
     expect(outcomes.map((o) => o.action)).toEqual(['new-case', 'new-case']);
     expect(outcomes.every((o) => /^CS-\d+$/.test(o.caseNumber ?? ''))).toBe(true);
-    const note = await c.t.ctx.db.selectFrom('case_notes').select('full_text').where('message_id', '=', first[0]!.messageRowId).executeTakeFirstOrThrow();
+    const note = await c.t.ctx.db
+      .selectFrom('case_notes')
+      .select('full_text')
+      .where('message_id', '=', first[0]!.messageRowId)
+      .executeTakeFirstOrThrow();
     expect(note.full_text).toContain('From the start');
     const second = await ingestFiles(c.t.ctx.db, c.queues, [file]);
     expect(second.map((m) => m.inserted)).toEqual([false, false]);
@@ -199,7 +243,9 @@ describe('hostile mail', () => {
   });
 
   it('a From address of 100 KB is no address: the case is made without a customer (the email index refuses such keys)', async () => {
-    const r = await c.receive(mail({ from: `Huge <${randomBytes(50_000).toString('hex')}@customer.example>`, subject: 'Huge sender' }));
+    const r = await c.receive(
+      mail({ from: `Huge <${randomBytes(50_000).toString('hex')}@customer.example>`, subject: 'Huge sender' }),
+    );
     expect(r).toMatchObject({ status: 'processed', error: null });
     expect(await c.caseJson(r.case_id!)).toMatchObject({ Subject: 'Huge sender', CustomerEmail: null });
   });
@@ -215,7 +261,9 @@ describe('hostile mail', () => {
     }
     const r = await c.receive(mail({ messageId: '=?utf-8?B?QQBC?=@customer.example', subject: 'NUL id' }));
     expect(r).toMatchObject({ status: 'processed', error: null });
-    expect(await c.t.ctx.db.selectFrom('thread_refs').select('message_id').where('case_id', '=', r.case_id!).execute()).toEqual([]);
+    expect(
+      await c.t.ctx.db.selectFrom('thread_refs').select('message_id').where('case_id', '=', r.case_id!).execute(),
+    ).toEqual([]);
   });
 
   it('NUL bytes in From, Subject and Message-ID, or a Message-ID of 8 KB, are stored and processed (they made the INSERT fail)', async () => {
@@ -224,16 +272,26 @@ describe('hostile mail', () => {
         'Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nbo\u0000dy\r\n',
       'latin1',
     );
-    const long = Buffer.from(mail({ messageId: `${randomBytes(4_000).toString('hex')}@customer.example`, subject: 'Long id' }));
+    const long = Buffer.from(
+      mail({ messageId: `${randomBytes(4_000).toString('hex')}@customer.example`, subject: 'Long id' }),
+    );
     for (const raw of [nul, long]) {
       const stored = await c.deliver(raw);
       expect(stored.inserted).toBe(true);
-      const row = await c.t.ctx.db.selectFrom('messages').select(['message_id', 'envelope', 'raw']).where('id', '=', stored.id).executeTakeFirstOrThrow();
+      const row = await c.t.ctx.db
+        .selectFrom('messages')
+        .select(['message_id', 'envelope', 'raw'])
+        .where('id', '=', stored.id)
+        .executeTakeFirstOrThrow();
       expect(row.message_id).toBeNull();
       expect(row.raw.equals(raw)).toBe(true);
       expect((await c.settled(stored.id)).status).toBe('processed');
     }
-    const row = await c.t.ctx.db.selectFrom('messages').select('envelope').where('raw', '=', nul).executeTakeFirstOrThrow();
+    const row = await c.t.ctx.db
+      .selectFrom('messages')
+      .select('envelope')
+      .where('raw', '=', nul)
+      .executeTakeFirstOrThrow();
     expect(row.envelope).toMatchObject({ messageId: null, from: 'A nn <ann@customer.example>', subject: 'he llo' });
   });
 
@@ -248,7 +306,13 @@ describe('hostile mail', () => {
     const json = await c.caseJson(r.case_id!);
     expect(json.CustomerName).toBe('\ufffdA');
     expect(json.Participants).toMatchObject([{ Name: '\ufffdA', Email: 'cc@customer.example' }]);
-    const files = await c.t.ctx.db.selectFrom('attachments').select(['file_name', 'content_type', 'content_id']).where('case_id', '=', r.case_id!).execute();
-    expect(files).toEqual([{ file_name: 'attachment-1.octet-stream', content_type: 'application/octet-stream', content_id: null }]);
+    const files = await c.t.ctx.db
+      .selectFrom('attachments')
+      .select(['file_name', 'content_type', 'content_id'])
+      .where('case_id', '=', r.case_id!)
+      .execute();
+    expect(files).toEqual([
+      { file_name: 'attachment-1.octet-stream', content_type: 'application/octet-stream', content_id: null },
+    ]);
   });
 });

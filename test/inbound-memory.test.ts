@@ -12,12 +12,18 @@ import { createInboundContext, mail, type InboundContext } from './helpers/inbou
 const MiB = 1024 * 1024;
 const LINE = 'The parcel arrived damaged and the box was open; photos of every side are below this line.\r\n';
 /** A customer mail of about `bytes`. */
-const bigMail = (i: number, bytes: number) => mail({ from: `Big ${i} <big${i}@memory.example>`, subject: `Large mail ${i}`, body: LINE.repeat(Math.ceil(bytes / LINE.length)) });
+const bigMail = (i: number, bytes: number) =>
+  mail({
+    from: `Big ${i} <big${i}@memory.example>`,
+    subject: `Large mail ${i}`,
+    body: LINE.repeat(Math.ceil(bytes / LINE.length)),
+  });
 
 /** Records which hook form carried each new case: the batch form or the one-case form. */
 function recordingHooks(seen: { batch: string[]; single: string[] }): InboundHooks {
   return {
-    onNewCasesFromEmail: async (_trx, ctxs: EmailHookContext[]) => void seen.batch.push(...ctxs.map((c) => c.parsed.subject)),
+    onNewCasesFromEmail: async (_trx, ctxs: EmailHookContext[]) =>
+      void seen.batch.push(...ctxs.map((c) => c.parsed.subject)),
     onNewCaseFromEmail: async (_trx, ctx) => void seen.single.push(ctx.parsed.subject),
   };
 }
@@ -26,7 +32,11 @@ describe('a worker holding at most 1 MiB of mail', () => {
   let c: InboundContext;
   const seen = { batch: [] as string[], single: [] as string[] };
   beforeAll(async () => {
-    c = await createInboundContext('inboundmemory', { env: { WORKER_BATCH_SIZE: '50', WORKER_MAX_BYTES_IN_FLIGHT: String(MiB) }, concurrency: 32, hooks: recordingHooks(seen) });
+    c = await createInboundContext('inboundmemory', {
+      env: { WORKER_BATCH_SIZE: '50', WORKER_MAX_BYTES_IN_FLIGHT: String(MiB) },
+      concurrency: 32,
+      hooks: recordingHooks(seen),
+    });
   });
   afterAll(async () => {
     await c?.close();
@@ -57,14 +67,20 @@ describe('mail larger than a batch takes', () => {
   let c: InboundContext;
   const seen = { batch: [] as string[], single: [] as string[] };
   beforeAll(async () => {
-    c = await createInboundContext('inboundlarge', { env: { WORKER_BATCH_SIZE: '50' }, concurrency: 32, hooks: recordingHooks(seen) });
+    c = await createInboundContext('inboundlarge', {
+      env: { WORKER_BATCH_SIZE: '50' },
+      concurrency: 32,
+      hooks: recordingHooks(seen),
+    });
   });
   afterAll(async () => {
     await c?.close();
   });
 
   it('goes one by one while the small mail of the same backlog is batched; all become cases', async () => {
-    const small = Array.from({ length: 6 }, (_, i) => mail({ from: `s${i}@memory.example`, subject: `Small mail ${i}` }));
+    const small = Array.from({ length: 6 }, (_, i) =>
+      mail({ from: `s${i}@memory.example`, subject: `Small mail ${i}` }),
+    );
     const large = [0, 1].map((i) => bigMail(i, BATCH_MESSAGE_MAX_BYTES + 100 * 1024));
     const ids = await c.backlog([...small, ...large]);
     const rows = await Promise.all(ids.map((id) => c.settled(id, 60_000)));

@@ -40,7 +40,12 @@ describe('new mail', () => {
     expect(r.decision.CaseNumber).toBe(k.CaseNumber);
     expect(k.Description).toContain('I ordered a lamp two weeks ago');
     expect(k.CaseNotes).toHaveLength(1);
-    expect(k.CaseNotes[0]).toMatchObject({ IsPublic: true, Source: 'email', CreatedBy: 'Ann Customer', CreatedByEmail: 'ann.customer@example.net' });
+    expect(k.CaseNotes[0]).toMatchObject({
+      IsPublic: true,
+      Source: 'email',
+      CreatedBy: 'Ann Customer',
+      CreatedByEmail: 'ann.customer@example.net',
+    });
     expect(k.CaseNotes[0].Comment).toContain('I ordered a lamp');
     expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New']);
   });
@@ -63,11 +68,20 @@ describe('new mail', () => {
     const r = await c.receive(fixture('inline-image.eml'));
     const k = await c.caseJson(r.case_id!);
     const [a] = k.CaseNotes[0].Attachments;
-    expect(a).toMatchObject({ FileName: 'scratch.png', ContentType: 'image/png', Inline: true, ContentId: 'scratch.png@01DB1234.ABCD5678' });
+    expect(a).toMatchObject({
+      FileName: 'scratch.png',
+      ContentType: 'image/png',
+      Inline: true,
+      ContentId: 'scratch.png@01DB1234.ABCD5678',
+    });
     const dl = await c.t.app.inject({ method: 'GET', url: a.Url, headers: { authorization: `Bearer ${c.t.readKey}` } });
     expect(dl.statusCode).toBe(200);
     expect(dl.rawPayload.subarray(1, 4).toString()).toBe('PNG');
-    const rows = await c.t.ctx.db.selectFrom('attachments').select(['note_id', 'message_id']).where('case_id', '=', r.case_id!).execute();
+    const rows = await c.t.ctx.db
+      .selectFrom('attachments')
+      .select(['note_id', 'message_id'])
+      .where('case_id', '=', r.case_id!)
+      .execute();
     expect(rows).toEqual([{ note_id: k.CaseNotes[0].Id, message_id: r.id }]);
     expect(k.CaseNotes[0].Html).toContain('cid:scratch.png@01DB1234.ABCD5678');
     expect(k.CaseNotes[0].Html).not.toContain('https://cdn.example.org');
@@ -76,14 +90,26 @@ describe('new mail', () => {
 
 describe('a database created again while Redis keeps the old jobs', () => {
   it("a new message whose row id an earlier database's job already used becomes a case at once", async () => {
-    const seq = await sql<{ last_value: string; is_called: boolean }>`SELECT last_value, is_called FROM messages_id_seq`.execute(c.t.ctx.db);
+    const seq = await sql<{
+      last_value: string;
+      is_called: boolean;
+    }>`SELECT last_value, is_called FROM messages_id_seq`.execute(c.t.ctx.db);
     const { last_value, is_called } = seq.rows[0]!;
     const nextId = String(Number(last_value) + (is_called ? 1 : 0));
     // What an earlier database left in Redis: a finished job for a message with the id the next row will get
     // (completed jobs are kept for a day). Its row does not exist here, so the worker finishes it as missing.
     const old = await c.queues.inbound.add(
       'message',
-      { messageRowId: nextId, mailbox: 'test', messageId: null, from: null, subject: 'earlier database', date: null, size: 1, receivedAt: '2026-01-01T00:00:00.000Z' },
+      {
+        messageRowId: nextId,
+        mailbox: 'test',
+        messageId: null,
+        from: null,
+        subject: 'earlier database',
+        date: null,
+        size: 1,
+        receivedAt: '2026-01-01T00:00:00.000Z',
+      },
       { jobId: `msg-${nextId}` },
     );
     await expect.poll(async () => old.getState(), { timeout: 10_000 }).toBe('completed');
@@ -114,8 +140,16 @@ describe('settings', () => {
 describe('threading', () => {
   it('a reply by In-Reply-To lands on the case: new part as comment, full text kept, new Cc added', async () => {
     const { kase, messageId } = await newCase({ subject: 'Broken chair' });
-    const body = 'Here is the photo you asked for.\r\n\r\nOn Mon, 23 Nov 2026 Carla wrote:\r\n> Hello, I have a question.\r\n';
-    const r = await c.receive(mail({ subject: 'Re: Broken chair', inReplyTo: messageId, cc: 'Dave <dave@partner.example>, help@example.com', body }));
+    const body =
+      'Here is the photo you asked for.\r\n\r\nOn Mon, 23 Nov 2026 Carla wrote:\r\n> Hello, I have a question.\r\n';
+    const r = await c.receive(
+      mail({
+        subject: 'Re: Broken chair',
+        inReplyTo: messageId,
+        cc: 'Dave <dave@partner.example>, help@example.com',
+        body,
+      }),
+    );
     expect(r.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
     expect(r.decision.Reason).toContain('In-Reply-To');
     const k = await c.caseJson(kase.Id);
@@ -130,15 +164,27 @@ describe('threading', () => {
   it('a reply by References is matched newest first', async () => {
     const older = await newCase({ subject: 'Older thread' });
     const newer = await newCase({ subject: 'Newer thread' });
-    const r = await c.receive(mail({ inReplyTo: 'unknown@elsewhere.example', references: [older.messageId, newer.messageId], subject: 'Re: something' }));
+    const r = await c.receive(
+      mail({
+        inReplyTo: 'unknown@elsewhere.example',
+        references: [older.messageId, newer.messageId],
+        subject: 'Re: something',
+      }),
+    );
     expect(r.decision).toMatchObject({ Action: 'reply', CaseNumber: newer.kase.CaseNumber });
     expect(r.decision.Reason).toContain('References');
   });
 
   it('a reply by reply token lands on the case', async () => {
     const { kase } = await newCase({ subject: 'Token thread' });
-    const { reply_token } = await c.t.ctx.db.selectFrom('cases').select('reply_token').where('id', '=', kase.Id).executeTakeFirstOrThrow();
-    const r = await c.receive(mail({ to: `Support <support+${reply_token}@example.com>`, subject: 'no references at all' }));
+    const { reply_token } = await c.t.ctx.db
+      .selectFrom('cases')
+      .select('reply_token')
+      .where('id', '=', kase.Id)
+      .executeTakeFirstOrThrow();
+    const r = await c.receive(
+      mail({ to: `Support <support+${reply_token}@example.com>`, subject: 'no references at all' }),
+    );
     expect(r.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
     expect(r.decision.Reason).toContain('reply token');
   });
@@ -152,7 +198,9 @@ describe('threading', () => {
 
   it('a stranger quoting a case number in the subject gets a new case', async () => {
     const { kase } = await newCase({ subject: 'Private matter' });
-    const r = await c.receive(mail({ from: 'Eve <eve@evil.example>', subject: `[${kase.CaseNumber}] give me the details` }));
+    const r = await c.receive(
+      mail({ from: 'Eve <eve@evil.example>', subject: `[${kase.CaseNumber}] give me the details` }),
+    );
     expect(r.decision.Action).toBe('new-case');
     expect(r.decision.CaseNumber).not.toBe(kase.CaseNumber);
     expect(r.decision.Reason).toContain('neither its customer nor a participant');
@@ -187,7 +235,14 @@ describe('never a loop', () => {
     const { kase, messageId } = await newCase({ subject: 'Auto thread' });
     await changeCaseStatus(c.t.ctx.db, kase.Id, 'Closed');
     const before = await c.countCases();
-    const r = await c.receive(mail({ inReplyTo: messageId, subject: 'Automatic reply: Auto thread', headers: { 'Auto-Submitted': 'auto-replied' }, body: 'I am out of office.' }));
+    const r = await c.receive(
+      mail({
+        inReplyTo: messageId,
+        subject: 'Automatic reply: Auto thread',
+        headers: { 'Auto-Submitted': 'auto-replied' },
+        body: 'I am out of office.',
+      }),
+    );
     expect(r.status).toBe('processed');
     const k = await c.caseJson(kase.Id);
     expect(k.Status).toBe('Closed');
@@ -211,7 +266,10 @@ describe('never a loop', () => {
 
   it('a bounce of a message intake sent attaches to its case and suppresses the failed address', async () => {
     const { kase } = await newCase({ subject: 'Bounce thread' });
-    await c.t.ctx.db.insertInto('thread_refs').values({ message_id: 'intake.cs-1006.ack.91c2@example.com', case_id: kase.Id, direction: 'out' }).execute();
+    await c.t.ctx.db
+      .insertInto('thread_refs')
+      .values({ message_id: 'intake.cs-1006.ack.91c2@example.com', case_id: kase.Id, direction: 'out' })
+      .execute();
     const before = await c.countCases();
     const r = await c.receive(fixture('bounce-dsn.eml'));
     expect(r.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
@@ -228,18 +286,39 @@ describe('never a loop', () => {
 describe('ordering during a backlog', () => {
   const store = (raw: string) => storeRawMessage(c.t.ctx.db, { mailbox: 'backlog', raw: Buffer.from(raw) });
   const enqueue = (...stored: StoredMessage[]) =>
-    c.queues.inbound.addBulk(stored.map((s) => ({ name: 'message', data: s.job, opts: { jobId: inboundJobId(s.job) } })));
+    c.queues.inbound.addBulk(
+      stored.map((s) => ({ name: 'message', data: s.job, opts: { jobId: inboundJobId(s.job) } })),
+    );
   async function notesOf(caseId: string) {
-    return c.t.ctx.db.selectFrom('case_notes').select(['message_id', 'comment']).where('case_id', '=', caseId).orderBy('created').orderBy('id').execute();
+    return c.t.ctx.db
+      .selectFrom('case_notes')
+      .select(['message_id', 'comment'])
+      .where('case_id', '=', caseId)
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
   }
 
   it('a reply queued before the message it answers waits for it: one case, the first note first', async () => {
     const a = await store(mail({ messageId: 'order-a@customer.example', subject: 'Order A', body: 'First message.' }));
-    const b = await store(mail({ messageId: 'order-b@customer.example', inReplyTo: 'order-a@customer.example', subject: 'Re: Order A', body: 'Second message.' }));
+    const b = await store(
+      mail({
+        messageId: 'order-b@customer.example',
+        inReplyTo: 'order-a@customer.example',
+        subject: 'Re: Order A',
+        body: 'Second message.',
+      }),
+    );
     await enqueue(b);
     // B runs alone first, finds A stored but not processed, and is delayed without using an attempt.
-    await expect.poll(async () => (await c.queues.inbound.getJob(inboundJobId(b.job)))?.getState(), { timeout: 10_000 }).toBe('delayed');
-    const waiting = await c.t.ctx.db.selectFrom('messages').select(['status', 'attempts']).where('id', '=', b.id).executeTakeFirstOrThrow();
+    await expect
+      .poll(async () => (await c.queues.inbound.getJob(inboundJobId(b.job)))?.getState(), { timeout: 10_000 })
+      .toBe('delayed');
+    const waiting = await c.t.ctx.db
+      .selectFrom('messages')
+      .select(['status', 'attempts'])
+      .where('id', '=', b.id)
+      .executeTakeFirstOrThrow();
     expect(waiting).toEqual({ status: 'queued', attempts: 0 });
     await enqueue(a);
     const [ra, rb] = [await c.settled(a.id), await c.settled(b.id)];
@@ -260,7 +339,9 @@ describe('ordering during a backlog', () => {
       threads.push([
         await store(mail({ messageId: ids[0], subject: `Thread ${t}` })),
         await store(mail({ messageId: ids[1], inReplyTo: ids[0], references: [ids[0]!], subject: `Re: Thread ${t}` })),
-        await store(mail({ messageId: ids[2], inReplyTo: ids[1], references: [ids[0]!, ids[1]!], subject: `Re: Thread ${t}` })),
+        await store(
+          mail({ messageId: ids[2], inReplyTo: ids[1], references: [ids[0]!, ids[1]!], subject: `Re: Thread ${t}` }),
+        ),
       ]);
     }
     await enqueue(...threads.flat().reverse());
@@ -276,20 +357,38 @@ describe('ordering during a backlog', () => {
   it('the wait is bounded: a reply whose earlier message is never processed is decided without it, and says so', async () => {
     // A is stored but its job never comes (as if Redis had lost it).
     const a = await store(mail({ messageId: 'order-lost@customer.example', subject: 'Lost' }));
-    const b = await store(mail({ messageId: 'order-orphan@customer.example', inReplyTo: 'order-lost@customer.example', subject: 'Re: Lost' }));
+    const b = await store(
+      mail({
+        messageId: 'order-orphan@customer.example',
+        inReplyTo: 'order-lost@customer.example',
+        subject: 'Re: Lost',
+      }),
+    );
     await enqueue(b);
     const rb = await c.settled(b.id);
     expect(rb.status).toBe('processed');
     expect(rb.decision.Action).toBe('new-case');
-    expect(rb.decision.Reason).toContain(`for earlier message ${a.id} <order-lost@customer.example>, still queued: decided without it`);
+    expect(rb.decision.Reason).toContain(
+      `for earlier message ${a.id} <order-lost@customer.example>, still queued: decided without it`,
+    );
     expect(rb.attempts).toBe(1);
     await c.t.ctx.db.deleteFrom('messages').where('id', '=', a.id).execute();
   });
 
   it('a failed earlier message never blocks a reply to it', async () => {
     const a = await store(mail({ messageId: 'order-failed@customer.example', subject: 'Failed parent' }));
-    await c.t.ctx.db.updateTable('messages').set({ status: 'failed', error: 'kept as failed by the test' }).where('id', '=', a.id).execute();
-    const b = await store(mail({ messageId: 'order-after-failed@customer.example', inReplyTo: 'order-failed@customer.example', subject: 'Re: Failed parent' }));
+    await c.t.ctx.db
+      .updateTable('messages')
+      .set({ status: 'failed', error: 'kept as failed by the test' })
+      .where('id', '=', a.id)
+      .execute();
+    const b = await store(
+      mail({
+        messageId: 'order-after-failed@customer.example',
+        inReplyTo: 'order-failed@customer.example',
+        subject: 'Re: Failed parent',
+      }),
+    );
     await enqueue(b);
     const rb = await c.settled(b.id);
     expect(rb.decision.Action).toBe('new-case');

@@ -15,7 +15,9 @@ afterAll(async () => {
 });
 
 const age = (ids: string[], status: string, minutes: number) =>
-  sql`UPDATE messages SET status = ${status}, received_at = now() - make_interval(mins => ${minutes}) WHERE id = ANY(${ids}::bigint[])`.execute(c.t.ctx.db);
+  sql`UPDATE messages SET status = ${status}, received_at = now() - make_interval(mins => ${minutes}) WHERE id = ANY(${ids}::bigint[])`.execute(
+    c.t.ctx.db,
+  );
 
 /** The first job id of a stored row, from its received_at as stored now. */
 async function firstJobIdOf(rowId: string): Promise<string> {
@@ -24,7 +26,11 @@ async function firstJobIdOf(rowId: string): Promise<string> {
 }
 
 async function jobIdsOf(rowId: string): Promise<string[]> {
-  const jobs = await c.queues.inbound.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'], 0, -1);
+  const jobs = await c.queues.inbound.getJobs(
+    ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'],
+    0,
+    -1,
+  );
   return jobs.filter((j) => j.data.messageRowId === rowId).map((j) => j.id!);
 }
 
@@ -37,13 +43,26 @@ describe('storeRawMessages', () => {
       { mailbox: 'batch', raw: b },
       { mailbox: 'batch', raw: a },
       { mailbox: 'batch', raw: b },
-      { mailbox: 'batch', raw: Buffer.from(mail({ subject: 'too big' }).split('\r\n\r\n')[0]!), failed: { error: 'over the limit', size: 9_999_999 } },
+      {
+        mailbox: 'batch',
+        raw: Buffer.from(mail({ subject: 'too big' }).split('\r\n\r\n')[0]!),
+        failed: { error: 'over the limit', size: 9_999_999 },
+      },
     ]);
     expect(stored.map((s) => s.inserted)).toEqual([true, false, false, true]);
     expect(stored[1]!.id).toBe(first[0]!.id);
     expect(stored[2]!.id).toBe(stored[0]!.id);
-    expect(stored[0]!.job).toMatchObject({ messageRowId: stored[0]!.id, mailbox: 'batch', subject: 'batch b', size: b.length });
-    const big = await c.t.ctx.db.selectFrom('messages').select(['status', 'error', 'size']).where('id', '=', stored[3]!.id).executeTakeFirstOrThrow();
+    expect(stored[0]!.job).toMatchObject({
+      messageRowId: stored[0]!.id,
+      mailbox: 'batch',
+      subject: 'batch b',
+      size: b.length,
+    });
+    const big = await c.t.ctx.db
+      .selectFrom('messages')
+      .select(['status', 'error', 'size'])
+      .where('id', '=', stored[3]!.id)
+      .executeTakeFirstOrThrow();
     expect(big).toEqual({ status: 'failed', error: 'over the limit', size: 9_999_999 });
     // Not queued: these rows were stored without jobs on purpose; keep them out of the sweep below.
     await sql`UPDATE messages SET status = 'ignored' WHERE mailbox = 'batch' AND status = 'queued'`.execute(c.t.ctx.db);
@@ -51,21 +70,44 @@ describe('storeRawMessages', () => {
 
   it('a message the database refuses is kept as failed with its raw bytes, and the rest of its batch is stored', async () => {
     // A stand-in for any refusal the content causes (class 23 here; 22 and 54 likewise): PostgreSQL refuses one row.
-    await sql`ALTER TABLE messages ADD CONSTRAINT test_refuses_poison CHECK (envelope->>'subject' IS DISTINCT FROM 'poison') NOT VALID`.execute(c.t.ctx.db);
+    await sql`ALTER TABLE messages ADD CONSTRAINT test_refuses_poison CHECK (envelope->>'subject' IS DISTINCT FROM 'poison') NOT VALID`.execute(
+      c.t.ctx.db,
+    );
     try {
       const raws = ['refusal before', 'poison', 'refusal after'].map((subject) => Buffer.from(mail({ subject })));
-      const stored = await storeRawMessages(c.t.ctx.db, raws.map((raw) => ({ mailbox: 'refusal', raw })));
-      expect(stored.map((m) => [m.inserted, m.status])).toEqual([[true, 'queued'], [true, 'failed'], [true, 'queued']]);
-      const poison = await c.t.ctx.db.selectFrom('messages').select(['raw', 'error', 'message_id', 'envelope']).where('id', '=', stored[1]!.id).executeTakeFirstOrThrow();
+      const stored = await storeRawMessages(
+        c.t.ctx.db,
+        raws.map((raw) => ({ mailbox: 'refusal', raw })),
+      );
+      expect(stored.map((m) => [m.inserted, m.status])).toEqual([
+        [true, 'queued'],
+        [true, 'failed'],
+        [true, 'queued'],
+      ]);
+      const poison = await c.t.ctx.db
+        .selectFrom('messages')
+        .select(['raw', 'error', 'message_id', 'envelope'])
+        .where('id', '=', stored[1]!.id)
+        .executeTakeFirstOrThrow();
       expect(poison.raw.equals(raws[1]!)).toBe(true);
-      expect(poison.error).toMatch(/^the database refused the message as received \(23514: .*test_refuses_poison.*\); its raw bytes are kept$/);
-      expect(poison).toMatchObject({ message_id: null, envelope: { messageId: null, from: null, subject: null, date: null } });
+      expect(poison.error).toMatch(
+        /^the database refused the message as received \(23514: .*test_refuses_poison.*\); its raw bytes are kept$/,
+      );
+      expect(poison).toMatchObject({
+        message_id: null,
+        envelope: { messageId: null, from: null, subject: null, date: null },
+      });
       // Fetched again (the poller died before flagging): the same three rows, nothing doubled.
-      const again = await storeRawMessages(c.t.ctx.db, raws.map((raw) => ({ mailbox: 'refusal', raw })));
+      const again = await storeRawMessages(
+        c.t.ctx.db,
+        raws.map((raw) => ({ mailbox: 'refusal', raw })),
+      );
       expect(again.map((m) => [m.id, m.inserted])).toEqual(stored.map((m) => [m.id, false]));
     } finally {
       await sql`ALTER TABLE messages DROP CONSTRAINT test_refuses_poison`.execute(c.t.ctx.db);
-      await sql`UPDATE messages SET status = 'ignored' WHERE mailbox = 'refusal' AND status = 'queued'`.execute(c.t.ctx.db);
+      await sql`UPDATE messages SET status = 'ignored' WHERE mailbox = 'refusal' AND status = 'queued'`.execute(
+        c.t.ctx.db,
+      );
     }
   });
 });
@@ -101,10 +143,18 @@ describe('requeueStaleMessages (jobs lost by Redis)', () => {
 
     await c.worker.resume();
     for (const id of [...lost, inFlight, waiting]) expect((await c.settled(id)).status).toBe('processed');
-    const rows = await c.t.ctx.db.selectFrom('messages').select(['id', 'case_id']).where('id', 'in', [...lost, inFlight, waiting]).execute();
+    const rows = await c.t.ctx.db
+      .selectFrom('messages')
+      .select(['id', 'case_id'])
+      .where('id', 'in', [...lost, inFlight, waiting])
+      .execute();
     expect(rows.every((r) => r.case_id)).toBe(true);
     expect(new Set(rows.map((r) => r.case_id)).size).toBe(lost.length + 2);
-    const subjects = await c.t.ctx.db.selectFrom('cases').select('subject').where('subject', 'like', 'lost %').execute();
+    const subjects = await c.t.ctx.db
+      .selectFrom('cases')
+      .select('subject')
+      .where('subject', 'like', 'lost %')
+      .execute();
     expect(subjects).toHaveLength(lost.length);
   });
 
@@ -116,7 +166,9 @@ describe('requeueStaleMessages (jobs lost by Redis)', () => {
     const first = await firstJobIdOf(bad.id);
     await sql`UPDATE messages SET status = 'queued' WHERE id = ${bad.id}`.execute(c.t.ctx.db);
     // Messages the test above left without jobs on purpose are not this test's: keep them out of the sweep.
-    await sql`UPDATE messages SET status = 'ignored' WHERE status IN ('queued', 'processing') AND id <> ${bad.id}`.execute(c.t.ctx.db);
+    await sql`UPDATE messages SET status = 'ignored' WHERE status IN ('queued', 'processing') AND id <> ${bad.id}`.execute(
+      c.t.ctx.db,
+    );
     const result = await requeueStaleMessages(c.t.ctx.db, c.queues, { now: new Date(Date.now() + 10 * 60_000) });
     expect(result.requeued).toEqual([bad.id]);
     const ids = await jobIdsOf(bad.id);

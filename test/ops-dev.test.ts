@@ -34,15 +34,22 @@ describe('npm run dev', () => {
   it('says in one line which service is unreachable, where it looked and what to do, and exits 1', () => {
     // 127.0.0.2 is not treated as this machine, so nothing is auto-started; nothing listens there.
     const res = spawnSync(process.execPath, ['scripts/dev.mjs'], {
-      env: baseEnv({ DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.2:5499/intake', REDIS_URL: 'redis://127.0.0.2:6399' }),
+      env: baseEnv({
+        DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.2:5499/intake',
+        REDIS_URL: 'redis://127.0.0.2:6399',
+      }),
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(res.status).toBe(1);
     const lines = res.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines.find((l) => l.includes('PostgreSQL'))).toMatch(/PostgreSQL is not reachable at 127\.0\.0\.2:5499 .*start it.*or set DATABASE_URL/);
-    expect(lines.find((l) => l.includes('Redis'))).toMatch(/Redis is not reachable at 127\.0\.0\.2:6399 .*or set REDIS_URL/);
+    expect(lines.find((l) => l.includes('PostgreSQL'))).toMatch(
+      /PostgreSQL is not reachable at 127\.0\.0\.2:5499 .*start it.*or set DATABASE_URL/,
+    );
+    expect(lines.find((l) => l.includes('Redis'))).toMatch(
+      /Redis is not reachable at 127\.0\.0\.2:6399 .*or set REDIS_URL/,
+    );
     expect(res.stdout).not.toContain('hunter2');
   });
 
@@ -81,7 +88,8 @@ describe('npm run dev', () => {
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      for (const name of ['web', 'worker', 'poller']) expect(out).toMatch(new RegExp(`^${name} +│ .*shutting down`, 'm'));
+      for (const name of ['web', 'worker', 'poller'])
+        expect(out).toMatch(new RegExp(`^${name} +│ .*shutting down`, 'm'));
       expect(out).toMatch(/intake dev stopped\s*$/);
       expect(await up(port)).toBe(false);
     } finally {
@@ -114,7 +122,10 @@ describe('npm run demo', () => {
     const devExited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
     try {
       const deadline = Date.now() + 90_000;
-      while (!devOut.includes('Ctrl-C stops everything') || !(await fetch(`http://127.0.0.1:${pollerPort}/healthz`).catch(() => null))?.ok) {
+      while (
+        !devOut.includes('Ctrl-C stops everything') ||
+        !(await fetch(`http://127.0.0.1:${pollerPort}/healthz`).catch(() => null))?.ok
+      ) {
         if (Date.now() > deadline || dev.exitCode !== null) throw new Error(`dev did not come up:\n${devOut}`);
         await new Promise((r) => setTimeout(r, 300));
       }
@@ -126,8 +137,11 @@ describe('npm run demo', () => {
       demo.stderr.on('data', (d: Buffer) => (demoOut += d.toString()));
       const code = await new Promise<number | null>((resolve) => demo.once('exit', (c) => resolve(c)));
       expect(code, demoOut).toBe(0);
-      expect(demoOut).toContain(`appended 01-order-question.eml, 02-refund-request.eml, 03-out-of-office.eml to ${user}@`);
-      const caseOf = (file: string) => new RegExp(`^${file.replace('.', '\\.')} +(\\S+) +(\\S+)`, 'm').exec(demoOut)?.slice(1);
+      expect(demoOut).toContain(
+        `appended 01-order-question.eml, 02-refund-request.eml, 03-out-of-office.eml to ${user}@`,
+      );
+      const caseOf = (file: string) =>
+        new RegExp(`^${file.replace('.', '\\.')} +(\\S+) +(\\S+)`, 'm').exec(demoOut)?.slice(1);
       expect(caseOf('01-order-question.eml')?.[0]).toBe('new-case');
       expect(caseOf('02-refund-request.eml')?.[0]).toBe('new-case');
       expect(caseOf('03-out-of-office.eml')?.[0]).toBe('ignore');
@@ -141,9 +155,18 @@ describe('npm run demo', () => {
 
       // The mailbox as the operator sees it, written by the real poller.
       const admin = (await createApiKey(demoDb.db, { name: 'ops-test', scope: 'admin' })).key;
-      const health = await fetch(`http://127.0.0.1:${port}/api/admin/mailboxes`, { headers: { authorization: `Bearer ${admin}` } });
+      const health = await fetch(`http://127.0.0.1:${port}/api/admin/mailboxes`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
       const [mailbox] = ((await health.json()) as { mailboxes: Record<string, unknown>[] }).mailboxes;
-      expect(mailbox).toMatchObject({ mailbox: `${user}@${dovecot.host}:${dovecot.port}/INBOX`, configured: true, lastUid: '4', backlog: 0, failed: 0, lastError: null });
+      expect(mailbox).toMatchObject({
+        mailbox: `${user}@${dovecot.host}:${dovecot.port}/INBOX`,
+        configured: true,
+        lastUid: '4',
+        backlog: 0,
+        failed: 0,
+        lastError: null,
+      });
       expect(['idle', 'polling']).toContain(mailbox!.state);
       expect(mailbox!.lastFetchAt).toEqual(expect.any(String));
       expect(mailbox!.lease).toMatchObject({ holder: expect.any(String), ttlMs: expect.any(Number) });

@@ -55,7 +55,11 @@ async function startWorker(logs: string[]): Promise<ChildProcess> {
 }
 
 async function countByStatus(): Promise<Record<string, number>> {
-  const rows = await database.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  const rows = await database.db
+    .selectFrom('messages')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .groupBy('status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -105,7 +109,11 @@ describe('graceful shutdown of the worker', () => {
 
     // One log line per processed message, with its Message-ID, decision and case number.
     const line = firstLogs.map((l) => JSON.parse(l)).find((l) => l.msg === 'inbound message processed');
-    expect(line).toMatchObject({ action: 'new-case', caseNumber: expect.stringMatching(/^CS-/), messageId: expect.stringContaining(prefix) });
+    expect(line).toMatchObject({
+      action: 'new-case',
+      caseNumber: expect.stringMatching(/^CS-/),
+      messageId: expect.stringContaining(prefix),
+    });
 
     const second = await startWorker([]);
     await until('the backlog to drain', async () => ((await countByStatus()).processed ?? 0) === BACKLOG, 120_000, 250);
@@ -113,9 +121,14 @@ describe('graceful shutdown of the worker', () => {
     second.kill('SIGTERM');
     expect(await secondExited).toBe(0);
 
-    const { cases } = await database.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('cases')).executeTakeFirstOrThrow();
+    const { cases } = await database.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.countAll<string>().as('cases'))
+      .executeTakeFirstOrThrow();
     expect(Number(cases)).toBe(BACKLOG); // each message made exactly one case: none lost, none doubled
-    const orphans = await sql<{ n: string }>`SELECT count(*) AS n FROM messages WHERE case_id IS NULL`.execute(database.db);
+    const orphans = await sql<{ n: string }>`SELECT count(*) AS n FROM messages WHERE case_id IS NULL`.execute(
+      database.db,
+    );
     expect(Number(orphans.rows[0]!.n)).toBe(0);
   });
 });

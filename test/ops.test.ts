@@ -37,7 +37,8 @@ async function get(path: string, headers: Record<string, string> = {}) {
   return { status: res.status, text, json, headers: res.headers };
 }
 
-const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000) => waitFor(what, fn, timeoutMs, 200);
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
+  waitFor(what, fn, timeoutMs, 200);
 
 beforeAll(async () => {
   redisServer = await startThrowawayRedis();
@@ -48,7 +49,13 @@ beforeAll(async () => {
   queues.outbound.on('error', () => undefined);
   t = await createTestApp(
     'ops',
-    { REDIS_URL: redisServer.url, QUEUE_PREFIX: prefix, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, IMAP_URLS: `${MAILBOX_A} ${MAILBOX_B}` },
+    {
+      REDIS_URL: redisServer.url,
+      QUEUE_PREFIX: prefix,
+      ADMIN_USER: ADMIN.user,
+      ADMIN_PASSWORD: ADMIN.password,
+      IMAP_URLS: `${MAILBOX_A} ${MAILBOX_B}`,
+    },
     { redis, queues },
   );
   await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -99,7 +106,14 @@ describe('re-queue while Redis is down', () => {
   it('retry and retry-all answer 503 at once, and the failed message stays failed and free to retry later', async () => {
     const row = await t.database.db
       .insertInto('messages')
-      .values({ dedupe_key: `ops-${randomUUID()}`, mailbox: 'file:ops', raw: Buffer.from('x'), size: 1, status: 'failed', error: 'boom' })
+      .values({
+        dedupe_key: `ops-${randomUUID()}`,
+        mailbox: 'file:ops',
+        raw: Buffer.from('x'),
+        size: 1,
+        status: 'failed',
+        error: 'boom',
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     try {
@@ -110,9 +124,17 @@ describe('re-queue while Redis is down', () => {
         // A return of the hang shows as this test's timeout; no time is asserted.
         const r = await t.call('POST', url);
         expect(r.status, `${url}: ${JSON.stringify(r.json)}`).toBe(503);
-        expect(r.json.message).toMatch(/^Redis is not reachable \(connection \w+\): nothing was re-queued; try again when it is back$/);
+        expect(r.json.message).toMatch(
+          /^Redis is not reachable \(connection \w+\): nothing was re-queued; try again when it is back$/,
+        );
       }
-      const kept = await t.database.db.selectFrom('messages').select('status').where('id', '=', row.id).forUpdate().noWait().executeTakeFirstOrThrow();
+      const kept = await t.database.db
+        .selectFrom('messages')
+        .select('status')
+        .where('id', '=', row.id)
+        .forUpdate()
+        .noWait()
+        .executeTakeFirstOrThrow();
       expect(kept.status).toBe('failed');
     } finally {
       await redisServer.restart();
@@ -124,7 +146,10 @@ describe('re-queue while Redis is down', () => {
 
 describe('/metrics', () => {
   it('serves the documented metric names, queue depths and ages, and HTTP latency by route pattern', async () => {
-    await queues.inbound.add('message', { messageRowId: '1' } as never, { jobId: 'ops-old', timestamp: Date.now() - 120_000 });
+    await queues.inbound.add('message', { messageRowId: '1' } as never, {
+      jobId: 'ops-old',
+      timestamp: Date.now() - 120_000,
+    });
     await queues.inbound.add('message', { messageRowId: '2' } as never, { jobId: 'ops-new' });
     const caseId = randomUUID();
     const missing = await t.call('GET', `/api/cases/${caseId}`);
@@ -159,7 +184,9 @@ describe('/metrics', () => {
     expect(age).toBeGreaterThanOrEqual(120);
     expect(age).toBeLessThan(600);
     // One series per route pattern, never per raw URL (which would be one series per case).
-    expect(res.text).toMatch(/intake_http_request_duration_seconds_count\{method="GET",route="\/api\/cases\/:id",status="404"\} 1/);
+    expect(res.text).toMatch(
+      /intake_http_request_duration_seconds_count\{method="GET",route="\/api\/cases\/:id",status="404"\} 1/,
+    );
     expect(res.text).not.toContain(caseId);
   });
 });
@@ -269,14 +296,24 @@ describe('GET /api/admin/mailboxes', () => {
     expect(ma.oldestBacklogAt).toEqual(expect.any(String));
     expect(ma.lease.holder).toBe('poller-token-1');
     expect(ma.lease.ttlMs).toBeGreaterThan(20_000);
-    expect(mb).toMatchObject({ mailbox: b.key, folder: 'Returns', state: 'error', lastError: 'Authentication failed', backlog: 0, failed: 0, lease: null });
+    expect(mb).toMatchObject({
+      mailbox: b.key,
+      folder: 'Returns',
+      state: 'error',
+      lastError: 'Authentication failed',
+      backlog: 0,
+      failed: 0,
+      lease: null,
+    });
     // Passwords from the mailbox URLs never appear.
     expect(JSON.stringify(res.json)).not.toMatch(/secret-a|secret-b/);
 
     // The same backlog, as the database sees it, is a metric to alert on.
     const scraped = await get('/metrics');
     expect(scraped.text).toMatch(/^intake_inbound_backlog_messages 4$/m);
-    expect(Number(/^intake_inbound_backlog_oldest_seconds ([\d.e+-]+)$/m.exec(scraped.text)?.[1])).toBeGreaterThanOrEqual(0);
+    expect(
+      Number(/^intake_inbound_backlog_oldest_seconds ([\d.e+-]+)$/m.exec(scraped.text)?.[1]),
+    ).toBeGreaterThanOrEqual(0);
   });
 
   it('needs an admin API key', async () => {
@@ -320,11 +357,21 @@ describe('the health server of the worker and poller processes', () => {
 
   it('protects /metrics with METRICS_TOKEN when one is set', async () => {
     const tokenPort = await freePort();
-    const guarded = await startProcessServer({ port: tokenPort, host: '127.0.0.1', logger: createLogger('silent'), checks: {}, metricsToken: 'scrape-me' });
+    const guarded = await startProcessServer({
+      port: tokenPort,
+      host: '127.0.0.1',
+      logger: createLogger('silent'),
+      checks: {},
+      metricsToken: 'scrape-me',
+    });
     try {
       expect((await fetch(`http://127.0.0.1:${tokenPort}/metrics`)).status).toBe(401);
-      expect((await fetch(`http://127.0.0.1:${tokenPort}/metrics`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
-      const ok = await fetch(`http://127.0.0.1:${tokenPort}/metrics`, { headers: { authorization: 'Bearer scrape-me' } });
+      expect(
+        (await fetch(`http://127.0.0.1:${tokenPort}/metrics`, { headers: { authorization: 'Bearer nope' } })).status,
+      ).toBe(401);
+      const ok = await fetch(`http://127.0.0.1:${tokenPort}/metrics`, {
+        headers: { authorization: 'Bearer scrape-me' },
+      });
       expect(ok.status).toBe(200);
       expect(await ok.text()).toContain('# TYPE intake_messages_received_total counter');
       expect((await fetch(`http://127.0.0.1:${tokenPort}/healthz`)).status).toBe(200);
@@ -342,7 +389,12 @@ describe('the health server of the worker and poller processes', () => {
     const ok = await greeter('* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n');
     const bye = await greeter('* BYE Too many connections\r\n');
     const closedPort = await freePort();
-    const at = (srv: Server) => ({ host: '127.0.0.1', port: (srv.address() as { port: number }).port, secure: false, tlsInsecure: false });
+    const at = (srv: Server) => ({
+      host: '127.0.0.1',
+      port: (srv.address() as { port: number }).port,
+      secure: false,
+      tlsInsecure: false,
+    });
     try {
       const result = await runChecks({
         'imap:ok': imapCheck(at(ok)),

@@ -13,8 +13,16 @@ const prefix = `test-${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   receiver = await startSmtpReceiver();
-  t = await createTestApp('outboundapi', { SMTP_URL: receiver.url, QUEUE_PREFIX: prefix, MAIL_FROM: 'support@example.test', REPLY_ADDRESS: 'support@example.test' });
-  outbound = startOutboundWorker({ config: t.ctx.config, db: t.ctx.db, logger: createLogger('silent') }, { retryBaseDelayMs: 200, relay: { sweepIntervalMs: 300 } });
+  t = await createTestApp('outboundapi', {
+    SMTP_URL: receiver.url,
+    QUEUE_PREFIX: prefix,
+    MAIL_FROM: 'support@example.test',
+    REPLY_ADDRESS: 'support@example.test',
+  });
+  outbound = startOutboundWorker(
+    { config: t.ctx.config, db: t.ctx.db, logger: createLogger('silent') },
+    { retryBaseDelayMs: 200, relay: { sweepIntervalMs: 300 } },
+  );
 });
 
 afterAll(async () => {
@@ -26,14 +34,22 @@ afterAll(async () => {
 
 describe('staff notes by email through the API', () => {
   it('a public note with SendEmailNotification is mailed and its delivery shows on the note', async () => {
-    const created = await t.call('POST', '/api/cases', { Subject: 'Broken lamp', CustomerEmail: 'anna@customer.test', CustomerName: 'Anna' });
+    const created = await t.call('POST', '/api/cases', {
+      Subject: 'Broken lamp',
+      CustomerEmail: 'anna@customer.test',
+      CustomerName: 'Anna',
+    });
     expect(created.status).toBe(201);
     const id = created.json.Id;
 
     const internal = await t.call('POST', `/api/cases/${id}/notes`, { Comment: 'internal only', IsPublic: false });
     expect(internal.status).toBe(201);
 
-    const res = await t.call('POST', `/api/cases/${id}/notes`, { Comment: 'A new lamp is on its way.', IsPublic: true, SendEmailNotification: true });
+    const res = await t.call('POST', `/api/cases/${id}/notes`, {
+      Comment: 'A new lamp is on its way.',
+      IsPublic: true,
+      SendEmailNotification: true,
+    });
     expect(res.status).toBe(201);
     expect(res.json.Delivery).toEqual([expect.objectContaining({ Status: 'queued', To: ['anna@customer.test'] })]);
 

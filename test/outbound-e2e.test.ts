@@ -29,9 +29,19 @@ const user = `outbound-e2e-${randomBytes(3).toString('hex')}`;
 const logger = createLogger('silent');
 let deps: OutboundDeps;
 
-const eventually = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000) => waitFor(what, fn, timeoutMs);
+const eventually = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000) =>
+  waitFor(what, fn, timeoutMs);
 
-function mail(o: { from: string; to: string; subject: string; messageId: string; inReplyTo?: string; references?: string[]; headers?: string[]; body: string }): string {
+function mail(o: {
+  from: string;
+  to: string;
+  subject: string;
+  messageId: string;
+  inReplyTo?: string;
+  references?: string[];
+  headers?: string[];
+  body: string;
+}): string {
   return [
     `From: ${o.from}`,
     `To: ${o.to}`,
@@ -52,11 +62,24 @@ function mail(o: { from: string; to: string; subject: string; messageId: string;
 /** The inbound row of a message once the worker is done with it. */
 const processed = (messageId: string) =>
   eventually(`message ${messageId} processed`, async () => {
-    const row = await ctx.t.ctx.db.selectFrom('messages').select(['status', 'case_id', 'classification']).where('message_id', '=', messageId).executeTakeFirst();
+    const row = await ctx.t.ctx.db
+      .selectFrom('messages')
+      .select(['status', 'case_id', 'classification'])
+      .where('message_id', '=', messageId)
+      .executeTakeFirst();
     return row && ['processed', 'ignored', 'failed'].includes(row.status) ? row : null;
   });
 
-const acksSent = async () => Number((await ctx.t.ctx.db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).where('kind', '=', 'ack').executeTakeFirstOrThrow()).n);
+const acksSent = async () =>
+  Number(
+    (
+      await ctx.t.ctx.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('kind', '=', 'ack')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const header = (m: ReceivedMail, name: string) => m.parsed.headers.get(name) as string | undefined;
 
 beforeAll(async () => {
@@ -69,10 +92,21 @@ beforeAll(async () => {
   });
   const { config, db } = ctx.t.ctx;
   deps = { config, logger };
-  outbound = startOutboundWorker({ config, db, logger }, { prefix: ctx.prefix, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000, relay: { sweepIntervalMs: 300 } });
+  outbound = startOutboundWorker(
+    { config, db, logger },
+    { prefix: ctx.prefix, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000, relay: { sweepIntervalMs: 300 } },
+  );
   pollerRedis = createRedis(TEST_REDIS_URL, 'worker');
   poller = startPoller({
-    config: { mailboxes: [testMailbox(dovecot, user)], pollIntervalMs: 500, idleMaxMs: 60_000, fetchBatch: 100, maxMessageBytes: 1024 * 1024, leaseTtlMs: 3_000, queuePrefix: ctx.prefix },
+    config: {
+      mailboxes: [testMailbox(dovecot, user)],
+      pollIntervalMs: 500,
+      idleMaxMs: 60_000,
+      fetchBatch: 100,
+      maxMessageBytes: 1024 * 1024,
+      leaseTtlMs: 3_000,
+      queuePrefix: ctx.prefix,
+    },
     db,
     redis: pollerRedis,
     queues: ctx.queues,
@@ -97,7 +131,16 @@ describe('outbound mail end to end (Dovecot -> intake -> SMTP -> Dovecot)', () =
 
   it('a customer mail opens a case and its acknowledgement arrives; the reply to it lands on the same case', async () => {
     const first = `first-${randomBytes(4).toString('hex')}@customer.example`;
-    await appendMessage(user, mail({ from: 'Anna Berg <anna@customer.example>', to: SUPPORT, subject: 'Lamp arrived broken', messageId: first, body: 'The lamp is broken.' }));
+    await appendMessage(
+      user,
+      mail({
+        from: 'Anna Berg <anna@customer.example>',
+        to: SUPPORT,
+        subject: 'Lamp arrived broken',
+        messageId: first,
+        body: 'The lamp is broken.',
+      }),
+    );
     const row = await processed(first);
     expect(row.status).toBe('processed');
     caseId = row.case_id!;
@@ -150,7 +193,17 @@ describe('outbound mail end to end (Dovecot -> intake -> SMTP -> Dovecot)', () =
     );
     // And one from a stranger's autoresponder, with no thread at all.
     const stranger = `ooo2-${randomBytes(4).toString('hex')}@elsewhere.example`;
-    await appendMessage(user, mail({ from: 'Bot <bot@elsewhere.example>', to: SUPPORT, subject: 'Out of office', messageId: stranger, headers: ['Auto-Submitted: auto-replied'], body: 'Away.' }));
+    await appendMessage(
+      user,
+      mail({
+        from: 'Bot <bot@elsewhere.example>',
+        to: SUPPORT,
+        subject: 'Out of office',
+        messageId: stranger,
+        headers: ['Auto-Submitted: auto-replied'],
+        body: 'Away.',
+      }),
+    );
     const rows = [await processed(auto), await processed(stranger)];
     expect(rows.map((r) => r.classification)).toEqual(['auto-reply', 'auto-reply']);
     await outbound.relay.sweep();
@@ -162,7 +215,12 @@ describe('outbound mail end to end (Dovecot -> intake -> SMTP -> Dovecot)', () =
   it('a staff note sent by email threads, and the reply to it (to our From address) lands on the same case', async () => {
     const { db } = ctx.t.ctx;
     const outRow = await db.transaction().execute(async (trx) => {
-      const { note, attachments, caseRow } = await addNote(trx, caseId, { comment: 'We are sending a new lamp.', is_public: true, created_by: 'Jane', send_email_notification: true });
+      const { note, attachments, caseRow } = await addNote(trx, caseId, {
+        comment: 'We are sending a new lamp.',
+        is_public: true,
+        created_by: 'Jane',
+        send_email_notification: true,
+      });
       return queueNoteEmail(trx, deps, { caseRow, note, attachments });
     });
     const [, staff] = await receiver.waitFor(2, 30_000);

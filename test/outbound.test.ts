@@ -23,7 +23,8 @@ let outbound: OutboundWorker;
 const logger = createLogger('silent');
 const prefix = `test-${randomBytes(4).toString('hex')}`;
 
-const eventually = <T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000) => waitFor(what, fn, timeoutMs);
+const eventually = <T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000) =>
+  waitFor(what, fn, timeoutMs);
 
 function customerMail(email: string, name: string, overrides: Partial<ParsedMessage> = {}): ParsedMessage {
   const subject = overrides.subject ?? 'Where is my order #12345?';
@@ -58,16 +59,26 @@ async function newCaseFromEmail(parsed: ParsedMessage): Promise<{ caseRow: CaseR
   return database.db.transaction().execute(async (trx) => {
     const caseRow = await createCase(
       trx,
-      { Subject: parsed.cleanSubject, CustomerEmail: parsed.from?.email ?? null, CustomerName: parsed.from?.name ?? null, Source: 'Email' },
+      {
+        Subject: parsed.cleanSubject,
+        CustomerEmail: parsed.from?.email ?? null,
+        CustomerName: parsed.from?.name ?? null,
+        Source: 'Email',
+      },
       { source: 'Email' },
     );
-    if (parsed.messageId) await trx.insertInto('thread_refs').values({ message_id: parsed.messageId, case_id: caseRow.id, direction: 'in' }).execute();
+    if (parsed.messageId)
+      await trx
+        .insertInto('thread_refs')
+        .values({ message_id: parsed.messageId, case_id: caseRow.id, direction: 'in' })
+        .execute();
     const ack = await queueAcknowledgement(trx, { config, logger }, { caseRow, parsed });
     return { caseRow, ack };
   });
 }
 
-const outboxRow = (id: string) => database.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const outboxRow = (id: string) =>
+  database.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const mailWithId = (id: string): ReceivedMail[] => receiver.messages.filter((m) => m.parsed.messageId === `<${id}>`);
 const headerLines = (m: ReceivedMail): string[] => m.headerBlock.replace(/\r\n[ \t]+/g, ' ').split('\r\n');
 
@@ -126,15 +137,25 @@ describe('outbound mail over a real SMTP receiver', () => {
     expect(h.get('x-auto-response-suppress')).toBe('All');
     expect(mail!.parsed.replyTo?.value[0]?.address).toBe(`support+${caseRow.reply_token}@example.test`);
     expect(mail!.parsed.from?.value[0]).toEqual({ name: 'Example Support', address: 'support@example.test' });
-    expect(mail!.parsed.to && !Array.isArray(mail!.parsed.to) ? mail!.parsed.to.value[0] : null).toEqual({ name: 'Anna Berg', address: 'anna@customer.test' });
+    expect(mail!.parsed.to && !Array.isArray(mail!.parsed.to) ? mail!.parsed.to.value[0] : null).toEqual({
+      name: 'Anna Berg',
+      address: 'anna@customer.test',
+    });
     expect(mail!.parsed.text).toContain('Hello Anna Berg');
     expect(mail!.parsed.text).toContain('CS-1001');
 
-    const row = await eventually(async () => ((await outboxRow(ack!.id)).status === 'sent' ? outboxRow(ack!.id) : null), 'ack marked sent');
+    const row = await eventually(
+      async () => ((await outboxRow(ack!.id)).status === 'sent' ? outboxRow(ack!.id) : null),
+      'ack marked sent',
+    );
     expect(row.sent_at).toBeInstanceOf(Date);
     expect(row.attempts).toBe(1);
     // The sent Message-ID is a thread ref of the case, so the customer's reply threads back.
-    const refs = await database.db.selectFrom('thread_refs').select(['message_id', 'direction']).where('case_id', '=', caseRow.id).execute();
+    const refs = await database.db
+      .selectFrom('thread_refs')
+      .select(['message_id', 'direction'])
+      .where('case_id', '=', caseRow.id)
+      .execute();
     expect(refs).toContainEqual({ message_id: row.message_id, direction: 'out' });
   });
 
@@ -145,13 +166,25 @@ describe('outbound mail over a real SMTP receiver', () => {
     const pdf = Buffer.from('%PDF-1.4 invoice bytes');
 
     const internal = await database.db.transaction().execute(async (trx) => {
-      const { note, attachments, caseRow: c } = await addNote(trx, caseRow.id, { comment: 'Staff only: customer is a reseller', is_public: false, created_by: 'Jane' });
+      const {
+        note,
+        attachments,
+        caseRow: c,
+      } = await addNote(trx, caseRow.id, {
+        comment: 'Staff only: customer is a reseller',
+        is_public: false,
+        created_by: 'Jane',
+      });
       return queueNoteEmail(trx, { config, logger }, { caseRow: c, note, attachments });
     });
     expect(internal).toBeNull();
 
     const reply = await database.db.transaction().execute(async (trx) => {
-      const { note, attachments, caseRow: c } = await addNote(trx, caseRow.id, {
+      const {
+        note,
+        attachments,
+        caseRow: c,
+      } = await addNote(trx, caseRow.id, {
         comment: 'Your parcel left our warehouse today.',
         is_public: true,
         created_by: 'Jane',
@@ -161,14 +194,19 @@ describe('outbound mail over a real SMTP receiver', () => {
       });
       return queueNoteEmail(trx, { config, logger }, { caseRow: c, note, attachments });
     });
-    const [mail] = await eventually(async () => (mailWithId(reply!.message_id).length ? mailWithId(reply!.message_id) : null), 'note mail');
+    const [mail] = await eventually(
+      async () => (mailWithId(reply!.message_id).length ? mailWithId(reply!.message_id) : null),
+      'note mail',
+    );
     expect(mail!.rcptTo.sort()).toEqual(['bert@customer.test', 'boss@customer.test']);
     expect(mail!.parsed.subject).toBe('Re: [CS-1002] Where is my order #12345?');
     expect(mail!.parsed.inReplyTo).toBe(`<${ack!.message_id}>`);
     expect(mail!.parsed.references).toEqual([`<${parsed.messageId}>`, `<${ack!.message_id}>`]);
     expect(mail!.parsed.headers.has('auto-submitted')).toBe(false);
     expect(mail!.parsed.text).toContain('Your parcel left our warehouse today.');
-    expect(mail!.parsed.attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).toEqual([['invoice.pdf', 'application/pdf', pdf.toString()]]);
+    expect(mail!.parsed.attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).toEqual([
+      ['invoice.pdf', 'application/pdf', pdf.toString()],
+    ]);
     expect(receiver.messages.some((m) => m.parsed.text?.includes('Staff only'))).toBe(false);
 
     // Delivery state is on the note in the case JSON.
@@ -176,32 +214,52 @@ describe('outbound mail over a real SMTP receiver', () => {
       const j = await getCaseJson(database.db, caseRow.id);
       return j.CaseNotes[0]?.Delivery[0]?.Status === 'sent' ? j : null;
     }, 'delivery shown as sent');
-    expect(json.CaseNotes[0]!.Delivery[0]).toMatchObject({ Status: 'sent', To: ['bert@customer.test'], MessageId: reply!.message_id, Error: null });
+    expect(json.CaseNotes[0]!.Delivery[0]).toMatchObject({
+      Status: 'sent',
+      To: ['bert@customer.test'],
+      MessageId: reply!.message_id,
+      Error: null,
+    });
     expect(json.InternalNotes[0]!.Delivery).toEqual([]);
-    expect(await database.db.selectFrom('outbox').select('id').where('case_id', '=', caseRow.id).execute()).toHaveLength(2);
+    expect(
+      await database.db.selectFrom('outbox').select('id').where('case_id', '=', caseRow.id).execute(),
+    ).toHaveLength(2);
   });
 
   it('a third acknowledgement to one address within the window is suppressed, whatever the case of the address', async () => {
     const acks: OutboxRow[] = [];
     const spelling = ['carla@customer.test', 'Carla@Customer.test', 'CARLA@customer.TEST'];
-    for (let i = 0; i < 3; i++) acks.push((await newCaseFromEmail(customerMail(spelling[i]!, 'Carla', { subject: `Question ${i}` }))).ack!);
+    for (let i = 0; i < 3; i++)
+      acks.push((await newCaseFromEmail(customerMail(spelling[i]!, 'Carla', { subject: `Question ${i}` }))).ack!);
     expect(acks.map((a) => a.status)).toEqual(['queued', 'queued', 'suppressed']);
     expect(acks[2]!.last_error).toMatch(/rate-limit/);
-    await eventually(async () => mailWithId(acks[0]!.message_id).length + mailWithId(acks[1]!.message_id).length === 2, 'two acks');
+    await eventually(
+      async () => mailWithId(acks[0]!.message_id).length + mailWithId(acks[1]!.message_id).length === 2,
+      'two acks',
+    );
     await outbound.relay.sweep();
     expect(receiver.messages.filter((m) => m.rcptTo.includes('carla@customer.test'))).toHaveLength(2);
     expect(mailWithId(acks[2]!.message_id)).toHaveLength(0);
   });
 
   it('no acknowledgement goes to no-reply, mailer-daemon, own or suppressed addresses, or to an auto-reply', async () => {
-    await database.db.insertInto('address_suppressions').values({ email: 'gone@customer.test', reason: '5.1.1 user unknown' }).execute();
+    await database.db
+      .insertInto('address_suppressions')
+      .values({ email: 'gone@customer.test', reason: '5.1.1 user unknown' })
+      .execute();
     const cases: [ParsedMessage, string][] = [
       [customerMail('noreply@shop.test', 'Shop'), 'no-reply-address'],
       [customerMail('MAILER-DAEMON@mx.customer.test', 'Mail Delivery System'), 'no-reply-address'],
       [customerMail('help@example.test', 'Us'), 'own-address'],
       [customerMail('support+abc@example.test', 'Us again'), 'own-address'],
       [customerMail('gone@customer.test', 'Gone'), 'suppressed-address'],
-      [customerMail('dora@customer.test', 'Dora', { classification: 'auto-reply', classificationReason: 'Auto-Submitted: auto-replied' }), 'sender-auto-reply'],
+      [
+        customerMail('dora@customer.test', 'Dora', {
+          classification: 'auto-reply',
+          classificationReason: 'Auto-Submitted: auto-replied',
+        }),
+        'sender-auto-reply',
+      ],
     ];
     for (const [parsed, reason] of cases) {
       const { ack } = await newCaseFromEmail(parsed);
@@ -211,7 +269,14 @@ describe('outbound mail over a real SMTP receiver', () => {
     // A normal mail afterwards arrives: the pipeline works, and nothing went to the others.
     const { ack } = await newCaseFromEmail(customerMail('erik@customer.test', 'Erik'));
     await eventually(async () => mailWithId(ack!.message_id).length === 1, 'ack to erik');
-    const suppressedTo = ['noreply@shop.test', 'mailer-daemon@mx.customer.test', 'help@example.test', 'support+abc@example.test', 'gone@customer.test', 'dora@customer.test'];
+    const suppressedTo = [
+      'noreply@shop.test',
+      'mailer-daemon@mx.customer.test',
+      'help@example.test',
+      'support+abc@example.test',
+      'gone@customer.test',
+      'dora@customer.test',
+    ];
     expect(receiver.messages.filter((m) => m.rcptTo.some((r) => suppressedTo.includes(r.toLowerCase())))).toEqual([]);
   });
 
@@ -225,7 +290,10 @@ describe('outbound mail over a real SMTP receiver', () => {
     expect(failing.last_error).toMatch(/ECONNREFUSED|connect/i);
     await receiver.start();
     await eventually(async () => mailWithId(ack!.message_id).length === 1, 'delivery after the outage');
-    const row = await eventually(async () => ((await outboxRow(ack!.id)).status === 'sent' ? outboxRow(ack!.id) : null), 'sent');
+    const row = await eventually(
+      async () => ((await outboxRow(ack!.id)).status === 'sent' ? outboxRow(ack!.id) : null),
+      'sent',
+    );
     expect(row.attempts).toBeGreaterThanOrEqual(4);
     await new Promise((r) => setTimeout(r, 1_500)); // longer than the retry cap: no late duplicate
     expect(mailWithId(ack!.message_id)).toHaveLength(1);
@@ -240,7 +308,10 @@ describe('outbound mail over a real SMTP receiver', () => {
 
     receiver.mode = 'permfail';
     const perm = (await newCaseFromEmail(customerMail('hans@customer.test', 'Hans'))).ack!;
-    const failed = await eventually(async () => ((await outboxRow(perm.id)).status === 'failed' ? outboxRow(perm.id) : null), 'failed on 554');
+    const failed = await eventually(
+      async () => ((await outboxRow(perm.id)).status === 'failed' ? outboxRow(perm.id) : null),
+      'failed on 554',
+    );
     receiver.mode = 'accept';
     expect(failed.attempts).toBe(1);
     expect(failed.last_error).toContain('554');
@@ -252,15 +323,24 @@ describe('outbound mail over a real SMTP receiver', () => {
     receiver.rejectRecipients.add('ivan@customer.test');
     const rejected = (await newCaseFromEmail(customerMail('ivan@customer.test', 'Ivan'))).ack!;
     await eventually(async () => (await outboxRow(rejected.id)).status === 'failed', 'failed on 550');
-    const suppression = await database.db.selectFrom('address_suppressions').selectAll().where('email', '=', 'ivan@customer.test').executeTakeFirst();
+    const suppression = await database.db
+      .selectFrom('address_suppressions')
+      .selectAll()
+      .where('email', '=', 'ivan@customer.test')
+      .executeTakeFirst();
     expect(suppression?.reason).toMatch(/550/);
   });
 
   it('CR/LF in a display name or subject injects no header and no recipient', async () => {
     const evil = 'Eve\r\nBcc: mallory@evil.test\r\nX-Injected: yes';
-    const parsed = customerMail('eve@customer.test', evil, { subject: 'Hi\r\nBcc: mallory@evil.test\r\nX-Injected: subject' });
+    const parsed = customerMail('eve@customer.test', evil, {
+      subject: 'Hi\r\nBcc: mallory@evil.test\r\nX-Injected: subject',
+    });
     const { caseRow, ack } = await newCaseFromEmail(parsed);
-    const [mail] = await eventually(async () => (mailWithId(ack!.message_id).length ? mailWithId(ack!.message_id) : null), 'ack to eve');
+    const [mail] = await eventually(
+      async () => (mailWithId(ack!.message_id).length ? mailWithId(ack!.message_id) : null),
+      'ack to eve',
+    );
     expect(mail!.rcptTo).toEqual(['eve@customer.test']);
     const lines = headerLines(mail!);
     expect(lines.filter((l) => /^(bcc|x-injected):/i.test(l))).toEqual([]);
@@ -272,8 +352,17 @@ describe('outbound mail over a real SMTP receiver', () => {
     // Staff input: a crafted recipient is refused (400), so the note and its mail are not written.
     await expect(
       database.db.transaction().execute(async (trx) => {
-        const { note, caseRow: c } = await addNote(trx, caseRow.id, { comment: 'x', is_public: true, created_by: 'Jane', send_email_notification: true });
-        return queueNoteEmail(trx, { config, logger }, { caseRow: c, note, to: ['eve@customer.test\r\nBcc: mallory@evil.test'] });
+        const { note, caseRow: c } = await addNote(trx, caseRow.id, {
+          comment: 'x',
+          is_public: true,
+          created_by: 'Jane',
+          send_email_notification: true,
+        });
+        return queueNoteEmail(
+          trx,
+          { config, logger },
+          { caseRow: c, note, to: ['eve@customer.test\r\nBcc: mallory@evil.test'] },
+        );
       }),
     ).rejects.toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
     expect(receiver.messages.some((m) => m.rcptTo.includes('mallory@evil.test'))).toBe(false);
@@ -285,7 +374,15 @@ describe('outbound mail over a real SMTP receiver', () => {
     // Plain INSERT: no pg_notify, no job. Only the relay's sweep can find it.
     const row = await database.db
       .insertInto('outbox')
-      .values({ case_id: caseRow.id, kind: 'reply', automatic: false, to_addresses: ['jon@customer.test'], subject: 'Raw row', text_body: 'hello', message_id: messageId })
+      .values({
+        case_id: caseRow.id,
+        kind: 'reply',
+        automatic: false,
+        to_addresses: ['jon@customer.test'],
+        subject: 'Raw row',
+        text_body: 'hello',
+        message_id: messageId,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     await eventually(async () => mailWithId(messageId).length === 1, 'relay sweep delivery');
@@ -307,7 +404,15 @@ describe('outbound mail over a real SMTP receiver', () => {
     const messageId = `intake-relay-${randomBytes(4).toString('hex')}@example.test`;
     const row = await database.db
       .insertInto('outbox')
-      .values({ case_id: caseRow.id, kind: 'reply', automatic: false, to_addresses: ['lena@customer.test'], subject: 'Twice?', text_body: 'x', message_id: messageId })
+      .values({
+        case_id: caseRow.id,
+        kind: 'reply',
+        automatic: false,
+        to_addresses: ['lena@customer.test'],
+        subject: 'Twice?',
+        text_body: 'x',
+        message_id: messageId,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     // The crashed relay's add, then the restarted relays' sweeps (the running one and a second one).
@@ -328,13 +433,24 @@ describe('outbound mail over a real SMTP receiver', () => {
     const row = await database.db
       .insertInto('outbox')
       .values({
-        case_id: caseRow.id, kind: 'reply', automatic: false, to_addresses: ['kim@customer.test'], subject: 'Crashed', text_body: 'x',
-        message_id: messageId, status: 'sending', attempts: 1, enqueued_at: sql`now()`,
+        case_id: caseRow.id,
+        kind: 'reply',
+        automatic: false,
+        to_addresses: ['kim@customer.test'],
+        subject: 'Crashed',
+        text_body: 'x',
+        message_id: messageId,
+        status: 'sending',
+        attempts: 1,
+        enqueued_at: sql`now()`,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     await enqueueOutbound(outbound.queues, row.id); // BullMQ re-runs the stalled job
-    const failed = await eventually(async () => ((await outboxRow(row.id)).status === 'failed' ? outboxRow(row.id) : null), 'uncertain');
+    const failed = await eventually(
+      async () => ((await outboxRow(row.id)).status === 'failed' ? outboxRow(row.id) : null),
+      'uncertain',
+    );
     expect(failed.last_error).toBe(UNCERTAIN_DELIVERY_ERROR);
     expect(mailWithId(messageId)).toHaveLength(0);
   });

@@ -67,7 +67,11 @@ describe('API key cache', () => {
 describe('create answers without reading the case back', () => {
   it('the 201 body is exactly what a GET of the new case returns, customer link included', async () => {
     const cust = await t.call('POST', '/api/customers', { Name: 'Dora Direct', Email: 'dora@example.com' });
-    const created = await t.call('POST', '/api/cases', { Subject: ' Same JSON ', CustomerEmail: 'DORA@example.com', Tags: [] });
+    const created = await t.call('POST', '/api/cases', {
+      Subject: ' Same JSON ',
+      CustomerEmail: 'DORA@example.com',
+      Tags: [],
+    });
     expect(created.status).toBe(201);
     expect(created.json.CustomerId).toBe(cust.json.Id);
     expect(created.json.CustomerName).toBe('Dora Direct');
@@ -80,7 +84,11 @@ describe('case settings cache', () => {
   it('a settings change through the API applies to the next request at once (same process)', async () => {
     const settings = (await t.call('GET', '/api/cases/settings')).json;
     await cachedCaseSettings(t.ctx.db); // warm the cache
-    const put = await t.call('PUT', '/api/cases/settings', { ...settings, NumberPrefix: 'CA-', DefaultPriority: 'High' });
+    const put = await t.call('PUT', '/api/cases/settings', {
+      ...settings,
+      NumberPrefix: 'CA-',
+      DefaultPriority: 'High',
+    });
     expect(put.status).toBe(200);
     const created = await t.call('POST', '/api/cases', { Subject: 'after the change' });
     expect(created.status).toBe(201);
@@ -99,7 +107,9 @@ describe('case settings cache', () => {
     configureCaseSettingsCache({ ttlMs: 10_000, now: () => clock });
     await saveCaseSettings(t.ctx.db, { ...structuredClone(DEFAULT_CASE_SETTINGS), Tags: ['one'] });
     expect((await cachedCaseSettings(t.ctx.db)).Tags).toEqual(['one']);
-    await sql`UPDATE settings SET value = jsonb_set(value, '{Tags}', '["two"]'), changed = clock_timestamp() WHERE key = 'cases'`.execute(t.ctx.db);
+    await sql`UPDATE settings SET value = jsonb_set(value, '{Tags}', '["two"]'), changed = clock_timestamp() WHERE key = 'cases'`.execute(
+      t.ctx.db,
+    );
     clock += 9_000;
     expect((await cachedCaseSettings(t.ctx.db)).Tags).toEqual(['one']);
     clock += 1_001;
@@ -117,7 +127,9 @@ describe('case settings cache', () => {
       Statuses: DEFAULT_CASE_SETTINGS.Statuses.map((s) => (s.Name === 'New' ? { ...s, Name: 'Open' } : s)),
       StatusNew: 'Open',
     };
-    await sql`UPDATE settings SET value = ${JSON.stringify(changed)}::jsonb, changed = clock_timestamp() WHERE key = 'cases'`.execute(t.ctx.db);
+    await sql`UPDATE settings SET value = ${JSON.stringify(changed)}::jsonb, changed = clock_timestamp() WHERE key = 'cases'`.execute(
+      t.ctx.db,
+    );
     const row = await createCase(t.ctx.db, { Subject: 'created during the change' });
     expect(row.case_number).toMatch(/^NEW-\d+$/);
     expect(row.status).toBe('Open');
@@ -133,18 +145,24 @@ describe('case settings cache', () => {
       const to = `Open${round}`;
       const renamed = {
         ...before,
-        Statuses: before.Statuses.map((s: { Name: string; Level: number }) => (s.Name === from ? { ...s, Name: to } : s)),
+        Statuses: before.Statuses.map((s: { Name: string; Level: number }) =>
+          s.Name === from ? { ...s, Name: to } : s,
+        ),
         StatusNew: to,
       };
       delete renamed.NextNumber;
       await cachedCaseSettings(t.ctx.db); // creators start from a cached copy, as in production
-      const creates = Array.from({ length: 20 }, (_, i) => t.call('POST', '/api/cases', { Subject: `race ${round}-${i}` }));
+      const creates = Array.from({ length: 20 }, (_, i) =>
+        t.call('POST', '/api/cases', { Subject: `race ${round}-${i}` }),
+      );
       const put = await t.call('PUT', '/api/cases/settings', renamed);
       const statuses = (await Promise.all(creates)).map((r) => r.status);
       expect(statuses.every((s) => s === 201)).toBe(true);
       expect([200, 409]).toContain(put.status);
       const current = (await t.call('GET', '/api/cases/settings')).json.Statuses.map((s: { Name: string }) => s.Name);
-      const live = await sql<{ status: string }>`SELECT DISTINCT status FROM cases WHERE deleted_at IS NULL`.execute(t.ctx.db);
+      const live = await sql<{ status: string }>`SELECT DISTINCT status FROM cases WHERE deleted_at IS NULL`.execute(
+        t.ctx.db,
+      );
       for (const { status } of live.rows) expect(current).toContain(status);
     }
   });
@@ -153,7 +171,9 @@ describe('case settings cache', () => {
     configureCaseSettingsCache({ ttlMs: 60_000, now: () => clock });
     await saveCaseSettings(t.ctx.db, { ...structuredClone(DEFAULT_CASE_SETTINGS), Tags: ['old'] });
     await cachedCaseSettings(t.ctx.db);
-    await sql`UPDATE settings SET value = jsonb_set(value, '{Tags}', '["old","fresh"]'), changed = clock_timestamp() WHERE key = 'cases'`.execute(t.ctx.db);
+    await sql`UPDATE settings SET value = jsonb_set(value, '{Tags}', '["old","fresh"]'), changed = clock_timestamp() WHERE key = 'cases'`.execute(
+      t.ctx.db,
+    );
     const created = await t.call('POST', '/api/cases', { Subject: 'fresh tag', Tags: ['fresh'] });
     expect(created.status).toBe(201);
     expect(created.json.Tags).toEqual(['fresh']);

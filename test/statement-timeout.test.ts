@@ -24,7 +24,10 @@ describe('statement timeout', () => {
   });
 
   it('answers a request whose statement waits too long with 503 and changes nothing', async () => {
-    const created = await t.call('POST', '/api/cases', { Subject: 'Locked elsewhere', CustomerEmail: 'lock@example.com' });
+    const created = await t.call('POST', '/api/cases', {
+      Subject: 'Locked elsewhere',
+      CustomerEmail: 'lock@example.com',
+    });
     expect(created.status).toBe(201);
     const id = created.json.Id as string;
     let release!: () => void;

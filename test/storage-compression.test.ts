@@ -37,7 +37,9 @@ async function settings(): Promise<Record<string, string>> {
   const { rows } = await sql<{ col: string; c: string }>`
     SELECT c.relname || '.' || a.attname AS col, a.attcompression::text AS c
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-     WHERE c.relname || '.' || a.attname = ANY(${COLUMNS}::text[]) AND c.relnamespace = 'public'::regnamespace`.execute(t.db);
+     WHERE c.relname || '.' || a.attname = ANY(${COLUMNS}::text[]) AND c.relnamespace = 'public'::regnamespace`.execute(
+    t.db,
+  );
   return Object.fromEntries(rows.map((r) => [r.col, r.c]));
 }
 

@@ -4,7 +4,11 @@ import { createQueues, createRedis } from '../src/queue/queues.js';
 import { fail, onShutdown, startProcess } from '../src/runtime.js';
 
 // The `web` process: HTTP API, docs at /swagger. Applies migrations on start-up.
-const { config, db, logger } = await startProcess('web', { migrate: true, poolSize: DEFAULT_WEB_POOL_SIZE, statementTimeoutMs: DEFAULT_WEB_STATEMENT_TIMEOUT_MS });
+const { config, db, logger } = await startProcess('web', {
+  migrate: true,
+  poolSize: DEFAULT_WEB_POOL_SIZE,
+  statementTimeoutMs: DEFAULT_WEB_STATEMENT_TIMEOUT_MS,
+});
 const redis = createRedis(config.redisUrl, 'producer');
 const queues = createQueues(redis, config.queuePrefix);
 const app = await buildServer({ config, db, logger, redis, queues });

@@ -26,7 +26,12 @@ export async function createApiKey(db: DbOrTrx, input: { name: string; scope: st
   const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
   const row = await db
     .insertInto('api_keys')
-    .values({ name: input.name.trim(), scope: input.scope as Scope, key_prefix: key.slice(0, 8), key_hash: hashApiKey(key) })
+    .values({
+      name: input.name.trim(),
+      scope: input.scope as Scope,
+      key_prefix: key.slice(0, 8),
+      key_hash: hashApiKey(key),
+    })
     .returning(['id', 'name', 'scope'])
     .executeTakeFirstOrThrow();
   return { ...row, key };
@@ -103,12 +108,20 @@ export async function verifyApiKey(db: DbOrTrx, presented: string): Promise<ApiP
 /** Revokes a key; this process stops accepting it at once (others within DEFAULT_API_KEY_CACHE_TTL_MS). */
 export async function revokeApiKey(db: DbOrTrx, id: string): Promise<boolean> {
   clearApiKeyCache();
-  const r = await db.updateTable('api_keys').set({ revoked_at: sql`now()` }).where('id', '=', id).executeTakeFirst();
+  const r = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: sql`now()` })
+    .where('id', '=', id)
+    .executeTakeFirst();
   // Again after the update: a verification that read the row before it changed must not stay cached.
   clearApiKeyCache();
   return Number(r.numUpdatedRows) > 0;
 }
 
 export async function listApiKeys(db: DbOrTrx) {
-  return db.selectFrom('api_keys').select(['id', 'name', 'scope', 'key_prefix', 'created', 'last_used_at', 'revoked_at']).orderBy('created').execute();
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'scope', 'key_prefix', 'created', 'last_used_at', 'revoked_at'])
+    .orderBy('created')
+    .execute();
 }

@@ -3,9 +3,19 @@ import { CompiledQuery, type Transaction } from 'kysely';
 import { executePrepared } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import { CASE_NUMBER_LOCK_KEY, CASE_SETTINGS_KEY, type VersionedCaseSettings } from '../settings/settings.repository.js';
+import {
+  CASE_NUMBER_LOCK_KEY,
+  CASE_SETTINGS_KEY,
+  type VersionedCaseSettings,
+} from '../settings/settings.repository.js';
 import type { CaseRow, NoteRow } from './case.mapper.js';
-import { attachmentValues, CASE_COLUMNS, STALE_SETTINGS_MARK, isStaleSettingsError, type NewNoteRow } from './case.repository.js';
+import {
+  attachmentValues,
+  CASE_COLUMNS,
+  STALE_SETTINGS_MARK,
+  isStaleSettingsError,
+  type NewNoteRow,
+} from './case.repository.js';
 import { newCaseValues, StaleCaseSettingsError } from './case.service.js';
 import type { EditableCaseFields, NewAttachment } from './case.types.js';
 
@@ -18,26 +28,59 @@ export interface NewCaseWithNote {
 
 /** Columns of the JSON document the statement reads, with their types: the order of every list below. */
 const CASE_FIELDS = [
-  ['subject', 'text'], ['description', 'text'], ['status', 'text'], ['priority', 'text'], ['source', 'text'],
-  ['assigned_to_user_id', 'text'], ['assigned_to_name', 'text'], ['customer_id', 'uuid'], ['customer_name', 'text'],
-  ['customer_email', 'text'], ['tags', 'text[]'], ['related_orders', 'text[]'], ['related_customers', 'text[]'],
-  ['related_projects', 'text[]'], ['related_carts', 'text[]'], ['related_sku_ids', 'text[]'], ['related_product_ids', 'text[]'],
-  ['participants', 'text'], ['properties', 'text'], ['follow_up_date', 'timestamptz'], ['market_id', 'text'],
-  ['market_group_id', 'text'], ['reply_token', 'text'], ['status_changed_at', 'timestamptz'], ['created', 'timestamptz'],
-  ['changed', 'timestamptz'], ['last_comment_date', 'timestamptz'], ['last_commenter_name', 'text'],
+  ['subject', 'text'],
+  ['description', 'text'],
+  ['status', 'text'],
+  ['priority', 'text'],
+  ['source', 'text'],
+  ['assigned_to_user_id', 'text'],
+  ['assigned_to_name', 'text'],
+  ['customer_id', 'uuid'],
+  ['customer_name', 'text'],
+  ['customer_email', 'text'],
+  ['tags', 'text[]'],
+  ['related_orders', 'text[]'],
+  ['related_customers', 'text[]'],
+  ['related_projects', 'text[]'],
+  ['related_carts', 'text[]'],
+  ['related_sku_ids', 'text[]'],
+  ['related_product_ids', 'text[]'],
+  ['participants', 'text'],
+  ['properties', 'text'],
+  ['follow_up_date', 'timestamptz'],
+  ['market_id', 'text'],
+  ['market_group_id', 'text'],
+  ['reply_token', 'text'],
+  ['status_changed_at', 'timestamptz'],
+  ['created', 'timestamptz'],
+  ['changed', 'timestamptz'],
+  ['last_comment_date', 'timestamptz'],
+  ['last_commenter_name', 'text'],
 ] as const;
 const NOTE_FIELDS = [
-  ['comment', 'text'], ['full_text', 'text'], ['html', 'text'], ['is_public', 'boolean'], ['created_by', 'text'],
-  ['created_by_email', 'text'], ['source', 'text'], ['message_id', 'bigint'], ['created', 'timestamptz'],
+  ['comment', 'text'],
+  ['full_text', 'text'],
+  ['html', 'text'],
+  ['is_public', 'boolean'],
+  ['created_by', 'text'],
+  ['created_by_email', 'text'],
+  ['source', 'text'],
+  ['message_id', 'bigint'],
+  ['created', 'timestamptz'],
 ] as const;
 
 const JSON_COLUMNS = new Set(['participants', 'properties']);
 // A note's text is often the case's description (the first note of a case from email): sent once, flagged.
 const SAME_AS_DESCRIPTION = ['comment', 'full_text'] as const;
 const noteValue = (name: string) =>
-  (SAME_AS_DESCRIPTION as readonly string[]).includes(name) ? `CASE WHEN v.note_${name}_is_description THEN v.description ELSE v.note_${name} END` : `v.note_${name}`;
+  (SAME_AS_DESCRIPTION as readonly string[]).includes(name)
+    ? `CASE WHEN v.note_${name}_is_description THEN v.description ELSE v.note_${name} END`
+    : `v.note_${name}`;
 const recordColumns = [
-  'ord int', 'id uuid', 'note_id uuid', ...SAME_AS_DESCRIPTION.map((name) => `note_${name}_is_description boolean`),
+  'ord int',
+  'id uuid',
+  'note_id uuid',
+  ...SAME_AS_DESCRIPTION.map((name) => `note_${name}_is_description boolean`),
   ...CASE_FIELDS.map(([name, type]) => `${name} ${type}`),
   ...NOTE_FIELDS.map(([name, type]) => `note_${name} ${type}`),
 ].join(', ');
@@ -105,7 +148,8 @@ export async function createCasesWithFirstNote(
   options: { source?: string; now?: Date } = {},
 ): Promise<CreatedCaseWithNote[]> {
   if (items.length === 0) return [];
-  if (known.version === null) throw new StaleCaseSettingsError('no stored case settings to confirm: run the transaction again');
+  if (known.version === null)
+    throw new StaleCaseSettingsError('no stored case settings to confirm: run the transaction again');
   const now = options.now ?? new Date();
   const records: Record<string, unknown>[] = [];
   const notes: NoteRow[] = [];
@@ -113,9 +157,16 @@ export async function createCasesWithFirstNote(
     let values: Record<string, unknown>;
     try {
       // linkCustomerByEmail false: the statement links by email itself (one query less per case).
-      ({ values } = await newCaseValues(trx, known.settings, item.input, { source: options.source, now }, { linkCustomerByEmail: false }));
+      ({ values } = await newCaseValues(
+        trx,
+        known.settings,
+        item.input,
+        { source: options.source, now },
+        { linkCustomerByEmail: false },
+      ));
     } catch (err) {
-      if (err instanceof ValidationError) throw new StaleCaseSettingsError('the case settings refuse a case of the batch', { cause: err });
+      if (err instanceof ValidationError)
+        throw new StaleCaseSettingsError('the case settings refuse a case of the batch', { cause: err });
       throw err;
     }
     const id = randomUUID();
@@ -137,7 +188,13 @@ export async function createCasesWithFirstNote(
       created: now,
     };
     notes.push(note);
-    const record: Record<string, unknown> = { ord, id, note_id: note.id, last_comment_date: now, last_commenter_name: note.created_by || null };
+    const record: Record<string, unknown> = {
+      ord,
+      id,
+      note_id: note.id,
+      last_comment_date: now,
+      last_commenter_name: note.created_by || null,
+    };
     for (const [name] of CASE_FIELDS) if (name in values) record[name] = values[name];
     for (const [name] of NOTE_FIELDS) record[`note_${name}`] = note[name];
     for (const name of SAME_AS_DESCRIPTION) {
@@ -151,15 +208,24 @@ export async function createCasesWithFirstNote(
   try {
     rows = await executePrepared(
       trx,
-      CompiledQuery.raw(INSERT_CASES_WITH_NOTES, [JSON.stringify(records), known.version, known.settings.NumberPrefix]) as CompiledQuery<CaseRow & { log_id: string }>,
+      CompiledQuery.raw(INSERT_CASES_WITH_NOTES, [
+        JSON.stringify(records),
+        known.version,
+        known.settings.NumberPrefix,
+      ]) as CompiledQuery<CaseRow & { log_id: string }>,
     );
   } catch (err) {
-    if (isStaleSettingsError(err)) throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', { cause: err });
+    if (isStaleSettingsError(err))
+      throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', {
+        cause: err,
+      });
     throw err;
   }
   const byId = new Map(rows.map((r) => [r.id, r]));
   const files = items.flatMap((item, i) =>
-    (item.attachments ?? []).map((a) => attachmentValues(notes[i]!.case_id, { noteId: notes[i]!.id, messageId: notes[i]!.message_id }, a)),
+    (item.attachments ?? []).map((a) =>
+      attachmentValues(notes[i]!.case_id, { noteId: notes[i]!.id, messageId: notes[i]!.message_id }, a),
+    ),
   );
   if (files.length > 0) await trx.insertInto('attachments').values(files).execute();
   return notes.map((note) => {

@@ -9,7 +9,10 @@ export type CaseJsonRow = Omit<CaseRow, 'number' | 'reply_token' | 'status_chang
 export type NoteRow = Selectable<CaseNotesTable>;
 export type AttachmentMetaRow = Omit<Selectable<AttachmentsTable>, 'content'>;
 export type StatusLogRow = Selectable<CaseStatusLogTable>;
-export type DeliveryRow = Pick<Selectable<OutboxTable>, 'note_id' | 'status' | 'to_addresses' | 'message_id' | 'last_error' | 'sent_at'>;
+export type DeliveryRow = Pick<
+  Selectable<OutboxTable>,
+  'note_id' | 'status' | 'to_addresses' | 'message_id' | 'last_error' | 'sent_at'
+>;
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -25,7 +28,11 @@ export function attachmentToJson(a: AttachmentMetaRow): AttachmentJson {
   };
 }
 
-export function noteToJson(n: NoteRow, attachments: AttachmentMetaRow[] = [], deliveries: DeliveryRow[] = []): NoteJson {
+export function noteToJson(
+  n: NoteRow,
+  attachments: AttachmentMetaRow[] = [],
+  deliveries: DeliveryRow[] = [],
+): NoteJson {
   return {
     Id: n.id,
     Comment: n.comment,
@@ -40,7 +47,13 @@ export function noteToJson(n: NoteRow, attachments: AttachmentMetaRow[] = [], de
     Attachments: attachments.filter((a) => a.note_id === n.id).map(attachmentToJson),
     Delivery: deliveries
       .filter((d) => d.note_id === n.id)
-      .map((d) => ({ Status: d.status, To: d.to_addresses, MessageId: d.message_id, Error: d.last_error, SentAt: iso(d.sent_at) })),
+      .map((d) => ({
+        Status: d.status,
+        To: d.to_addresses,
+        MessageId: d.message_id,
+        Error: d.last_error,
+        SentAt: iso(d.sent_at),
+      })),
   };
 }
 
@@ -61,7 +74,9 @@ export interface CaseDetails {
 
 /** The one place a case row becomes API JSON. */
 export function caseToJson(row: CaseJsonRow, settings: CaseSettings, details: CaseDetails = {}): CaseJson {
-  const notes = details.notes?.length ? details.notes.map((n) => noteToJson(n, details.attachments, details.deliveries)) : [];
+  const notes = details.notes?.length
+    ? details.notes.map((n) => noteToJson(n, details.attachments, details.deliveries))
+    : [];
   const isPublic = (n: NoteJson) => n.IsPublic;
   return {
     Id: row.id,

@@ -11,12 +11,41 @@ import type { StatusLogEntry } from './status.js';
 
 /** Every case column but the generated search vector. */
 export const CASE_COLUMNS = [
-  'id', 'number', 'case_number', 'subject', 'description', 'status', 'priority', 'source',
-  'assigned_to_user_id', 'assigned_to_name', 'customer_id', 'customer_name', 'customer_email', 'tags',
-  'related_orders', 'related_customers', 'related_projects', 'related_carts', 'related_sku_ids',
-  'related_product_ids', 'participants', 'properties', 'follow_up_date', 'resolved_date', 'closed_date',
-  'last_comment_date', 'last_commenter_name', 'comment_count', 'market_id', 'market_group_id', 'reply_token',
-  'status_changed_at', 'created', 'changed', 'deleted_at',
+  'id',
+  'number',
+  'case_number',
+  'subject',
+  'description',
+  'status',
+  'priority',
+  'source',
+  'assigned_to_user_id',
+  'assigned_to_name',
+  'customer_id',
+  'customer_name',
+  'customer_email',
+  'tags',
+  'related_orders',
+  'related_customers',
+  'related_projects',
+  'related_carts',
+  'related_sku_ids',
+  'related_product_ids',
+  'participants',
+  'properties',
+  'follow_up_date',
+  'resolved_date',
+  'closed_date',
+  'last_comment_date',
+  'last_commenter_name',
+  'comment_count',
+  'market_id',
+  'market_group_id',
+  'reply_token',
+  'status_changed_at',
+  'created',
+  'changed',
+  'deleted_at',
 ] as const;
 
 /** What the API's case JSON is made of (caseToJson): CASE_COLUMNS without number, reply_token and status_changed_at. */
@@ -26,7 +55,17 @@ export const CASE_JSON_COLUMNS = CASE_COLUMNS.filter(
 );
 
 const ATTACHMENT_META_COLUMNS = [
-  'id', 'case_id', 'note_id', 'message_id', 'file_name', 'content_type', 'size', 'content_id', 'inline', 'sha256', 'created',
+  'id',
+  'case_id',
+  'note_id',
+  'message_id',
+  'file_name',
+  'content_type',
+  'size',
+  'content_id',
+  'inline',
+  'sha256',
+  'created',
 ] as const;
 
 /** Reply tokens go into `support+<token>@…`: lowercase base32, because some servers fold local parts to lower case. */
@@ -50,10 +89,19 @@ export async function findCaseRow(
   return q.executeTakeFirst();
 }
 
-const lockLiveCaseRow = precompiled((db, slot) => db.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', slot(0)).where('deleted_at', 'is', null).forUpdate());
+const lockLiveCaseRow = precompiled((db, slot) =>
+  db.selectFrom('cases').select(CASE_COLUMNS).where('id', '=', slot(0)).where('deleted_at', 'is', null).forUpdate(),
+);
 
-export async function findCaseRowByNumber(db: DbOrTrx, caseNumber: string, options: { forUpdate?: boolean } = {}): Promise<CaseRow | undefined> {
-  let q = db.selectFrom('cases').select(CASE_COLUMNS).where(sql`upper(case_number)`, '=', caseNumber.toUpperCase());
+export async function findCaseRowByNumber(
+  db: DbOrTrx,
+  caseNumber: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<CaseRow | undefined> {
+  let q = db
+    .selectFrom('cases')
+    .select(CASE_COLUMNS)
+    .where(sql`upper(case_number)`, '=', caseNumber.toUpperCase());
   if (options.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
@@ -69,7 +117,11 @@ export async function insertCaseRow(db: DbOrTrx, values: Insertable<CasesTable>)
 }
 
 /** Inserts a case and its first status-log entry in one statement (the caller took the number). */
-export async function insertCaseRowWithLog(db: DbOrTrx, values: Insertable<CasesTable>, entry: StatusLogEntry): Promise<{ row: CaseRow; logId: string }> {
+export async function insertCaseRowWithLog(
+  db: DbOrTrx,
+  values: Insertable<CasesTable>,
+  entry: StatusLogEntry,
+): Promise<{ row: CaseRow; logId: string }> {
   const found = await db
     .with('c', (qb) => qb.insertInto('cases').values(values).returning(CASE_COLUMNS))
     .with('l', (qb) => insertFirstLogEntry(qb, entry))
@@ -125,20 +177,33 @@ export async function insertNewCaseStatement(
 ): Promise<{ row: CaseRow; logId: string }> {
   // The rule of createCase (editableToColumns), in SQL: a known customer's email (case-insensitive) links the
   // case to that customer and fills an empty CustomerName. Only for cases created without a CustomerId.
-  const email = guard.linkCustomerByEmail && values.customer_email ? String(values.customer_email).trim().toLowerCase() : null;
+  const email =
+    guard.linkCustomerByEmail && values.customer_email ? String(values.customer_email).trim().toLowerCase() : null;
   const linked = email
     ? {
         customer_id: sql<string | null>`(SELECT id FROM customers WHERE lower(email) = ${email})`,
-        ...(values.customer_name ? {} : { customer_name: sql<string | null>`(SELECT nullif(name, '') FROM customers WHERE lower(email) = ${email})` }),
+        ...(values.customer_name
+          ? {}
+          : {
+              customer_name: sql<string | null>`(SELECT nullif(name, '') FROM customers WHERE lower(email) = ${email})`,
+            }),
       }
     : {};
   const compiled = db
-    .with('num', () => sql<{ n: string }>`(SELECT nextval('case_number_seq') AS n FROM (SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})) AS l)`)
+    .with(
+      'num',
+      () =>
+        sql<{
+          n: string;
+        }>`(SELECT nextval('case_number_seq') AS n FROM (SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})) AS l)`,
+    )
     .with('s', (qb) =>
       qb
         .selectFrom('settings')
         .select(
-          sql<number>`CASE WHEN changed::text = ${guard.settingsVersion} THEN 1 ELSE (${STALE_SETTINGS_MARK + ' '} || changed::text)::int END`.as('ok'),
+          sql<number>`CASE WHEN changed::text = ${guard.settingsVersion} THEN 1 ELSE (${STALE_SETTINGS_MARK + ' '} || changed::text)::int END`.as(
+            'ok',
+          ),
         )
         .where('key', '=', CASE_SETTINGS_KEY)
         .forKeyShare(),
@@ -172,7 +237,10 @@ export async function updateCaseRow(db: DbOrTrx, id: string, values: Updateable<
 }
 
 export async function insertStatusLog(db: DbOrTrx, caseId: string, entry: StatusLogEntry): Promise<void> {
-  await db.insertInto('case_status_log').values({ case_id: caseId, ...entry }).execute();
+  await db
+    .insertInto('case_status_log')
+    .values({ case_id: caseId, ...entry })
+    .execute();
 }
 
 export interface NewNoteRow {
@@ -192,7 +260,11 @@ export interface NewNoteRow {
 }
 
 /** The row of one attachment; `noteId` may be an expression (the note inserted in the same statement). */
-export function attachmentValues(caseId: string, owner: { noteId?: string | Expression<string> | null; messageId?: string | number | null }, a: NewAttachment) {
+export function attachmentValues(
+  caseId: string,
+  owner: { noteId?: string | Expression<string> | null; messageId?: string | number | null },
+  a: NewAttachment,
+) {
   return {
     case_id: caseId,
     note_id: owner.noteId ?? null,
@@ -223,7 +295,12 @@ export async function insertNoteAndUpdateCase(
   attachments: readonly NewAttachment[],
   caseValues: Updateable<CasesTable>,
 ): Promise<{ note: NoteRow; attachments: AttachmentMetaRow[]; caseRow: CaseRow } | undefined> {
-  const withNote = db.with('n', (qb) => qb.insertInto('case_notes').values({ case_id: caseId, ...note }).returningAll());
+  const withNote = db.with('n', (qb) =>
+    qb
+      .insertInto('case_notes')
+      .values({ case_id: caseId, ...note })
+      .returningAll(),
+  );
   // The files as a multi-row insert in the same statement (binary parameters: no hex copy of large files).
   const withFiles = (
     attachments.length === 0
@@ -231,7 +308,15 @@ export async function insertNoteAndUpdateCase(
       : withNote.with('a', (qb) =>
           qb
             .insertInto('attachments')
-            .values(attachments.map((a) => attachmentValues(caseId, { noteId: sql<string>`(SELECT id FROM n)`, messageId: note.message_id ?? null }, a)))
+            .values(
+              attachments.map((a) =>
+                attachmentValues(
+                  caseId,
+                  { noteId: sql<string>`(SELECT id FROM n)`, messageId: note.message_id ?? null },
+                  a,
+                ),
+              ),
+            )
             .returning(ATTACHMENT_META_COLUMNS),
         )
   ) as typeof withNote;
@@ -248,13 +333,17 @@ export async function insertNoteAndUpdateCase(
     ])
     .compile();
   // Prepared without attachments: then the text takes a few shapes only (which case columns change).
-  const [found] = attachments.length === 0 ? await executePrepared(db, compiled) : (await db.executeQuery(compiled)).rows;
+  const [found] =
+    attachments.length === 0 ? await executePrepared(db, compiled) : (await db.executeQuery(compiled)).rows;
   if (!found) return undefined;
   const { note_json, attachments_json, ...caseRow } = found;
   return {
     caseRow,
     note: { ...(note_json as unknown as NoteRow), created: new Date(note_json.created as string) },
-    attachments: attachments_json.map((a) => ({ ...(a as unknown as AttachmentMetaRow), created: new Date(a.created as string) })),
+    attachments: attachments_json.map((a) => ({
+      ...(a as unknown as AttachmentMetaRow),
+      created: new Date(a.created as string),
+    })),
   };
 }
 
@@ -274,7 +363,12 @@ export async function findAttachment(db: DbOrTrx, caseId: string, attachmentId: 
 export async function loadCaseDetails(db: DbOrTrx, caseId: string): Promise<CaseDetails> {
   const [notes, attachments, statusLog, deliveries] = await Promise.all([
     db.selectFrom('case_notes').selectAll().where('case_id', '=', caseId).orderBy('created').orderBy('id').execute(),
-    db.selectFrom('attachments').select(ATTACHMENT_META_COLUMNS).where('case_id', '=', caseId).orderBy('created').execute(),
+    db
+      .selectFrom('attachments')
+      .select(ATTACHMENT_META_COLUMNS)
+      .where('case_id', '=', caseId)
+      .orderBy('created')
+      .execute(),
     db.selectFrom('case_status_log').selectAll().where('case_id', '=', caseId).orderBy('id').execute(),
     db
       .selectFrom('outbox')
@@ -296,11 +390,19 @@ function casesWithDetailsQuery(db: DbOrTrx, ids: string, includeDeleted: boolean
     .selectFrom('cases as c')
     .select(CASE_COLUMNS.map((col) => `c.${col}` as const))
     .select((eb) => [
-      jsonArrayFrom(eb.selectFrom('case_notes').selectAll().whereRef('case_id', '=', 'c.id').orderBy('created').orderBy('id')).as('notes'),
-      jsonArrayFrom(eb.selectFrom('attachments').select(ATTACHMENT_META_COLUMNS).whereRef('case_id', '=', 'c.id').orderBy('created')).as(
-        'attachments',
+      jsonArrayFrom(
+        eb.selectFrom('case_notes').selectAll().whereRef('case_id', '=', 'c.id').orderBy('created').orderBy('id'),
+      ).as('notes'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('attachments')
+          .select(ATTACHMENT_META_COLUMNS)
+          .whereRef('case_id', '=', 'c.id')
+          .orderBy('created'),
+      ).as('attachments'),
+      jsonArrayFrom(eb.selectFrom('case_status_log').selectAll().whereRef('case_id', '=', 'c.id').orderBy('id')).as(
+        'statusLog',
       ),
-      jsonArrayFrom(eb.selectFrom('case_status_log').selectAll().whereRef('case_id', '=', 'c.id').orderBy('id')).as('statusLog'),
       jsonArrayFrom(
         eb
           .selectFrom('outbox')

@@ -5,7 +5,11 @@ import { inTransaction } from '../db/transaction.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
 import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
-import { cachedCaseSettings, cachedCaseSettingsWithVersion, invalidateCaseSettingsCache } from '../settings/settings-cache.js';
+import {
+  cachedCaseSettings,
+  cachedCaseSettingsWithVersion,
+  invalidateCaseSettingsCache,
+} from '../settings/settings-cache.js';
 import {
   getCaseSettings,
   lockCaseNumbersShared,
@@ -95,20 +99,28 @@ async function editableToColumns(
     cols.priority = priority;
   }
   if (has('Source')) cols.source = input.Source?.trim() || (mode === 'create' ? 'Web' : 'Web');
-  for (const [field, col] of Object.entries(TEXT_FIELDS) as [keyof typeof TEXT_FIELDS, (typeof TEXT_FIELDS)[keyof typeof TEXT_FIELDS]][]) {
+  for (const [field, col] of Object.entries(TEXT_FIELDS) as [
+    keyof typeof TEXT_FIELDS,
+    (typeof TEXT_FIELDS)[keyof typeof TEXT_FIELDS],
+  ][]) {
     if (has(field)) cols[col] = (input[field] as string | null | undefined)?.trim() || null;
   }
-  for (const [field, col] of Object.entries(ARRAY_FIELDS) as [keyof typeof ARRAY_FIELDS, (typeof ARRAY_FIELDS)[keyof typeof ARRAY_FIELDS]][]) {
+  for (const [field, col] of Object.entries(ARRAY_FIELDS) as [
+    keyof typeof ARRAY_FIELDS,
+    (typeof ARRAY_FIELDS)[keyof typeof ARRAY_FIELDS],
+  ][]) {
     if (has(field)) cols[col] = dedupe(input[field] ?? []);
   }
   if (cols.tags) assertTags(settings, cols.tags);
   if (has('Participants')) cols.participants = JSON.stringify(mergeParticipants([], input.Participants ?? []));
   if (has('Properties')) cols.properties = JSON.stringify(input.Properties ?? []);
-  if (has('FollowUpDate')) cols.follow_up_date = input.FollowUpDate ? parseDate('FollowUpDate', input.FollowUpDate) : null;
+  if (has('FollowUpDate'))
+    cols.follow_up_date = input.FollowUpDate ? parseDate('FollowUpDate', input.FollowUpDate) : null;
 
   // In patch mode an absent field keeps the stored value, so "empty" means empty after the patch.
   const nameAfter = () => (cols.customer_name !== undefined ? cols.customer_name : (current?.customer_name ?? null));
-  const emailAfter = () => (cols.customer_email !== undefined ? cols.customer_email : (current?.customer_email ?? null));
+  const emailAfter = () =>
+    cols.customer_email !== undefined ? cols.customer_email : (current?.customer_email ?? null);
   if (has('CustomerId')) {
     cols.customer_id = input.CustomerId?.trim() || null;
     if (cols.customer_id) {
@@ -151,12 +163,20 @@ export class StaleCaseSettingsError extends Error {
 }
 
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
-export async function createCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions = {}): Promise<CaseRow> {
+export async function createCase(
+  db: DbOrTrx,
+  input: EditableCaseFields,
+  options: CreateCaseOptions = {},
+): Promise<CaseRow> {
   return (await insertNewCase(db, input, options)).row;
 }
 
 /** createCase, answered with the case's API JSON built from what was just written (no second read). */
-export async function createCaseJson(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions = {}): Promise<CaseJson> {
+export async function createCaseJson(
+  db: DbOrTrx,
+  input: EditableCaseFields,
+  options: CreateCaseOptions = {},
+): Promise<CaseJson> {
   const { row, log, settings } = await insertNewCase(db, input, options);
   return caseToJson(row, settings, { statusLog: [log] });
 }
@@ -177,7 +197,9 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
       return await insertWithKnownSettings(db, { settings: known.settings, version: known.version }, input, options);
     } catch (err) {
       if (isStaleSettingsError(err) || err instanceof ValidationError) {
-        throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', { cause: err });
+        throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -186,7 +208,12 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
     const cached = await cachedCaseSettingsWithVersion(db);
     if (cached.version !== null) {
       try {
-        return await insertWithKnownSettings(db, { settings: cached.settings, version: cached.version }, input, options);
+        return await insertWithKnownSettings(
+          db,
+          { settings: cached.settings, version: cached.version },
+          input,
+          options,
+        );
       } catch (err) {
         // A refusal is checked again below with fresh settings: the cached copy may predate the change
         // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
@@ -200,7 +227,11 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
     const { settings } = await readCaseSettings(trx);
     const { values, log } = await newCaseValues(trx, settings, input, options);
     const number = await takeCaseNumber(trx);
-    const { row, logId } = await insertCaseRowWithLog(trx, { ...values, number, case_number: `${settings.NumberPrefix}${number}` }, log);
+    const { row, logId } = await insertCaseRowWithLog(
+      trx,
+      { ...values, number, case_number: `${settings.NumberPrefix}${number}` },
+      log,
+    );
     return { row, log: statusLogRow(row.id, logId, log), settings };
   });
 }
@@ -261,12 +292,19 @@ function statusLogRow(caseId: string, id: string, entry: StatusLogEntry): Status
     case_id: caseId,
     status: entry.status,
     timestamp: entry.timestamp,
-    duration_since_previous_ms: entry.duration_since_previous_ms === null ? null : String(entry.duration_since_previous_ms),
+    duration_since_previous_ms:
+      entry.duration_since_previous_ms === null ? null : String(entry.duration_since_previous_ms),
   };
 }
 
 /** The case's status change, the one way any caller changes a status. Caller holds the row lock. */
-async function applyStatus(trx: DbOrTrx, settings: CaseSettings, row: CaseRow, next: string, now: Date): Promise<Updateable<CasesTable>> {
+async function applyStatus(
+  trx: DbOrTrx,
+  settings: CaseSettings,
+  row: CaseRow,
+  next: string,
+  now: Date,
+): Promise<Updateable<CasesTable>> {
   assertStatus(settings, next);
   const t = transitionStatus(settings, row, next, now);
   if (!t) return {};
@@ -293,7 +331,12 @@ export async function updateCase(
   });
 }
 
-export async function changeCaseStatus(db: DbOrTrx, id: string, status: string, options: { now?: Date } = {}): Promise<CaseRow> {
+export async function changeCaseStatus(
+  db: DbOrTrx,
+  id: string,
+  status: string,
+  options: { now?: Date } = {},
+): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, id, { forUpdate: true });
     if (!row) throw new NotFoundError('Case', id);
@@ -310,11 +353,21 @@ export async function changeCaseStatus(db: DbOrTrx, id: string, status: string, 
  * in the transaction, status log written), but the case columns to set are returned (empty when nothing
  * changes) for the caller's own update of the row (addNoteToLockedCase's `changes`).
  */
-export async function statusChangeOfLockedCase(trx: DbOrTrx, row: CaseRow, status: string, options: { now?: Date } = {}): Promise<Updateable<CasesTable>> {
+export async function statusChangeOfLockedCase(
+  trx: DbOrTrx,
+  row: CaseRow,
+  status: string,
+  options: { now?: Date } = {},
+): Promise<Updateable<CasesTable>> {
   return applyStatus(trx, await getCaseSettings(trx, { forShare: true }), row, status, options.now ?? new Date());
 }
 
-export async function assignCase(db: DbOrTrx, id: string, userId: string | null, userName: string | null): Promise<CaseRow> {
+export async function assignCase(
+  db: DbOrTrx,
+  id: string,
+  userId: string | null,
+  userName: string | null,
+): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, id, { forUpdate: true });
     if (!row) throw new NotFoundError('Case', id);
@@ -381,7 +434,11 @@ export async function addNoteToLockedCase(
  * The full API view of a case: row, notes, attachments, log and deliveries (one statement, shared with the
  * concurrent GETs of other cases: src/cases/case-loader.ts; cached settings).
  */
-export async function getCaseJson(db: DbOrTrx, id: string, options: { includeDeleted?: boolean } = {}): Promise<CaseJson> {
+export async function getCaseJson(
+  db: DbOrTrx,
+  id: string,
+  options: { includeDeleted?: boolean } = {},
+): Promise<CaseJson> {
   const [found, settings] = await Promise.all([loadCaseWithDetails(db, id, options), cachedCaseSettings(db)]);
   if (!found) throw new NotFoundError('Case', id);
   return caseToJson(found.row, settings, found.details);

@@ -33,13 +33,19 @@ const cleanList = (l: readonly string[] | undefined) => [...new Set((l ?? []).ma
  * its attachments, and the case's LastCommentDate, LastCommenterName, CommentCount and Changed.
  * Outbound mail hooks in here (inside the same transaction) so a note and its outbox row commit together.
  */
-export async function addCaseNote(db: DbOrTrx, caseId: string, input: CaseNoteInput, outbound?: OutboundDeps): Promise<AddedCaseNote> {
+export async function addCaseNote(
+  db: DbOrTrx,
+  caseId: string,
+  input: CaseNoteInput,
+  outbound?: OutboundDeps,
+): Promise<AddedCaseNote> {
   const comment = input.Comment.trim();
   if (!comment) throw new ValidationError('Comment must not be empty');
   const isPublic = input.IsPublic ?? false;
   const send = input.SendEmailNotification ?? false;
   // An internal note sent by email would show staff-only text to whoever receives it.
-  if (send && !isPublic) throw new ValidationError('SendEmailNotification needs IsPublic: true (internal notes are never emailed)');
+  if (send && !isPublic)
+    throw new ValidationError('SendEmailNotification needs IsPublic: true (internal notes are never emailed)');
   return inTransaction(db, async (trx) => {
     const { note, attachments, caseRow } = await addNote(trx, caseId, {
       comment,

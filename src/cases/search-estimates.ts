@@ -16,12 +16,17 @@ const estimateCaches = new WeakMap<object, Map<string, { rows: number; at: numbe
  */
 export async function plannerEstimate(db: DbOrTrx, compiled: CompiledQuery): Promise<number> {
   const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
-  const [rows] = await cachedPerKey(db, [key], (k) => k, async () => {
-    const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-      CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
-    );
-    return [Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0)];
-  });
+  const [rows] = await cachedPerKey(
+    db,
+    [key],
+    (k) => k,
+    async () => {
+      const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+        CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]),
+      );
+      return [Math.round(explained.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0)];
+    },
+  );
   return rows!;
 }
 
@@ -87,7 +92,9 @@ export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Prom
       `numnode(to_tsquery('english', $${i + 1})) = 0 AS "e${i}"`,
     ]);
     const text = `SELECT ${columns.join(', ')} FROM (SELECT search_vector FROM case_search WHERE deleted_at IS NULL ORDER BY created DESC, id DESC LIMIT $${missing.length + 1}) AS newest`;
-    const { rows } = await db.executeQuery<Record<string, string | boolean>>(CompiledQuery.raw(text, [...missing, RARE_PROBE_CASES]));
+    const { rows } = await db.executeQuery<Record<string, string | boolean>>(
+      CompiledQuery.raw(text, [...missing, RARE_PROBE_CASES]),
+    );
     return missing.map((_, i) => (rows[0]![`e${i}`] ? -1 : Number(rows[0]![`h${i}`])));
   });
 }
@@ -96,7 +103,11 @@ export async function newestMatches(db: DbOrTrx, terms: readonly string[]): Prom
  * The rare terms of a tsquery of `&`-joined terms (interpretSearchText), in their order, for a page that needs the
  * first `wanted` hits (offset + take), decided as RARE_PROBE_CASES explains. Stop words are never rare.
  */
-export async function rareTerms(db: DbOrTrx, tsquery: string, options: { wanted: number; newestFirst: boolean }): Promise<string[]> {
+export async function rareTerms(
+  db: DbOrTrx,
+  tsquery: string,
+  options: { wanted: number; newestFirst: boolean },
+): Promise<string[]> {
   const terms = tsquery.split(' & ');
   // The whole text too, in the same probe, for the capped walk's choice (search.ts choosePlan), which then finds it cached.
   const probed = terms.length > 1 ? [...terms, tsquery] : terms;
@@ -135,7 +146,9 @@ function wordKey(word: string): string {
 export async function wordEstimates(db: DbOrTrx, words: readonly string[]): Promise<number[]> {
   return cachedPerKey(db, words, wordKey, async (missing) => {
     const text = missing.map((_, i) => WORD_ESTIMATE_SQL.replace('$1', `$${i + 1}`)).join(' UNION ALL ');
-    const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${text}`, missing));
+    const explained = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+      CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${text}`, missing),
+    );
     const top = explained.rows[0]?.['QUERY PLAN'][0]?.Plan;
     // One branch is planned alone; several are the Append node's children, in the order written.
     const branches = missing.length === 1 ? [top] : (top?.Plans ?? []);
@@ -169,7 +182,10 @@ const ALL_CASES = CompiledQuery.raw(`select 1 as "one" from "cases"`);
  * has the word. From the cached word estimates: no statement once rareTerms has seen the words.
  */
 export async function textEstimate(db: DbOrTrx, tsquery: string): Promise<{ hits: number; cases: number }> {
-  const [estimates, cases] = await Promise.all([termEstimates(db, tsquery.split(' & ')), plannerEstimate(db, ALL_CASES)]);
+  const [estimates, cases] = await Promise.all([
+    termEstimates(db, tsquery.split(' & ')),
+    plannerEstimate(db, ALL_CASES),
+  ]);
   const share = estimates.reduce((p, e) => p * Math.min(1, e / Math.max(cases, 1)), 1);
   return { hits: Math.round(cases * share), cases };
 }

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { compilerDb } from '../db/database.js';
 import { DEFAULT_CASE_SETTINGS, type CaseSettings } from '../settings/case-settings.js';
-import { buildSearchQuery, checkFilters, DEFAULT_SORT_ORDER, pageWindow, searchStatements, SORT_ORDERS, type CaseSearchRequest } from './search.js';
+import {
+  buildSearchQuery,
+  checkFilters,
+  DEFAULT_SORT_ORDER,
+  pageWindow,
+  searchStatements,
+  SORT_ORDERS,
+  type CaseSearchRequest,
+} from './search.js';
 
 const settings: CaseSettings = { ...DEFAULT_CASE_SETTINGS, Tags: ['vip', 'urgent', 'damaged'] };
 
@@ -16,7 +24,10 @@ function fromTemplates(request: CaseSearchRequest, s: CaseSettings = settings) {
 /** The same statements built and compiled from scratch, as before the templates. */
 function builtDirectly(request: CaseSearchRequest, s: CaseSettings = settings) {
   const { filtered, pageQuery, countQuery } = buildSearchQuery(compilerDb, request, s);
-  return [pageQuery.compile(), filtered.select(sql`1`.as('one')).compile(), countQuery.compile()].map((c) => ({ sql: c.sql, parameters: c.parameters }));
+  return [pageQuery.compile(), filtered.select(sql`1`.as('one')).compile(), countQuery.compile()].map((c) => ({
+    sql: c.sql,
+    parameters: c.parameters,
+  }));
 }
 
 const requests: CaseSearchRequest[] = [
@@ -29,9 +40,19 @@ const requests: CaseSearchRequest[] = [
   { SearchText: '&|!' },
   { Status: 'New', Priority: 'High', Tags: ['vip'], SortOrder: 'ChangedDescending', Page: 1 },
   { Status: 'Resolved', Priority: 'Critical', Tags: ['urgent', 'damaged'], SortOrder: 'CreatedAscending' },
-  { AssignedToUserId: 'agent-7', CustomerId: '7d0a6a3e-58c5-4a43-9a55-0d4a3f0b8d11', OrderId: 'PO-1', SortOrder: 'StatusAscending' },
+  {
+    AssignedToUserId: 'agent-7',
+    CustomerId: '7d0a6a3e-58c5-4a43-9a55-0d4a3f0b8d11',
+    OrderId: 'PO-1',
+    SortOrder: 'StatusAscending',
+  },
   { DateFrom: '2026-01-01', DateTo: '2026-01-31', SortOrder: 'PriorityDescending' },
-  { DateFrom: '2026-01-01T10:00:00Z', DateTo: '2026-01-31T12:30:00+02:00', SortOrder: 'FollowUpDateAscending', Take: 5 },
+  {
+    DateFrom: '2026-01-01T10:00:00Z',
+    DateTo: '2026-01-31T12:30:00+02:00',
+    SortOrder: 'FollowUpDateAscending',
+    Take: 5,
+  },
   { DateTo: '2026-02-01T00:00:00Z', SearchText: 'parcel', Status: 'Closed' },
   { DateTo: '2026-02-01', SearchText: 'invoice', Status: 'Closed' },
   ...SORT_ORDERS.map((SortOrder) => ({ SortOrder, SearchText: 'broken camera' })),
@@ -39,9 +60,11 @@ const requests: CaseSearchRequest[] = [
 
 describe('search statements from per-shape templates', () => {
   it('are the same SQL and parameters as building each search from scratch', () => {
-    for (const request of requests) expect(fromTemplates(request), JSON.stringify(request)).toEqual(builtDirectly(request));
+    for (const request of requests)
+      expect(fromTemplates(request), JSON.stringify(request)).toEqual(builtDirectly(request));
     // Again: now every shape comes from the cache, bound to this request's values.
-    for (const request of requests) expect(fromTemplates(request), JSON.stringify(request)).toEqual(builtDirectly(request));
+    for (const request of requests)
+      expect(fromTemplates(request), JSON.stringify(request)).toEqual(builtDirectly(request));
   });
 
   it('a second request of the same shape gets its own values', () => {
@@ -69,7 +92,9 @@ describe('search statements from per-shape templates', () => {
     const filters = checkFilters(request, settings);
     const ordered = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'ordered');
     const first = searchStatements(filters, 'ChangedDescending', settings, 1, 10, 'hits-first');
-    expect(first.page.sql).toMatch(/^with "hits" as materialized \(select "changed", "id" from "cases" where .*search_vector @@/);
+    expect(first.page.sql).toMatch(
+      /^with "hits" as materialized \(select "changed", "id" from "cases" where .*search_vector @@/,
+    );
     // The page's ids, sorted and paged, then their cases in that order, in the same statement.
     expect(first.page.sql).toContain(
       '"hit_count" from (SELECT count(*) AS hit_count FROM hits) as "n" left join lateral intake_cases_in_order(ARRAY((select "id" from "hits" order by "changed" desc, "id" desc limit $3 offset $4))) as "cases" on true',
@@ -82,21 +107,46 @@ describe('search statements from per-shape templates', () => {
   });
 
   it('ids-first and walk pages find their ids in a subquery and read those cases in its order, in the same statement', () => {
-    const idsFirst = searchStatements(checkFilters({ Status: 'New', Tags: ['vip'] }, settings), 'ChangedDescending', settings, 2, 20, 'ids-first');
+    const idsFirst = searchStatements(
+      checkFilters({ Status: 'New', Tags: ['vip'] }, settings),
+      'ChangedDescending',
+      settings,
+      2,
+      20,
+      'ids-first',
+    );
     expect(idsFirst.page.sql).toMatch(
       /from intake_cases_in_order\(ARRAY\(\(select "id" from "cases" where .* order by "changed" desc, "id" desc limit \$\d+ offset \$\d+\)\)\) as "cases"$/,
     );
     expect(idsFirst.page.parameters.slice(-2)).toEqual([20, 40]);
-    const walk = searchStatements(checkFilters({ SearchText: 'damaged laptop' }, settings), 'CreatedAscending', settings, 0, 20, 'walk');
-    expect(walk.page.sql).toMatch(/from intake_cases_in_order\(ARRAY\(\(select "id" from "case_search" where .*ts_match_vq.* order by "created" asc, "id" asc limit/);
+    const walk = searchStatements(
+      checkFilters({ SearchText: 'damaged laptop' }, settings),
+      'CreatedAscending',
+      settings,
+      0,
+      20,
+      'walk',
+    );
+    expect(walk.page.sql).toMatch(
+      /from intake_cases_in_order\(ARRAY\(\(select "id" from "case_search" where .*ts_match_vq.* order by "created" asc, "id" asc limit/,
+    );
   });
 
   it('a hits-first page asks the index for the rare words only and tests the whole text on their hits', () => {
     const filters = { ...checkFilters({ SearchText: 'zebra refund' }, settings), rareTsquery: 'zebra:*' };
     const bound = searchStatements(filters, 'CreatedDescending', settings, 0, 20, 'hits-first');
-    expect(bound.page.sql).toContain(`search_vector @@ to_tsquery('english', $1) AND (search_vector @@ to_tsquery('english', $2)) IS TRUE`);
+    expect(bound.page.sql).toContain(
+      `search_vector @@ to_tsquery('english', $1) AND (search_vector @@ to_tsquery('english', $2)) IS TRUE`,
+    );
     expect(bound.page.parameters.slice(0, 2)).toEqual(['zebra:*', 'zebra:* & refund:*']);
-    const plain = searchStatements(checkFilters({ SearchText: 'zebra refund' }, settings), 'CreatedDescending', settings, 0, 20, 'hits-first');
+    const plain = searchStatements(
+      checkFilters({ SearchText: 'zebra refund' }, settings),
+      'CreatedDescending',
+      settings,
+      0,
+      20,
+      'hits-first',
+    );
     expect(bound.estimate).toEqual(plain.estimate);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RESULT_WINDOW, MAX_SEARCH_WORDS, interpretSearchText, pageWindow, sortKeys, SORT_ORDERS } from './search.js';
+import {
+  MAX_RESULT_WINDOW,
+  MAX_SEARCH_WORDS,
+  interpretSearchText,
+  pageWindow,
+  sortKeys,
+  SORT_ORDERS,
+} from './search.js';
 
 describe('interpretSearchText', () => {
   it('no text means no text filter', () => {
@@ -49,20 +56,32 @@ describe('interpretSearchText', () => {
   });
 
   it('letters of any script are words', () => {
-    expect(interpretSearchText('Größe für København')).toEqual({ kind: 'words', tsquery: 'größe:* & für:* & københavn:*' });
+    expect(interpretSearchText('Größe für København')).toEqual({
+      kind: 'words',
+      tsquery: 'größe:* & für:* & københavn:*',
+    });
   });
 });
 
 describe('sortKeys', () => {
   it('maps every sort order to its key and an id tiebreak in the same direction', () => {
     const expected: Record<string, string> = {
-      Created: 'created', Changed: 'changed', Status: 'status_level', Priority: 'priority_severity', Subject: 'subject',
-      CustomerName: 'customer_name', AssignedToName: 'assigned_to_name', FollowUpDate: 'follow_up_date',
+      Created: 'created',
+      Changed: 'changed',
+      Status: 'status_level',
+      Priority: 'priority_severity',
+      Subject: 'subject',
+      CustomerName: 'customer_name',
+      AssignedToName: 'assigned_to_name',
+      FollowUpDate: 'follow_up_date',
     };
     for (const order of SORT_ORDERS) {
       const [field, dir] = order.endsWith('Ascending') ? [order.slice(0, -9), 'asc'] : [order.slice(0, -10), 'desc'];
       const keys = sortKeys(order);
-      expect(keys.map((k) => [k.key, k.direction])).toEqual([[expected[field], dir], ['id', dir]]);
+      expect(keys.map((k) => [k.key, k.direction])).toEqual([
+        [expected[field], dir],
+        ['id', dir],
+      ]);
     }
   });
 

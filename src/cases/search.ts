@@ -3,20 +3,43 @@ import { compilerDb, executePrepared, type DbOrTrx } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { DATE_RANGE_TEXT, parseIsoDate, parseIsoDateTime } from '../iso-date.js';
-import { assertPriority, assertStatus, assertTags, NUMBER_PREFIX_PATTERN, type CaseSettings } from '../settings/case-settings.js';
+import {
+  assertPriority,
+  assertStatus,
+  assertTags,
+  NUMBER_PREFIX_PATTERN,
+  type CaseSettings,
+} from '../settings/case-settings.js';
 import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { caseToJson, type CaseJsonRow } from './case.mapper.js';
 import { CASE_JSON_COLUMNS, UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
 import { newestMatches, plannerEstimate, RARE_PROBE_CASES, rareTerms, textEstimate } from './search-estimates.js';
-export { ESTIMATE_CACHE_SIZE, ESTIMATE_CACHE_TTL_MS, RARE_PROBE_CASES, RARE_WORD_ESTIMATE } from './search-estimates.js';
+export {
+  ESTIMATE_CACHE_SIZE,
+  ESTIMATE_CACHE_TTL_MS,
+  RARE_PROBE_CASES,
+  RARE_WORD_ESTIMATE,
+} from './search-estimates.js';
 import type { CaseJson } from './case.types.js';
 
 export const SORT_ORDERS = [
-  'CreatedAscending', 'CreatedDescending', 'ChangedAscending', 'ChangedDescending',
-  'StatusAscending', 'StatusDescending', 'PriorityAscending', 'PriorityDescending',
-  'SubjectAscending', 'SubjectDescending', 'CustomerNameAscending', 'CustomerNameDescending',
-  'AssignedToNameAscending', 'AssignedToNameDescending', 'FollowUpDateAscending', 'FollowUpDateDescending',
+  'CreatedAscending',
+  'CreatedDescending',
+  'ChangedAscending',
+  'ChangedDescending',
+  'StatusAscending',
+  'StatusDescending',
+  'PriorityAscending',
+  'PriorityDescending',
+  'SubjectAscending',
+  'SubjectDescending',
+  'CustomerNameAscending',
+  'CustomerNameDescending',
+  'AssignedToNameAscending',
+  'AssignedToNameDescending',
+  'FollowUpDateAscending',
+  'FollowUpDateDescending',
 ] as const;
 export type SortOrder = (typeof SORT_ORDERS)[number];
 
@@ -96,7 +119,8 @@ export function interpretSearchText(text: string | null | undefined): TextMatch 
   if (!trimmed) return undefined;
   if (CASE_NUMBER.test(trimmed)) return { kind: 'caseNumber', value: trimmed.toUpperCase() };
   if (trimmed.length <= 320 && EMAIL.test(trimmed)) return { kind: 'email', value: trimmed.toLowerCase() };
-  if (BARE_NUMBER.test(trimmed)) return { kind: 'number', number: String(BigInt(trimmed)), tsquery: trimmed.length > 1 ? `${trimmed}:*` : trimmed };
+  if (BARE_NUMBER.test(trimmed))
+    return { kind: 'number', number: String(BigInt(trimmed)), tsquery: trimmed.length > 1 ? `${trimmed}:*` : trimmed };
   const words = (trimmed.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [])
     .slice(0, MAX_SEARCH_WORDS)
     .map((w) => w.slice(0, MAX_SEARCH_WORD_LENGTH).toLowerCase());
@@ -106,7 +130,16 @@ export function interpretSearchText(text: string | null | undefined): TextMatch 
 
 export interface SortKey {
   /** A column, or the settings-derived ranks `status_level` and `priority_severity`. */
-  key: 'created' | 'changed' | 'status_level' | 'priority_severity' | 'subject' | 'customer_name' | 'assigned_to_name' | 'follow_up_date' | 'id';
+  key:
+    | 'created'
+    | 'changed'
+    | 'status_level'
+    | 'priority_severity'
+    | 'subject'
+    | 'customer_name'
+    | 'assigned_to_name'
+    | 'follow_up_date'
+    | 'id';
   direction: 'asc' | 'desc';
   /** Cases without a value sort last in both directions. */
   nullsLast: boolean;
@@ -122,7 +155,13 @@ const SORT_KEYS: Record<string, SortKey['key']> = {
   AssignedToName: 'assigned_to_name',
   FollowUpDate: 'follow_up_date',
 };
-const NULLABLE = new Set<SortKey['key']>(['status_level', 'priority_severity', 'customer_name', 'assigned_to_name', 'follow_up_date']);
+const NULLABLE = new Set<SortKey['key']>([
+  'status_level',
+  'priority_severity',
+  'customer_name',
+  'assigned_to_name',
+  'follow_up_date',
+]);
 
 /** The ORDER BY of a sort order: its key, then the case id in the same direction as a stable tiebreak. */
 export function sortKeys(order: SortOrder): SortKey[] {
@@ -137,11 +176,16 @@ export function sortKeys(order: SortOrder): SortKey[] {
 }
 
 /** Page and Take checked against the limits; a 400 explains which one is off. */
-export function pageWindow(page: number | null | undefined, take: number | null | undefined): { page: number; take: number } {
+export function pageWindow(
+  page: number | null | undefined,
+  take: number | null | undefined,
+): { page: number; take: number } {
   const p = page ?? 0;
   const t = take ?? DEFAULT_SEARCH_TAKE;
-  if (!Number.isInteger(p) || p < 0) throw new ValidationError(`Page must be a whole number from 0 (zero-based); got ${p}`);
-  if (!Number.isInteger(t) || t < 1 || t > MAX_SEARCH_TAKE) throw new ValidationError(`Take must be from 1 to ${MAX_SEARCH_TAKE}; got ${t}`);
+  if (!Number.isInteger(p) || p < 0)
+    throw new ValidationError(`Page must be a whole number from 0 (zero-based); got ${p}`);
+  if (!Number.isInteger(t) || t < 1 || t > MAX_SEARCH_TAKE)
+    throw new ValidationError(`Take must be from 1 to ${MAX_SEARCH_TAKE}; got ${t}`);
   if ((p + 1) * t > MAX_RESULT_WINDOW) {
     throw new ValidationError(
       `Results are reachable up to the ${MAX_RESULT_WINDOW.toLocaleString('en')}th hit ((Page + 1) * Take); narrow the search or change SortOrder`,
@@ -160,7 +204,9 @@ function parseDate(field: string, value: string, endOfDay: boolean): Date {
   // refuse and others take.
   const d = dateOnly ? parseIsoDate(value) : parseIsoDateTime(ZONELESS_DATE_TIME.test(value) ? `${value}Z` : value);
   if (!d) {
-    throw new ValidationError(`${field} is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), ${DATE_RANGE_TEXT}`);
+    throw new ValidationError(
+      `${field} is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), ${DATE_RANGE_TEXT}`,
+    );
   }
   // A date without a time in DateTo means the whole day (UTC).
   if (dateOnly && endOfDay) d.setUTCDate(d.getUTCDate() + 1);
@@ -170,10 +216,16 @@ function parseDate(field: string, value: string, endOfDay: boolean): Date {
 type CaseQuery = SelectQueryBuilder<Database, 'cases', object>;
 
 function rankExpression(key: 'status_level' | 'priority_severity', settings: CaseSettings): Expression<number | null> {
-  const pairs = key === 'status_level' ? settings.Statuses.map((s) => [s.Name, s.Level] as const) : settings.Priorities.map((p) => [p.Name, p.Severity] as const);
+  const pairs =
+    key === 'status_level'
+      ? settings.Statuses.map((s) => [s.Name, s.Level] as const)
+      : settings.Priorities.map((p) => [p.Name, p.Severity] as const);
   const column = key === 'status_level' ? sql.ref('status') : sql.ref('priority');
   // Ranks come from the settings, so they cannot be an index; a status no longer configured ranks null (last).
-  return sql<number | null>`(CASE ${column} ${sql.join(pairs.map(([name, rank]) => sql`WHEN ${name} THEN ${sql.lit(rank)}`), sql` `)} END)`;
+  return sql<number | null>`(CASE ${column} ${sql.join(
+    pairs.map(([name, rank]) => sql`WHEN ${name} THEN ${sql.lit(rank)}`),
+    sql` `,
+  )} END)`;
 }
 
 /** The filters of a search request, checked and in the form the query binds them. Absent ones do not filter. */
@@ -216,7 +268,8 @@ export function checkFilters(request: CaseSearchRequest, settings: CaseSettings)
     f.tags = request.Tags;
   }
   if (request.CustomerId) {
-    if (!UUID.test(request.CustomerId)) throw new ValidationError(`CustomerId must be a customer's Id (a uuid); got "${request.CustomerId}"`);
+    if (!UUID.test(request.CustomerId))
+      throw new ValidationError(`CustomerId must be a customer's Id (a uuid); got "${request.CustomerId}"`);
     f.customerId = request.CustomerId;
   }
   if (request.OrderId) f.orderId = request.OrderId;
@@ -236,10 +289,14 @@ function filterQuery(q: CaseQuery, f: SearchFilters): CaseQuery {
   else if (text?.kind === 'email') q = q.where(sql`lower(customer_email)`, '=', text.value);
   else if (text?.kind === 'words' && f.rareTsquery) {
     // IS TRUE keeps the whole text out of the index condition: it is tested on the rare words' few hits.
-    q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${f.rareTsquery}) AND (search_vector @@ to_tsquery('english', ${text.tsquery})) IS TRUE`);
+    q = q.where(
+      sql<SqlBool>`search_vector @@ to_tsquery('english', ${f.rareTsquery}) AND (search_vector @@ to_tsquery('english', ${text.tsquery})) IS TRUE`,
+    );
   } else if (text?.kind === 'words') q = q.where(sql<SqlBool>`search_vector @@ to_tsquery('english', ${text.tsquery})`);
   else if (text?.kind === 'number') {
-    q = q.where(sql<SqlBool>`(number = ${text.number}::bigint OR search_vector @@ to_tsquery('english', ${text.tsquery}))`);
+    q = q.where(
+      sql<SqlBool>`(number = ${text.number}::bigint OR search_vector @@ to_tsquery('english', ${text.tsquery}))`,
+    );
   } else if (text?.kind === 'nothing') q = q.where(sql<SqlBool>`false`);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.priority) q = q.where('priority', '=', f.priority);
@@ -259,7 +316,8 @@ export function applyFilters(q: CaseQuery, request: CaseSearchRequest, settings:
 
 function applySort(q: CaseQuery, order: SortOrder, settings: CaseSettings): CaseQuery {
   for (const k of sortKeys(order)) {
-    const target = k.key === 'status_level' || k.key === 'priority_severity' ? rankExpression(k.key, settings) : sql.ref(k.key);
+    const target =
+      k.key === 'status_level' || k.key === 'priority_severity' ? rankExpression(k.key, settings) : sql.ref(k.key);
     q = q.orderBy(sql`${target} ${sql.raw(k.direction)}${sql.raw(k.nullsLast ? ' NULLS LAST' : '')}`);
   }
   return q;
@@ -283,12 +341,22 @@ async function countHits(db: DbOrTrx, statements: BoundSearch): Promise<{ total:
 export function buildSearchQuery(db: DbOrTrx, request: CaseSearchRequest, settings: CaseSettings) {
   const { page, take } = pageWindow(request.Page, request.Take);
   const filtered = applyFilters(db.selectFrom('cases'), request, settings);
-  const pageQuery = applySort(filtered, request.SortOrder ?? DEFAULT_SORT_ORDER, settings).select(CASE_JSON_COLUMNS).limit(take).offset(page * take);
+  const pageQuery = applySort(filtered, request.SortOrder ?? DEFAULT_SORT_ORDER, settings)
+    .select(CASE_JSON_COLUMNS)
+    .limit(take)
+    .offset(page * take);
   return { filtered, pageQuery, countQuery: cappedCountQuery(db, filtered) };
 }
 
 const cappedCountQuery = (db: DbOrTrx, filtered: CaseQuery) =>
-  db.selectFrom(filtered.select(sql`1`.as('one')).limit(EXACT_COUNT_LIMIT + 1).as('hits')).select(sql<string>`count(*)`.as('n'));
+  db
+    .selectFrom(
+      filtered
+        .select(sql`1`.as('one'))
+        .limit(EXACT_COUNT_LIMIT + 1)
+        .as('hits'),
+    )
+    .select(sql<string>`count(*)`.as('n'));
 
 /**
  * How the page is read. `ordered`: one query, and PostgreSQL picks (for text, it walks the sort's index and tests
@@ -345,7 +413,9 @@ export const CAPPED_WALK_MAX_CASES = 10_000;
 /** The columns a sort order reads (its keys; a rank reads the status or the priority). */
 function sortColumns(order: SortOrder): (keyof Database['cases'] & string)[] {
   const column = { status_level: 'status', priority_severity: 'priority' } as const;
-  return sortKeys(order).map((k) => (k.key === 'status_level' || k.key === 'priority_severity' ? column[k.key] : k.key));
+  return sortKeys(order).map((k) =>
+    k.key === 'status_level' || k.key === 'priority_severity' ? column[k.key] : k.key,
+  );
 }
 
 /**
@@ -360,7 +430,10 @@ function hitsFirst(hits: CaseQuery, order: SortOrder, settings: CaseSettings): P
   // The count is a row of its own, joined to the page: a page past the end is then one row without a case,
   // which still tells the number of hits (readPage drops it).
   return compilerDb
-    .with((cte) => cte('hits').materialized(), () => hits.select(sortColumns(order)))
+    .with(
+      (cte) => cte('hits').materialized(),
+      () => hits.select(sortColumns(order)),
+    )
     .selectFrom(sql<{ hit_count: string }>`(SELECT count(*) AS hit_count FROM hits)`.as('n'))
     .leftJoinLateral(casesInOrder(ids), (join) => join.onTrue())
     .select([...CASE_JSON_COLUMNS, 'hit_count']) as unknown as PageQuery;
@@ -388,13 +461,19 @@ function idsFirst(filtered: CaseQuery, order: SortOrder, settings: CaseSettings)
 const casesInOrder = (ids: IdsQuery) => sql<Database['cases']>`intake_cases_in_order(ARRAY(${ids}))`.as('cases');
 
 /** The page of an ids-first or walk plan: its ids, then their cases. */
-const casesOf = (ids: IdsQuery): PageQuery => compilerDb.selectFrom(casesInOrder(ids)).select(CASE_JSON_COLUMNS) as unknown as PageQuery;
+const casesOf = (ids: IdsQuery): PageQuery =>
+  compilerDb.selectFrom(casesInOrder(ids)).select(CASE_JSON_COLUMNS) as unknown as PageQuery;
 
 /** True when the filters and sort order of a words text allow the `walk` plan (SearchPlan): by date, nothing else but dates. */
 function walkable(f: SearchFilters, order: SortOrder): boolean {
   return (
     (order === 'CreatedDescending' || order === 'CreatedAscending') &&
-    !f.status && !f.priority && !f.assignedToUserId && !f.tags && !f.customerId && !f.orderId
+    !f.status &&
+    !f.priority &&
+    !f.assignedToUserId &&
+    !f.tags &&
+    !f.customerId &&
+    !f.orderId
   );
 }
 
@@ -404,20 +483,27 @@ function walkable(f: SearchFilters, order: SortOrder): boolean {
  */
 function walkIds(f: SearchFilters, order: SortOrder, capped = false): IdsQuery {
   type Walk = SelectQueryBuilder<Database, 'case_search', object>;
-  const inOrder = <Q extends Walk>(q: Q): Q => sortKeys(order).reduce((w, k) => w.orderBy(sql`${sql.ref(k.key)} ${sql.raw(k.direction)}`) as Q, q);
+  const inOrder = <Q extends Walk>(q: Q): Q =>
+    sortKeys(order).reduce((w, k) => w.orderBy(sql`${sql.ref(k.key)} ${sql.raw(k.direction)}`) as Q, q);
   // The cases the other filters keep; a capped walk tests only the first `cap` of them in the sort order.
   let kept: Walk = compilerDb.selectFrom('case_search');
   if (!f.includeDeleted) kept = kept.where('deleted_at', 'is', null);
   if (f.dateFrom) kept = kept.where('created', '>=', f.dateFrom);
   if (f.dateTo) kept = kept.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
   const walked: Walk = capped
-    ? (compilerDb.selectFrom(inOrder(kept.select(['id', 'created', 'search_vector'])).limit(slot('cap') as unknown as number).as('case_search')) as unknown as Walk)
+    ? (compilerDb.selectFrom(
+        inOrder(kept.select(['id', 'created', 'search_vector']))
+          .limit(slot('cap') as unknown as number)
+          .as('case_search'),
+      ) as unknown as Walk)
     : kept;
   const tsquery = f.text?.kind === 'words' ? f.text.tsquery : '';
   // PostgreSQL plans this statement for its values on every call (a generic plan, with LIMIT unknown, costs far more),
   // so to_tsquery() is folded to a constant; as an InitPlan `(SELECT to_tsquery(…))` the walk was 15-30 % slower.
   const ids = walked.select('id').where(sql<SqlBool>`ts_match_vq(search_vector, to_tsquery('english', ${tsquery}))`);
-  return inOrder(ids).limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number) as unknown as IdsQuery;
+  return inOrder(ids)
+    .limit(slot('take') as unknown as number)
+    .offset(slot('offset') as unknown as number) as unknown as IdsQuery;
 }
 
 /**
@@ -434,21 +520,26 @@ async function choosePlan(
   const text = f.text;
   if (!text) return { plan: 'ids-first' };
   if (text.kind !== 'words' && text.kind !== 'number') return { plan: 'ordered' };
-  const rare = await rareTerms(db, text.tsquery, { wanted, newestFirst: order === 'CreatedDescending' || order === 'ChangedDescending' });
+  const rare = await rareTerms(db, text.tsquery, {
+    wanted,
+    newestFirst: order === 'CreatedDescending' || order === 'ChangedDescending',
+  });
   if (rare.length > 0 && text.kind === 'words') {
     const rareTsquery = rare.join(' & ');
     if (order === 'CreatedDescending' && walkable(f, order)) {
       // How often the whole text is among the newest cases: from the probe's cache, rareTerms has just asked.
       const [newest] = await newestMatches(db, [text.tsquery]);
       const cap = Math.ceil((3 * wanted * RARE_PROBE_CASES) / Math.max(newest!, 1));
-      if (newest! >= CAPPED_WALK_MIN_NEWEST_HITS && cap <= CAPPED_WALK_MAX_CASES) return { plan: 'capped-walk', rareTsquery, cap };
+      if (newest! >= CAPPED_WALK_MIN_NEWEST_HITS && cap <= CAPPED_WALK_MAX_CASES)
+        return { plan: 'capped-walk', rareTsquery, cap };
     }
     return { plan: 'hits-first', rareTsquery };
   }
   if (rare.length > 0) return { plan: 'hits-first' };
   if (text.kind === 'words' && walkable(f, order)) {
     const { hits, cases } = await textEstimate(db, text.tsquery);
-    if (hits >= WALK_MIN_HITS * wanted && (wanted * cases) / Math.max(hits, 1) >= WALK_MIN_CASES) return { plan: 'walk' };
+    if (hits >= WALK_MIN_HITS * wanted && (wanted * cases) / Math.max(hits, 1) >= WALK_MIN_CASES)
+      return { plan: 'walk' };
   }
   return { plan: 'ordered' };
 }
@@ -475,7 +566,8 @@ function shapeOf(f: SearchFilters): SearchFilters {
   const shape: SearchFilters = { includeDeleted: f.includeDeleted };
   if (f.text?.kind === 'words') shape.text = { kind: 'words', tsquery: slot('text') };
   else if (f.text?.kind === 'number') shape.text = { kind: 'number', number: slot('number'), tsquery: slot('text') };
-  else if (f.text?.kind === 'caseNumber' || f.text?.kind === 'email') shape.text = { kind: f.text.kind, value: slot('text') };
+  else if (f.text?.kind === 'caseNumber' || f.text?.kind === 'email')
+    shape.text = { kind: f.text.kind, value: slot('text') };
   else if (f.text) shape.text = f.text;
   if (f.status) shape.status = slot('status');
   if (f.priority) shape.priority = slot('priority');
@@ -514,12 +606,17 @@ export function searchStatements(
     // Compiled without the caller's handle (and its plugins): the SQL text is the same for every database.
     const filtered = filterQuery(compilerDb.selectFrom('cases'), shape);
     // TotalHits' statements keep the plain filter; only the hits of a hits-first page come from the rare words.
-    const hits = f.rareTsquery ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') }) : filtered;
+    const hits = f.rareTsquery
+      ? filterQuery(compilerDb.selectFrom('cases'), { ...shape, rareTsquery: slot('rareText') })
+      : filtered;
     const pageQuery =
-      plan === 'walk' || plan === 'capped-walk' ? casesOf(walkIds(shape, order, plan === 'capped-walk'))
-      : plan === 'ids-first' ? casesOf(idsFirst(filtered, order, settings))
-      : plan === 'hits-first' ? hitsFirst(hits, order, settings)
-      : selectPage(applySort(filtered, order, settings));
+      plan === 'walk' || plan === 'capped-walk'
+        ? casesOf(walkIds(shape, order, plan === 'capped-walk'))
+        : plan === 'ids-first'
+          ? casesOf(idsFirst(filtered, order, settings))
+          : plan === 'hits-first'
+            ? hitsFirst(hits, order, settings)
+            : selectPage(applySort(filtered, order, settings));
     templates = {
       page: queryTemplate(pageQuery),
       estimate: queryTemplate(filtered.select(sql`1`.as('one'))),
@@ -529,13 +626,28 @@ export function searchStatements(
     cache.set(key, templates);
   }
   const text =
-    f.text?.kind === 'words' || f.text?.kind === 'number' ? f.text.tsquery : f.text?.kind === 'caseNumber' || f.text?.kind === 'email' ? f.text.value : undefined;
-  const values = { ...f, text, number: f.text?.kind === 'number' ? f.text.number : undefined, rareText: f.rareTsquery, take, offset: page * take, cap };
+    f.text?.kind === 'words' || f.text?.kind === 'number'
+      ? f.text.tsquery
+      : f.text?.kind === 'caseNumber' || f.text?.kind === 'email'
+        ? f.text.value
+        : undefined;
+  const values = {
+    ...f,
+    text,
+    number: f.text?.kind === 'number' ? f.text.number : undefined,
+    rareText: f.rareTsquery,
+    take,
+    offset: page * take,
+    cap,
+  };
   return { page: templates.page(values), estimate: templates.estimate(values), count: templates.count(values) };
 }
 
 const selectPage = (q: CaseQuery) =>
-  q.select(CASE_JSON_COLUMNS).limit(slot('take') as unknown as number).offset(slot('offset') as unknown as number);
+  q
+    .select(CASE_JSON_COLUMNS)
+    .limit(slot('take') as unknown as number)
+    .offset(slot('offset') as unknown as number);
 
 /** The page of a planned search: readPage, and for a capped walk that did not fill it, readPage of its fallback. */
 export async function readPlannedPage(
@@ -547,7 +659,10 @@ export async function readPlannedPage(
 }
 
 /** The rows of a search page (one statement, whatever the plan) and, from a hits-first page, the number of hits (the exact TotalHits). */
-export async function readPage(db: DbOrTrx, statements: BoundSearch): Promise<{ rows: CaseJsonRow[]; hitCount?: number }> {
+export async function readPage(
+  db: DbOrTrx,
+  statements: BoundSearch,
+): Promise<{ rows: CaseJsonRow[]; hitCount?: number }> {
   // Prepared (the text depends only on the shape): PostgreSQL still plans each call for its values until a generic
   // plan is as cheap, but parses and analyses the statement once per connection (0.05 ms of 0.2 for a common word).
   const rows = (await executePrepared(db, statements.page)) as (CaseJsonRow & { hit_count?: string })[];
@@ -563,10 +678,18 @@ export async function readPage(db: DbOrTrx, statements: BoundSearch): Promise<{ 
 export async function planSearch(
   db: DbOrTrx,
   request: CaseSearchRequest,
-): Promise<{ page: number; take: number; settings: CaseSettings; plan: SearchPlan; statements: BoundSearch; fallback?: BoundSearch }> {
+): Promise<{
+  page: number;
+  take: number;
+  settings: CaseSettings;
+  plan: SearchPlan;
+  statements: BoundSearch;
+  fallback?: BoundSearch;
+}> {
   const { page, take } = pageWindow(request.Page, request.Take);
   const order = request.SortOrder ?? DEFAULT_SORT_ORDER;
-  if (!SORT_ORDERS.includes(order)) throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
+  if (!SORT_ORDERS.includes(order))
+    throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
   // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
   const settings = await cachedCaseSettings(db);
   const checked = checkFilters(request, settings);
@@ -575,7 +698,8 @@ export async function planSearch(
   const filters = rareTsquery ? { ...checked, rareTsquery } : checked;
   const statements = searchStatements(filters, order, settings, page, take, plan, cap);
   // A capped walk that does not fill the page is read again by hits-first (SearchPlan).
-  const fallback = plan === 'capped-walk' ? searchStatements(filters, order, settings, page, take, 'hits-first') : undefined;
+  const fallback =
+    plan === 'capped-walk' ? searchStatements(filters, order, settings, page, take, 'hits-first') : undefined;
   return { page, take, settings, plan, statements, ...(fallback ? { fallback } : {}) };
 }
 

@@ -12,13 +12,23 @@ describe('status transitions', () => {
   });
 
   it('a change logs the milliseconds since the previous change', () => {
-    const t = transitionStatus(settings, { status: 'New', status_changed_at: t0, closed_date: null, resolved_date: null }, 'In Progress', t1);
+    const t = transitionStatus(
+      settings,
+      { status: 'New', status_changed_at: t0, closed_date: null, resolved_date: null },
+      'In Progress',
+      t1,
+    );
     expect(t?.log.duration_since_previous_ms).toBe(5000);
     expect(t?.fields.status_changed_at).toEqual(t1);
   });
 
   it('entering Closed sets ClosedDate and leaving it clears ClosedDate', () => {
-    const closed = transitionStatus(settings, { status: 'Resolved', status_changed_at: t0, closed_date: null, resolved_date: t0 }, 'Closed', t1)!;
+    const closed = transitionStatus(
+      settings,
+      { status: 'Resolved', status_changed_at: t0, closed_date: null, resolved_date: t0 },
+      'Closed',
+      t1,
+    )!;
     expect(closed.fields.closed_date).toEqual(t1);
     expect(closed.fields.resolved_date).toEqual(t0);
     const reopened = transitionStatus(settings, closed.fields, 'Reopened', new Date(t1.getTime() + 1000))!;
@@ -28,12 +38,24 @@ describe('status transitions', () => {
   });
 
   it('entering Resolved sets ResolvedDate', () => {
-    const t = transitionStatus(settings, { status: 'In Progress', status_changed_at: t0, closed_date: null, resolved_date: null }, 'Resolved', t1)!;
+    const t = transitionStatus(
+      settings,
+      { status: 'In Progress', status_changed_at: t0, closed_date: null, resolved_date: null },
+      'Resolved',
+      t1,
+    )!;
     expect(t.fields.resolved_date).toEqual(t1);
   });
 
   it('setting the same status is not a change', () => {
-    expect(transitionStatus(settings, { status: 'New', status_changed_at: t0, closed_date: null, resolved_date: null }, 'New', t1)).toBeNull();
+    expect(
+      transitionStatus(
+        settings,
+        { status: 'New', status_changed_at: t0, closed_date: null, resolved_date: null },
+        'New',
+        t1,
+      ),
+    ).toBeNull();
   });
 
   it('suggests the status at the next level', () => {

@@ -27,9 +27,15 @@ export interface StatusTransition {
  *   while going on from Resolved to Closed keeps it.
  * Returns null when the status does not change (no log entry for a no-op).
  */
-export function transitionStatus(settings: CaseSettings, current: StatusFields, next: string, now: Date): StatusTransition | null {
+export function transitionStatus(
+  settings: CaseSettings,
+  current: StatusFields,
+  next: string,
+  now: Date,
+): StatusTransition | null {
   if (current.status === next) return null;
-  const resolvedLevel = settings.Statuses.find((s) => s.Name === settings.StatusResolved)?.Level ?? Number.POSITIVE_INFINITY;
+  const resolvedLevel =
+    settings.Statuses.find((s) => s.Name === settings.StatusResolved)?.Level ?? Number.POSITIVE_INFINITY;
   const nextLevel = settings.Statuses.find((s) => s.Name === next)?.Level ?? 0;
   let resolved = current.resolved_date;
   if (next === settings.StatusResolved) resolved = now;

@@ -53,7 +53,8 @@ const commands: Record<string, Command> = {
     }
     if (sub === 'list') {
       const keys = await withDb((db) => listApiKeys(db));
-      for (const k of keys) console.log(`${k.id}  ${k.scope.padEnd(5)}  ${k.key_prefix}…  ${k.name}${k.revoked_at ? '  (revoked)' : ''}`);
+      for (const k of keys)
+        console.log(`${k.id}  ${k.scope.padEnd(5)}  ${k.key_prefix}…  ${k.name}${k.revoked_at ? '  (revoked)' : ''}`);
       return 0;
     }
     if (sub === 'revoke' && positionals[0]) {

@@ -27,7 +27,11 @@ const STATUSES = ['queued', 'sending', 'sent', 'failed', 'suppressed'] as const;
 
 registerCommand('outbox', async (args) => {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, options: { status: { type: 'string' }, limit: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { status: { type: 'string' }, limit: { type: 'string' } },
+    allowPositionals: true,
+  });
   if (sub === 'list') {
     const status = values.status as (typeof STATUSES)[number] | undefined;
     if (status && !STATUSES.includes(status)) throw new Error(`--status must be one of ${STATUSES.join(', ')}`);
@@ -37,7 +41,16 @@ registerCommand('outbox', async (args) => {
       let q = db
         .selectFrom('outbox')
         .innerJoin('cases', 'cases.id', 'outbox.case_id')
-        .select(['outbox.id', 'outbox.kind', 'outbox.status', 'outbox.attempts', 'outbox.to_addresses', 'outbox.last_error', 'outbox.created', 'cases.case_number'])
+        .select([
+          'outbox.id',
+          'outbox.kind',
+          'outbox.status',
+          'outbox.attempts',
+          'outbox.to_addresses',
+          'outbox.last_error',
+          'outbox.created',
+          'cases.case_number',
+        ])
         .orderBy('outbox.created', 'desc')
         .limit(limit);
       if (status) q = q.where('outbox.status', '=', status);

@@ -12,17 +12,23 @@ const USAGE = `usage: intake requeue-stale [--older-than <seconds>]
 `;
 
 registerCommand('requeue-stale', async (args) => {
-  const { values } = parseArgs({ args, options: { 'older-than': { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { 'older-than': { type: 'string' }, help: { type: 'boolean', default: false } },
+  });
   if (values.help) {
     process.stderr.write(USAGE);
     return 0;
   }
   const queuedMs = values['older-than'] === undefined ? STALE_QUEUED_MS : Number(values['older-than']) * 1000;
-  if (!Number.isFinite(queuedMs) || queuedMs < 0) throw new Error(`--older-than must be a number of seconds, got "${values['older-than']}"`);
+  if (!Number.isFinite(queuedMs) || queuedMs < 0)
+    throw new Error(`--older-than must be a number of seconds, got "${values['older-than']}"`);
 
   return withQueues(async ({ db, queues }) => {
     const result = await requeueStaleMessages(db, queues, { queuedMs });
-    console.log(`${result.checked} stale message(s) checked, ${result.requeued.length} without a job queued again${result.requeued.length ? `: ${result.requeued.join(', ')}` : ''}`);
+    console.log(
+      `${result.checked} stale message(s) checked, ${result.requeued.length} without a job queued again${result.requeued.length ? `: ${result.requeued.join(', ')}` : ''}`,
+    );
     return 0;
   });
 });

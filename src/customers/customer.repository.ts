@@ -41,8 +41,15 @@ export async function createCustomer(db: DbOrTrx, input: { name: string; email: 
   return row;
 }
 
-export async function listCustomers(db: DbOrTrx, options: { email?: string; limit?: number } = {}): Promise<CustomerRow[]> {
-  let q = db.selectFrom('customers').selectAll().orderBy('created', 'desc').limit(options.limit ?? 100);
+export async function listCustomers(
+  db: DbOrTrx,
+  options: { email?: string; limit?: number } = {},
+): Promise<CustomerRow[]> {
+  let q = db
+    .selectFrom('customers')
+    .selectAll()
+    .orderBy('created', 'desc')
+    .limit(options.limit ?? 100);
   if (options.email) q = q.where(sql`lower(email)`, '=', options.email.trim().toLowerCase());
   return q.execute();
 }

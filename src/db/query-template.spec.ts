@@ -14,7 +14,11 @@ function recorder() {
 describe('precompiled statements', () => {
   it('compile once and put each value in its slot, keeping the constants', async () => {
     const statement = precompiled((db, slot) =>
-      db.updateTable('messages').set({ status: slot(1), error: null, attempts: sql`attempts + 1` }).where('id', '=', slot(0)).where('status', '<>', 'failed'),
+      db
+        .updateTable('messages')
+        .set({ status: slot(1), error: null, attempts: sql`attempts + 1` })
+        .where('id', '=', slot(0))
+        .where('status', '<>', 'failed'),
     );
     const { db, sent } = recorder();
     await statement(db, ['7', 'processed']);
@@ -25,7 +29,12 @@ describe('precompiled statements', () => {
   });
 
   it('refuse a slot buried inside a larger value', async () => {
-    const statement = precompiled((db, slot) => db.selectFrom('messages').select('id').where('message_id', '=', `<${slot<string>(0)}>`));
+    const statement = precompiled((db, slot) =>
+      db
+        .selectFrom('messages')
+        .select('id')
+        .where('message_id', '=', `<${slot<string>(0)}>`),
+    );
     await expect(statement(recorder().db, ['x'])).rejects.toThrow(/inside a larger value/);
   });
 
@@ -38,7 +47,13 @@ describe('precompiled statements', () => {
 });
 
 describe('query templates', () => {
-  const template = queryTemplate(compilerDb.selectFrom('cases').select('id').where('status', '=', slot('status')).limit(slot('take') as unknown as number));
+  const template = queryTemplate(
+    compilerDb
+      .selectFrom('cases')
+      .select('id')
+      .where('status', '=', slot('status'))
+      .limit(slot('take') as unknown as number),
+  );
 
   it('bind named slots per call and keep one SQL text', () => {
     const a = template({ status: 'New', take: 20 });

@@ -21,7 +21,9 @@ export type QueryTemplate<R> = (values: Readonly<Record<string, unknown>>) => Co
  */
 export function queryTemplate<R>(query: Compilable<R>): QueryTemplate<R> {
   const compiled = query.compile();
-  const names = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT_PREFIX) ? p.slice(SLOT_PREFIX.length) : undefined));
+  const names = compiled.parameters.map((p) =>
+    typeof p === 'string' && p.startsWith(SLOT_PREFIX) ? p.slice(SLOT_PREFIX.length) : undefined,
+  );
   if (compiled.parameters.some((p, i) => names[i] === undefined && typeof p === 'string' && p.includes(SLOT_PREFIX))) {
     throw new Error('queryTemplate: a slot was used inside a larger value');
   }
@@ -49,7 +51,9 @@ export type Slot = <T = never>(i: number) => T;
  * stands for `values[i]`. Never with `SELECT *` / `RETURNING *`: a prepared statement must not change its result
  * columns under it.
  */
-export function precompiled<R>(build: (db: Db, slot: Slot) => Compilable<R>): (db: DbOrTrx, values: readonly unknown[]) => Promise<R[]> {
+export function precompiled<R>(
+  build: (db: Db, slot: Slot) => Compilable<R>,
+): (db: DbOrTrx, values: readonly unknown[]) => Promise<R[]> {
   let template: QueryTemplate<R> | undefined;
   return async (db, values) => {
     // An undefined value is sent as NULL, as pg does with any parameter.

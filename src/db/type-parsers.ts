@@ -27,7 +27,14 @@ const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1)
  */
 export function parseTimestamptz(s: string): Date | number | null {
   const n = s.length;
-  if (n < 22 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
+  if (
+    n < 22 ||
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 32 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  ) {
     return pgParseTimestamptz(s);
   }
   const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + two(s, 2);
@@ -57,7 +64,9 @@ export function parseTimestamptz(s: string): Date | number | null {
     i += 3;
   }
   if (i !== n) return pgParseTimestamptz(s);
-  const utc = Date.UTC(year, two(s, 5) - 1, two(s, 8), two(s, 11), two(s, 14), two(s, 17), ms) - (sign === 43 ? 1 : -1) * offset * 1000;
+  const utc =
+    Date.UTC(year, two(s, 5) - 1, two(s, 8), two(s, 11), two(s, 14), two(s, 17), ms) -
+    (sign === 43 ? 1 : -1) * offset * 1000;
   return Number.isNaN(utc) ? pgParseTimestamptz(s) : new Date(utc);
 }
 
@@ -69,7 +78,13 @@ export function parseTimestamptz(s: string): Date | number | null {
 export function parseTextArray(s: string): Array<string | null> {
   if (s === '{}') return [];
   const n = s.length;
-  if (s.charCodeAt(0) !== 123 || s.charCodeAt(n - 1) !== 125 || s.charCodeAt(1) === 123 || s.includes('"') || s.includes('\\')) {
+  if (
+    s.charCodeAt(0) !== 123 ||
+    s.charCodeAt(n - 1) !== 125 ||
+    s.charCodeAt(1) === 123 ||
+    s.includes('"') ||
+    s.includes('\\')
+  ) {
     return pgParseTextArray(s);
   }
   const items = s.slice(1, -1).split(',');

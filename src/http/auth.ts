@@ -38,7 +38,9 @@ export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
     if (!principal) throw new UnauthorizedError('The API key is not valid or was revoked');
     const needed = requiredScope(request);
     if (needed === 'admin' && principal.scope !== 'admin') {
-      throw new ForbiddenError(`This API key has the "${principal.scope}" scope; ${request.method} ${request.routeOptions.url} needs "admin"`);
+      throw new ForbiddenError(
+        `This API key has the "${principal.scope}" scope; ${request.method} ${request.routeOptions.url} needs "admin"`,
+      );
     }
     request.principal = principal;
   });

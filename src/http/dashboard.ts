@@ -21,7 +21,9 @@ export async function registerDashboard(
 ): Promise<boolean> {
   const { adminUser, adminPassword } = options.config;
   if (!adminUser || !adminPassword) {
-    options.logger.info(`queue dashboard not mounted at ${DASHBOARD_PATH}: set ADMIN_USER and ADMIN_PASSWORD to enable it`);
+    options.logger.info(
+      `queue dashboard not mounted at ${DASHBOARD_PATH}: set ADMIN_USER and ADMIN_PASSWORD to enable it`,
+    );
     return false;
   }
   const serverAdapter = new FastifyAdapter();
@@ -39,7 +41,12 @@ export async function registerDashboard(
         return reply
           .status(401)
           .header('www-authenticate', 'Basic realm="intake queues", charset="UTF-8"')
-          .send({ error: 'UnauthorizedError', code: 'UNAUTHORIZED', message: 'The queue dashboard needs the admin user name and password', statusCode: 401 });
+          .send({
+            error: 'UnauthorizedError',
+            code: 'UNAUTHORIZED',
+            message: 'The queue dashboard needs the admin user name and password',
+            statusCode: 401,
+          });
       });
       await scope.register(serverAdapter.registerPlugin());
     },

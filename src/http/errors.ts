@@ -23,7 +23,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(413).send({ error: 'PayloadTooLarge', code: fe.code, message, statusCode: 413 });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: 'BadRequest', code: fe.code ?? 'BAD_REQUEST', message: fe.message, statusCode: fe.statusCode });
+      return reply
+        .status(fe.statusCode)
+        .send({ error: 'BadRequest', code: fe.code ?? 'BAD_REQUEST', message: fe.message, statusCode: fe.statusCode });
     }
     const pgCode = (err as { code?: string }).code;
     // The statement ran past DATABASE_STATEMENT_TIMEOUT_MS and PostgreSQL cancelled it: nothing was changed.
@@ -32,18 +34,30 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(503).send({
         error: 'ServiceUnavailable',
         code: 'QUERY_TIMEOUT',
-        message: 'The database did not finish this request within the statement timeout; narrow the request (for a search: filters, fewer words, another sort) or try again later',
+        message:
+          'The database did not finish this request within the statement timeout; narrow the request (for a search: filters, fewer words, another sort) or try again later',
         statusCode: 503,
       });
     }
     // PostgreSQL input errors a client can cause (bad uuid, out-of-range number): still the client's fault.
     if (pgCode && /^(22|23)/.test(pgCode)) {
-      return reply.status(400).send({ error: 'BadRequest', code: 'BAD_REQUEST', message: `Invalid value: ${err.message}`, statusCode: 400 });
+      return reply
+        .status(400)
+        .send({ error: 'BadRequest', code: 'BAD_REQUEST', message: `Invalid value: ${err.message}`, statusCode: 400 });
     }
     request.log.error({ err }, 'unhandled error');
-    return reply.status(500).send({ error: 'InternalServerError', code: 'INTERNAL', message: 'Internal server error', statusCode: 500 });
+    return reply
+      .status(500)
+      .send({ error: 'InternalServerError', code: 'INTERNAL', message: 'Internal server error', statusCode: 500 });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'NotFound', code: 'NOT_FOUND', message: `Route ${request.method} ${request.url} does not exist`, statusCode: 404 }),
+    reply
+      .status(404)
+      .send({
+        error: 'NotFound',
+        code: 'NOT_FOUND',
+        message: `Route ${request.method} ${request.url} does not exist`,
+        statusCode: 404,
+      }),
   );
 }

@@ -15,7 +15,11 @@ export interface BackoffOptions {
  * so that many pollers cut off by the same outage do not all reconnect in the same instant
  * (a reconnect storm makes providers throttle harder).
  */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const base = options.baseMs ?? DEFAULT_BACKOFF_BASE_MS;
   const cap = options.capMs ?? DEFAULT_BACKOFF_CAP_MS;
   const exp = Math.min(cap, base * 2 ** Math.min(attempt, 30));

@@ -50,7 +50,10 @@ export class Lease {
       timer = setTimeout(() => resolve(0), timeoutMs);
     });
     try {
-      const res = await Promise.race([this.redis.eval(RENEW_SCRIPT, 1, this.key, this.token, String(this.ttlMs)) as Promise<number>, timeout]);
+      const res = await Promise.race([
+        this.redis.eval(RENEW_SCRIPT, 1, this.key, this.token, String(this.ttlMs)) as Promise<number>,
+        timeout,
+      ]);
       this.#held = res === 1;
     } catch {
       this.#held = false;

@@ -65,7 +65,9 @@ export class MailboxPoller {
   }
 
   start(): void {
-    this.#loop ??= this.#run().catch((err: unknown) => this.#log.error({ err }, 'mailbox poller loop ended unexpectedly'));
+    this.#loop ??= this.#run().catch((err: unknown) =>
+      this.#log.error({ err }, 'mailbox poller loop ended unexpectedly'),
+    );
   }
 
   /** Stops polling, closes the connection and releases the lease. */
@@ -77,7 +79,9 @@ export class MailboxPoller {
   }
 
   async #state(state: MailboxRunState, error?: string): Promise<void> {
-    await setRunState(this.#o.db, this.mailbox.key, state, error).catch((err: unknown) => this.#log.warn({ err }, 'could not record mailbox state'));
+    await setRunState(this.#o.db, this.mailbox.key, state, error).catch((err: unknown) =>
+      this.#log.warn({ err }, 'could not record mailbox state'),
+    );
   }
 
   /** Sleeps, but wakes at once on stop(). */
@@ -128,7 +132,8 @@ export class MailboxPoller {
         await this.#sleep(retryMs);
         continue;
       }
-      const message = failure instanceof Error ? failure.message : failure ? String(failure) : 'connection closed by the server';
+      const message =
+        failure instanceof Error ? failure.message : failure ? String(failure) : 'connection closed by the server';
       const delay = Math.max(backoffDelay(attempt++, this.#o.backoff), suggestedBackoffMs(failure) ?? 0);
       this.#log.warn({ err: failure, retryInMs: delay }, `mailbox connection failed: ${message}`);
       await this.#state('error', message);
@@ -143,12 +148,15 @@ export class MailboxPoller {
 
   #startRenewing(): void {
     this.#stopRenewing();
-    this.#renewTimer = setInterval(() => {
-      void this.lease.renew().then((ok) => {
-        // Another poller may take the mailbox once our lease expires: disconnect before that can happen.
-        if (!ok) this.#client?.close();
-      });
-    }, Math.max(200, Math.floor(this.#o.leaseTtlMs / 3)));
+    this.#renewTimer = setInterval(
+      () => {
+        void this.lease.renew().then((ok) => {
+          // Another poller may take the mailbox once our lease expires: disconnect before that can happen.
+          if (!ok) this.#client?.close();
+        });
+      },
+      Math.max(200, Math.floor(this.#o.leaseTtlMs / 3)),
+    );
   }
 
   #stopRenewing(): void {
@@ -189,7 +197,16 @@ export class MailboxPoller {
       await client.mailboxOpen(m.folder);
       metrics.mailboxUp.set({ mailbox: m.key }, 1);
       this.#log.info({ secure: client.secureConnection }, 'mailbox connected');
-      const ctx = { client, db: this.#o.db, queues: this.#o.queues, mailbox: m, fetchBatch: this.#o.fetchBatch, maxMessageBytes: this.#o.maxMessageBytes, logger: this.#log, hooks: this.#o.hooks };
+      const ctx = {
+        client,
+        db: this.#o.db,
+        queues: this.#o.queues,
+        mailbox: m,
+        fetchBatch: this.#o.fetchBatch,
+        maxMessageBytes: this.#o.maxMessageBytes,
+        logger: this.#log,
+        hooks: this.#o.hooks,
+      };
       let first = true;
       this.#sweepWanted = true;
       while (!this.#stopped && !closed && this.lease.held) {
@@ -208,7 +225,8 @@ export class MailboxPoller {
           first = false;
           onReady();
         }
-        if (result.stored + result.duplicates + result.oversize > 0) this.#log.info(result, 'mailbox sweep stored messages');
+        if (result.stored + result.duplicates + result.oversize > 0)
+          this.#log.info(result, 'mailbox sweep stored messages');
         await this.#state('idle');
       }
     } finally {

@@ -13,8 +13,16 @@ export interface MailboxPosition {
 
 /** Reads the stored position of a mailbox, creating its row (position 0) on first use. */
 export async function loadPosition(db: DbOrTrx, mailbox: string): Promise<MailboxPosition> {
-  await db.insertInto('mailbox_state').values({ mailbox }).onConflict((oc) => oc.column('mailbox').doNothing()).execute();
-  const row = await db.selectFrom('mailbox_state').select(['uidvalidity', 'last_uid']).where('mailbox', '=', mailbox).executeTakeFirstOrThrow();
+  await db
+    .insertInto('mailbox_state')
+    .values({ mailbox })
+    .onConflict((oc) => oc.column('mailbox').doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('mailbox_state')
+    .select(['uidvalidity', 'last_uid'])
+    .where('mailbox', '=', mailbox)
+    .executeTakeFirstOrThrow();
   return { uidvalidity: row.uidvalidity, lastUid: Number(row.last_uid) };
 }
 
@@ -38,7 +46,11 @@ export async function resetForUidvalidity(db: DbOrTrx, mailbox: string, uidvalid
 export async function advanceLastUid(db: DbOrTrx, mailbox: string, uidvalidity: string, uid: number): Promise<void> {
   await db
     .updateTable('mailbox_state')
-    .set({ last_uid: sql<string>`greatest(last_uid, ${uid})`, last_fetch_at: sql<Date>`now()`, changed: sql<Date>`now()` })
+    .set({
+      last_uid: sql<string>`greatest(last_uid, ${uid})`,
+      last_fetch_at: sql<Date>`now()`,
+      changed: sql<Date>`now()`,
+    })
     .where('mailbox', '=', mailbox)
     .where('uidvalidity', '=', uidvalidity)
     .execute();
@@ -46,7 +58,11 @@ export async function advanceLastUid(db: DbOrTrx, mailbox: string, uidvalidity: 
 
 /** Notes that a sweep ran (even one that found nothing new). */
 export async function touchFetch(db: DbOrTrx, mailbox: string): Promise<void> {
-  await db.updateTable('mailbox_state').set({ last_fetch_at: sql<Date>`now()` }).where('mailbox', '=', mailbox).execute();
+  await db
+    .updateTable('mailbox_state')
+    .set({ last_fetch_at: sql<Date>`now()` })
+    .where('mailbox', '=', mailbox)
+    .execute();
 }
 
 /** Records a state transition; an `error` message is kept with its time (and stays until the next error). */

@@ -8,7 +8,10 @@ import { MailboxPoller } from './mailbox-poller.js';
 import type { SweepHooks } from './sweep.js';
 
 export interface PollerOptions {
-  config: Pick<Config, 'mailboxes' | 'pollIntervalMs' | 'idleMaxMs' | 'fetchBatch' | 'maxMessageBytes' | 'leaseTtlMs' | 'queuePrefix'>;
+  config: Pick<
+    Config,
+    'mailboxes' | 'pollIntervalMs' | 'idleMaxMs' | 'fetchBatch' | 'maxMessageBytes' | 'leaseTtlMs' | 'queuePrefix'
+  >;
   db: Db;
   redis: Redis;
   queues: Pick<Queues, 'inbound'>;

@@ -85,7 +85,10 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
   let position = await loadPosition(db, mailbox.key);
   if (position.uidvalidity !== uidvalidity) {
     if (position.uidvalidity !== null) {
-      logger.warn({ stored: position.uidvalidity, server: uidvalidity }, 'UIDVALIDITY changed: rescanning the folder (duplicates are recognised)');
+      logger.warn(
+        { stored: position.uidvalidity, server: uidvalidity },
+        'UIDVALIDITY changed: rescanning the folder (duplicates are recognised)',
+      );
     }
     await resetForUidvalidity(db, mailbox.key, uidvalidity);
     position = { uidvalidity, lastUid: 0 };
@@ -138,15 +141,24 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
     );
     // Re-queuing a known message is harmless (same job id; the worker is idempotent per row).
     // Oversize messages are never queued: their row holds headers only.
-    const toQueue = stored.filter((m, i) => !large.includes(done[i]!) && (m.status === 'queued' || m.status === 'processing'));
-    await enqueueInboundBulk(ctx.queues, toQueue.map((m) => m.job));
+    const toQueue = stored.filter(
+      (m, i) => !large.includes(done[i]!) && (m.status === 'queued' || m.status === 'processing'),
+    );
+    await enqueueInboundBulk(
+      ctx.queues,
+      toQueue.map((m) => m.job),
+    );
     done.forEach((uid, i) => {
       const m = stored[i]!;
       if (large.includes(uid)) {
         result.oversize++;
-        if (m.inserted) logger.warn({ uid, size: size.get(uid), messageRowId: m.id }, 'oversize message kept as failed');
+        if (m.inserted)
+          logger.warn({ uid, size: size.get(uid), messageRowId: m.id }, 'oversize message kept as failed');
       } else if (m.inserted && m.status === 'failed') {
-        logger.warn({ uid, messageRowId: m.id }, 'message refused by the database as read, kept as failed with its raw bytes');
+        logger.warn(
+          { uid, messageRowId: m.id },
+          'message refused by the database as read, kept as failed with its raw bytes',
+        );
       }
       if (m.inserted) result.stored++;
       else result.duplicates++;

@@ -79,7 +79,11 @@ export function customerAddress(parsed: ParsedMessage, fromReplyTo: boolean): Ma
  * customer or anyone in `exclude`. Only Cc: the issue asks for Cc'd people, and To co-recipients are
  * often other teams of the same company.
  */
-export function ccParticipants(parsed: ParsedMessage, ownAddresses: readonly string[], exclude: readonly (string | null | undefined)[]): Participant[] {
+export function ccParticipants(
+  parsed: ParsedMessage,
+  ownAddresses: readonly string[],
+  exclude: readonly (string | null | undefined)[],
+): Participant[] {
   const skip = new Set(exclude.filter((e): e is string => !!e).map((e) => e.toLowerCase()));
   return participantAddresses({ from: parsed.from, to: [], cc: parsed.cc }, ownAddresses)
     .filter((a) => !skip.has(a.email.toLowerCase()))
@@ -113,7 +117,9 @@ function noteFields(parsed: ParsedMessage, messageRowId: string, isPublic: boole
 /** The case fields of a new case made from the message. */
 function newCaseInput(config: Config, parsed: ParsedMessage, decision: ThreadingResult): EditableCaseFields {
   const customer = customerAddress(parsed, config.customerFromReplyTo);
-  const properties: Property[] = decision.previousCase ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }] : [];
+  const properties: Property[] = decision.previousCase
+    ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }]
+    : [];
   return {
     Subject: parsed.cleanSubject.trim() || excerpt(parsed.subject.trim(), MAX_CASE_SUBJECT_LENGTH) || EMPTY_SUBJECT,
     Description: parsed.text,
@@ -146,7 +152,8 @@ export async function applyNewCase(
   });
   // The case was inserted by this transaction: no one else can see it, let alone lock it.
   const { note, caseRow } = await addNoteToLockedCase(trx, created, noteFields(parsed, messageRowId, true));
-  if (parsed.classification === 'normal') await hooks.onNewCaseFromEmail?.(trx, { caseRow, settings: known.settings, parsed, messageRowId, note });
+  if (parsed.classification === 'normal')
+    await hooks.onNewCaseFromEmail?.(trx, { caseRow, settings: known.settings, parsed, messageRowId, note });
   return { action: 'new-case', caseRow, note, reason: decision.reason };
 }
 
@@ -175,14 +182,20 @@ export async function applyNewCases(
   const contexts: EmailHookContext[] = [];
   for (const [i, { caseRow, note }] of created.entries()) {
     const { parsed, messageRowId } = messages[i]!;
-    if (parsed.classification === 'normal') contexts.push({ caseRow, settings: known.settings, parsed, messageRowId, note });
+    if (parsed.classification === 'normal')
+      contexts.push({ caseRow, settings: known.settings, parsed, messageRowId, note });
   }
   if (hooks.onNewCasesFromEmail) {
     if (contexts.length > 0) await hooks.onNewCasesFromEmail(trx, contexts);
   } else {
     for (const ctx of contexts) await hooks.onNewCaseFromEmail?.(trx, ctx);
   }
-  return created.map(({ caseRow, note }, i) => ({ action: 'new-case', caseRow, note, reason: messages[i]!.decision.reason }));
+  return created.map(({ caseRow, note }, i) => ({
+    action: 'new-case',
+    caseRow,
+    note,
+    reason: messages[i]!.decision.reason,
+  }));
 }
 
 /**
@@ -208,16 +221,23 @@ export async function applyToCase(
   // Decided on the status as read before the lock: act on the locked row's status.
   const reopen = locked.status === settings.StatusClosed;
   // Status, participants, orders and the comment fields: one update of the locked row, with the note.
-  const changes: Updateable<CasesTable> = reopen ? { ...(await statusChangeOfLockedCase(trx, locked, settings.StatusReopen)) } : {};
-  const participants = mergeParticipants(locked.participants, ccParticipants(parsed, config.ownAddresses, [locked.customer_email]));
+  const changes: Updateable<CasesTable> = reopen
+    ? { ...(await statusChangeOfLockedCase(trx, locked, settings.StatusReopen)) }
+    : {};
+  const participants = mergeParticipants(
+    locked.participants,
+    ccParticipants(parsed, config.ownAddresses, [locked.customer_email]),
+  );
   const orders = [...new Set([...locked.related_orders, ...parsed.orderRefs])];
   if (participants.length !== locked.participants.length) changes.participants = JSON.stringify(participants);
   if (orders.length !== locked.related_orders.length) changes.related_orders = orders;
   const { note, caseRow } = await addNoteToLockedCase(trx, locked, noteFields(parsed, messageRowId, true), changes);
   await hooks.onReplyFromEmail?.(trx, { caseRow, settings, parsed, messageRowId, note, reopened: reopen });
   let reason = decision.reason;
-  if (reopen && decision.action !== 'reopen') reason += `; the case was ${settings.StatusClosed} when locked, so it is reopened`;
-  if (!reopen && decision.action === 'reopen') reason += `; the case was no longer ${settings.StatusClosed} when locked`;
+  if (reopen && decision.action !== 'reopen')
+    reason += `; the case was ${settings.StatusClosed} when locked, so it is reopened`;
+  if (!reopen && decision.action === 'reopen')
+    reason += `; the case was no longer ${settings.StatusClosed} when locked`;
   return { action: reopen ? 'reopen' : 'reply', caseRow, note, reason };
 }
 

@@ -13,8 +13,22 @@ export const MAX_MESSAGE_LIST_LIMIT = 500;
 export const REQUEUE_BATCH = 500;
 
 const MESSAGE_COLUMNS = [
-  'id', 'mailbox', 'uidvalidity', 'uid', 'message_id', 'envelope', 'size', 'status', 'attempts', 'error',
-  'classification', 'decision', 'case_id', 'note_id', 'received_at', 'processed_at',
+  'id',
+  'mailbox',
+  'uidvalidity',
+  'uid',
+  'message_id',
+  'envelope',
+  'size',
+  'status',
+  'attempts',
+  'error',
+  'classification',
+  'decision',
+  'case_id',
+  'note_id',
+  'received_at',
+  'processed_at',
 ] as const;
 export type MessageMetaRow = Omit<Selectable<MessagesTable>, 'raw' | 'dedupe_key'>;
 
@@ -90,7 +104,8 @@ export async function listMessages(db: DbOrTrx, options: ListMessagesOptions = {
   return q.execute();
 }
 
-export const listFailedMessages = (db: DbOrTrx, options: Omit<ListMessagesOptions, 'status'> = {}) => listMessages(db, { ...options, status: 'failed' });
+export const listFailedMessages = (db: DbOrTrx, options: Omit<ListMessagesOptions, 'status'> = {}) =>
+  listMessages(db, { ...options, status: 'failed' });
 
 export async function getMessage(db: DbOrTrx, id: string): Promise<MessageMetaRow> {
   assertId(id);
@@ -111,27 +126,54 @@ export async function getRawMessage(db: DbOrTrx, id: string): Promise<Buffer> {
  * still exist). The job is added inside the transaction: if Redis refuses it, the rows stay failed;
  * a worker that picks the job up before the commit waits on the row lock.
  */
-async function requeueRows(db: DbOrTrx, queues: Pick<Queues, 'inbound'>, ids: string[] | 'batch'): Promise<MessageMetaRow[]> {
+async function requeueRows(
+  db: DbOrTrx,
+  queues: Pick<Queues, 'inbound'>,
+  ids: string[] | 'batch',
+): Promise<MessageMetaRow[]> {
   return inTransaction(db, async (trx) => {
-    let q = trx.selectFrom('messages').select(MESSAGE_COLUMNS).where('status', '=', 'failed').orderBy('id').forUpdate().skipLocked();
+    let q = trx
+      .selectFrom('messages')
+      .select(MESSAGE_COLUMNS)
+      .where('status', '=', 'failed')
+      .orderBy('id')
+      .forUpdate()
+      .skipLocked();
     q = ids === 'batch' ? q.limit(REQUEUE_BATCH) : q.where('id', 'in', ids);
     const rows = await q.execute();
     if (rows.length === 0) return [];
-    await trx.updateTable('messages').set({ status: 'queued', error: null }).where('id', 'in', rows.map((r) => r.id)).execute();
+    await trx
+      .updateTable('messages')
+      .set({ status: 'queued', error: null })
+      .where(
+        'id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
     const now = Date.now();
     // The ingest-latency clock restarts at the re-queue: the time spent failed is not pipeline latency.
     const receivedAt = new Date(now).toISOString();
     await queues.inbound.addBulk(
-      rows.map((r) => ({ name: 'message', data: { ...inboundJobForRow(r), receivedAt }, opts: { jobId: inboundRetryJobId(r.id, now) } })),
+      rows.map((r) => ({
+        name: 'message',
+        data: { ...inboundJobForRow(r), receivedAt },
+        opts: { jobId: inboundRetryJobId(r.id, now) },
+      })),
     );
     return rows.map((r) => ({ ...r, status: 'queued' as const, error: null }));
   });
 }
 
 /** Re-queues one failed message. 404 when it does not exist, 409 when it is not failed. */
-export async function requeueMessage(db: DbOrTrx, queues: Pick<Queues, 'inbound'>, id: string): Promise<MessageMetaRow> {
+export async function requeueMessage(
+  db: DbOrTrx,
+  queues: Pick<Queues, 'inbound'>,
+  id: string,
+): Promise<MessageMetaRow> {
   const current = await getMessage(db, id);
-  if (current.status !== 'failed') throw new ConflictError(`message ${id} is ${current.status}, not failed: only failed messages are re-queued`);
+  if (current.status !== 'failed')
+    throw new ConflictError(`message ${id} is ${current.status}, not failed: only failed messages are re-queued`);
   const [row] = await requeueRows(db, queues, [id]);
   if (!row) throw new ConflictError(`message ${id} is being re-queued or processed by someone else`);
   return row;

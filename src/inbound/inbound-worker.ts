@@ -6,7 +6,13 @@ import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
-import { BATCH_MESSAGE_MAX_BYTES, DEFAULT_BATCH_LINGER_MS, processInboundBatch, type BatchEntry, type BatchOutcome } from './process-batch.js';
+import {
+  BATCH_MESSAGE_MAX_BYTES,
+  DEFAULT_BATCH_LINGER_MS,
+  processInboundBatch,
+  type BatchEntry,
+  type BatchOutcome,
+} from './process-batch.js';
 import { ByteBudget } from './byte-budget.js';
 
 export interface InboundWorkerDeps extends ProcessDeps {
@@ -48,7 +54,10 @@ function isLastAttempt(job: Job<InboundWorkerJob>): boolean {
  */
 export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorkerJob, ProcessResult> {
   const { db, logger } = deps;
-  const processDeps: ProcessDeps = { ...deps, caseSettings: deps.caseSettings ?? cachedCaseSettings(db, deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS) };
+  const processDeps: ProcessDeps = {
+    ...deps,
+    caseSettings: deps.caseSettings ?? cachedCaseSettings(db, deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS),
+  };
   const waitOptions = deps.orderWait ?? {};
   const batchSize = deps.batchSize ?? deps.config.workerBatchSize;
   // Jobs that arrive within a few milliseconds of each other share one transaction (DataLoader is the micro-batcher:
@@ -88,7 +97,13 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
         );
         if (final) metrics.messagesFailed.inc();
         logger.warn(
-          { messageRowId: id, messageId: job.data.messageId, attempt: job.attemptsMade + 1, final, err: (err as Error).message },
+          {
+            messageRowId: id,
+            messageId: job.data.messageId,
+            attempt: job.attemptsMade + 1,
+            final,
+            err: (err as Error).message,
+          },
           final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
         );
         if (unrecoverable) throw new UnrecoverableError((err as Error).message);
@@ -100,7 +115,10 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
       const next: OrderWaitState = { waits: (state?.waits ?? 0) + 1, since: state?.since ?? Date.now() };
       await job.updateData({ ...job.data, orderWait: next });
       await job.moveToDelayed(Date.now() + (waitOptions.delayMs ?? DEFAULT_ORDER_WAIT_DELAY_MS), token);
-      logger.debug({ messageRowId: id, waitingFor: result.waitingFor, waits: next.waits }, 'inbound message waits for an earlier message');
+      logger.debug(
+        { messageRowId: id, waitingFor: result.waitingFor, waits: next.waits },
+        'inbound message waits for an earlier message',
+      );
       throw new DelayedError();
     },
     {

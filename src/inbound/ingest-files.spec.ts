@@ -11,7 +11,10 @@ describe('splitMbox', () => {
       'latin1',
     );
     expect(isMbox(mbox)).toBe(true);
-    expect(splitMbox(mbox).map((b) => b.toString('latin1'))).toEqual(['Subject: one\n\nFrom here\n>From there\n', 'Subject: two\n\nbody\n']);
+    expect(splitMbox(mbox).map((b) => b.toString('latin1'))).toEqual([
+      'Subject: one\n\nFrom here\n>From there\n',
+      'Subject: two\n\nbody\n',
+    ]);
   });
 
   it('keeps 8-bit bytes unchanged', () => {
@@ -25,7 +28,10 @@ describe('splitMbox', () => {
   });
 
   it('splits an mbox with bare-CR line ends (classic Mac OS) instead of finding no message in it', () => {
-    const mbox = Buffer.from('From a@x Mon Nov 23 10:00:00 2026\rSubject: one\r\rhi\r\rFrom b@x Mon Nov 23 10:01:00 2026\rSubject: two\r\rbody\r', 'latin1');
+    const mbox = Buffer.from(
+      'From a@x Mon Nov 23 10:00:00 2026\rSubject: one\r\rhi\r\rFrom b@x Mon Nov 23 10:01:00 2026\rSubject: two\r\rbody\r',
+      'latin1',
+    );
     expect(splitMbox(mbox).map((b) => b.toString('latin1'))).toEqual(['Subject: one\r\rhi\r', 'Subject: two\r\rbody']);
   });
 

@@ -75,7 +75,13 @@ export async function ingestFiles(
       const stored = await storeRawMessage(db, { mailbox: `file:${basename(path)}`, raw });
       // Already processed messages need no job; anything else is (re-)queued under the same job id.
       if (stored.status !== 'processed' && stored.status !== 'ignored') await enqueueInbound(queues, stored.job);
-      const result = { file: path, index, messageRowId: stored.id, messageId: stored.job.messageId, inserted: stored.inserted };
+      const result = {
+        file: path,
+        index,
+        messageRowId: stored.id,
+        messageId: stored.job.messageId,
+        inserted: stored.inserted,
+      };
       results.push(result);
       onMessage(result);
     }
@@ -92,7 +98,11 @@ export interface MessageOutcome {
 }
 
 /** Waits until every message is processed, ignored or failed (or the timeout passes); returns their outcome. */
-export async function waitForMessages(db: DbOrTrx, ids: readonly string[], timeoutMs = DEFAULT_INGEST_WAIT_MS): Promise<{ done: boolean; outcomes: MessageOutcome[] }> {
+export async function waitForMessages(
+  db: DbOrTrx,
+  ids: readonly string[],
+  timeoutMs = DEFAULT_INGEST_WAIT_MS,
+): Promise<{ done: boolean; outcomes: MessageOutcome[] }> {
   const unique = [...new Set(ids)];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -109,7 +119,7 @@ export async function waitForMessages(db: DbOrTrx, ids: readonly string[], timeo
     const outcomes = rows.map((r) => ({
       messageRowId: r.id,
       status: r.status,
-      caseNumber: r.case_number ?? ((r.decision as { CaseNumber?: string | null } | null)?.CaseNumber ?? null),
+      caseNumber: r.case_number ?? (r.decision as { CaseNumber?: string | null } | null)?.CaseNumber ?? null,
       action: (r.decision as { Action?: string } | null)?.Action ?? null,
       error: r.error,
     }));

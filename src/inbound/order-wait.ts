@@ -52,14 +52,22 @@ export function pendingParentQuery(db: DbOrTrx, messageRowId: string, messageIds
 }
 
 /** The earliest stored, not yet processed message (queued or processing) among the ones `messageIds` name. */
-export async function findPendingParent(db: DbOrTrx, messageRowId: string, messageIds: readonly string[]): Promise<PendingParent | null> {
+export async function findPendingParent(
+  db: DbOrTrx,
+  messageRowId: string,
+  messageIds: readonly string[],
+): Promise<PendingParent | null> {
   if (messageIds.length === 0) return null;
   const row = await pendingParentQuery(db, messageRowId, [...new Set(messageIds)]).executeTakeFirst();
   return row ? { id: row.id, messageId: row.message_id!, status: row.status } : null;
 }
 
 /** True when a message that waited `state` may wait once more. */
-export function mayWaitAgain(state: OrderWaitState | undefined, options: OrderWaitOptions = {}, now = Date.now()): boolean {
+export function mayWaitAgain(
+  state: OrderWaitState | undefined,
+  options: OrderWaitOptions = {},
+  now = Date.now(),
+): boolean {
   if (!state) return true;
   const maxWaits = options.maxWaits ?? DEFAULT_ORDER_WAIT_MAX_WAITS;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_ORDER_WAIT_MAX_MS;

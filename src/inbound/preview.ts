@@ -28,7 +28,10 @@ export async function previewMessage(db: DbOrTrx | null, config: Config, raw: Bu
   let decision: ThreadDecision | null = null;
   if (db && !dbError) {
     try {
-      decision = await decideThread(parsed, createThreadLookup(db, lookupMessageIds(parsed)), { statusClosed: settings.StatusClosed, senderFromReplyTo: config.customerFromReplyTo });
+      decision = await decideThread(parsed, createThreadLookup(db, lookupMessageIds(parsed)), {
+        statusClosed: settings.StatusClosed,
+        senderFromReplyTo: config.customerFromReplyTo,
+      });
     } catch (err) {
       dbError = (err as Error).message || String(err);
     }

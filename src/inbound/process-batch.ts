@@ -5,7 +5,14 @@ import { readCaseSettings } from '../settings/settings.repository.js';
 import { parseMessage } from '../mail/parse.js';
 import { applyNewCases, type Applied } from './apply-decision.js';
 import { precompiled } from '../db/query-template.js';
-import { countMetrics, DONE, parseOptionsFor, parseRaw, type ProcessDeps, type ProcessResult } from './process-message.js';
+import {
+  countMetrics,
+  DONE,
+  parseOptionsFor,
+  parseRaw,
+  type ProcessDeps,
+  type ProcessResult,
+} from './process-message.js';
 import { createThreadLookup, loadRefs } from './thread-lookup.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
@@ -27,7 +34,8 @@ export interface BatchEntry {
  * What the batch did with one entry: `result` when it was processed; otherwise the entry takes the single-message
  * path (processInboundMessage), with `parsed` when the batch already claimed and parsed it, so neither is repeated.
  */
-export type BatchOutcome = { result: ProcessResult; parsed?: undefined } | { result?: undefined; parsed?: ParsedMessage };
+export type BatchOutcome =
+  { result: ProcessResult; parsed?: undefined } | { result?: undefined; parsed?: ParsedMessage };
 
 /**
  * Mail the batch can decide from Message-IDs alone (its own, In-Reply-To, References, all read for the whole batch
@@ -80,7 +88,11 @@ async function finishBatch(trx: Parameters<typeof loadRefs>[0], done: readonly F
   const column = <T>(f: (d: Finished) => T) => done.map(f);
   const status = column((d) => (d.applied.action === 'ignore' ? 'ignored' : 'processed'));
   const decision = column((d) =>
-    JSON.stringify({ Action: d.applied.action, CaseNumber: d.applied.caseRow?.case_number ?? d.decision.caseNumber, Reason: d.applied.reason }),
+    JSON.stringify({
+      Action: d.applied.action,
+      CaseNumber: d.applied.caseRow?.case_number ?? d.decision.caseNumber,
+      Reason: d.applied.reason,
+    }),
   );
   await sql`
     WITH v AS (
@@ -160,7 +172,9 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
             .execute()
         : [];
       const waits = (messageRowId: string, parsed: ParsedMessage) =>
-        referencedMessageIds(parsed).some((id) => pending.some((p) => p.message_id === id && BigInt(p.id) < BigInt(messageRowId)));
+        referencedMessageIds(parsed).some((id) =>
+          pending.some((p) => p.message_id === id && BigInt(p.id) < BigInt(messageRowId)),
+        );
       const done: (Finished & { index: number })[] = [];
       const newCases: { index: number; messageRowId: string; parsed: ParsedMessage; decision: ThreadingResult }[] = [];
       for (const { index, entry, parsed } of candidates) {
@@ -188,7 +202,10 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
     });
   } catch (err) {
     if (err instanceof StaleCaseSettingsError) deps.caseSettings?.invalidate?.();
-    logger.warn({ err: (err as Error).message, messages: candidates.length }, 'inbound batch rolled back; its messages go one by one');
+    logger.warn(
+      { err: (err as Error).message, messages: candidates.length },
+      'inbound batch rolled back; its messages go one by one',
+    );
     // Parsed with settings that may be stale: the single path claims and parses again.
     for (const c of candidates) outcomes[c.index] = {};
     return outcomes;
@@ -199,11 +216,25 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
     const caseId = d.applied.caseRow?.id ?? d.decision.caseId;
     countMetrics(d.parsed, d.applied.action, d.decision, entries[d.index]!.receivedAt);
     logger.info(
-      { messageRowId: d.messageRowId, messageId: d.parsed.messageId, action: d.applied.action, classification: d.parsed.classification, caseNumber, reason: d.applied.reason, batch: candidates.length },
+      {
+        messageRowId: d.messageRowId,
+        messageId: d.parsed.messageId,
+        action: d.applied.action,
+        classification: d.parsed.classification,
+        caseNumber,
+        reason: d.applied.reason,
+        batch: candidates.length,
+      },
       'inbound message processed',
     );
     outcomes[d.index] = {
-      result: { outcome: d.applied.action === 'ignore' ? 'ignored' : 'processed', action: d.applied.action, caseId, caseNumber, reason: d.applied.reason },
+      result: {
+        outcome: d.applied.action === 'ignore' ? 'ignored' : 'processed',
+        action: d.applied.action,
+        caseId,
+        caseNumber,
+        reason: d.applied.reason,
+      },
     };
   }
   return outcomes;

@@ -11,7 +11,13 @@ import type { ParsedMessage } from '../mail/message.types.js';
 import { metrics } from '../ops/metrics.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import { readCaseSettings, type VersionedCaseSettings } from '../settings/settings.repository.js';
-import { applyNewCase, applyToCase, suppressBouncedRecipients, type Applied, type InboundHooks } from './apply-decision.js';
+import {
+  applyNewCase,
+  applyToCase,
+  suppressBouncedRecipients,
+  type Applied,
+  type InboundHooks,
+} from './apply-decision.js';
 import { createThreadLookup, lockMessageWithRefs } from './thread-lookup.js';
 import { describeWaits, type OrderWaitState, type PendingParent } from './order-wait.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
@@ -106,7 +112,11 @@ export interface ProcessOptions {
  * backlog metric see messages in flight, and later replies wait for it), back to `queued` when the run
  * waits or fails with a retry ahead, and `processed`, `ignored` or `failed` at the end.
  */
-export async function processInboundMessage(deps: ProcessDeps, messageRowId: string, options: ProcessOptions = {}): Promise<ProcessResult> {
+export async function processInboundMessage(
+  deps: ProcessDeps,
+  messageRowId: string,
+  options: ProcessOptions = {},
+): Promise<ProcessResult> {
   const { db, config, logger } = deps;
   const none = { action: null, caseId: null, caseNumber: null } as const;
   // Claim and read in one round trip. A run of the same row holding the row lock in its transaction
@@ -116,12 +126,18 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
   if (!parsed) {
     const [row] = await claimStatement(db, [messageRowId]);
     if (!row) {
-      const current = await db.selectFrom('messages').select('status').where('id', '=', messageRowId).executeTakeFirst();
+      const current = await db
+        .selectFrom('messages')
+        .select('status')
+        .where('id', '=', messageRowId)
+        .executeTakeFirst();
       if (!current) return { outcome: 'missing', ...none, reason: `message ${messageRowId} does not exist` };
       return { outcome: 'skipped', ...none, reason: `message ${messageRowId} is already ${current.status}` };
     }
     if (row.size > config.maxMessageBytes) {
-      throw new UnprocessableMessageError(`message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`);
+      throw new UnprocessableMessageError(
+        `message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`,
+      );
     }
     known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
     parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, known.settings));
@@ -129,13 +145,17 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
   known ??= await (deps.caseSettings ?? (() => readCaseSettings(db)))();
   let result: TransactionResult;
   try {
-    result = await db.transaction().execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...known, confirm: true }, options));
+    result = await db
+      .transaction()
+      .execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...known, confirm: true }, options));
   } catch (err) {
     if (!(err instanceof StaleCaseSettingsError)) throw err;
     // The settings changed within the cache's life: nothing was written. Again, with fresh ones, once.
     deps.caseSettings?.invalidate?.();
     const fresh = await readCaseSettings(db);
-    result = await db.transaction().execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...fresh, confirm: false }, options));
+    result = await db
+      .transaction()
+      .execute((trx) => applyInTransaction(trx, deps, messageRowId, parsed, { ...fresh, confirm: false }, options));
   }
 
   if (result?.waiting) {
@@ -147,10 +167,23 @@ export async function processInboundMessage(deps: ProcessDeps, messageRowId: str
   const { applied, decision, caseNumber, caseId, reason } = result;
   countMetrics(parsed, applied.action, decision, options.receivedAt);
   logger.info(
-    { messageRowId, messageId: parsed.messageId, action: applied.action, classification: parsed.classification, caseNumber, reason },
+    {
+      messageRowId,
+      messageId: parsed.messageId,
+      action: applied.action,
+      classification: parsed.classification,
+      caseNumber,
+      reason,
+    },
     'inbound message processed',
   );
-  return { outcome: applied.action === 'ignore' ? 'ignored' : 'processed', action: applied.action, caseId, caseNumber, reason };
+  return {
+    outcome: applied.action === 'ignore' ? 'ignored' : 'processed',
+    action: applied.action,
+    caseId,
+    caseNumber,
+    reason,
+  };
 }
 
 const claimStatement = precompiled((db, slot) =>
@@ -194,7 +227,14 @@ const finishWithRefStatement = precompiled((db, slot) =>
 type TransactionResult =
   | null
   | { waiting: true; parent: PendingParent }
-  | { waiting: false; applied: Applied; decision: ThreadingResult; caseNumber: string | null; caseId: string | null; reason: string };
+  | {
+      waiting: false;
+      applied: Applied;
+      decision: ThreadingResult;
+      caseNumber: string | null;
+      caseId: string | null;
+      reason: string;
+    };
 
 /** The transaction of processInboundMessage: lock, decide, apply, record. Null when the row is done already. */
 async function applyInTransaction(
@@ -215,7 +255,12 @@ async function applyInTransaction(
     const parent = locked.pending;
     const state = options.orderWait.state;
     if (parent && options.orderWait.mayWait) {
-      await trx.updateTable('messages').set({ status: 'queued' }).where('id', '=', messageRowId).where('status', '=', 'processing').execute();
+      await trx
+        .updateTable('messages')
+        .set({ status: 'queued' })
+        .where('id', '=', messageRowId)
+        .where('status', '=', 'processing')
+        .execute();
       return { waiting: true, parent };
     }
     if (parent) {
@@ -233,7 +278,12 @@ async function applyInTransaction(
   if (decision.action === 'reply' || decision.action === 'reopen') {
     applied = await applyToCase(trx, config, settings, parsed, decision, messageRowId, hooks);
     if (!applied && decision.internal) {
-      applied = { action: 'ignore', caseRow: null, note: null, reason: `${decision.reason}; the case was deleted meanwhile` };
+      applied = {
+        action: 'ignore',
+        caseRow: null,
+        note: null,
+        reason: `${decision.reason}; the case was deleted meanwhile`,
+      };
     }
   }
   if (decision.action === 'new-case') {
@@ -241,7 +291,15 @@ async function applyInTransaction(
   } else if (!applied && decision.action !== 'ignore') {
     // The case was soft-deleted between the lookup and the lock: same rule as a deleted case found by lookup.
     const reason = `${decision.reason}; the case was deleted meanwhile: a new case refers to it`;
-    applied = await applyNewCase(trx, config, known, parsed, { ...decision, previousCase: decision.matched, reason }, messageRowId, hooks);
+    applied = await applyNewCase(
+      trx,
+      config,
+      known,
+      parsed,
+      { ...decision, previousCase: decision.matched, reason },
+      messageRowId,
+      hooks,
+    );
   }
   applied ??= { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
   const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
@@ -259,12 +317,18 @@ async function applyInTransaction(
     applied.note?.id ?? null,
     new Date(),
   ];
-  if (applied.caseRow && parsed.messageId) await finishWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
+  if (applied.caseRow && parsed.messageId)
+    await finishWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
   else await finishStatement(trx, outcome);
   return { waiting: false, applied, decision, caseNumber, caseId, reason };
 }
 
-export function countMetrics(parsed: ParsedMessage, action: ThreadingResult['action'], decision: ThreadingResult, receivedAt?: string): void {
+export function countMetrics(
+  parsed: ParsedMessage,
+  action: ThreadingResult['action'],
+  decision: ThreadingResult,
+  receivedAt?: string,
+): void {
   metrics.messagesProcessed.inc({ action, classification: parsed.classification });
   if (action === 'new-case') metrics.casesCreated.inc({ source: 'Email' });
   if (action === 'reply' || action === 'reopen') metrics.repliesThreaded.inc({ rule: decision.rule ?? 'none' });
@@ -281,7 +345,12 @@ export function countMetrics(parsed: ParsedMessage, action: ThreadingResult['act
  * status 'failed' (kept with its raw bytes until someone re-queues it), otherwise it is 'queued' again
  * (waiting for its retry, no longer in flight). A processed or ignored row is never touched.
  */
-export async function recordFailedAttempt(db: DbOrTrx, messageRowId: string, error: unknown, final: boolean): Promise<void> {
+export async function recordFailedAttempt(
+  db: DbOrTrx,
+  messageRowId: string,
+  error: unknown,
+  final: boolean,
+): Promise<void> {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   await db
     .updateTable('messages')

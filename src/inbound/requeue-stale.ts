@@ -66,7 +66,11 @@ async function pendingRowIds(queues: Pick<Queues, 'inbound'>): Promise<Set<strin
  * Uses the row's first job id, or a retry id when that job still exists (finished), since adding a job
  * under an existing id is a silent no-op.
  */
-export async function requeueStaleMessages(db: DbOrTrx, queues: Pick<Queues, 'inbound'>, options: RequeueStaleOptions = {}): Promise<RequeueStaleResult> {
+export async function requeueStaleMessages(
+  db: DbOrTrx,
+  queues: Pick<Queues, 'inbound'>,
+  options: RequeueStaleOptions = {},
+): Promise<RequeueStaleResult> {
   const now = (options.now ?? new Date()).getTime();
   const queuedBefore = new Date(now - (options.queuedMs ?? STALE_QUEUED_MS));
   const processingBefore = new Date(now - (options.processingMs ?? STALE_PROCESSING_MS));
@@ -100,9 +104,17 @@ export async function requeueStaleMessages(db: DbOrTrx, queues: Pick<Queues, 'in
       // the row is not lost; if it exists finished, the row needs a new id.
       const jobs = lost.map(inboundJobForRow);
       const states = await Promise.all(jobs.map((job) => queues.inbound.getJobState(inboundJobId(job))));
-      const requeue = lost.flatMap((r, i) => (PENDING.has(states[i]!) ? [] : [{ row: r, job: jobs[i]!, state: states[i] }]));
-      const jobIds = requeue.map(({ row, job, state }) => (state === 'unknown' ? inboundJobId(job) : inboundRetryJobId(row.id, now)));
-      await enqueueInboundBulk(queues, requeue.map((q) => q.job), jobIds);
+      const requeue = lost.flatMap((r, i) =>
+        PENDING.has(states[i]!) ? [] : [{ row: r, job: jobs[i]!, state: states[i] }],
+      );
+      const jobIds = requeue.map(({ row, job, state }) =>
+        state === 'unknown' ? inboundJobId(job) : inboundRetryJobId(row.id, now),
+      );
+      await enqueueInboundBulk(
+        queues,
+        requeue.map((q) => q.job),
+        jobIds,
+      );
       result.requeued.push(...requeue.map((q) => q.row.id));
     }
     if (rows.length < batch) break;
@@ -127,7 +139,11 @@ export function startRequeueStaleTimer(
     running = requeueStaleMessages(db, queues, options)
       .then(
         (r) => {
-          if (r.requeued.length > 0) logger.warn({ count: r.requeued.length, first: r.requeued[0] }, 'stale messages without a job (lost by Redis?) queued again');
+          if (r.requeued.length > 0)
+            logger.warn(
+              { count: r.requeued.length, first: r.requeued[0] },
+              'stale messages without a job (lost by Redis?) queued again',
+            );
         },
         (err: unknown) => logger.error({ err }, 'could not re-queue stale messages'),
       )

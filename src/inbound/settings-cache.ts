@@ -18,7 +18,11 @@ export interface CachedCaseSettings {
 }
 
 /** A getter that reads the case settings at most once per `ttlMs` (0: every call). Concurrent callers share one read. */
-export function cachedCaseSettings(db: DbOrTrx, ttlMs: number = DEFAULT_SETTINGS_CACHE_MS, now: () => number = Date.now): CachedCaseSettings {
+export function cachedCaseSettings(
+  db: DbOrTrx,
+  ttlMs: number = DEFAULT_SETTINGS_CACHE_MS,
+  now: () => number = Date.now,
+): CachedCaseSettings {
   let value: Promise<VersionedCaseSettings> | null = null;
   let readAt = 0;
   const get = () => {

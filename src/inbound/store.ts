@@ -120,7 +120,8 @@ function isContentError(err: unknown): err is Error & { code: string } {
  */
 export async function storeRawMessages(db: DbOrTrx, inputs: readonly RawMessageInput[]): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
-  for (let i = 0; i < inputs.length; i += STORE_CHUNK) out.push(...(await storeChunk(db, inputs.slice(i, i + STORE_CHUNK))));
+  for (let i = 0; i < inputs.length; i += STORE_CHUNK)
+    out.push(...(await storeChunk(db, inputs.slice(i, i + STORE_CHUNK))));
   return out;
 }
 
@@ -150,7 +151,11 @@ async function storeChunk(db: DbOrTrx, inputs: readonly RawMessageInput[]): Prom
   }
 }
 
-async function insertChunk(db: DbOrTrx, inputs: readonly RawMessageInput[], refused?: string): Promise<StoredMessage[]> {
+async function insertChunk(
+  db: DbOrTrx,
+  inputs: readonly RawMessageInput[],
+  refused?: string,
+): Promise<StoredMessage[]> {
   if (inputs.length === 0) return [];
   const values = inputs.map((input) => rowValues(input, refused));
   const unique = [...new Map(values.map((v) => [v.dedupe_key, v])).values()];
@@ -163,7 +168,8 @@ async function insertChunk(db: DbOrTrx, inputs: readonly RawMessageInput[], refu
   const rows = new Map(inserted.map((r) => [r.dedupe_key, r]));
   const missing = unique.map((v) => v.dedupe_key).filter((k) => !rows.has(k));
   if (missing.length > 0) {
-    for (const r of await db.selectFrom('messages').select(JOB_COLUMNS).where('dedupe_key', 'in', missing).execute()) rows.set(r.dedupe_key, r);
+    for (const r of await db.selectFrom('messages').select(JOB_COLUMNS).where('dedupe_key', 'in', missing).execute())
+      rows.set(r.dedupe_key, r);
   }
   const fresh = new Set(inserted.map((r) => r.dedupe_key));
   return values.map((v) => {

@@ -6,7 +6,14 @@ import { pendingParentQuery, type PendingParent } from './order-wait.js';
 import { precompiled } from '../db/query-template.js';
 import type { ThreadCase, ThreadLookup } from './threading.js';
 
-const THREAD_CASE_COLUMNS = ['cases.id', 'cases.case_number', 'cases.status', 'cases.deleted_at', 'cases.customer_email', 'cases.participants'] as const;
+const THREAD_CASE_COLUMNS = [
+  'cases.id',
+  'cases.case_number',
+  'cases.status',
+  'cases.deleted_at',
+  'cases.customer_email',
+  'cases.participants',
+] as const;
 
 interface ThreadCaseRow {
   id: string;
@@ -88,7 +95,10 @@ export async function lockMessageWithRefs(
   return {
     status: row.status,
     // JSON has no dates: json_agg prints timestamps as text.
-    refs: (row.refs as (Omit<RefRow, 'created'> & { created: string })[]).map((r) => ({ ...r, created: new Date(r.created) })),
+    refs: (row.refs as (Omit<RefRow, 'created'> & { created: string })[]).map((r) => ({
+      ...r,
+      created: new Date(r.created),
+    })),
     pending: pending ? { id: String(pending.id), messageId: pending.message_id, status: pending.status } : null,
   };
 }
@@ -117,7 +127,11 @@ function preferred(rows: readonly RefRow[]): RefRow | null {
  * query per rule; an id outside the list is still looked up on its own. `preloaded`: those rows, already
  * read (lockMessageWithRefs), so the lookup sends no query for them at all.
  */
-export function createThreadLookup(db: DbOrTrx, prefetch: readonly string[] = [], preloaded?: readonly RefRow[]): ThreadLookup {
+export function createThreadLookup(
+  db: DbOrTrx,
+  prefetch: readonly string[] = [],
+  preloaded?: readonly RefRow[],
+): ThreadLookup {
   const wanted = new Set(prefetch);
   let cached: Promise<RefRow[]> | null = preloaded ? Promise.resolve([...preloaded]) : null;
   async function refsOf(messageIds: readonly string[]): Promise<RefRow[]> {
@@ -128,7 +142,11 @@ export function createThreadLookup(db: DbOrTrx, prefetch: readonly string[] = []
   }
   return {
     async caseByReplyToken(token) {
-      const row = await db.selectFrom('cases').select(THREAD_CASE_COLUMNS).where('reply_token', '=', token.toLowerCase()).executeTakeFirst();
+      const row = await db
+        .selectFrom('cases')
+        .select(THREAD_CASE_COLUMNS)
+        .where('reply_token', '=', token.toLowerCase())
+        .executeTakeFirst();
       return row ? toThreadCase(row) : null;
     },
     async caseByMessageId(messageId, direction) {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ParsedMessage } from '../mail/message.types.js';
-import { decideThread, referencesNewestFirst, senderAddresses, type ThreadCase, type ThreadLookup } from './threading.js';
+import {
+  decideThread,
+  referencesNewestFirst,
+  senderAddresses,
+  type ThreadCase,
+  type ThreadLookup,
+} from './threading.js';
 
 function parsed(overrides: Partial<ParsedMessage> = {}): ParsedMessage {
   return {
@@ -30,11 +36,25 @@ function parsed(overrides: Partial<ParsedMessage> = {}): ParsedMessage {
 }
 
 function kase(n: number, overrides: Partial<ThreadCase> = {}): ThreadCase {
-  return { id: `id-${n}`, caseNumber: `CS-${n}`, status: 'New', deleted: false, customerEmail: 'ann@customer.example', participantEmails: [], ...overrides };
+  return {
+    id: `id-${n}`,
+    caseNumber: `CS-${n}`,
+    status: 'New',
+    deleted: false,
+    customerEmail: 'ann@customer.example',
+    participantEmails: [],
+    ...overrides,
+  };
 }
 
 /** An in-memory lookup: what the database would answer. */
-function lookup(data: { tokens?: Record<string, ThreadCase>; refs?: Record<string, [ThreadCase, 'in' | 'out']>; numbers?: Record<string, ThreadCase> } = {}) {
+function lookup(
+  data: {
+    tokens?: Record<string, ThreadCase>;
+    refs?: Record<string, [ThreadCase, 'in' | 'out']>;
+    numbers?: Record<string, ThreadCase>;
+  } = {},
+) {
   const asked: string[] = [];
   const l: ThreadLookup = {
     async caseByReplyToken(token) {
@@ -72,7 +92,11 @@ describe('decideThread', () => {
   });
 
   it('a reply token wins over In-Reply-To and the subject', async () => {
-    const { l } = lookup({ tokens: { tok1: kase(1001) }, refs: { 'a@x': [kase(1002), 'out'] }, numbers: { 'CS-1003': kase(1003) } });
+    const { l } = lookup({
+      tokens: { tok1: kase(1001) },
+      refs: { 'a@x': [kase(1002), 'out'] },
+      numbers: { 'CS-1003': kase(1003) },
+    });
     const d = await decideThread(parsed({ replyTokens: ['tok1'], inReplyTo: 'a@x', caseRefs: ['CS-1003'] }), l, opts);
     expect(d).toMatchObject({ action: 'reply', caseNumber: 'CS-1001', rule: 'reply-token' });
     expect(d.reason).toContain('reply token tok1');
@@ -86,9 +110,19 @@ describe('decideThread', () => {
 
   it('References are tried newest first and unknown ones fall through', async () => {
     const { l, asked } = lookup({ refs: { 'old@x': [kase(1001), 'in'], 'mid@x': [kase(1002), 'out'] } });
-    const d = await decideThread(parsed({ inReplyTo: 'unknown@x', references: ['old@x', 'mid@x', 'newest@x'] }), l, opts);
+    const d = await decideThread(
+      parsed({ inReplyTo: 'unknown@x', references: ['old@x', 'mid@x', 'newest@x'] }),
+      l,
+      opts,
+    );
     expect(d).toMatchObject({ action: 'reply', caseNumber: 'CS-1002', rule: 'references' });
-    expect(asked.filter((a) => a.startsWith('ref:'))).toEqual(['ref:new@customer.example', 'ref:unknown@x', 'ref:newest@x', 'ref:mid@x', 'ref:old@x']);
+    expect(asked.filter((a) => a.startsWith('ref:'))).toEqual([
+      'ref:new@customer.example',
+      'ref:unknown@x',
+      'ref:newest@x',
+      'ref:mid@x',
+      'ref:old@x',
+    ]);
   });
 
   it('a case number in the subject threads when the sender is the customer', async () => {
@@ -99,20 +133,32 @@ describe('decideThread', () => {
 
   it('a case number in the subject threads when the sender is a participant (any case of address)', async () => {
     const { l } = lookup({ numbers: { 'CS-1001': kase(1001, { participantEmails: ['bob@partner.example'] }) } });
-    const d = await decideThread(parsed({ caseRefs: ['CS-1001'], from: { name: 'Bob', email: 'Bob@Partner.example' } }), l, opts);
+    const d = await decideThread(
+      parsed({ caseRefs: ['CS-1001'], from: { name: 'Bob', email: 'Bob@Partner.example' } }),
+      l,
+      opts,
+    );
     expect(d).toMatchObject({ action: 'reply', rule: 'subject' });
   });
 
   it('a stranger quoting a case number gets a new case, and the reason says why', async () => {
     const { l } = lookup({ numbers: { 'CS-1001': kase(1001) } });
-    const d = await decideThread(parsed({ caseRefs: ['CS-1001'], from: { name: 'Eve', email: 'eve@evil.example' } }), l, opts);
+    const d = await decideThread(
+      parsed({ caseRefs: ['CS-1001'], from: { name: 'Eve', email: 'eve@evil.example' } }),
+      l,
+      opts,
+    );
     expect(d.action).toBe('new-case');
     expect(d.reason).toContain('eve@evil.example is neither its customer nor a participant');
   });
 
   it('Reply-To counts as the sender only when configured', async () => {
     const { l } = lookup({ numbers: { 'CS-1001': kase(1001) } });
-    const msg = parsed({ caseRefs: ['CS-1001'], from: { name: 'Relay', email: 'relay@forms.example' }, replyTo: [{ name: 'Ann', email: 'ann@customer.example' }] });
+    const msg = parsed({
+      caseRefs: ['CS-1001'],
+      from: { name: 'Relay', email: 'relay@forms.example' },
+      replyTo: [{ name: 'Ann', email: 'ann@customer.example' }],
+    });
     expect((await decideThread(msg, l, opts)).action).toBe('new-case');
     expect((await decideThread(msg, l, { ...opts, senderFromReplyTo: true })).action).toBe('reply');
   });
@@ -132,7 +178,11 @@ describe('decideThread', () => {
 
   it('an auto-reply on a Closed case becomes an internal note and never reopens', async () => {
     const { l } = lookup({ refs: { 'a@x': [kase(1001, { status: 'Closed' }), 'out'] } });
-    const d = await decideThread(parsed({ inReplyTo: 'a@x', classification: 'auto-reply', classificationReason: 'Auto-Submitted: auto-replied' }), l, opts);
+    const d = await decideThread(
+      parsed({ inReplyTo: 'a@x', classification: 'auto-reply', classificationReason: 'Auto-Submitted: auto-replied' }),
+      l,
+      opts,
+    );
     expect(d).toMatchObject({ action: 'reply', internal: true, caseNumber: 'CS-1001' });
   });
 
@@ -145,7 +195,11 @@ describe('decideThread', () => {
 
   it('a bounce of a message intake sent attaches to that case', async () => {
     const { l } = lookup({ refs: { 'ack@intake': [kase(1001), 'out'] } });
-    const bounce = { originalMessageId: 'ack@intake', recipients: [{ email: 'gone@x', status: '5.1.1', action: 'failed' }], permanent: true };
+    const bounce = {
+      originalMessageId: 'ack@intake',
+      recipients: [{ email: 'gone@x', status: '5.1.1', action: 'failed' }],
+      permanent: true,
+    };
     const d = await decideThread(parsed({ classification: 'bounce', bounce }), l, opts);
     expect(d).toMatchObject({ action: 'reply', internal: true, rule: 'bounce', caseNumber: 'CS-1001' });
   });

@@ -31,13 +31,17 @@ export interface ThreadCase {
 export interface ThreadLookup {
   caseByReplyToken(token: string): Promise<ThreadCase | null>;
   /** The case a Message-ID intake received ('in') or sent ('out') belongs to. */
-  caseByMessageId(messageId: string, direction?: 'in' | 'out'): Promise<{ case: ThreadCase; direction: 'in' | 'out' } | null>;
+  caseByMessageId(
+    messageId: string,
+    direction?: 'in' | 'out',
+  ): Promise<{ case: ThreadCase; direction: 'in' | 'out' } | null>;
   /** Batch form for References (a long thread has dozens): Message-ID -> case, for the ids that are known. */
   casesByMessageIds(messageIds: readonly string[]): Promise<Map<string, ThreadCase>>;
   caseByNumber(caseNumber: string): Promise<ThreadCase | null>;
 }
 
-export type ThreadRule = 'own-message' | 'duplicate' | 'bounce' | 'reply-token' | 'in-reply-to' | 'references' | 'subject';
+export type ThreadRule =
+  'own-message' | 'duplicate' | 'bounce' | 'reply-token' | 'in-reply-to' | 'references' | 'subject';
 
 export interface ThreadingOptions {
   /** settings.StatusClosed: a normal reply to a case in this status reopens it. */
@@ -64,7 +68,9 @@ export function senderAddresses(parsed: Pick<ParsedMessage, 'from' | 'replyTo'>,
 }
 
 function senderBelongsTo(c: ThreadCase, senders: string[]): boolean {
-  const allowed = new Set([c.customerEmail?.toLowerCase(), ...c.participantEmails.map((e) => e.toLowerCase())].filter(Boolean));
+  const allowed = new Set(
+    [c.customerEmail?.toLowerCase(), ...c.participantEmails.map((e) => e.toLowerCase())].filter(Boolean),
+  );
   return senders.some((s) => allowed.has(s));
 }
 
@@ -87,7 +93,9 @@ export function referencedMessageIds(parsed: Pick<ParsedMessage, 'messageId' | '
 }
 
 /** Every Message-ID decideThread may look up: its own, a bounced original and the referenced ones. */
-export function lookupMessageIds(parsed: Pick<ParsedMessage, 'messageId' | 'references' | 'inReplyTo' | 'bounce'>): string[] {
+export function lookupMessageIds(
+  parsed: Pick<ParsedMessage, 'messageId' | 'references' | 'inReplyTo' | 'bounce'>,
+): string[] {
   const ids = [parsed.messageId, parsed.bounce?.originalMessageId, parsed.inReplyTo, ...parsed.references];
   return [...new Set(ids.filter((id): id is string => !!id))];
 }
@@ -98,11 +106,21 @@ interface Match {
   reason: string;
 }
 
-async function findMatch(parsed: ParsedMessage, lookup: ThreadLookup, options: ThreadingOptions, notes: string[]): Promise<Match | null> {
+async function findMatch(
+  parsed: ParsedMessage,
+  lookup: ThreadLookup,
+  options: ThreadingOptions,
+  notes: string[],
+): Promise<Match | null> {
   if (parsed.classification === 'bounce' && parsed.bounce?.originalMessageId) {
     const id = parsed.bounce.originalMessageId;
     const hit = await lookup.caseByMessageId(id, 'out');
-    if (hit) return { rule: 'bounce', case: hit.case, reason: `bounce of <${id}>, a message intake sent for ${hit.case.caseNumber}` };
+    if (hit)
+      return {
+        rule: 'bounce',
+        case: hit.case,
+        reason: `bounce of <${id}>, a message intake sent for ${hit.case.caseNumber}`,
+      };
     notes.push(`bounced <${id}> is not a message intake sent`);
   }
   for (const token of parsed.replyTokens) {
@@ -112,7 +130,12 @@ async function findMatch(parsed: ParsedMessage, lookup: ThreadLookup, options: T
   }
   if (parsed.inReplyTo) {
     const hit = await lookup.caseByMessageId(parsed.inReplyTo);
-    if (hit) return { rule: 'in-reply-to', case: hit.case, reason: `In-Reply-To <${parsed.inReplyTo}> is a message of ${hit.case.caseNumber}` };
+    if (hit)
+      return {
+        rule: 'in-reply-to',
+        case: hit.case,
+        reason: `In-Reply-To <${parsed.inReplyTo}> is a message of ${hit.case.caseNumber}`,
+      };
     notes.push(`In-Reply-To <${parsed.inReplyTo}> is unknown`);
   }
   const refs = referencesNewestFirst(parsed);
@@ -130,10 +153,16 @@ async function findMatch(parsed: ParsedMessage, lookup: ThreadLookup, options: T
       continue;
     }
     if (senderBelongsTo(c, senders)) {
-      return { rule: 'subject', case: c, reason: `subject names ${c.caseNumber} and ${senders[0] ?? 'the sender'} is its customer or a participant` };
+      return {
+        rule: 'subject',
+        case: c,
+        reason: `subject names ${c.caseNumber} and ${senders[0] ?? 'the sender'} is its customer or a participant`,
+      };
     }
     // Threading by subject alone let strangers write onto other people's cases: never do that.
-    notes.push(`subject names ${c.caseNumber} but ${senders[0] ?? 'the sender'} is neither its customer nor a participant`);
+    notes.push(
+      `subject names ${c.caseNumber} but ${senders[0] ?? 'the sender'} is neither its customer nor a participant`,
+    );
   }
   return null;
 }
@@ -144,7 +173,11 @@ const withNotes = (reason: string, notes: string[]) => (notes.length ? `${reason
  * Decides what an inbound message does. Read-only: `lookup` is queried, nothing is written, so
  * `intake parse` and POST /api/inbound/parse show the same decision the worker would take.
  */
-export async function decideThread(parsed: ParsedMessage, lookup: ThreadLookup, options: ThreadingOptions): Promise<ThreadingResult> {
+export async function decideThread(
+  parsed: ParsedMessage,
+  lookup: ThreadLookup,
+  options: ThreadingOptions,
+): Promise<ThreadingResult> {
   const normal = parsed.classification === 'normal';
   const base = { rule: null, matched: null, internal: false, previousCase: null } as const;
 
@@ -156,7 +189,15 @@ export async function decideThread(parsed: ParsedMessage, lookup: ThreadLookup, 
         own.direction === 'out'
           ? `Message-ID <${parsed.messageId}> is a message intake sent for ${c.caseNumber}: its own mail came back`
           : `Message-ID <${parsed.messageId}> was already received for ${c.caseNumber}: a duplicate delivery`;
-      return { ...base, action: 'ignore', caseId: c.id, caseNumber: c.caseNumber, reason, rule: own.direction === 'out' ? 'own-message' : 'duplicate', matched: c };
+      return {
+        ...base,
+        action: 'ignore',
+        caseId: c.id,
+        caseNumber: c.caseNumber,
+        reason,
+        rule: own.direction === 'out' ? 'own-message' : 'duplicate',
+        matched: c,
+      };
     }
   }
 
@@ -166,7 +207,15 @@ export async function decideThread(parsed: ParsedMessage, lookup: ThreadLookup, 
   if (match && match.case.deleted) {
     const c = match.case;
     if (!normal) {
-      return { ...base, action: 'ignore', caseId: null, caseNumber: null, rule: match.rule, matched: c, reason: `${parsed.classification}: ${match.reason}, but that case is deleted` };
+      return {
+        ...base,
+        action: 'ignore',
+        caseId: null,
+        caseNumber: null,
+        rule: match.rule,
+        matched: c,
+        reason: `${parsed.classification}: ${match.reason}, but that case is deleted`,
+      };
     }
     return {
       ...base,
@@ -212,8 +261,17 @@ export async function decideThread(parsed: ParsedMessage, lookup: ThreadLookup, 
       action: 'ignore',
       caseId: null,
       caseNumber: null,
-      reason: withNotes(`${parsed.classification} (${parsed.classificationReason}) that belongs to no case: stored, no case, no answer`, notes),
+      reason: withNotes(
+        `${parsed.classification} (${parsed.classificationReason}) that belongs to no case: stored, no case, no answer`,
+        notes,
+      ),
     };
   }
-  return { ...base, action: 'new-case', caseId: null, caseNumber: null, reason: withNotes('no reply token, known reference or case number of the sender', notes) };
+  return {
+    ...base,
+    action: 'new-case',
+    caseId: null,
+    caseNumber: null,
+    reason: withNotes('no reply token, known reference or case number of the sender', notes),
+  };
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { addressesInHeader, extractReplyTokens, isEmailLike, isOwnAddress, normaliseEmail, participantAddresses, toMailAddresses, withoutSubAddress } from './addresses.js';
+import {
+  addressesInHeader,
+  extractReplyTokens,
+  isEmailLike,
+  isOwnAddress,
+  normaliseEmail,
+  participantAddresses,
+  toMailAddresses,
+  withoutSubAddress,
+} from './addresses.js';
 
 describe('addresses', () => {
   it('normalises addresses to lower case without brackets', () => {
@@ -11,7 +20,13 @@ describe('addresses', () => {
     const list = toMailAddresses({
       value: [
         { name: 'Ann', address: 'ANN@example.com' },
-        { name: 'Team', group: [{ name: 'Bob', address: 'bob@example.org' }, { name: '', address: 'ann@example.com' }] },
+        {
+          name: 'Team',
+          group: [
+            { name: 'Bob', address: 'bob@example.org' },
+            { name: '', address: 'ann@example.com' },
+          ],
+        },
         { name: 'broken', address: 'not an address' },
         { name: 'undisclosed-recipients', group: [] },
       ],
@@ -26,16 +41,30 @@ describe('addresses', () => {
   });
 
   it('reads bare addresses out of envelope headers', () => {
-    expect(addressesInHeader('<Support+Abc@example.com>, other@example.net')).toEqual(['support+abc@example.com', 'other@example.net']);
+    expect(addressesInHeader('<Support+Abc@example.com>, other@example.net')).toEqual([
+      'support+abc@example.com',
+      'other@example.net',
+    ]);
   });
 
   it('extracts reply tokens from support+<token>@ addresses, lower-cased', () => {
-    const recipients = ['Support+K7F3Q9X2@Example.com', 'support@example.com', 'support+k7f3q9x2@example.com', 'support+zz9@example.net', 'other+abc@example.com'];
+    const recipients = [
+      'Support+K7F3Q9X2@Example.com',
+      'support@example.com',
+      'support+k7f3q9x2@example.com',
+      'support+zz9@example.net',
+      'other+abc@example.com',
+    ];
     expect(extractReplyTokens(recipients, 'support@example.com')).toEqual(['k7f3q9x2']);
   });
 
   it('rejects tokens with characters intake never generates', () => {
-    expect(extractReplyTokens(['support+a.b@example.com', 'support+"x"@example.com', 'support+@example.com'], 'support@example.com')).toEqual([]);
+    expect(
+      extractReplyTokens(
+        ['support+a.b@example.com', 'support+"x"@example.com', 'support+@example.com'],
+        'support@example.com',
+      ),
+    ).toEqual([]);
   });
 
   it('recognises own addresses with or without a sub-address', () => {
@@ -47,8 +76,16 @@ describe('addresses', () => {
   it('lists To and Cc as participants without the sender and intake itself', () => {
     const m = {
       from: { name: 'Lisa', email: 'lisa@example.org' },
-      to: [{ name: 'Support', email: 'support@example.com' }, { name: 'Tom', email: 'tom@example.org' }],
-      cc: [{ name: '', email: 'support+abc@example.com' }, { name: '', email: 'tom@example.org' }, { name: 'Lisa', email: 'lisa@example.org' }, { name: 'Sam', email: 'sam@example.net' }],
+      to: [
+        { name: 'Support', email: 'support@example.com' },
+        { name: 'Tom', email: 'tom@example.org' },
+      ],
+      cc: [
+        { name: '', email: 'support+abc@example.com' },
+        { name: '', email: 'tom@example.org' },
+        { name: 'Lisa', email: 'lisa@example.org' },
+        { name: 'Sam', email: 'sam@example.net' },
+      ],
     };
     expect(participantAddresses(m, ['support@example.com', 'noreply@example.com'])).toEqual([
       { name: 'Tom', email: 'tom@example.org' },
@@ -75,6 +112,8 @@ describe('addresses', () => {
   it('reads at most 10 reply tokens however many recipients carry one', () => {
     const recipients = Array.from({ length: 10_000 }, (_, i) => `support+tok${i}x@example.com`);
     // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
-    expect(extractReplyTokens(recipients, 'support@example.com')).toEqual(recipients.slice(0, 10).map((r) => r.slice(8, r.indexOf('@'))));
+    expect(extractReplyTokens(recipients, 'support@example.com')).toEqual(
+      recipients.slice(0, 10).map((r) => r.slice(8, r.indexOf('@'))),
+    );
   });
 });

@@ -4,7 +4,12 @@ import type { MailAddress } from './message.types.js';
 
 /** `" <Ann@Example.COM> "` -> `ann@example.com`. Lower-cased: intake compares addresses case-insensitively. */
 export function normaliseEmail(address: string): string {
-  return address.trim().replace(/^<|>$/g, '').replace(/^mailto:/i, '').trim().toLowerCase();
+  return address
+    .trim()
+    .replace(/^<|>$/g, '')
+    .replace(/^mailto:/i, '')
+    .trim()
+    .toLowerCase();
 }
 
 /**
@@ -18,7 +23,11 @@ export const MAX_EMAIL_LENGTH = 254;
  * well-formed UTF-16 (jsonb refuses lone surrogates), at most MAX_EMAIL_LENGTH. Garbage in address headers is common.
  */
 export function isEmailLike(address: string): boolean {
-  return address.length <= MAX_EMAIL_LENGTH && /^[^\s@<>()\u0000-\u001f\u007f]+@[^\s@<>()\u0000-\u001f\u007f]+$/.test(address) && address.isWellFormed();
+  return (
+    address.length <= MAX_EMAIL_LENGTH &&
+    /^[^\s@<>()\u0000-\u001f\u007f]+@[^\s@<>()\u0000-\u001f\u007f]+$/.test(address) &&
+    address.isWellFormed()
+  );
 }
 
 function flatten(entries: EmailAddress[], out: MailAddress[], seen: Set<string>): void {

@@ -60,7 +60,8 @@ export function parseDeliveryStatus(body: string): Recipient[] {
  */
 function recipientsFromText(text: string, headers: HeaderMap): Recipient[] {
   const out = new Map<string, Recipient>();
-  const body = text.split(/^-{2,}\s*(?:Below this line is a copy of the message|This is a copy of the message)/im)[0] ?? text;
+  const body =
+    text.split(/^-{2,}\s*(?:Below this line is a copy of the message|This is a copy of the message)/im)[0] ?? text;
   // No '@' inside either half of `<addr>`: with it, a line of '<a@a@a@…' is tried at every '@' (quadratic).
   for (const m of body.matchAll(/^<([^<>\s@]+@[^<>\s@]+)>:\s*\n([\s\S]*?)(?=^<[^<>\s@]+@[^<>\s@]+>:|(?![\s\S]))/gm)) {
     if (out.size >= MAX_BOUNCE_RECIPIENTS) break;
@@ -81,7 +82,16 @@ function recipientsFromText(text: string, headers: HeaderMap): Recipient[] {
 /** Message-ID of the bounced message from an attached message/rfc822 or rfc822-headers part, else from the text. */
 function originalMessageId(parts: readonly MimePart[], text: string): string | null {
   for (const part of parts) {
-    if (!['message/rfc822', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global', 'message/global-headers'].includes(part.contentType)) continue;
+    if (
+      ![
+        'message/rfc822',
+        'text/rfc822-headers',
+        'message/rfc822-headers',
+        'message/global',
+        'message/global-headers',
+      ].includes(part.contentType)
+    )
+      continue;
     if (!part.content) continue;
     const { header } = splitRaw(part.content.subarray(0, 256 * 1024));
     const id = rawHeader(header, 'Message-ID');
@@ -107,6 +117,7 @@ export function parseBounceInfo(input: BounceInput): BounceInfo {
   if (recipients.length === 0) recipients = recipientsFromText(input.text, input.headers);
   const permanent =
     recipients.some((r) => r.status?.startsWith('5.') === true) ||
-    (recipients.every((r) => r.status === null) && /permanent(ly)? (error|failure|fatal)|\b55[0-4][ -]/i.test(input.text));
+    (recipients.every((r) => r.status === null) &&
+      /permanent(ly)? (error|failure|fatal)|\b55[0-4][ -]/i.test(input.text));
   return { originalMessageId: originalMessageId(input.parts, input.text), recipients, permanent };
 }

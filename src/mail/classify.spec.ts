@@ -4,27 +4,43 @@ import { classifyMessage, type ClassifyInput } from './classify.js';
 function input(over: Partial<ClassifyInput> & { h?: Record<string, string> } = {}): ClassifyInput {
   const headers = new Map<string, string[]>();
   for (const [k, v] of Object.entries(over.h ?? {})) headers.set(k.toLowerCase(), [v]);
-  return { headers, contentType: over.contentType ?? { value: 'text/plain', params: {} }, parts: over.parts ?? [], subject: over.subject ?? 'Hello', from: over.from ?? 'ann@example.net' };
+  return {
+    headers,
+    contentType: over.contentType ?? { value: 'text/plain', params: {} },
+    parts: over.parts ?? [],
+    subject: over.subject ?? 'Hello',
+    from: over.from ?? 'ann@example.net',
+  };
 }
 const kind = (i: ClassifyInput) => classifyMessage(i).classification;
 
 describe('classifyMessage', () => {
   it('plain mail is normal', () => {
-    expect(classifyMessage(input())).toEqual({ classification: 'normal', reason: 'no auto-reply, bounce or list markers' });
+    expect(classifyMessage(input())).toEqual({
+      classification: 'normal',
+      reason: 'no auto-reply, bounce or list markers',
+    });
   });
 
   describe('feedback reports', () => {
     it('multipart/report with report-type=feedback-report', () => {
-      expect(kind(input({ contentType: { value: 'multipart/report', params: { 'report-type': 'feedback-report' } } }))).toBe('feedback-report');
+      expect(
+        kind(input({ contentType: { value: 'multipart/report', params: { 'report-type': 'feedback-report' } } })),
+      ).toBe('feedback-report');
     });
     it('a message/feedback-report part, even with bounce-like headers', () => {
-      expect(kind(input({ parts: [{ contentType: 'message/feedback-report' }], h: { 'Return-Path': '<>' } }))).toBe('feedback-report');
+      expect(kind(input({ parts: [{ contentType: 'message/feedback-report' }], h: { 'Return-Path': '<>' } }))).toBe(
+        'feedback-report',
+      );
     });
   });
 
   describe('bounces', () => {
     it.each<[string, Partial<ClassifyInput> & { h?: Record<string, string> }]>([
-      ['multipart/report delivery-status', { contentType: { value: 'multipart/report', params: { 'report-type': 'delivery-status' } } }],
+      [
+        'multipart/report delivery-status',
+        { contentType: { value: 'multipart/report', params: { 'report-type': 'delivery-status' } } },
+      ],
       ['a message/delivery-status part', { parts: [{ contentType: 'message/delivery-status' }] }],
       ['Return-Path: <>', { h: { 'Return-Path': '<>' } }],
       ['Return-Path: < >', { h: { 'Return-Path': '< >' } }],
@@ -40,15 +56,19 @@ describe('classifyMessage', () => {
       expect(kind(input(over))).toBe('bounce');
     });
 
-    it.each(['Undelivered parcel, order #12345', 'Undeliverable item', 'Delivery failure again!', 'Returned mail never refunded'])(
-      'a customer subject that merely mentions delivery problems is normal: %j',
-      (subject) => {
-        expect(kind(input({ subject }))).toBe('normal');
-      },
-    );
+    it.each([
+      'Undelivered parcel, order #12345',
+      'Undeliverable item',
+      'Delivery failure again!',
+      'Returned mail never refunded',
+    ])('a customer subject that merely mentions delivery problems is normal: %j', (subject) => {
+      expect(kind(input({ subject }))).toBe('normal');
+    });
 
     it('a bounce that also says Auto-Submitted is still a bounce', () => {
-      expect(kind(input({ from: 'mailer-daemon@example.net', h: { 'Auto-Submitted': 'auto-replied' } }))).toBe('bounce');
+      expect(kind(input({ from: 'mailer-daemon@example.net', h: { 'Auto-Submitted': 'auto-replied' } }))).toBe(
+        'bounce',
+      );
     });
   });
 
@@ -67,7 +87,10 @@ describe('classifyMessage', () => {
       ['subject Automatic reply:', { subject: 'Automatic reply: [CS-1001] Hello' }],
       ['subject Abwesenheitsnotiz', { subject: 'Abwesenheitsnotiz: Hallo' }],
       ['subject Réponse automatique', { subject: 'Réponse automatique : Bonjour' }],
-      ['a read receipt', { contentType: { value: 'multipart/report', params: { 'report-type': 'disposition-notification' } } }],
+      [
+        'a read receipt',
+        { contentType: { value: 'multipart/report', params: { 'report-type': 'disposition-notification' } } },
+      ],
     ])('%s', (_name, over) => {
       expect(kind(input(over))).toBe('auto-reply');
     });
@@ -108,8 +131,12 @@ describe('classifyMessage', () => {
   });
 
   it('gives the deciding header as the reason', () => {
-    expect(classifyMessage(input({ h: { 'List-Id': 'News <news.example.org>' } })).reason).toBe('List-Id: News <news.example.org>');
-    expect(classifyMessage(input({ h: { 'X-Failed-Recipients': 'a@example.org' } })).reason).toBe('X-Failed-Recipients: a@example.org');
+    expect(classifyMessage(input({ h: { 'List-Id': 'News <news.example.org>' } })).reason).toBe(
+      'List-Id: News <news.example.org>',
+    );
+    expect(classifyMessage(input({ h: { 'X-Failed-Recipients': 'a@example.org' } })).reason).toBe(
+      'X-Failed-Recipients: a@example.org',
+    );
   });
 
   describe('hostile header values', () => {
@@ -127,7 +154,9 @@ describe('classifyMessage', () => {
 
     it('takes linear time on unclosed comments and on long runs of spaces in a subject', () => {
       // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
-      expect(kind(input({ h: { 'Auto-Submitted': '('.repeat(100_000), Precedence: `${'('.repeat(100_000)}x)` } }))).toBe('auto-reply');
+      expect(
+        kind(input({ h: { 'Auto-Submitted': '('.repeat(100_000), Precedence: `${'('.repeat(100_000)}x)` } })),
+      ).toBe('auto-reply');
       expect(kind(input({ subject: `Out of office${' '.repeat(100_000)}x` }))).toBe('normal');
       expect(kind(input({ subject: `Out of office auto reply${' '.repeat(100_000)}:` }))).toBe('auto-reply');
     });

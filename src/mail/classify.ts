@@ -87,7 +87,8 @@ function strongBounce(input: ClassifyInput): string | null {
 function autoReply(input: ClassifyInput): string | null {
   const h = input.headers;
   const submitted = first(h, 'auto-submitted');
-  if (submitted !== null && token(submitted) !== 'no' && token(submitted) !== '') return `Auto-Submitted: ${excerpt(token(submitted))}`;
+  if (submitted !== null && token(submitted) !== 'no' && token(submitted) !== '')
+    return `Auto-Submitted: ${excerpt(token(submitted))}`;
   for (const name of ['X-Autoreply', 'X-Autorespond', 'X-Autoresponder']) {
     const v = first(h, name.toLowerCase());
     if (v !== null && !['no', 'false', '0'].includes(token(v))) return `${name}: ${excerpt(v)}`;
@@ -115,7 +116,8 @@ function list(input: ClassifyInput): string | null {
   if (has(h, 'list-id')) return `List-Id: ${excerpt(first(h, 'list-id')!)}`;
   if (has(h, 'list-unsubscribe')) return 'List-Unsubscribe header';
   const precedence = first(h, 'precedence');
-  if (precedence && ['bulk', 'list', 'junk'].includes(token(precedence))) return `Precedence: ${excerpt(token(precedence))}`;
+  if (precedence && ['bulk', 'list', 'junk'].includes(token(precedence)))
+    return `Precedence: ${excerpt(token(precedence))}`;
   if (has(h, 'x-mailing-list')) return `X-Mailing-List: ${excerpt(first(h, 'x-mailing-list')!)}`;
   return null;
 }

@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { messageDedupeKey, normaliseMessageId, rawHeader, splitRaw, usableMessageId } from './identity.js';
 
 const mail = (extra: string, body = 'Hello') =>
-  Buffer.from(`${extra}From: Ann <ann@example.com>\r\nSubject: Hi\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <a1@example.com>\r\n\r\n${body}`);
+  Buffer.from(
+    `${extra}From: Ann <ann@example.com>\r\nSubject: Hi\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <a1@example.com>\r\n\r\n${body}`,
+  );
 
 describe('message identity', () => {
   it('the same message delivered by two paths has one key', () => {
-    expect(messageDedupeKey(mail('Received: from a\r\n'))).toBe(messageDedupeKey(mail('Received: from b\r\nDelivered-To: x@y\r\n')));
+    expect(messageDedupeKey(mail('Received: from a\r\n'))).toBe(
+      messageDedupeKey(mail('Received: from b\r\nDelivered-To: x@y\r\n')),
+    );
   });
   it('a reused Message-ID with another body is another message', () => {
     expect(messageDedupeKey(mail('', 'Hello'))).not.toBe(messageDedupeKey(mail('', 'Other')));

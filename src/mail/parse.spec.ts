@@ -23,7 +23,15 @@ describe('parseMessage on fixtures', () => {
     expect(m.replyText).toBe(m.text);
     expect(m.html).toBeNull();
     expect(m.classification).toBe('normal');
-    expect(m).toMatchObject({ inReplyTo: null, references: [], orderRefs: [], caseRefs: [], replyTokens: [], bounce: null, attachments: [] });
+    expect(m).toMatchObject({
+      inReplyTo: null,
+      references: [],
+      orderRefs: [],
+      caseRefs: [],
+      replyTokens: [],
+      bounce: null,
+      attachments: [],
+    });
   });
 
   it('new-order-ref.eml: order references from the subject, de-duplicated', async () => {
@@ -42,7 +50,9 @@ describe('parseMessage on fixtures', () => {
     expect(m.text).toContain('the invoice for my last order shows the wrong address');
     expect(m.html).toContain('<b>last order</b>');
     expect(m.html).not.toMatch(/script|onload|style|tracker\.example\.org|javascript:/i);
-    expect(m.html).toContain('href="https://www.example.org/account" target="_blank" rel="noopener noreferrer nofollow"');
+    expect(m.html).toContain(
+      'href="https://www.example.org/account" target="_blank" rel="noopener noreferrer nofollow"',
+    );
   });
 
   it('gmail-reply.eml: threading headers, reply token, case ref, and the new part only', async () => {
@@ -59,7 +69,9 @@ describe('parseMessage on fixtures', () => {
 
   it('outlook-reply.eml: Original Message block cut, iso-8859-1 decoded, order and case refs apart', async () => {
     const m = await parse('outlook-reply.eml');
-    expect(m.replyText).toBe('Hallo,\n\nvielen Dank, das Etikett habe ich bekommen. Das Paket geht morgen zurück.\n\nMit freundlichen Grüßen\nDirk Example');
+    expect(m.replyText).toBe(
+      'Hallo,\n\nvielen Dank, das Etikett habe ich bekommen. Das Paket geht morgen zurück.\n\nMit freundlichen Grüßen\nDirk Example',
+    );
     expect(m.text).toContain('-----Original Message-----');
     expect(m.orderRefs).toEqual(['55501']);
     expect(m.caseRefs).toEqual(['CS-1002']);
@@ -71,7 +83,10 @@ describe('parseMessage on fixtures', () => {
   it('apple-mail-reply.eml: quote and "Sent from my iPhone" cut, folded References read', async () => {
     const m = await parse('apple-mail-reply.eml');
     expect(m.replyText).toBe('Yes, a replacement would be great. Size 38 please.\n\nEve');
-    expect(m.references).toEqual(['3A9F2C1B-77E0-4C1D-9A11-0D5E6F708192@example.net', 'intake.cs-1003.out.0002@example.com']);
+    expect(m.references).toEqual([
+      '3A9F2C1B-77E0-4C1D-9A11-0D5E6F708192@example.net',
+      'intake.cs-1003.out.0002@example.com',
+    ]);
     expect(m.text).not.toContain('\ufeff');
   });
 
@@ -98,7 +113,12 @@ describe('parseMessage on fixtures', () => {
   it('winmail-dat.eml: the TNEF part is kept as an attachment', async () => {
     const m = await parse('winmail-dat.eml');
     expect(m.attachments).toHaveLength(1);
-    expect(m.attachments[0]).toMatchObject({ fileName: 'winmail.dat', contentType: 'application/ms-tnef', inline: false, contentId: null });
+    expect(m.attachments[0]).toMatchObject({
+      fileName: 'winmail.dat',
+      contentType: 'application/ms-tnef',
+      inline: false,
+      contentId: null,
+    });
     expect(m.attachments[0]!.content.subarray(0, 4).toString('hex')).toBe('789f3e22');
     expect(m.attachments[0]!.size).toBe(m.attachments[0]!.content.length);
   });
@@ -106,7 +126,12 @@ describe('parseMessage on fixtures', () => {
   it('inline-image.eml: cid image kept inline with its Content-ID, remote image dropped', async () => {
     const m = await parse('inline-image.eml');
     expect(m.attachments).toHaveLength(1);
-    expect(m.attachments[0]).toMatchObject({ fileName: 'scratch.png', contentType: 'image/png', contentId: 'scratch.png@01DB1234.ABCD5678', inline: true });
+    expect(m.attachments[0]).toMatchObject({
+      fileName: 'scratch.png',
+      contentType: 'image/png',
+      contentId: 'scratch.png@01DB1234.ABCD5678',
+      inline: true,
+    });
     expect(m.html).toContain('src="cid:scratch.png@01DB1234.ABCD5678"');
     expect(m.html).not.toContain('cdn.example.org');
   });
@@ -122,7 +147,11 @@ describe('parseMessage on fixtures', () => {
   it('with-attachment.eml: the PDF with its RFC 2231 file name', async () => {
     const m = await parse('with-attachment.eml');
     expect(m.attachments).toHaveLength(1);
-    expect(m.attachments[0]).toMatchObject({ fileName: 'Rechnung 2026-1187 ü.pdf', contentType: 'application/pdf', inline: false });
+    expect(m.attachments[0]).toMatchObject({
+      fileName: 'Rechnung 2026-1187 ü.pdf',
+      contentType: 'application/pdf',
+      inline: false,
+    });
     expect(m.attachments[0]!.content.subarray(0, 5).toString()).toBe('%PDF-');
   });
 
@@ -211,7 +240,10 @@ describe('parseMessage edge cases', () => {
   });
 
   it('accepts leading blank lines and an mbox From_ line', async () => {
-    const m = await parseMessage(raw('\r\nFrom ann@example.net Mon Nov  2 10:00:00 2026\nFrom: ann@example.net\nSubject: Hi\n\nbody'), options);
+    const m = await parseMessage(
+      raw('\r\nFrom ann@example.net Mon Nov  2 10:00:00 2026\nFrom: ann@example.net\nSubject: Hi\n\nbody'),
+      options,
+    );
     expect(m.from?.email).toBe('ann@example.net');
     expect(m.subject).toBe('Hi');
   });
@@ -227,7 +259,10 @@ describe('parseMessage edge cases', () => {
   });
 
   it('uses the configured case number prefixes', async () => {
-    const m = await parseMessage(raw('From: a@example.net\nSubject: Re: [TK-12] order #4567\n\nx'), { ...options, caseNumberPrefixes: ['TK-'] });
+    const m = await parseMessage(raw('From: a@example.net\nSubject: Re: [TK-12] order #4567\n\nx'), {
+      ...options,
+      caseNumberPrefixes: ['TK-'],
+    });
     expect(m.caseRefs).toEqual(['TK-12']);
     expect(m.orderRefs).toEqual(['4567']);
     expect(m.cleanSubject).toBe('order #4567');
@@ -235,7 +270,10 @@ describe('parseMessage edge cases', () => {
 
   it('returns promptly on huge, deeply nested HTML and still gives text', async () => {
     const html = '<div><span><b>'.repeat(30_000) + 'deep text' + '</b></span></div>'.repeat(30_000);
-    const m = await parseMessage(raw(`From: a@example.net\nSubject: deep\nContent-Type: text/html\n\n${html}`), options);
+    const m = await parseMessage(
+      raw(`From: a@example.net\nSubject: deep\nContent-Type: text/html\n\n${html}`),
+      options,
+    );
     expect(m.html).toContain('deep text');
     expect(m.html).not.toContain('<div>');
     expect(m.text).toContain('deep text');
@@ -243,7 +281,10 @@ describe('parseMessage edge cases', () => {
 
   it('takes linear time on long whitespace runs in the body and on a Date of unclosed comments', async () => {
     // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
-    const m = await parseMessage(raw(`From: a@example.net\nSubject: x\nDate: ${'('.repeat(100_000)}\n\nx${' '.repeat(500_000)}y\n \n`), options);
+    const m = await parseMessage(
+      raw(`From: a@example.net\nSubject: x\nDate: ${'('.repeat(100_000)}\n\nx${' '.repeat(500_000)}y\n \n`),
+      options,
+    );
     expect(m.text).toBe(`x${' '.repeat(500_000)}y`);
     expect(m.date).toBeNull();
   });
@@ -262,13 +303,19 @@ describe('parseMessage edge cases', () => {
   it('keeps the first and the newest 99 of 10,000 references, in linear time', async () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => `id${i}@example.org`);
     // Seconds to minutes before the fix: the test timeout catches a return; no time is asserted.
-    const m = await parseMessage(raw(`From: a@example.net\nSubject: x\nReferences: ${ids.map((id) => `<${id}>`).join('\n ')}\n\nbody`), options);
+    const m = await parseMessage(
+      raw(`From: a@example.net\nSubject: x\nReferences: ${ids.map((id) => `<${id}>`).join('\n ')}\n\nbody`),
+      options,
+    );
     expect(m.references).toEqual([ids[0], ...ids.slice(-99)]);
   });
 
   it('gives names and subjects without NUL or lone surrogates (UTF-16 encoded-words decode to them)', async () => {
     const lone = '=?utf-16le?B?ANhBAA==?='; // U+D800 'A'
-    const m = await parseMessage(raw(`From: ${lone} <a@example.net>\nCc: =?utf-8?B?QQBC?= <c@example.org>\nSubject: ${lone} hi\n\nbody`), options);
+    const m = await parseMessage(
+      raw(`From: ${lone} <a@example.net>\nCc: =?utf-8?B?QQBC?= <c@example.org>\nSubject: ${lone} hi\n\nbody`),
+      options,
+    );
     expect(m.from).toEqual({ name: '\ufffdA', email: 'a@example.net' });
     expect(m.cc).toEqual([{ name: 'AB', email: 'c@example.org' }]);
     expect(m.subject).toBe('\ufffdA hi');
@@ -280,17 +327,23 @@ describe('parseMessage edge cases', () => {
     const m = await parseMessage(
       raw(
         'From: a@example.net\nSubject: x\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\n\nsee attached\n' +
-          part('../../etc/passwd') + part('..') + part(`${'a'.repeat(10_000)}.pdf`) + part('a\u0000b.pdf', 'appli\u0000cation/pdf', 'Content-ID: <c\u0000d@x>\n') +
-          part('x.bin', `application/${'x'.repeat(1_000)}`, `Content-ID: <${'c'.repeat(1_000)}@x>\n`) + '--x--\n',
+          part('../../etc/passwd') +
+          part('..') +
+          part(`${'a'.repeat(10_000)}.pdf`) +
+          part('a\u0000b.pdf', 'appli\u0000cation/pdf', 'Content-ID: <c\u0000d@x>\n') +
+          part('x.bin', `application/${'x'.repeat(1_000)}`, `Content-ID: <${'c'.repeat(1_000)}@x>\n`) +
+          '--x--\n',
       ),
       options,
     );
-    expect(m.attachments.map(({ fileName, contentType, contentId }) => ({ fileName, contentType, contentId }))).toEqual([
-      { fileName: '.._.._etc_passwd', contentType: 'application/pdf', contentId: null },
-      { fileName: 'attachment-2.pdf', contentType: 'application/pdf', contentId: null },
-      { fileName: `${'a'.repeat(250)}….pdf`, contentType: 'application/pdf', contentId: null },
-      { fileName: 'ab.pdf', contentType: 'application/octet-stream', contentId: null },
-      { fileName: 'x.bin', contentType: 'application/octet-stream', contentId: null },
-    ]);
+    expect(m.attachments.map(({ fileName, contentType, contentId }) => ({ fileName, contentType, contentId }))).toEqual(
+      [
+        { fileName: '.._.._etc_passwd', contentType: 'application/pdf', contentId: null },
+        { fileName: 'attachment-2.pdf', contentType: 'application/pdf', contentId: null },
+        { fileName: `${'a'.repeat(250)}….pdf`, contentType: 'application/pdf', contentId: null },
+        { fileName: 'ab.pdf', contentType: 'application/octet-stream', contentId: null },
+        { fileName: 'x.bin', contentType: 'application/octet-stream', contentId: null },
+      ],
+    );
   });
 });

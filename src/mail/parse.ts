@@ -53,7 +53,9 @@ function assertLooksLikeMail(raw: Buffer): void {
   if (raw.length === 0) throw new UnprocessableMessageError('The message is empty (0 bytes)');
   const head = raw.subarray(leadingBlankLength(raw), 4096).toString('latin1');
   if (!/^[\x21-\x39\x3b-\x7e]{1,200}:/.test(head)) {
-    throw new UnprocessableMessageError('The message does not start with a header field (Name: value); it is not an RFC 5322 email');
+    throw new UnprocessableMessageError(
+      'The message does not start with a header field (Name: value); it is not an RFC 5322 email',
+    );
   }
 }
 
@@ -131,7 +133,9 @@ export const MAX_FILE_NAME_LENGTH = 255;
  * Empty when nothing is left (the caller names it).
  */
 function safeFileName(name: string): string {
-  let s = cleanText(name).replace(/[\\/\u0000-\u001f\u007f]/g, '_').trim();
+  let s = cleanText(name)
+    .replace(/[\\/\u0000-\u001f\u007f]/g, '_')
+    .trim();
   if (/^\.*$/.test(s)) return '';
   if (s.length > MAX_FILE_NAME_LENGTH) {
     const ext = /\.[^.]{1,16}$/.exec(s)?.[0] ?? '';
@@ -190,7 +194,9 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   }
 
   const headers = headerMap(parsed.headerLines);
-  const subject = cleanText(parsed.subject ?? '').replace(/[\r\n]+/g, ' ').trim();
+  const subject = cleanText(parsed.subject ?? '')
+    .replace(/[\r\n]+/g, ' ')
+    .trim();
   const from = toMailAddresses(parsed.from)[0] ?? null;
   const to = toMailAddresses(parsed.to);
   const cc = toMailAddresses(parsed.cc);
@@ -203,14 +209,26 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   const recipients = [...to, ...cc, ...bcc].map((a) => a.email).concat(deliveredTo);
 
   const contentType = parsed.headers.get('content-type') as StructuredHeader | undefined;
-  const parts: MimePart[] = parsed.attachments.map((a) => ({ contentType: a.contentType.toLowerCase(), content: a.content }));
+  const parts: MimePart[] = parsed.attachments.map((a) => ({
+    contentType: a.contentType.toLowerCase(),
+    content: a.content,
+  }));
   const topType = contentType ? { value: contentType.value.toLowerCase(), params: contentType.params ?? {} } : null;
-  const { classification, reason } = classifyMessage({ headers, contentType: topType, parts, subject, from: from?.email ?? null });
+  const { classification, reason } = classifyMessage({
+    headers,
+    contentType: topType,
+    parts,
+    subject,
+    from: from?.email ?? null,
+  });
   const bounce = classification === 'bounce' ? parseBounceInfo({ parts, text: parsed.text ?? '', headers }) : null;
 
-  const html = typeof parsed.html === 'string' && parsed.html.trim() ? sanitizeEmailHtml(cleanText(parsed.html)) || null : null;
+  const html =
+    typeof parsed.html === 'string' && parsed.html.trim() ? sanitizeEmailHtml(cleanText(parsed.html)) || null : null;
   // trimEnd, not /\s+$/: that regex is quadratic in every whitespace run that does not end the text.
-  let text = cleanText(parsed.text ?? '').replace(/\r\n?/g, '\n').trimEnd();
+  let text = cleanText(parsed.text ?? '')
+    .replace(/\r\n?/g, '\n')
+    .trimEnd();
   // mailparser leaves the text empty when its HTML-to-text step gave up (size or depth limit).
   if (!text.trim() && html) text = sanitizedHtmlToText(html);
   const inReplyTo = messageIdOf(parsed.inReplyTo);

@@ -3,7 +3,8 @@ import { extractReplyText, looksLikeReply, splitReply } from './reply-text.js';
 
 describe('reply text', () => {
   it('cuts a Gmail attribution wrapped over two lines and the quote below it', () => {
-    const text = 'Thanks!\n\nOn Mon, 2 Nov 2026 at 11:04, Example Support <support@example.com>\nwrote:\n\n> Hello\n> there';
+    const text =
+      'Thanks!\n\nOn Mon, 2 Nov 2026 at 11:04, Example Support <support@example.com>\nwrote:\n\n> Hello\n> there';
     const parts = splitReply(text);
     expect(parts.reply).toBe('Thanks!');
     expect(parts.quoted).toMatch(/^On Mon/);
@@ -13,11 +14,26 @@ describe('reply text', () => {
     ['German', 'Danke.\n\nAm 02.11.2026 um 11:04 schrieb Example Support <support@example.com>:\n> Hallo'],
     ['French', 'Merci.\n\nLe lun. 2 nov. 2026 à 11:04, Example Support <support@example.com> a écrit :\n> Bonjour'],
     ['Dutch', 'Bedankt.\n\nOp ma 2 nov. 2026 om 11:04 schreef Example Support <support@example.com>:\n> Hallo'],
-    ['Outlook separator', 'Done.\n\n-----Original Message-----\nFrom: Example Support\nSent: Monday\nSubject: x\n\nold'],
-    ['German Outlook separator', 'Erledigt.\n\n-----Ursprüngliche Nachricht-----\nVon: Example Support\nGesendet: Montag\n\nalt'],
-    ['Outlook From/Sent block', 'Done.\n\n________________________________\nFrom: Example Support <support@example.com>\nSent: Monday, November 9, 2026 4:40 PM\nTo: Ann\nSubject: x\n\nold'],
-    ['bare From/Sent block', 'Done.\n\nFrom: Example Support <support@example.com>\nSent: Monday, November 9, 2026 4:40 PM\nTo: Ann\n\nold'],
-    ['French Outlook block', 'Fait.\n\nDe : Example Support <support@example.com>\nEnvoyé : lundi 9 novembre 2026 16:40\nÀ : Ann\n\nancien'],
+    [
+      'Outlook separator',
+      'Done.\n\n-----Original Message-----\nFrom: Example Support\nSent: Monday\nSubject: x\n\nold',
+    ],
+    [
+      'German Outlook separator',
+      'Erledigt.\n\n-----Ursprüngliche Nachricht-----\nVon: Example Support\nGesendet: Montag\n\nalt',
+    ],
+    [
+      'Outlook From/Sent block',
+      'Done.\n\n________________________________\nFrom: Example Support <support@example.com>\nSent: Monday, November 9, 2026 4:40 PM\nTo: Ann\nSubject: x\n\nold',
+    ],
+    [
+      'bare From/Sent block',
+      'Done.\n\nFrom: Example Support <support@example.com>\nSent: Monday, November 9, 2026 4:40 PM\nTo: Ann\n\nold',
+    ],
+    [
+      'French Outlook block',
+      'Fait.\n\nDe : Example Support <support@example.com>\nEnvoyé : lundi 9 novembre 2026 16:40\nÀ : Ann\n\nancien',
+    ],
     ['Apple Mail forward', 'FYI.\n\nBegin forwarded message:\n\nFrom: Shop\nSubject: x'],
     ['Gmail forward', 'FYI.\n\n---------- Forwarded message ---------\nFrom: Shop\n'],
   ])('cuts quoted history (%s)', (_name, text) => {

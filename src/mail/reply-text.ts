@@ -63,7 +63,13 @@ function historyStart(lines: string[]): number {
     if (ATTRIBUTION.some((re) => re.test(line))) return i;
     // Attribution wrapped over two lines: "On Mon, 2 Nov 2026 at 10:00, Ann Smith <" / "ann@example.com> wrote:"
     const next = lines[i + 1]?.trim();
-    if (next && next.length <= MAX_MARKER_LINE_LENGTH && /^(On|Am|Le|Op|El)\b/i.test(line) && ATTRIBUTION.some((re) => re.test(`${line} ${next}`))) return i;
+    if (
+      next &&
+      next.length <= MAX_MARKER_LINE_LENGTH &&
+      /^(On|Am|Le|Op|El)\b/i.test(line) &&
+      ATTRIBUTION.some((re) => re.test(`${line} ${next}`))
+    )
+      return i;
     if (BLOCK_FROM.test(line)) {
       for (let j = i + 1; j < Math.min(lines.length, i + 5); j++) {
         if (BLOCK_SENT.test(lines[j]!.trim())) return i;
@@ -104,9 +110,15 @@ export function splitReply(text: string): ReplyParts {
   let end = historyStart(lines);
   end = trailingQuoteStart(lines, end);
   const sig = signatureStart(lines, end);
-  const reply = lines.slice(0, sig).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  const reply = lines
+    .slice(0, sig)
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
   const signature = lines.slice(sig, end).join('\n').trim();
-  const quoted = (lines.slice(end).join('\n') + (scanned.length < text.length ? text.slice(scanned.length) : '')).trim();
+  const quoted = (
+    lines.slice(end).join('\n') + (scanned.length < text.length ? text.slice(scanned.length) : '')
+  ).trim();
   return { reply, signature, quoted };
 }
 
@@ -120,7 +132,15 @@ export function extractReplyText(text: string): string {
 }
 
 /** A reply or forward: it refers to earlier mail, or its subject says so. Fresh mail keeps its full text. */
-export function looksLikeReply(m: { inReplyTo: string | null; references: readonly string[]; subject: string }): boolean {
+export function looksLikeReply(m: {
+  inReplyTo: string | null;
+  references: readonly string[];
+  subject: string;
+}): boolean {
   // The blanks after the counter belong to it: two \s* around an optional counter are quadratic on 'Re' + spaces.
-  return m.inReplyTo !== null || m.references.length > 0 || /^\s*(re|aw|sv|vs|antw|fw|fwd|wg|tr|doorst|rif|r)\s*((\[\d+\]|\(\d+\))\s*)?[:：]/i.test(m.subject);
+  return (
+    m.inReplyTo !== null ||
+    m.references.length > 0 ||
+    /^\s*(re|aw|sv|vs|antw|fw|fwd|wg|tr|doorst|rif|r)\s*((\[\d+\]|\(\d+\))\s*)?[:：]/i.test(m.subject)
+  );
 }

@@ -25,8 +25,34 @@ export interface SanitizeOptions {
 
 /** Elements without an end tag, or whose end tag is implied: they never deepen the tree. */
 const FLAT_TAGS = new Set([
-  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr',
-  'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'thead', 'tbody', 'tfoot', 'colgroup', 'rp', 'rt',
+  'area',
+  'base',
+  'br',
+  'col',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+  'p',
+  'li',
+  'dt',
+  'dd',
+  'tr',
+  'td',
+  'th',
+  'option',
+  'thead',
+  'tbody',
+  'tfoot',
+  'colgroup',
+  'rp',
+  'rt',
 ]);
 
 const TAG_NAME = /[a-zA-Z][a-zA-Z0-9:-]*/y;
@@ -38,7 +64,7 @@ const TAG_NAME = /[a-zA-Z][a-zA-Z0-9:-]*/y;
  */
 export function nestsDeeperThan(html: string, max: number): boolean {
   let depth = 0;
-  for (let lt = html.indexOf('<'); lt >= 0; ) {
+  for (let lt = html.indexOf('<'); lt >= 0;) {
     const closing = html.charCodeAt(lt + 1) === 0x2f; // "/"
     TAG_NAME.lastIndex = lt + (closing ? 2 : 1);
     const name = TAG_NAME.exec(html)?.[0];
@@ -62,17 +88,21 @@ export function nestsDeeperThan(html: string, max: number): boolean {
  * `<` inside, so each character is looked at a bounded number of times (`[^>]*` would rescan from every `<`).
  */
 function asPlainText(html: string): string {
-  const text = html.replace(/<[^<>]*>/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[ \t]{2,}/g, ' ').trim();
+  const text = html
+    .replace(/<[^<>]*>/g, ' ')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
   return `<pre>${text}</pre>`;
 }
 
 /** Only images carried in the mail itself: no tracking pixels, no remote loads from a case view. */
 const SAFE_IMAGE_SRC = /^(cid:|data:image\/(png|jpe?g|gif|webp|bmp);)/i;
 
-const TAGS = [
-  ...sanitizeHtml.defaults.allowedTags,
-  'img', 'font', 'center', 'big', 'strike', 'tt',
-].filter((t) => t !== 'style' && t !== 'script');
+const TAGS = [...sanitizeHtml.defaults.allowedTags, 'img', 'font', 'center', 'big', 'strike', 'tt'].filter(
+  (t) => t !== 'style' && t !== 'script',
+);
 
 const base: sanitizeHtml.IOptions = {
   allowedTags: TAGS,
@@ -128,17 +158,19 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
  * (too long or too deep): block ends become line breaks, tags go, common entities are decoded.
  */
 export function sanitizedHtmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|pre|blockquote|table)>/gi, '\n')
-    .replace(/<[^<>]*>/g, '')
-    .replace(/&(#x?[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
-      if (e[0] !== '#') return ENTITIES[e.toLowerCase()] ?? m;
-      const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-      // Not NUL (PostgreSQL text refuses it) and not a lone surrogate (jsonb refuses it, UTF-8 cannot hold it).
-      return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : m;
-    })
-    // Trailing blanks of a line; the look-behind starts each run once (a bare `[ \t]+\n` is quadratic in a long run).
-    .replace(/(?<![ \t])[ \t]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    html
+      .replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|pre|blockquote|table)>/gi, '\n')
+      .replace(/<[^<>]*>/g, '')
+      .replace(/&(#x?[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
+        if (e[0] !== '#') return ENTITIES[e.toLowerCase()] ?? m;
+        const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+        // Not NUL (PostgreSQL text refuses it) and not a lone surrogate (jsonb refuses it, UTF-8 cannot hold it).
+        return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : m;
+      })
+      // Trailing blanks of a line; the look-behind starts each run once (a bare `[ \t]+\n` is quadratic in a long run).
+      .replace(/(?<![ \t])[ \t]+\n/g, '\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }

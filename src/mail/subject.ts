@@ -15,10 +15,27 @@ export const MAX_CASE_SUBJECT_LENGTH = 500;
  * sometimes writes a full-width colon.
  */
 export const SUBJECT_PREFIXES: readonly string[] = Object.freeze([
-  're', 'fw', 'fwd', 'aw', 'wg', 'sv', 'vs', 'antw', 'antwort', 'doorst', 'tr', 'réf', 'ref', 'rif', 'r',
+  're',
+  'fw',
+  'fwd',
+  'aw',
+  'wg',
+  'sv',
+  'vs',
+  'antw',
+  'antwort',
+  'doorst',
+  'tr',
+  'réf',
+  'ref',
+  'rif',
+  'r',
 ]);
 
-const PREFIX_RE = new RegExp(`^(?:${SUBJECT_PREFIXES.map(escapeRegExp).join('|')})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`, 'iu');
+const PREFIX_RE = new RegExp(
+  `^(?:${SUBJECT_PREFIXES.map(escapeRegExp).join('|')})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`,
+  'iu',
+);
 
 function caseTagRegExp(prefixes: readonly string[]): RegExp | null {
   const usable = prefixes.map((p) => p.trim()).filter(Boolean);
@@ -33,7 +50,10 @@ function caseTagRegExp(prefixes: readonly string[]): RegExp | null {
  * ("RE: AW: [CS-1001] Re: Hello" -> "Hello"), whitespace collapsed. A subject that is nothing but noise
  * becomes the empty string; the caller chooses a placeholder. At most {@link MAX_CASE_SUBJECT_LENGTH} characters.
  */
-export function cleanSubject(subject: string, caseNumberPrefixes: readonly string[] = DEFAULT_CASE_NUMBER_PREFIXES): string {
+export function cleanSubject(
+  subject: string,
+  caseNumberPrefixes: readonly string[] = DEFAULT_CASE_NUMBER_PREFIXES,
+): string {
   const tag = caseTagRegExp(caseNumberPrefixes);
   let s = subject.replace(/[\r\n\t]+/g, ' ');
   if (tag) s = s.replace(tag, ' ');

@@ -37,7 +37,10 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
  * Runs every check in parallel, each bounded by `timeoutMs`, and records `intake_dependency_up`.
  * Never throws: a failing dependency is a result, not an exception.
  */
-export async function runChecks(checks: Record<string, HealthCheck>, timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<Readiness> {
+export async function runChecks(
+  checks: Record<string, HealthCheck>,
+  timeoutMs = DEFAULT_CHECK_TIMEOUT_MS,
+): Promise<Readiness> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
       const started = performance.now();
@@ -47,7 +50,10 @@ export async function runChecks(checks: Record<string, HealthCheck>, timeoutMs =
         return [name, { ok: true, ms: Math.round(performance.now() - started) }];
       } catch (err) {
         metrics.dependencyUp.set({ dependency: name }, 0);
-        return [name, { ok: false, ms: Math.round(performance.now() - started), error: (err as Error).message || String(err) }];
+        return [
+          name,
+          { ok: false, ms: Math.round(performance.now() - started), error: (err as Error).message || String(err) },
+        ];
       }
     }),
   );
@@ -79,7 +85,12 @@ export function imapCheck(mailbox: Pick<MailboxConfig, 'host' | 'port' | 'secure
   return () =>
     new Promise<void>((resolve, reject) => {
       const socket: Socket = mailbox.secure
-        ? tlsConnect({ host: mailbox.host, port: mailbox.port, servername: mailbox.host, rejectUnauthorized: !mailbox.tlsInsecure })
+        ? tlsConnect({
+            host: mailbox.host,
+            port: mailbox.port,
+            servername: mailbox.host,
+            rejectUnauthorized: !mailbox.tlsInsecure,
+          })
         : tcpConnect({ host: mailbox.host, port: mailbox.port });
       let greeting = '';
       const done = (err?: Error) => {
@@ -87,7 +98,9 @@ export function imapCheck(mailbox: Pick<MailboxConfig, 'host' | 'port' | 'secure
         if (err) reject(err);
         else resolve();
       };
-      socket.setTimeout(DEFAULT_CHECK_TIMEOUT_MS, () => done(new Error(`IMAP ${mailbox.host}:${mailbox.port} sent no greeting`)));
+      socket.setTimeout(DEFAULT_CHECK_TIMEOUT_MS, () =>
+        done(new Error(`IMAP ${mailbox.host}:${mailbox.port} sent no greeting`)),
+      );
       socket.on('error', (err) => done(new Error(`IMAP ${mailbox.host}:${mailbox.port}: ${err.message}`)));
       socket.on('data', (chunk: Buffer) => {
         greeting += chunk.toString('latin1');
@@ -102,7 +115,11 @@ export function imapCheck(mailbox: Pick<MailboxConfig, 'host' | 'port' | 'secure
  * The readiness checks of a process: database and Redis, plus `imap:<mailbox>` for each mailbox given
  * (pass the configured mailboxes in the poller only).
  */
-export function processChecks(db: Db, redis: Redis, mailboxes: readonly MailboxConfig[] = []): Record<string, HealthCheck> {
+export function processChecks(
+  db: Db,
+  redis: Redis,
+  mailboxes: readonly MailboxConfig[] = [],
+): Record<string, HealthCheck> {
   return {
     database: databaseCheck(db),
     redis: redisCheck(redis),

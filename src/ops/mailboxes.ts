@@ -76,8 +76,14 @@ export async function listMailboxHealth(
       .selectFrom('messages')
       .select((eb) => [
         'mailbox',
-        eb.fn.countAll<string>().filterWhere('status', 'in', [...BACKLOG_STATUSES]).as('backlog'),
-        eb.fn.min('received_at').filterWhere('status', 'in', [...BACKLOG_STATUSES]).as('oldest'),
+        eb.fn
+          .countAll<string>()
+          .filterWhere('status', 'in', [...BACKLOG_STATUSES])
+          .as('backlog'),
+        eb.fn
+          .min('received_at')
+          .filterWhere('status', 'in', [...BACKLOG_STATUSES])
+          .as('oldest'),
         eb.fn.countAll<string>().filterWhere('status', '=', 'failed').as('failed'),
       ])
       .where('status', 'in', [...BACKLOG_STATUSES, 'failed'])

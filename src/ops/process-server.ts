@@ -42,22 +42,45 @@ export async function startProcessServer(options: ProcessServerOptions): Promise
   }
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'application/json', JSON.stringify({ message: 'GET only' }));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, 'application/json', JSON.stringify({ message: 'GET only' }));
     if (path === '/healthz') {
-      return send(res, 200, 'application/json', JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
+      return send(
+        res,
+        200,
+        'application/json',
+        JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
+      );
     }
     if (path === '/readyz') {
       void runChecks(options.checks).then((result) => {
-        if (result.ok) return send(res, 200, 'application/json', JSON.stringify({ status: 'ok', checks: result.checks }));
+        if (result.ok)
+          return send(res, 200, 'application/json', JSON.stringify({ status: 'ok', checks: result.checks }));
         const failed = Object.entries(result.checks).filter(([, r]) => !r.ok);
         const message = `not ready: ${failed.map(([name, r]) => `${name} (${r.error})`).join(', ')}`;
-        send(res, 503, 'application/json', JSON.stringify({ error: 'ServiceUnavailableError', code: 'NOT_READY', message, statusCode: 503, checks: result.checks }));
+        send(
+          res,
+          503,
+          'application/json',
+          JSON.stringify({
+            error: 'ServiceUnavailableError',
+            code: 'NOT_READY',
+            message,
+            statusCode: 503,
+            checks: result.checks,
+          }),
+        );
       });
       return;
     }
     if (path === '/metrics') {
       if (!metricsAllowed(req.headers.authorization, options.metricsToken)) {
-        return send(res, 401, 'application/json', JSON.stringify({ message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"' }));
+        return send(
+          res,
+          401,
+          'application/json',
+          JSON.stringify({ message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"' }),
+        );
       }
       void scrapeMetrics(options.queues, { logger: options.logger })
         .then(({ contentType, body }) => send(res, 200, contentType, body))
@@ -70,7 +93,10 @@ export async function startProcessServer(options: ProcessServerOptions): Promise
   server.keepAliveTimeout = 1_000;
   const listening = await new Promise<boolean>((resolve) => {
     server.once('error', (err) => {
-      options.logger.error({ err: err.message, port: options.port }, 'health server could not listen; running without /healthz and /metrics');
+      options.logger.error(
+        { err: err.message, port: options.port },
+        'health server could not listen; running without /healthz and /metrics',
+      );
       resolve(false);
     });
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve(true));

@@ -15,7 +15,8 @@ export class RequestLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     // At LOG_LEVEL warn (production) only errors are written: the line is not even built for the others.
-    if (!error && (reply.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === false) return;
+    if (!error && (reply.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === false)
+      return;
     const line = {
       method: request.method,
       url: request.url,

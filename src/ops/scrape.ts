@@ -37,7 +37,9 @@ export async function scrapeMetrics(
   const timeoutMs = options.timeoutMs ?? DEFAULT_SCRAPE_QUEUE_TIMEOUT_MS;
   await Promise.all([
     queues.length > 0 ? bounded('queue statistics', refreshQueueMetrics(queues), timeoutMs, options.logger) : undefined,
-    options.db ? bounded('backlog statistics', refreshBacklogMetrics(options.db), timeoutMs, options.logger) : undefined,
+    options.db
+      ? bounded('backlog statistics', refreshBacklogMetrics(options.db), timeoutMs, options.logger)
+      : undefined,
   ]);
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

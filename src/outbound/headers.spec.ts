@@ -3,7 +3,10 @@ import { replySubject, replyToAddress, subjectWithCaseNumber, threadHeaders } fr
 
 describe('thread headers', () => {
   it('answer the newest message and list the thread oldest first', () => {
-    expect(threadHeaders(['<a@x>', 'b@x', null, 'c@x'])).toEqual({ inReplyTo: 'c@x', references: ['a@x', 'b@x', 'c@x'] });
+    expect(threadHeaders(['<a@x>', 'b@x', null, 'c@x'])).toEqual({
+      inReplyTo: 'c@x',
+      references: ['a@x', 'b@x', 'c@x'],
+    });
   });
 
   it('a long thread keeps its first id and the newest ones', () => {
@@ -25,7 +28,9 @@ describe('thread headers', () => {
 describe('subjects', () => {
   it('the case number is added once', () => {
     expect(subjectWithCaseNumber('Where is my order?', 'CS-1001')).toBe('[CS-1001] Where is my order?');
-    expect(subjectWithCaseNumber('Re: [cs-1001] Where is my order?', 'CS-1001')).toBe('Re: [cs-1001] Where is my order?');
+    expect(subjectWithCaseNumber('Re: [cs-1001] Where is my order?', 'CS-1001')).toBe(
+      'Re: [cs-1001] Where is my order?',
+    );
     expect(subjectWithCaseNumber('', 'CS-1001')).toBe('[CS-1001]');
   });
 

@@ -18,7 +18,10 @@ const bare = (id: string): string => id.trim().replace(/^<|>$/g, '');
 const MESSAGE_ID = /^[^\s<>@]+@[^\s<>@]+$/;
 
 /** Thread headers answering the last message of `thread` (oldest first; duplicates and junk dropped). */
-export function threadHeaders(thread: readonly (string | null | undefined)[], max = DEFAULT_MAX_REFERENCES): ThreadHeaders {
+export function threadHeaders(
+  thread: readonly (string | null | undefined)[],
+  max = DEFAULT_MAX_REFERENCES,
+): ThreadHeaders {
   const ids: string[] = [];
   for (const raw of thread) {
     if (!raw) continue;

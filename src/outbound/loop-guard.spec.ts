@@ -5,10 +5,22 @@ const own = ['support@example.com', 'help@example.com'];
 
 describe('loop guard (no database)', () => {
   it('addresses that do not read mail are recognised', () => {
-    for (const a of ['noreply@x.com', 'no-reply@x.com', 'do-not-reply@x.com', 'donotreply@x.com', 'MAILER-DAEMON@x.com', 'postmaster@x.com', 'bounces+123@x.com', 'no_reply.shop@x.com', 'list-request@x.com', 'owner-list@x.com']) {
+    for (const a of [
+      'noreply@x.com',
+      'no-reply@x.com',
+      'do-not-reply@x.com',
+      'donotreply@x.com',
+      'MAILER-DAEMON@x.com',
+      'postmaster@x.com',
+      'bounces+123@x.com',
+      'no_reply.shop@x.com',
+      'list-request@x.com',
+      'owner-list@x.com',
+    ]) {
       expect(isNoReplyAddress(a), a).toBe(true);
     }
-    for (const a of ['anna@x.com', 'noreen@x.com', 'postman@x.com', 'replies@x.com']) expect(isNoReplyAddress(a), a).toBe(false);
+    for (const a of ['anna@x.com', 'noreen@x.com', 'postman@x.com', 'replies@x.com'])
+      expect(isNoReplyAddress(a), a).toBe(false);
   });
 
   it('own addresses and their plus-variants are recognised', () => {
@@ -18,9 +30,15 @@ describe('loop guard (no database)', () => {
   });
 
   it('auto-replies, bounces and lists get nothing, whatever the address', () => {
-    expect(checkRecipientStatic('anna@x.com', { classification: 'auto-reply', ownAddresses: own })?.reason).toBe('sender-auto-reply');
-    expect(checkRecipientStatic('anna@x.com', { classification: 'bounce', ownAddresses: own })?.reason).toBe('sender-bounce');
-    expect(checkRecipientStatic('anna@x.com', { classification: 'list', ownAddresses: own })?.reason).toBe('sender-list');
+    expect(checkRecipientStatic('anna@x.com', { classification: 'auto-reply', ownAddresses: own })?.reason).toBe(
+      'sender-auto-reply',
+    );
+    expect(checkRecipientStatic('anna@x.com', { classification: 'bounce', ownAddresses: own })?.reason).toBe(
+      'sender-bounce',
+    );
+    expect(checkRecipientStatic('anna@x.com', { classification: 'list', ownAddresses: own })?.reason).toBe(
+      'sender-list',
+    );
     expect(checkRecipientStatic('anna@x.com', { classification: 'normal', ownAddresses: own })).toBeNull();
     expect(checkRecipientStatic('not-an-address', { ownAddresses: own })?.reason).toBe('invalid-address');
     expect(checkRecipientStatic('help@example.com', { ownAddresses: own })?.reason).toBe('own-address');

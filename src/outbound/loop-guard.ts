@@ -29,7 +29,8 @@ export interface GuardVerdict {
 }
 
 // Local parts of addresses that never read replies (matched at the start, with a separator or end after).
-const NO_REPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|auto[-_.]?reply|notifications?[-_.]?noreply)(?:$|[-_.+])/i;
+const NO_REPLY_LOCAL =
+  /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|auto[-_.]?reply|notifications?[-_.]?noreply)(?:$|[-_.+])/i;
 // List plumbing: owner-x@, x-request@, x-bounces@.
 const LIST_LOCAL = /(?:^owner-|-(?:request|bounces?|owner)$)/i;
 
@@ -58,14 +59,20 @@ export function checkRecipientStatic(
   const c = context.classification;
   if (c && c !== 'normal') return { reason: `sender-${c}`, detail: `the message is classified as ${c}` };
   const address = normaliseAddress(to);
-  if (!address) return { reason: 'invalid-address', detail: `no valid recipient address (${JSON.stringify(to ?? null)})` };
-  if (isOwnAddress(address, context.ownAddresses)) return { reason: 'own-address', detail: `${address} is one of intake's own addresses` };
+  if (!address)
+    return { reason: 'invalid-address', detail: `no valid recipient address (${JSON.stringify(to ?? null)})` };
+  if (isOwnAddress(address, context.ownAddresses))
+    return { reason: 'own-address', detail: `${address} is one of intake's own addresses` };
   if (isNoReplyAddress(address)) return { reason: 'no-reply-address', detail: `${address} does not accept replies` };
   return null;
 }
 
 export async function isSuppressed(db: DbOrTrx, address: string): Promise<{ reason: string } | undefined> {
-  return db.selectFrom('address_suppressions').select('reason').where(sql<string>`lower(email)`, '=', address.toLowerCase()).executeTakeFirst();
+  return db
+    .selectFrom('address_suppressions')
+    .select('reason')
+    .where(sql<string>`lower(email)`, '=', address.toLowerCase())
+    .executeTakeFirst();
 }
 
 export interface AckGuardOptions {
@@ -81,7 +88,11 @@ export interface AckGuardOptions {
  * advisory lock until it ends, so two new cases from one sender committing at once cannot both pass a
  * limit that only one of them should.
  */
-export async function checkAcknowledgement(trx: DbOrTrx, to: string | null | undefined, options: AckGuardOptions): Promise<GuardVerdict | null> {
+export async function checkAcknowledgement(
+  trx: DbOrTrx,
+  to: string | null | undefined,
+  options: AckGuardOptions,
+): Promise<GuardVerdict | null> {
   const staticVerdict = checkRecipientStatic(to, options);
   if (staticVerdict) return staticVerdict;
   const address = normaliseAddress(to)!;
@@ -113,10 +124,17 @@ const suppressedVerdict = (address: string, reason: string): GuardVerdict => ({
   detail: `${address} is marked undeliverable (${reason})`,
 });
 
-function rateVerdict(address: string, sent: number, options: Pick<AckGuardOptions, 'ackRateLimit' | 'ackRateWindowMs'>): GuardVerdict | null {
+function rateVerdict(
+  address: string,
+  sent: number,
+  options: Pick<AckGuardOptions, 'ackRateLimit' | 'ackRateWindowMs'>,
+): GuardVerdict | null {
   if (sent < options.ackRateLimit) return null;
   const hours = Math.round((options.ackRateWindowMs / 3_600_000) * 10) / 10;
-  return { reason: 'rate-limit', detail: `${address} already got ${sent} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})` };
+  return {
+    reason: 'rate-limit',
+    detail: `${address} already got ${sent} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})`,
+  };
 }
 
 /**
@@ -131,7 +149,9 @@ export async function checkAcknowledgements(
   recipients: readonly { to: string | null | undefined; classification?: Classification | null }[],
   options: Omit<AckGuardOptions, 'classification'>,
 ): Promise<(GuardVerdict | null)[]> {
-  const verdicts = recipients.map((r) => checkRecipientStatic(r.to, { classification: r.classification, ownAddresses: options.ownAddresses }));
+  const verdicts = recipients.map((r) =>
+    checkRecipientStatic(r.to, { classification: r.classification, ownAddresses: options.ownAddresses }),
+  );
   const addresses = [...new Set(recipients.filter((_, i) => !verdicts[i]).map((r) => normaliseAddress(r.to)!))].sort();
   if (addresses.length === 0) return verdicts;
   await sql`

@@ -34,7 +34,10 @@ export function newOwnMessageId(keys: MessageIdKeys, caseId: string): string {
  * The case id inside a Message-ID that intake signed, or null for anybody else's id (or a forged one).
  * Accepts the id with or without angle brackets; case-insensitive because some gateways fold case.
  */
-export function verifyOwnMessageId(keys: Pick<MessageIdKeys, 'messageIdSecret'>, messageId: string | null | undefined): { caseId: string } | null {
+export function verifyOwnMessageId(
+  keys: Pick<MessageIdKeys, 'messageIdSecret'>,
+  messageId: string | null | undefined,
+): { caseId: string } | null {
   if (!messageId) return null;
   const bare = messageId.trim().replace(/^<|>$/g, '').toLowerCase();
   const m = SHAPE.exec(bare);
@@ -47,7 +50,10 @@ export function verifyOwnMessageId(keys: Pick<MessageIdKeys, 'messageIdSecret'>,
 }
 
 /** The first of several Message-IDs (e.g. a References list) that intake signed. */
-export function findOwnMessageId(keys: Pick<MessageIdKeys, 'messageIdSecret'>, ids: readonly (string | null | undefined)[]): { caseId: string; messageId: string } | null {
+export function findOwnMessageId(
+  keys: Pick<MessageIdKeys, 'messageIdSecret'>,
+  ids: readonly (string | null | undefined)[],
+): { caseId: string; messageId: string } | null {
   // Newest first: References lists oldest first, and the newest of ours is the most specific.
   for (const id of [...ids].reverse()) {
     const v = verifyOwnMessageId(keys, id);

@@ -5,7 +5,13 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { QUEUE_NAMES, createQueues, createRedis, type OutboundJob, type Queues } from '../queue/queues.js';
 import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
-import { PermanentSendError, createSmtpTransport, sendOutboxRow, type MailTransport, type SendOutcome } from './sender.js';
+import {
+  PermanentSendError,
+  createSmtpTransport,
+  sendOutboxRow,
+  type MailTransport,
+  type SendOutcome,
+} from './sender.js';
 
 /** First retry after this long; each further retry waits twice as long, up to the cap. */
 export const DEFAULT_RETRY_BASE_DELAY_MS = 5_000;
@@ -41,7 +47,11 @@ export interface OutboundWorker {
 }
 
 /** Capped exponential backoff: base, 2×base, 4×base … never more than max. */
-export function outboundBackoff(attemptsMade: number, baseMs = DEFAULT_RETRY_BASE_DELAY_MS, maxMs = DEFAULT_RETRY_MAX_DELAY_MS): number {
+export function outboundBackoff(
+  attemptsMade: number,
+  baseMs = DEFAULT_RETRY_BASE_DELAY_MS,
+  maxMs = DEFAULT_RETRY_MAX_DELAY_MS,
+): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attemptsMade - 1, 30)));
 }
 
@@ -53,7 +63,11 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
   const { config, db, logger } = deps;
   const prefix = options.prefix ?? config.queuePrefix;
   // Relay side is a producer: commands must fail (and the sweep retry) rather than hang while holding row locks.
-  const producer: Redis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true, maxRetriesPerRequest: 3, commandTimeout: 5_000 });
+  const producer: Redis = createRedis(config.redisUrl, 'producer', {
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 3,
+    commandTimeout: 5_000,
+  });
   const queues = createQueues(producer, prefix);
   const relay = startOutboxRelay({ db, databaseUrl: config.databaseUrl, queues, logger }, options.relay);
 

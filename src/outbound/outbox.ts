@@ -9,7 +9,13 @@ import { metrics } from '../ops/metrics.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import { getCaseSettings } from '../settings/settings.repository.js';
-import { replySubject, replyToAddress, subjectWithCaseNumber, threadHeaders, DEFAULT_MAX_REFERENCES } from './headers.js';
+import {
+  replySubject,
+  replyToAddress,
+  subjectWithCaseNumber,
+  threadHeaders,
+  DEFAULT_MAX_REFERENCES,
+} from './headers.js';
 import { checkAcknowledgement, checkAcknowledgements, type GuardVerdict } from './loop-guard.js';
 import { newOwnMessageId } from './message-id.js';
 import { cleanDisplayName, cleanHeaderText, normaliseAddress, validateRecipients } from './safety.js';
@@ -28,7 +34,16 @@ export const DEFAULT_MAX_MAIL_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 export type OutboxRow = Selectable<OutboxTable>;
 
 export interface OutboundDeps {
-  config: Pick<Config, 'mailFrom' | 'replyAddress' | 'messageIdSecret' | 'messageIdDomain' | 'ownAddresses' | 'ackRateLimit' | 'ackRateWindowMs'>;
+  config: Pick<
+    Config,
+    | 'mailFrom'
+    | 'replyAddress'
+    | 'messageIdSecret'
+    | 'messageIdDomain'
+    | 'ownAddresses'
+    | 'ackRateLimit'
+    | 'ackRateWindowMs'
+  >;
   logger?: Logger;
 }
 
@@ -44,7 +59,10 @@ export async function caseThread(db: DbOrTrx, caseId: string): Promise<string[]>
   return rows.map((r) => r.message_id);
 }
 
-type NewOutboxRow = Omit<OutboxRow, 'id' | 'status' | 'attempts' | 'last_error' | 'created' | 'sent_at' | 'enqueued_at'>;
+type NewOutboxRow = Omit<
+  OutboxRow,
+  'id' | 'status' | 'attempts' | 'last_error' | 'created' | 'sent_at' | 'enqueued_at'
+>;
 
 /**
  * Outbox rows, their thread refs and the pg_notify in ONE statement (a round trip costs more than the
@@ -57,14 +75,28 @@ async function insertQueued(trx: DbOrTrx, values: readonly NewOutboxRow[]): Prom
       qb
         .insertInto('outbox')
         .values(values.map((v) => ({ ...v, status: 'queued' as const, created: sql<Date>`clock_timestamp()` })))
-        .onConflict((oc) => oc.column('case_id').where(sql<boolean>`kind = 'ack'`).doNothing())
+        .onConflict((oc) =>
+          oc
+            .column('case_id')
+            .where(sql<boolean>`kind = 'ack'`)
+            .doNothing(),
+        )
         .returningAll(),
     )
     .with('r', (qb) =>
       qb
         .insertInto('thread_refs')
         .columns(['message_id', 'case_id', 'direction', 'created'])
-        .expression((eb) => eb.selectFrom('o').select(['o.message_id', 'o.case_id', sql<'out'>`'out'`.as('direction'), sql<Date>`clock_timestamp()`.as('created')]))
+        .expression((eb) =>
+          eb
+            .selectFrom('o')
+            .select([
+              'o.message_id',
+              'o.case_id',
+              sql<'out'>`'out'`.as('direction'),
+              sql<Date>`clock_timestamp()`.as('created'),
+            ]),
+        )
         .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing()),
     )
     .selectFrom('o')
@@ -74,7 +106,10 @@ async function insertQueued(trx: DbOrTrx, values: readonly NewOutboxRow[]): Prom
   return found.map(({ notified: _notified, ...row }) => row);
 }
 
-async function insertSuppressed(trx: DbOrTrx, rows: readonly { values: NewOutboxRow; verdict: GuardVerdict }[]): Promise<OutboxRow[]> {
+async function insertSuppressed(
+  trx: DbOrTrx,
+  rows: readonly { values: NewOutboxRow; verdict: GuardVerdict }[],
+): Promise<OutboxRow[]> {
   if (rows.length === 0) return [];
   const inserted = await trx
     .insertInto('outbox')
@@ -86,7 +121,12 @@ async function insertSuppressed(trx: DbOrTrx, rows: readonly { values: NewOutbox
         created: sql<Date>`clock_timestamp()`,
       })),
     )
-    .onConflict((oc) => oc.column('case_id').where(sql<boolean>`kind = 'ack'`).doNothing())
+    .onConflict((oc) =>
+      oc
+        .column('case_id')
+        .where(sql<boolean>`kind = 'ack'`)
+        .doNothing(),
+    )
     .returningAll()
     .execute();
   for (const row of inserted) {
@@ -110,7 +150,11 @@ export interface QueueAcknowledgementInput {
  * outbox row — status 'suppressed' with the reason when the loop guard refuses — or null when
  * acknowledgements are off in the case settings (or the case already has one).
  */
-export async function queueAcknowledgement(trx: DbOrTrx, deps: OutboundDeps, input: QueueAcknowledgementInput): Promise<OutboxRow | null> {
+export async function queueAcknowledgement(
+  trx: DbOrTrx,
+  deps: OutboundDeps,
+  input: QueueAcknowledgementInput,
+): Promise<OutboxRow | null> {
   const settings = input.settings ?? (await getCaseSettings(trx));
   if (!settings.Acknowledgement.Enabled) return null;
   const ack = acknowledgementOf(deps.config, settings, input);
@@ -133,7 +177,11 @@ export async function queueAcknowledgement(trx: DbOrTrx, deps: OutboundDeps, inp
  * same loop guard (checkAcknowledgements), in four round trips whatever their number. `inputs` share one
  * `settings` (the first one's, else read in `trx`).
  */
-export async function queueAcknowledgements(trx: DbOrTrx, deps: OutboundDeps, inputs: readonly QueueAcknowledgementInput[]): Promise<OutboxRow[]> {
+export async function queueAcknowledgements(
+  trx: DbOrTrx,
+  deps: OutboundDeps,
+  inputs: readonly QueueAcknowledgementInput[],
+): Promise<OutboxRow[]> {
   if (inputs.length === 0) return [];
   const settings = inputs[0]!.settings ?? (await getCaseSettings(trx));
   if (!settings.Acknowledgement.Enabled) return [];
@@ -141,18 +189,31 @@ export async function queueAcknowledgements(trx: DbOrTrx, deps: OutboundDeps, in
   const verdicts = await checkAcknowledgements(
     trx,
     inputs.map((input, i) => ({ to: acks[i]!.to, classification: input.parsed.classification })),
-    { ownAddresses: deps.config.ownAddresses, ackRateLimit: deps.config.ackRateLimit, ackRateWindowMs: deps.config.ackRateWindowMs, now: inputs[0]!.now },
+    {
+      ownAddresses: deps.config.ownAddresses,
+      ackRateLimit: deps.config.ackRateLimit,
+      ackRateWindowMs: deps.config.ackRateWindowMs,
+      now: inputs[0]!.now,
+    },
   );
   const suppressed = verdicts.flatMap((verdict, i) => (verdict ? [{ values: acks[i]!.values, verdict }] : []));
   for (const [i, verdict] of verdicts.entries()) {
-    if (verdict) deps.logger?.info({ caseNumber: inputs[i]!.caseRow.case_number, reason: verdict.reason }, 'acknowledgement suppressed');
+    if (verdict)
+      deps.logger?.info(
+        { caseNumber: inputs[i]!.caseRow.case_number, reason: verdict.reason },
+        'acknowledgement suppressed',
+      );
   }
   const queued = acks.filter((_, i) => !verdicts[i]).map((a) => a.values);
   return [...(await insertSuppressed(trx, suppressed)), ...(await insertQueued(trx, queued))];
 }
 
 /** The acknowledgement's outbox row for a new case, and its recipient. */
-function acknowledgementOf(config: OutboundDeps['config'], settings: CaseSettings, input: QueueAcknowledgementInput): { to: string | null; values: NewOutboxRow } {
+function acknowledgementOf(
+  config: OutboundDeps['config'],
+  settings: CaseSettings,
+  input: QueueAcknowledgementInput,
+): { to: string | null; values: NewOutboxRow } {
   const { caseRow, parsed } = input;
   const to = normaliseAddress(caseRow.customer_email) ?? normaliseAddress(parsed.from?.email);
   const fromName = parsed.from && to === normaliseAddress(parsed.from.email) ? parsed.from.name : '';
@@ -204,37 +265,56 @@ const nonEmpty = (list: readonly string[] | null | undefined): list is readonly 
  * sent (returns null). A bad recipient or an oversized attachment set is a ValidationError (400), so the
  * note and its mail are refused together rather than the mail silently dropped.
  */
-export async function queueNoteEmail(trx: DbOrTrx, deps: OutboundDeps, input: QueueNoteEmailInput): Promise<OutboxRow | null> {
+export async function queueNoteEmail(
+  trx: DbOrTrx,
+  deps: OutboundDeps,
+  input: QueueNoteEmailInput,
+): Promise<OutboxRow | null> {
   const { caseRow, note, config } = { ...input, config: deps.config };
   if (!note.is_public) return null;
 
-  const toList = nonEmpty(input.to) ? input.to : nonEmpty(note.email_to) ? note.email_to : caseRow.customer_email ? [caseRow.customer_email] : [];
+  const toList = nonEmpty(input.to)
+    ? input.to
+    : nonEmpty(note.email_to)
+      ? note.email_to
+      : caseRow.customer_email
+        ? [caseRow.customer_email]
+        : [];
   const to = validateRecipients('To', toList);
   const cc = validateRecipients('Cc', nonEmpty(input.cc) ? input.cc : note.email_cc).filter((a) => !to.includes(a));
-  const bcc = validateRecipients('Bcc', nonEmpty(input.bcc) ? input.bcc : note.email_bcc).filter((a) => !to.includes(a) && !cc.includes(a));
-  if (to.length === 0) throw new ValidationError('The note cannot be emailed: the case has no customer email and the note names no To address');
+  const bcc = validateRecipients('Bcc', nonEmpty(input.bcc) ? input.bcc : note.email_bcc).filter(
+    (a) => !to.includes(a) && !cc.includes(a),
+  );
+  if (to.length === 0)
+    throw new ValidationError(
+      'The note cannot be emailed: the case has no customer email and the note names no To address',
+    );
 
   const limit = input.maxAttachmentBytes ?? DEFAULT_MAX_MAIL_ATTACHMENT_BYTES;
   const total = (input.attachments ?? []).reduce((n, a) => n + a.size, 0);
-  if (total > limit) throw new ValidationError(`The note's attachments total ${total} bytes; at most ${limit} can be emailed`);
+  if (total > limit)
+    throw new ValidationError(`The note's attachments total ${total} bytes; at most ${limit} can be emailed`);
 
   const thread = threadHeaders(await caseThread(trx, caseRow.id), DEFAULT_MAX_REFERENCES);
-  const [row] = await insertQueued(trx, [{
-    case_id: caseRow.id,
-    note_id: note.id,
-    kind: 'reply',
-    automatic: false,
-    to_addresses: to,
-    to_name: to[0] === normaliseAddress(caseRow.customer_email) ? cleanDisplayName(caseRow.customer_name) || null : null,
-    cc_addresses: cc,
-    bcc_addresses: bcc,
-    subject: replySubject(caseRow.subject, caseRow.case_number),
-    text_body: note.comment,
-    html_body: note.html,
-    message_id: newOwnMessageId(config, caseRow.id),
-    in_reply_to: thread.inReplyTo,
-    references: thread.references,
-    reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
-  }]);
+  const [row] = await insertQueued(trx, [
+    {
+      case_id: caseRow.id,
+      note_id: note.id,
+      kind: 'reply',
+      automatic: false,
+      to_addresses: to,
+      to_name:
+        to[0] === normaliseAddress(caseRow.customer_email) ? cleanDisplayName(caseRow.customer_name) || null : null,
+      cc_addresses: cc,
+      bcc_addresses: bcc,
+      subject: replySubject(caseRow.subject, caseRow.case_number),
+      text_body: note.comment,
+      html_body: note.html,
+      message_id: newOwnMessageId(config, caseRow.id),
+      in_reply_to: thread.inReplyTo,
+      references: thread.references,
+      reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
+    },
+  ]);
   return row ?? null;
 }

@@ -45,7 +45,10 @@ export interface RelayDeps {
   logger: Logger;
 }
 
-export const defaultOutboundJobOptions = (): JobsOptions => ({ attempts: DEFAULT_OUTBOUND_ATTEMPTS, backoff: { type: OUTBOUND_BACKOFF_TYPE } });
+export const defaultOutboundJobOptions = (): JobsOptions => ({
+  attempts: DEFAULT_OUTBOUND_ATTEMPTS,
+  backoff: { type: OUTBOUND_BACKOFF_TYPE },
+});
 
 /**
  * Adds the row's job unless a live one exists. A finished job with the same id (an earlier
@@ -68,9 +71,17 @@ async function dispatch(queues: Pick<Queues, 'outbound'>, outboxId: string, jobO
  * new case's acknowledgement passes here: three round trips per row were a tenth of the worker's CPU); only
  * rows sent back by a requeue are checked one by one.
  */
-async function dispatchAll(queues: Pick<Queues, 'outbound'>, rows: readonly { id: string; attempts: number; last_error: string | null }[], jobOptions: JobsOptions): Promise<void> {
+async function dispatchAll(
+  queues: Pick<Queues, 'outbound'>,
+  rows: readonly { id: string; attempts: number; last_error: string | null }[],
+  jobOptions: JobsOptions,
+): Promise<void> {
   const untried = rows.filter((r) => r.attempts === 0 && r.last_error === null);
-  await enqueueOutboundBulk(queues, untried.map((r) => r.id), jobOptions);
+  await enqueueOutboundBulk(
+    queues,
+    untried.map((r) => r.id),
+    jobOptions,
+  );
   for (const r of rows) if (!untried.includes(r)) await dispatch(queues, r.id, jobOptions);
 }
 
@@ -93,7 +104,16 @@ export async function relayPending(deps: Omit<RelayDeps, 'databaseUrl'>, options
         .skipLocked()
         .execute();
       await dispatchAll(deps.queues, rows, jobOptions);
-      if (rows.length) await trx.updateTable('outbox').set({ enqueued_at: sql`now()` }).where('id', 'in', rows.map((r) => r.id)).execute();
+      if (rows.length)
+        await trx
+          .updateTable('outbox')
+          .set({ enqueued_at: sql`now()` })
+          .where(
+            'id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .execute();
       return rows.length;
     });
     total += n;
@@ -124,7 +144,11 @@ export async function recoverStale(deps: Omit<RelayDeps, 'databaseUrl'>, options
       const state = job ? await job.getState() : 'unknown';
       const live = state !== 'completed' && state !== 'failed' && state !== 'unknown';
       if (!live && r.status === 'sending') {
-        await trx.updateTable('outbox').set({ status: 'failed', last_error: UNCERTAIN_DELIVERY_ERROR }).where('id', '=', r.id).execute();
+        await trx
+          .updateTable('outbox')
+          .set({ status: 'failed', last_error: UNCERTAIN_DELIVERY_ERROR })
+          .where('id', '=', r.id)
+          .execute();
         recovered++;
         continue;
       }
@@ -132,7 +156,11 @@ export async function recoverStale(deps: Omit<RelayDeps, 'databaseUrl'>, options
         await dispatch(deps.queues, r.id, jobOptions);
         recovered++;
       }
-      await trx.updateTable('outbox').set({ enqueued_at: sql`now()` }).where('id', '=', r.id).execute();
+      await trx
+        .updateTable('outbox')
+        .set({ enqueued_at: sql`now()` })
+        .where('id', '=', r.id)
+        .execute();
     }
     if (recovered) deps.logger.warn({ recovered }, 'outbox rows recovered from lost or dead jobs');
     return recovered;
@@ -203,7 +231,10 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
     client = c;
     const retry = (err: unknown) => {
       if (closed || client !== c) return;
-      deps.logger.warn({ err: (err as Error)?.message, retryInMs: reconnectDelay }, 'outbox relay lost its LISTEN connection');
+      deps.logger.warn(
+        { err: (err as Error)?.message, retryInMs: reconnectDelay },
+        'outbox relay lost its LISTEN connection',
+      );
       client = null;
       c.end().catch(() => undefined);
       reconnectTimer = setTimeout(() => void listen(), reconnectDelay);

@@ -17,7 +17,16 @@ describe('header safety', () => {
 
   it('only plain addresses are accepted', () => {
     expect(normaliseAddress(' Anna@Example.COM ')).toBe('anna@example.com');
-    for (const bad of ['a@b', 'a b@c.com', 'a@c.com\r\nBcc: e@vil.com', 'a@c.com, e@vil.com', '"a"@c.com', '<a@c.com>', '', 'a@-c.com']) {
+    for (const bad of [
+      'a@b',
+      'a b@c.com',
+      'a@c.com\r\nBcc: e@vil.com',
+      'a@c.com, e@vil.com',
+      '"a"@c.com',
+      '<a@c.com>',
+      '',
+      'a@-c.com',
+    ]) {
       expect(normaliseAddress(bad), bad).toBeNull();
     }
   });

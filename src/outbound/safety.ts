@@ -29,7 +29,8 @@ export function cleanDisplayName(value: string | null | undefined): string {
 // Deliberately stricter than RFC 5321: dot-atom local part, a dotted domain of letters/digits/hyphens
 // (IDNs arrive here already in punycode or are rejected). Anything with spaces, quotes, brackets or
 // commas — the ways a crafted string smuggles a second recipient — does not pass.
-const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+const ADDRESS =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 /** The address lower-cased and trimmed when it is one plain, valid address; otherwise null. */
 export function normaliseAddress(value: string | null | undefined): string | null {
@@ -53,7 +54,10 @@ export function validateRecipients(field: string, values: readonly string[]): st
   }
   if (bad.length) {
     const shown = bad.map((b) => JSON.stringify(cleanHeaderText(b, 80))).join(', ');
-    throw new ValidationError(`${field} has ${bad.length === 1 ? 'an invalid address' : 'invalid addresses'}: ${shown}`, { field });
+    throw new ValidationError(
+      `${field} has ${bad.length === 1 ? 'an invalid address' : 'invalid addresses'}: ${shown}`,
+      { field },
+    );
   }
   return out;
 }

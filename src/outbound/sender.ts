@@ -58,7 +58,10 @@ export type SendOutcome = 'sent' | 'already-done' | 'missing' | 'suppressed' | '
 
 /** Thrown for an SMTP answer that will not change on retry (5xx): the job must not be retried. */
 export class PermanentSendError extends Error {
-  constructor(message: string, readonly responseCode: number | undefined) {
+  constructor(
+    message: string,
+    readonly responseCode: number | undefined,
+  ) {
     super(message);
     this.name = 'PermanentSendError';
   }
@@ -80,9 +83,14 @@ async function claim(deps: SenderDeps, outboxId: string): Promise<Claim> {
   return deps.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('outbox').selectAll().where('id', '=', outboxId).forUpdate().executeTakeFirst();
     if (!row) return { kind: 'missing' };
-    if (row.status === 'sent' || row.status === 'failed' || row.status === 'suppressed') return { kind: 'already-done' };
+    if (row.status === 'sent' || row.status === 'failed' || row.status === 'suppressed')
+      return { kind: 'already-done' };
     if (row.status === 'sending') {
-      await trx.updateTable('outbox').set({ status: 'failed', last_error: UNCERTAIN_DELIVERY_ERROR }).where('id', '=', row.id).execute();
+      await trx
+        .updateTable('outbox')
+        .set({ status: 'failed', last_error: UNCERTAIN_DELIVERY_ERROR })
+        .where('id', '=', row.id)
+        .execute();
       metrics.outboundFailed.inc({ kind: row.kind, final: 'true' });
       return { kind: 'uncertain' };
     }
@@ -93,7 +101,10 @@ async function claim(deps: SenderDeps, outboxId: string): Promise<Claim> {
         if (s) {
           await trx
             .updateTable('outbox')
-            .set({ status: 'suppressed', last_error: `suppressed (suppressed-address): ${address} is marked undeliverable (${s.reason})` })
+            .set({
+              status: 'suppressed',
+              last_error: `suppressed (suppressed-address): ${address} is marked undeliverable (${s.reason})`,
+            })
             .where('id', '=', row.id)
             .execute();
           metrics.outboundSuppressed.inc({ reason: 'suppressed-address' });
@@ -161,7 +172,11 @@ async function withRetries<T>(fn: () => Promise<T>, tries = 5, delayMs = 500): P
  * (row marked failed) and the SMTP error itself for a passing fault (row back to 'queued', retried).
  * `isLastAttempt`: no retry follows, so a passing fault is recorded as final too.
  */
-export async function sendOutboxRow(deps: SenderDeps, outboxId: string, options: { isLastAttempt?: boolean } = {}): Promise<SendOutcome> {
+export async function sendOutboxRow(
+  deps: SenderDeps,
+  outboxId: string,
+  options: { isLastAttempt?: boolean } = {},
+): Promise<SendOutcome> {
   const c = await claim(deps, outboxId);
   if (c.kind !== 'send') return c.kind;
   const { row } = c;
@@ -173,12 +188,19 @@ export async function sendOutboxRow(deps: SenderDeps, outboxId: string, options:
     await withRetries(() =>
       deps.db
         .updateTable('outbox')
-        .set({ status: 'sent', sent_at: sentAt, last_error: rejected.length ? `rejected by the server: ${rejected.join(', ')}` : null })
+        .set({
+          status: 'sent',
+          sent_at: sentAt,
+          last_error: rejected.length ? `rejected by the server: ${rejected.join(', ')}` : null,
+        })
         .where('id', '=', row.id)
         .execute(),
     );
     metrics.outboundSent.inc({ kind: row.kind });
-    deps.logger.info({ outboxId: row.id, kind: row.kind, messageId: row.message_id, attempts: row.attempts }, 'outbound mail sent');
+    deps.logger.info(
+      { outboxId: row.id, kind: row.kind, messageId: row.message_id, attempts: row.attempts },
+      'outbound mail sent',
+    );
     return 'sent';
   } catch (err) {
     const e = err as SmtpError;
@@ -190,7 +212,12 @@ export async function sendOutboxRow(deps: SenderDeps, outboxId: string, options:
         // The server refused these recipients outright: like a hard bounce, no more automatic mail to them.
         await trx
           .insertInto('address_suppressions')
-          .values(e.rejected.map((email) => ({ email: email.toLowerCase(), reason: `SMTP ${e.responseCode}: ${message}`.slice(0, 300) })))
+          .values(
+            e.rejected.map((email) => ({
+              email: email.toLowerCase(),
+              reason: `SMTP ${e.responseCode}: ${message}`.slice(0, 300),
+            })),
+          )
           .onConflict((oc) => oc.column('email').doNothing())
           .execute();
       }
@@ -201,7 +228,10 @@ export async function sendOutboxRow(deps: SenderDeps, outboxId: string, options:
         .execute();
     });
     metrics.outboundFailed.inc({ kind: row.kind, final: String(final) });
-    deps.logger.warn({ outboxId: row.id, attempts: row.attempts, final, code: e.code, responseCode: e.responseCode, err: message }, 'outbound mail not sent');
+    deps.logger.warn(
+      { outboxId: row.id, attempts: row.attempts, final, code: e.code, responseCode: e.responseCode, err: message },
+      'outbound mail not sent',
+    );
     if (permanent) throw new PermanentSendError(message, e.responseCode);
     throw err;
   }

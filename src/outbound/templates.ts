@@ -14,11 +14,17 @@ export interface AcknowledgementValues {
  */
 export function renderTemplate(template: string, values: Readonly<Record<string, string>>): string {
   const lookup = new Map(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v]));
-  return template.replace(/\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g, (whole, name: string) => lookup.get(name.toLowerCase()) ?? whole);
+  return template.replace(
+    /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g,
+    (whole, name: string) => lookup.get(name.toLowerCase()) ?? whole,
+  );
 }
 
 /** Subject and text of an acknowledgement. The subject still needs its case tag and header cleaning. */
-export function renderAcknowledgement(setting: AcknowledgementSetting, values: AcknowledgementValues): { subject: string; text: string } {
+export function renderAcknowledgement(
+  setting: AcknowledgementSetting,
+  values: AcknowledgementValues,
+): { subject: string; text: string } {
   const v = { ...values };
   return { subject: renderTemplate(setting.Subject, v), text: renderTemplate(setting.Body, v) };
 }

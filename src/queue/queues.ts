@@ -37,12 +37,14 @@ export interface OutboundJob {
  * under an id that exists is a silent no-op, so the new message would wait for the stale-row sweep. The time the
  * row was stored makes the id unique across databases and still the same every time the same row is queued.
  */
-export const inboundJobId = (job: Pick<InboundJob, 'messageRowId' | 'receivedAt'>): string => `msg-${job.messageRowId}-${Date.parse(job.receivedAt)}`;
+export const inboundJobId = (job: Pick<InboundJob, 'messageRowId' | 'receivedAt'>): string =>
+  `msg-${job.messageRowId}-${Date.parse(job.receivedAt)}`;
 /**
  * A re-queued message (after it was kept as failed) needs a new id: the failed job may still exist in
  * Redis under its first id, and adding a job with an existing id is a silent no-op.
  */
-export const inboundRetryJobId = (messageRowId: string | number, requestedAt: number = Date.now()): string => `msg-${messageRowId}-retry-${requestedAt}`;
+export const inboundRetryJobId = (messageRowId: string | number, requestedAt: number = Date.now()): string =>
+  `msg-${messageRowId}-retry-${requestedAt}`;
 export const outboundJobId = (outboxId: string): string => `out-${outboxId}`;
 
 export const DEFAULT_INBOUND_JOB_OPTIONS: JobsOptions = {
@@ -81,8 +83,16 @@ export interface Queues {
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
-  const inbound = new Queue<InboundJob>(QUEUE_NAMES.inbound, { connection, prefix, defaultJobOptions: DEFAULT_INBOUND_JOB_OPTIONS });
-  const outbound = new Queue<OutboundJob>(QUEUE_NAMES.outbound, { connection, prefix, defaultJobOptions: DEFAULT_OUTBOUND_JOB_OPTIONS });
+  const inbound = new Queue<InboundJob>(QUEUE_NAMES.inbound, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_INBOUND_JOB_OPTIONS,
+  });
+  const outbound = new Queue<OutboundJob>(QUEUE_NAMES.outbound, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_OUTBOUND_JOB_OPTIONS,
+  });
   return {
     inbound,
     outbound,
@@ -101,17 +111,37 @@ export async function enqueueInbound(queues: Pick<Queues, 'inbound'>, job: Inbou
  * so a message queued again while its job still exists is not doubled. `jobIds` overrides the id per
  * job (index-aligned), e.g. inboundRetryJobId for a message whose first job already finished.
  */
-export async function enqueueInboundBulk(queues: Pick<Queues, 'inbound'>, jobs: readonly InboundJob[], jobIds?: readonly string[]): Promise<void> {
+export async function enqueueInboundBulk(
+  queues: Pick<Queues, 'inbound'>,
+  jobs: readonly InboundJob[],
+  jobIds?: readonly string[],
+): Promise<void> {
   if (jobs.length === 0) return;
-  await queues.inbound.addBulk(jobs.map((data, i) => ({ name: 'message', data, opts: { jobId: jobIds?.[i] ?? inboundJobId(data) } })));
+  await queues.inbound.addBulk(
+    jobs.map((data, i) => ({ name: 'message', data, opts: { jobId: jobIds?.[i] ?? inboundJobId(data) } })),
+  );
 }
 
-export async function enqueueOutbound(queues: Pick<Queues, 'outbound'>, outboxId: string, options: JobsOptions = {}): Promise<void> {
+export async function enqueueOutbound(
+  queues: Pick<Queues, 'outbound'>,
+  outboxId: string,
+  options: JobsOptions = {},
+): Promise<void> {
   await enqueueOutboundBulk(queues, [outboxId], options);
 }
 
 /** Queues the sending of several outbox rows in one round trip; job ids as enqueueOutbound. */
-export async function enqueueOutboundBulk(queues: Pick<Queues, 'outbound'>, outboxIds: readonly string[], options: JobsOptions = {}): Promise<void> {
+export async function enqueueOutboundBulk(
+  queues: Pick<Queues, 'outbound'>,
+  outboxIds: readonly string[],
+  options: JobsOptions = {},
+): Promise<void> {
   if (outboxIds.length === 0) return;
-  await queues.outbound.addBulk(outboxIds.map((outboxId) => ({ name: 'send', data: { outboxId }, opts: { jobId: outboundJobId(outboxId), ...options } })));
+  await queues.outbound.addBulk(
+    outboxIds.map((outboxId) => ({
+      name: 'send',
+      data: { outboxId },
+      opts: { jobId: outboundJobId(outboxId), ...options },
+    })),
+  );
 }

@@ -78,7 +78,9 @@ export function validateCaseSettings(s: CaseSettings): void {
   const problems: string[] = [];
   const statusNames = names(s.Statuses);
   if (s.Statuses.length === 0) problems.push('Statuses must not be empty');
-  const dupStatus = statusNames.filter((n, i) => statusNames.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+  const dupStatus = statusNames.filter(
+    (n, i) => statusNames.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i,
+  );
   if (dupStatus.length) problems.push(`Statuses are listed twice: ${dupStatus.join(', ')}`);
   for (const [field, value] of [
     ['StatusNew', s.StatusNew],
@@ -86,7 +88,8 @@ export function validateCaseSettings(s: CaseSettings): void {
     ['StatusReopen', s.StatusReopen],
     ['StatusResolved', s.StatusResolved],
   ] as const) {
-    if (!statusNames.includes(value)) problems.push(`${field} "${value}" is not one of the Statuses (${statusNames.join(', ')})`);
+    if (!statusNames.includes(value))
+      problems.push(`${field} "${value}" is not one of the Statuses (${statusNames.join(', ')})`);
   }
   const priorityNames = names(s.Priorities);
   if (s.Priorities.length === 0) problems.push('Priorities must not be empty');
@@ -97,7 +100,9 @@ export function validateCaseSettings(s: CaseSettings): void {
   }
   if (new Set(s.Tags).size !== s.Tags.length) problems.push('Tags are listed twice');
   if (!NUMBER_PREFIX_PATTERN.test(s.NumberPrefix)) {
-    problems.push(`NumberPrefix "${s.NumberPrefix}" must be a letter, up to 9 letters or digits, then "-" (like "CS-")`);
+    problems.push(
+      `NumberPrefix "${s.NumberPrefix}" must be a letter, up to 9 letters or digits, then "-" (like "CS-")`,
+    );
   }
   if (problems.length) throw new ValidationError(problems.join('; '), { problems });
 }
@@ -109,13 +114,17 @@ export function statusByName(s: CaseSettings, name: string): StatusSetting | und
 /** Unknown status: a 400 that lists the allowed ones. */
 export function assertStatus(s: CaseSettings, name: string): void {
   if (!statusByName(s, name)) {
-    throw new ValidationError(`Unknown status "${name}"; allowed: ${names(s.Statuses).join(', ')}`, { allowed: names(s.Statuses) });
+    throw new ValidationError(`Unknown status "${name}"; allowed: ${names(s.Statuses).join(', ')}`, {
+      allowed: names(s.Statuses),
+    });
   }
 }
 
 export function assertPriority(s: CaseSettings, name: string): void {
   if (!s.Priorities.some((p) => p.Name === name)) {
-    throw new ValidationError(`Unknown priority "${name}"; allowed: ${names(s.Priorities).join(', ')}`, { allowed: names(s.Priorities) });
+    throw new ValidationError(`Unknown priority "${name}"; allowed: ${names(s.Priorities).join(', ')}`, {
+      allowed: names(s.Priorities),
+    });
   }
 }
 
@@ -125,7 +134,10 @@ export const MAX_NAMED_UNKNOWN_TAGS = 10;
 export function assertTags(s: CaseSettings, tags: readonly string[]): void {
   const unknown = [...new Set(tags.filter((t) => !s.Tags.includes(t)))];
   if (unknown.length) {
-    const named = unknown.slice(0, MAX_NAMED_UNKNOWN_TAGS).map((t) => `"${t}"`).join(', ');
+    const named = unknown
+      .slice(0, MAX_NAMED_UNKNOWN_TAGS)
+      .map((t) => `"${t}"`)
+      .join(', ');
     const more = unknown.length > MAX_NAMED_UNKNOWN_TAGS ? ` and ${unknown.length - MAX_NAMED_UNKNOWN_TAGS} more` : '';
     throw new ValidationError(
       `Unknown tag${unknown.length > 1 ? 's' : ''} ${named}${more}; allowed: ${s.Tags.join(', ') || '(none configured)'}`,

@@ -17,7 +17,10 @@ export interface VersionedCaseSettings {
 
 /** Reads the case settings with their version; a missing or partial document is completed from the defaults. */
 export async function readCaseSettings(db: DbOrTrx, options: SettingsLockOptions = {}): Promise<VersionedCaseSettings> {
-  let q = db.selectFrom('settings').select(['value', sql<string>`changed::text`.as('version')]).where('key', '=', CASE_SETTINGS_KEY);
+  let q = db
+    .selectFrom('settings')
+    .select(['value', sql<string>`changed::text`.as('version')])
+    .where('key', '=', CASE_SETTINGS_KEY);
   if (options.forUpdate) q = q.forUpdate();
   else if (options.forShare) q = q.forShare();
   const row = await q.executeTakeFirst();
@@ -63,7 +66,10 @@ export async function saveCaseSettings(db: DbOrTrx, settings: CaseSettings): Pro
 
 /** The number the next case will get (the sequence's next value, without consuming it). */
 export async function peekNextCaseNumber(db: DbOrTrx): Promise<number> {
-  const r = await sql<{ last_value: string; is_called: boolean }>`SELECT last_value, is_called FROM case_number_seq`.execute(db);
+  const r = await sql<{
+    last_value: string;
+    is_called: boolean;
+  }>`SELECT last_value, is_called FROM case_number_seq`.execute(db);
   const row = r.rows[0]!;
   return Number(row.last_value) + (row.is_called ? 1 : 0);
 }
@@ -94,6 +100,8 @@ export async function lockCaseNumbersShared(db: DbOrTrx): Promise<void> {
 
 export async function takeCaseNumber(db: DbOrTrx): Promise<number> {
   const r = await sql<{ n: string }>`
-    SELECT nextval('case_number_seq') AS n FROM (SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})) AS l`.execute(db);
+    SELECT nextval('case_number_seq') AS n FROM (SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})) AS l`.execute(
+    db,
+  );
   return Number(r.rows[0]!.n);
 }

@@ -4,7 +4,14 @@ import { inTransaction } from '../db/transaction.js';
 import { ConflictError } from '../errors.js';
 import { DEFAULT_CASE_SETTINGS, validateCaseSettings, type CaseSettings } from './case-settings.js';
 import { invalidateCaseSettingsCache } from './settings-cache.js';
-import { CASE_NUMBER_LOCK_KEY, CASE_SETTINGS_KEY, getCaseSettings, peekNextCaseNumber, saveCaseSettings, setNextCaseNumber } from './settings.repository.js';
+import {
+  CASE_NUMBER_LOCK_KEY,
+  CASE_SETTINGS_KEY,
+  getCaseSettings,
+  peekNextCaseNumber,
+  saveCaseSettings,
+  setNextCaseNumber,
+} from './settings.repository.js';
 
 /** The settings document as the API shows it: the stored settings plus the sequence's next number. */
 export interface CaseSettingsJson extends CaseSettings {
@@ -97,7 +104,10 @@ async function replaceCaseSettings(trx: DbOrTrx, input: CaseSettingsInput): Prom
   check('priority', await countInUse(trx, 'priority', removed(names(current.Priorities), names(next.Priorities))));
   check('tag', await countTagsInUse(trx, removed(current.Tags, next.Tags)));
   if (problems.length) {
-    throw new ConflictError(`These settings would orphan existing cases: ${problems.join('; ')}. Move those cases first.`, { inUse });
+    throw new ConflictError(
+      `These settings would orphan existing cases: ${problems.join('; ')}. Move those cases first.`,
+      { inUse },
+    );
   }
 
   await saveCaseSettings(trx, next);
@@ -105,9 +115,12 @@ async function replaceCaseSettings(trx: DbOrTrx, input: CaseSettingsInput): Prom
   if (NextNumber !== undefined) {
     const { previous } = await setNextCaseNumber(trx, NextNumber);
     if (NextNumber < previous) {
-      throw new ConflictError(`NextNumber ${NextNumber} is below the next case number ${previous}: case numbers are never reused`, {
-        nextNumber: previous,
-      });
+      throw new ConflictError(
+        `NextNumber ${NextNumber} is below the next case number ${previous}: case numbers are never reused`,
+        {
+          nextNumber: previous,
+        },
+      );
     }
   }
   return { ...next, NextNumber: await peekNextCaseNumber(trx) };

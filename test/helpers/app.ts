@@ -14,16 +14,27 @@ export interface TestApp {
   adminKey: string;
   readKey: string;
   /** Sends a request with the admin key (or `key`), JSON body, and returns status + parsed JSON. */
-  call(method: string, url: string, body?: unknown, key?: string | null): Promise<{ status: number; json: any; res: LightMyRequestResponse }>;
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    key?: string | null,
+  ): Promise<{ status: number; json: any; res: LightMyRequestResponse }>;
   close(): Promise<void>;
 }
 
 /** The web app over its own fresh database, with one admin and one read key. */
-export async function createTestApp(label: string, env: Record<string, string> = {}, extra: Partial<AppContext> = {}): Promise<TestApp> {
+export async function createTestApp(
+  label: string,
+  env: Record<string, string> = {},
+  extra: Partial<AppContext> = {},
+): Promise<TestApp> {
   const database = await createTestDatabase(label);
   const config: Config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', ...env });
   // DATABASE_STATEMENT_TIMEOUT_MS gives the app a pool of its own with that timeout, as the web process has.
-  const timed = config.databaseStatementTimeoutMs ? createDb(database.url, { statementTimeoutMs: config.databaseStatementTimeoutMs }) : undefined;
+  const timed = config.databaseStatementTimeoutMs
+    ? createDb(database.url, { statementTimeoutMs: config.databaseStatementTimeoutMs })
+    : undefined;
   const ctx: AppContext = { config, db: timed ?? database.db, logger: createLogger('silent'), ...extra };
   const app = await buildServer(ctx, { logger: false });
   await app.ready();

@@ -15,7 +15,10 @@ export interface TestDatabase {
 
 /** A fresh, migrated database of its own for one test file: runs never interfere. */
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
-  const name = `intake_${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const name = `intake_${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_ADMIN_DATABASE_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);

@@ -158,8 +158,19 @@ export async function startDovecot(): Promise<DovecotServer> {
   mkdirSync(join(dir, 'home'));
   if (userInfo().uid === 0) chownSync(join(dir, 'home'), 65534, 65534);
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
   ]);
   const port = await freePort();
   const tlsPort = await freePort();
@@ -259,7 +270,12 @@ async function withClient<T>(user: string, fn: (client: ImapFlow) => Promise<T>)
 }
 
 /** Appends a raw message to `user`'s folder (INBOX by default); returns its UID. */
-export async function appendMessage(user: string, raw: string | Buffer, flags: string[] = [], folder = 'INBOX'): Promise<number> {
+export async function appendMessage(
+  user: string,
+  raw: string | Buffer,
+  flags: string[] = [],
+  folder = 'INBOX',
+): Promise<number> {
   return withClient(user, async (client) => {
     const res = await client.append(folder, raw, flags);
     if (!res || res.uid === undefined) throw new Error(`APPEND to ${user}/${folder} returned no UID`);
@@ -307,7 +323,10 @@ export async function deleteFolder(user: string, folder: string): Promise<void> 
 }
 
 /** A small RFC 5322 message with a unique Message-ID. */
-export function makeMessage(n: number | string, options: { subject?: string; body?: string; tag?: string } = {}): string {
+export function makeMessage(
+  n: number | string,
+  options: { subject?: string; body?: string; tag?: string } = {},
+): string {
   const tag = options.tag ?? 'poller';
   return [
     `From: Customer ${n} <customer${n}@example.com>`,

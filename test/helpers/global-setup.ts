@@ -24,14 +24,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`Redis is not reachable at ${TEST_REDIS_URL} (${(err as Error).message}): start redis-server, or set TEST_REDIS_URL`);
+    throw new Error(
+      `Redis is not reachable at ${TEST_REDIS_URL} (${(err as Error).message}): start redis-server, or set TEST_REDIS_URL`,
+    );
   } finally {
     redis.disconnect();
   }
   // One Dovecot for the run (test/helpers/dovecot.ts); tests that need it read it with testDovecot().
   // When it cannot start, only those tests fail, with the reason.
   const dovecot = await startDovecot().catch((err: Error) => err);
-  project.provide('dovecot', dovecot instanceof Error ? null : { host: dovecot.host, port: dovecot.port, tlsPort: dovecot.tlsPort, password: dovecot.password, dir: dovecot.dir });
+  project.provide(
+    'dovecot',
+    dovecot instanceof Error
+      ? null
+      : {
+          host: dovecot.host,
+          port: dovecot.port,
+          tlsPort: dovecot.tlsPort,
+          password: dovecot.password,
+          dir: dovecot.dir,
+        },
+  );
   project.provide('dovecotError', dovecot instanceof Error ? dovecot.message : '');
   return async () => {
     if (!(dovecot instanceof Error)) await dovecot.stop();

@@ -23,11 +23,23 @@ export interface InboundContext {
   /** Stores and queues raw mail exactly like the poller does. */
   deliver(raw: string | Buffer, mailbox?: string): Promise<StoredMessage>;
   /** Waits until the message row is processed, ignored or failed; returns the row. */
-  settled(messageRowId: string, timeoutMs?: number): Promise<{ status: string; error: string | null; attempts: number; case_id: string | null; decision: any }>;
+  settled(
+    messageRowId: string,
+    timeoutMs?: number,
+  ): Promise<{ status: string; error: string | null; attempts: number; case_id: string | null; decision: any }>;
   /** Queues every mail while the worker is paused, then lets it drain the backlog; the row ids. */
   backlog(raws: (string | Buffer)[]): Promise<string[]>;
   /** deliver + settled. */
-  receive(raw: string | Buffer): Promise<{ status: string; error: string | null; attempts: number; case_id: string | null; decision: any; id: string }>;
+  receive(
+    raw: string | Buffer,
+  ): Promise<{
+    status: string;
+    error: string | null;
+    attempts: number;
+    case_id: string | null;
+    decision: any;
+    id: string;
+  }>;
   caseJson(caseId: string): Promise<any>;
   countCases(): Promise<number>;
   close(): Promise<void>;
@@ -36,12 +48,23 @@ export interface InboundContext {
 /** The web app (own database), a producer queue and the inbound worker, all under an own BullMQ prefix. */
 export async function createInboundContext(
   label: string,
-  options: { env?: Record<string, string>; hooks?: InboundHooks; orderWait?: OrderWaitOptions; concurrency?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    hooks?: InboundHooks;
+    orderWait?: OrderWaitOptions;
+    concurrency?: number;
+  } = {},
 ): Promise<InboundContext> {
   const prefix = `test-${randomBytes(5).toString('hex')}`;
   const producer: Redis = createRedis(TEST_REDIS_URL, 'producer');
   const queues = createQueues(producer, prefix);
-  const env = { MAIL_FROM: SUPPORT, REPLY_ADDRESS: SUPPORT, OWN_ADDRESSES: 'help@example.com', QUEUE_PREFIX: prefix, ...options.env };
+  const env = {
+    MAIL_FROM: SUPPORT,
+    REPLY_ADDRESS: SUPPORT,
+    OWN_ADDRESSES: 'help@example.com',
+    QUEUE_PREFIX: prefix,
+    ...options.env,
+  };
   const t = await createTestApp(label, env, { queues, redis: producer });
   const connection = createRedis(TEST_REDIS_URL, 'worker');
   const worker = startInboundWorker({
@@ -59,9 +82,16 @@ export async function createInboundContext(
   async function settled(id: string, timeoutMs = 20_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const row = await db.selectFrom('messages').select(['status', 'error', 'attempts', 'case_id', 'decision']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('messages')
+        .select(['status', 'error', 'attempts', 'case_id', 'decision'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       if (['processed', 'ignored', 'failed'].includes(row.status)) return row;
-      if (Date.now() > deadline) throw new Error(`message ${id} still ${row.status} after ${timeoutMs} ms (attempts ${row.attempts}, last error: ${row.error ?? "none"})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `message ${id} still ${row.status} after ${timeoutMs} ms (attempts ${row.attempts}, last error: ${row.error ?? 'none'})`,
+        );
       await sleep(50);
     }
   }

@@ -73,7 +73,8 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     async waitFor(count, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       while (receiver.messages.length < count) {
-        if (Date.now() > until) throw new Error(`SMTP receiver got ${receiver.messages.length} message(s), expected ${count}`);
+        if (Date.now() > until)
+          throw new Error(`SMTP receiver got ${receiver.messages.length} message(s), expected ${count}`);
         await new Promise((r) => setTimeout(r, 25));
       }
       return receiver.messages;
@@ -102,7 +103,9 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
           receiver.attempts++;
           if (receiver.mode !== 'accept') {
             const code = receiver.mode === 'tempfail' ? 451 : 554;
-            const err = Object.assign(new Error(code === 451 ? '4.3.0 Try again later' : '5.7.1 Message refused'), { responseCode: code });
+            const err = Object.assign(new Error(code === 451 ? '4.3.0 Try again later' : '5.7.1 Message refused'), {
+              responseCode: code,
+            });
             return callback(err);
           }
           const raw = Buffer.concat(chunks);

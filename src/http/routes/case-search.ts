@@ -2,7 +2,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
-import { DEFAULT_SEARCH_TAKE, DEFAULT_SORT_ORDER, EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, MAX_SEARCH_TAKE, SORT_ORDERS, searchCases } from '../../cases/search.js';
+import {
+  DEFAULT_SEARCH_TAKE,
+  DEFAULT_SORT_ORDER,
+  EXACT_COUNT_LIMIT,
+  MAX_RESULT_WINDOW,
+  MAX_SEARCH_TAKE,
+  SORT_ORDERS,
+  searchCases,
+} from '../../cases/search.js';
 import { CaseSchema } from '../schemas/case.js';
 import { forSerializer, MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
@@ -14,21 +22,64 @@ const text = (description: string) => opt(Nullable(Type.String({ maxLength: MAX_
 export const CaseSearchBody = Type.Object(
   {
     // Long text is accepted and cut to its first words (src/cases/search.ts), never a 500.
-    SearchText: opt(Nullable(Type.String({
-      maxLength: 10_000,
-      description: 'Free text over case number, subject, description, customer name and email. A case number (CS-1042) or an email address alone matches exactly; a number alone (1042) matches that case number and also as a word; otherwise every word must match, as a prefix, stemmed (refund finds refunded; parc finds parcel).',
-    }))),
+    SearchText: opt(
+      Nullable(
+        Type.String({
+          maxLength: 10_000,
+          description:
+            'Free text over case number, subject, description, customer name and email. A case number (CS-1042) or an email address alone matches exactly; a number alone (1042) matches that case number and also as a word; otherwise every word must match, as a prefix, stemmed (refund finds refunded; parc finds parcel).',
+        }),
+      ),
+    ),
     Status: text('Only cases in this status'),
     Priority: text('Only cases with this priority'),
     AssignedToUserId: text('Only cases assigned to this user'),
-    Tags: opt(Nullable(Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), { maxItems: MAX_LIST_ITEMS, description: 'Cases carrying all of these tags' }))),
+    Tags: opt(
+      Nullable(
+        Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), {
+          maxItems: MAX_LIST_ITEMS,
+          description: 'Cases carrying all of these tags',
+        }),
+      ),
+    ),
     CustomerId: text('Only cases of this customer (uuid)'),
     OrderId: text('Only cases linked to this order (RelatedOrders)'),
-    DateFrom: opt(Nullable(Type.String({ maxLength: 40, description: 'Created at or after (ISO 8601, from 0001-01-01 to 9999-12-31; a date alone is midnight UTC, a date-time without a time zone is UTC)' }))),
-    DateTo: opt(Nullable(Type.String({ maxLength: 40, description: 'Created at or before (ISO 8601, from 0001-01-01 to 9999-12-31; a date alone includes that whole day, UTC; a date-time without a time zone is UTC)' }))),
-    SortOrder: opt(Nullable(Type.Union(SORT_ORDERS.map((s) => Type.Literal(s)), { description: `Default ${DEFAULT_SORT_ORDER}; ties are broken by Id` }))),
+    DateFrom: opt(
+      Nullable(
+        Type.String({
+          maxLength: 40,
+          description:
+            'Created at or after (ISO 8601, from 0001-01-01 to 9999-12-31; a date alone is midnight UTC, a date-time without a time zone is UTC)',
+        }),
+      ),
+    ),
+    DateTo: opt(
+      Nullable(
+        Type.String({
+          maxLength: 40,
+          description:
+            'Created at or before (ISO 8601, from 0001-01-01 to 9999-12-31; a date alone includes that whole day, UTC; a date-time without a time zone is UTC)',
+        }),
+      ),
+    ),
+    SortOrder: opt(
+      Nullable(
+        Type.Union(
+          SORT_ORDERS.map((s) => Type.Literal(s)),
+          { description: `Default ${DEFAULT_SORT_ORDER}; ties are broken by Id` },
+        ),
+      ),
+    ),
     Page: opt(Nullable(Type.Integer({ minimum: 0, description: 'Zero-based page number' }))),
-    Take: opt(Nullable(Type.Integer({ minimum: 1, maximum: MAX_SEARCH_TAKE, description: `Page size, default ${DEFAULT_SEARCH_TAKE}, at most ${MAX_SEARCH_TAKE}` }))),
+    Take: opt(
+      Nullable(
+        Type.Integer({
+          minimum: 1,
+          maximum: MAX_SEARCH_TAKE,
+          description: `Page size, default ${DEFAULT_SEARCH_TAKE}, at most ${MAX_SEARCH_TAKE}`,
+        }),
+      ),
+    ),
     IncludeDeleted: opt(Nullable(Type.Boolean({ description: 'Include soft-deleted cases (they carry Deleted)' }))),
   },
   { additionalProperties: false, title: 'CaseSearchRequest' },
@@ -36,9 +87,16 @@ export const CaseSearchBody = Type.Object(
 
 export const CaseSearchResponse = Type.Object(
   {
-    Items: Type.Array(CaseSchema, { description: 'Cases of this page; CaseNotes, InternalNotes and CaseStatusLog are empty here (GET /api/cases/{id} has them)' }),
-    TotalHits: Type.Integer({ description: `Exact up to ${EXACT_COUNT_LIMIT}; above that an estimate (see TotalHitsExact)` }),
-    TotalHitsExact: Type.Boolean({ description: `False when more than ${EXACT_COUNT_LIMIT} cases match and TotalHits is the planner's estimate` }),
+    Items: Type.Array(CaseSchema, {
+      description:
+        'Cases of this page; CaseNotes, InternalNotes and CaseStatusLog are empty here (GET /api/cases/{id} has them)',
+    }),
+    TotalHits: Type.Integer({
+      description: `Exact up to ${EXACT_COUNT_LIMIT}; above that an estimate (see TotalHitsExact)`,
+    }),
+    TotalHitsExact: Type.Boolean({
+      description: `False when more than ${EXACT_COUNT_LIMIT} cases match and TotalHits is the planner's estimate`,
+    }),
     Page: Type.Integer(),
     PageSize: Type.Integer(),
   },

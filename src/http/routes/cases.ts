@@ -2,7 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
-import { assignCase, changeCaseStatus, createCaseJson, getCaseJson, softDeleteCase, updateCase } from '../../cases/case.service.js';
+import {
+  assignCase,
+  changeCaseStatus,
+  createCaseJson,
+  getCaseJson,
+  softDeleteCase,
+  updateCase,
+} from '../../cases/case.service.js';
 import { addCaseNote } from '../../cases/note.service.js';
 import { findAttachment } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
@@ -58,7 +65,8 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'Create a case: Status is always the configured Status New, Priority defaults to DefaultPriority. Scope: admin',
+          summary:
+            'Create a case: Status is always the configured Status New, Priority defaults to DefaultPriority. Scope: admin',
           description: `Server-owned fields (${NOT_ON_CREATE.join(', ')}) are refused with a 400.`,
           operationId: 'createCase',
           body: CaseCreateBody,
@@ -88,7 +96,8 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'Replace the editable fields of a case (omitted fields are cleared; Status and Priority keep theirs). Scope: admin',
+          summary:
+            'Replace the editable fields of a case (omitted fields are cleared; Status and Priority keep theirs). Scope: admin',
           description: 'Server-owned fields may be present (so GET-modify-PUT works) and are ignored.',
           operationId: 'updateCase',
           body: CaseUpdateBody,
@@ -144,7 +153,10 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           summary: 'Assign a case to a user (both parameters empty: unassign). Scope: admin',
           operationId: 'assignCase',
           params: IdParams,
-          querystring: Type.Object({ userId: Type.Optional(ShortString()), userName: Type.Optional(ShortString()) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { userId: Type.Optional(ShortString()), userName: Type.Optional(ShortString()) },
+            { additionalProperties: false },
+          ),
           response: { 200: CaseResponse, ...errorResponses(400, 403, 404) },
         },
       },
@@ -162,7 +174,10 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           summary: 'Change the status of a case (logged with the time spent in the previous status). Scope: admin',
           operationId: 'changeCaseStatus',
           params: IdParams,
-          querystring: Type.Object({ status: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { status: Type.String({ minLength: 1, maxLength: 100 }) },
+            { additionalProperties: false },
+          ),
           response: { 200: CaseResponse, ...errorResponses(400, 403, 404) },
         },
       },
@@ -177,7 +192,8 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'Add a public (IsPublic) or internal note; updates LastCommentDate, LastCommenterName, CommentCount. Scope: admin',
+          summary:
+            'Add a public (IsPublic) or internal note; updates LastCommentDate, LastCommenterName, CommentCount. Scope: admin',
           operationId: 'addCaseNote',
           params: IdParams,
           body: NoteCreateBody,
@@ -189,7 +205,11 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         const added = await addCaseNote(
           ctx.db,
           req.params.id,
-          { ...body, CreatedBy: body.CreatedBy ?? req.principal?.name ?? 'api', attachments: decodeAttachments(Attachments) },
+          {
+            ...body,
+            CreatedBy: body.CreatedBy ?? req.principal?.name ?? 'api',
+            attachments: decodeAttachments(Attachments),
+          },
           { config: ctx.config, logger: ctx.logger },
         );
         return reply.status(201).send(added.json);
@@ -201,7 +221,8 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'Download an attachment of a case (its bytes, with Content-Type and Content-Disposition). Scope: read',
+          summary:
+            'Download an attachment of a case (its bytes, with Content-Type and Content-Disposition). Scope: read',
           operationId: 'getCaseAttachment',
           params: Type.Object({ id: Type.String({ maxLength: 100 }), attachmentId: Type.String({ maxLength: 100 }) }),
           response: {
@@ -235,6 +256,10 @@ function decodeAttachments(list: NoteCreateBody['Attachments']): NewAttachment[]
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
       throw new ValidationError(`Attachments: "${a.FileName}" is not valid base64`);
     }
-    return { fileName: a.FileName, contentType: a.ContentType || 'application/octet-stream', content: Buffer.from(clean, 'base64') };
+    return {
+      fileName: a.FileName,
+      contentType: a.ContentType || 'application/octet-stream',
+      content: Buffer.from(clean, 'base64'),
+    };
   });
 }

@@ -3,7 +3,12 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { UUID } from '../../cases/case.repository.js';
-import { createCustomer, customerToJson, findCustomerById, listCustomers } from '../../customers/customer.repository.js';
+import {
+  createCustomer,
+  customerToJson,
+  findCustomerById,
+  listCustomers,
+} from '../../customers/customer.repository.js';
 import { NotFoundError } from '../../errors.js';
 import { IdParams } from '../schemas/common.js';
 import { CustomerCreateBody, CustomerQuery, CustomerSchema } from '../schemas/customer.js';

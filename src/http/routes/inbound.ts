@@ -63,7 +63,13 @@ const ParsedMessageSchema = Type.Object(
     CaseRefs: Type.Array(Type.String()),
     Classification: Type.String({ description: 'normal, auto-reply, bounce, list or feedback-report' }),
     Attachments: Type.Array(
-      Type.Object({ FileName: Type.String(), ContentType: Type.String(), Size: Type.Integer(), ContentId: Nullable(Type.String()), Inline: Type.Boolean() }),
+      Type.Object({
+        FileName: Type.String(),
+        ContentType: Type.String(),
+        Size: Type.Integer(),
+        ContentId: Nullable(Type.String()),
+        Inline: Type.Boolean(),
+      }),
     ),
     Decision: DecisionSchema,
   },
@@ -73,8 +79,12 @@ const ParsedMessageSchema = Type.Object(
 const MessageParams = Type.Object({ id: Type.String({ maxLength: 20, description: 'The message id (messages.id)' }) });
 const ListQuery = Type.Object(
   {
-    Limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_MESSAGE_LIST_LIMIT, default: DEFAULT_MESSAGE_LIST_LIMIT })),
-    Before: Type.Optional(Type.String({ maxLength: 20, description: 'Only messages with a smaller id (the last Id of the previous page)' })),
+    Limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_MESSAGE_LIST_LIMIT, default: DEFAULT_MESSAGE_LIST_LIMIT }),
+    ),
+    Before: Type.Optional(
+      Type.String({ maxLength: 20, description: 'Only messages with a smaller id (the last Id of the previous page)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -95,14 +105,18 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     // Raw mail is bytes in any charset: keep it a Buffer (text/plain would otherwise be decoded as UTF-8).
     app.removeContentTypeParser('text/plain');
-    app.addContentTypeParser(['message/rfc822', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser(['message/rfc822', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) =>
+      done(null, body),
+    );
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const queues = () => {
       if (!ctx.queues) throw new ServiceUnavailableError('The queue is not available in this process');
       // BullMQ waits for its connection without end: with Redis down, a re-queue would hang with its rows locked
       // (a second retry of the same message then answers 409) until Redis came back.
       if (ctx.redis && ctx.redis.status !== 'ready') {
-        throw new ServiceUnavailableError(`Redis is not reachable (connection ${ctx.redis.status}): nothing was re-queued; try again when it is back`);
+        throw new ServiceUnavailableError(
+          `Redis is not reachable (connection ${ctx.redis.status}): nothing was re-queued; try again when it is back`,
+        );
       }
       return ctx.queues;
     };
@@ -131,22 +145,42 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
         schema: {
           tags: ['Inbound'],
           summary: 'Stored inbound messages, newest first',
-          querystring: Type.Object({ ...ListQuery.properties, Status: Type.Optional(Type.Union(STATUSES.map((s) => Type.Literal(s)))) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { ...ListQuery.properties, Status: Type.Optional(Type.Union(STATUSES.map((s) => Type.Literal(s)))) },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Array(InboundMessageSchema), ...errorResponses(400) },
         },
       },
-      async (req) => (await listMessages(ctx.db, { status: req.query.Status, before: req.query.Before, limit: req.query.Limit })).map(messageToJson),
+      async (req) =>
+        (
+          await listMessages(ctx.db, { status: req.query.Status, before: req.query.Before, limit: req.query.Limit })
+        ).map(messageToJson),
     );
 
     r.get(
       '/inbound/messages/:id',
-      { schema: { tags: ['Inbound'], summary: 'One stored message: status, decision, error', params: MessageParams, response: { 200: InboundMessageSchema, ...errorResponses(404) } } },
+      {
+        schema: {
+          tags: ['Inbound'],
+          summary: 'One stored message: status, decision, error',
+          params: MessageParams,
+          response: { 200: InboundMessageSchema, ...errorResponses(404) },
+        },
+      },
       async (req) => messageToJson(await getMessage(ctx.db, req.params.id)),
     );
 
     r.get(
       '/inbound/messages/:id/raw',
-      { schema: { tags: ['Inbound'], summary: 'The raw bytes as received (message/rfc822)', params: MessageParams, response: errorResponses(404) } },
+      {
+        schema: {
+          tags: ['Inbound'],
+          summary: 'The raw bytes as received (message/rfc822)',
+          params: MessageParams,
+          response: errorResponses(404),
+        },
+      },
       async (req, reply) => reply.type('message/rfc822').send((await getRawMessage(ctx.db, req.params.id)) as never),
     );
 
@@ -160,23 +194,36 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: Type.Array(InboundMessageSchema), ...errorResponses(400) },
         },
       },
-      async (req) => (await listMessages(ctx.db, { status: 'failed', before: req.query.Before, limit: req.query.Limit })).map(messageToJson),
+      async (req) =>
+        (await listMessages(ctx.db, { status: 'failed', before: req.query.Before, limit: req.query.Limit })).map(
+          messageToJson,
+        ),
     );
 
     r.post(
       '/inbound/failed/:id/retry',
       {
         config: { scope: 'admin' },
-        schema: { tags: ['Inbound'], summary: 'Re-queue one failed message', params: MessageParams, response: { 202: InboundMessageSchema, ...errorResponses(403, 404, 409) } },
+        schema: {
+          tags: ['Inbound'],
+          summary: 'Re-queue one failed message',
+          params: MessageParams,
+          response: { 202: InboundMessageSchema, ...errorResponses(403, 404, 409) },
+        },
       },
-      async (req, reply) => reply.status(202).send(messageToJson(await requeueMessage(ctx.db, queues(), req.params.id))),
+      async (req, reply) =>
+        reply.status(202).send(messageToJson(await requeueMessage(ctx.db, queues(), req.params.id))),
     );
 
     r.post(
       '/inbound/failed/retry-all',
       {
         config: { scope: 'admin' },
-        schema: { tags: ['Inbound'], summary: 'Re-queue every failed message', response: { 202: Type.Object({ Requeued: Type.Integer() }), ...errorResponses(403) } },
+        schema: {
+          tags: ['Inbound'],
+          summary: 'Re-queue every failed message',
+          response: { 202: Type.Object({ Requeued: Type.Integer() }), ...errorResponses(403) },
+        },
       },
       async (_req, reply) => reply.status(202).send({ Requeued: await requeueAllFailed(ctx.db, queues()) }),
     );

@@ -51,7 +51,11 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
     const route = request.routeOptions.url ?? 'unmatched';
     const key = `${request.method} ${reply.statusCode} ${route}`;
     let child = series.get(key);
-    if (!child) series.set(key, (child = metrics.httpDuration.labels({ method: request.method, route, status: String(reply.statusCode) })));
+    if (!child)
+      series.set(
+        key,
+        (child = metrics.httpDuration.labels({ method: request.method, route, status: String(reply.statusCode) })),
+      );
     child.observe(reply.elapsedTime / 1000);
     done();
   });
@@ -93,7 +97,9 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
       if (result.ok) return { status: 'ok' as const, checks: result.checks };
       const failed = Object.entries(result.checks).filter(([, r]) => !r.ok);
       const message = `not ready: ${failed.map(([name, r]) => `${name} (${r.error})`).join(', ')}`;
-      return reply.status(503).send({ error: 'ServiceUnavailableError', code: 'NOT_READY', message, statusCode: 503, checks: result.checks });
+      return reply
+        .status(503)
+        .send({ error: 'ServiceUnavailableError', code: 'NOT_READY', message, statusCode: 503, checks: result.checks });
     },
   );
 
@@ -101,7 +107,12 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
     if (!metricsAllowed(request.headers.authorization, ctx.config.metricsToken)) {
       return reply
         .status(401)
-        .send({ error: 'UnauthorizedError', code: 'UNAUTHORIZED', message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"', statusCode: 401 });
+        .send({
+          error: 'UnauthorizedError',
+          code: 'UNAUTHORIZED',
+          message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"',
+          statusCode: 401,
+        });
     }
     const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger });
     return reply.type(contentType).send(body);

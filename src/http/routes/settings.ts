@@ -19,7 +19,8 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'The case settings: statuses and designations, priorities, tags, sources, numbering, acknowledgement. Scope: read',
+          summary:
+            'The case settings: statuses and designations, priorities, tags, sources, numbering, acknowledgement. Scope: read',
           operationId: 'getCaseSettings',
           response: { 200: CaseSettingsSchema, ...errorResponses() },
         },

@@ -1,6 +1,15 @@
 import { Type, type Static, type TOptional, type TSchema, type TUnknown } from '@sinclair/typebox';
 import { SERVER_OWNED_CASE_FIELDS } from '../../cases/case.types.js';
-import { DateTime, Email, MAX_LIST_ITEMS, MAX_SUBJECT_LENGTH, MAX_TEXT_LENGTH, Nullable, ShortString, StringList } from './common.js';
+import {
+  DateTime,
+  Email,
+  MAX_LIST_ITEMS,
+  MAX_SUBJECT_LENGTH,
+  MAX_TEXT_LENGTH,
+  Nullable,
+  ShortString,
+  StringList,
+} from './common.js';
 import { NoteSchema } from './note.js';
 
 export const ParticipantSchema = Type.Object(
@@ -22,7 +31,9 @@ export const StatusLogSchema = Type.Object(
   {
     Status: Type.String(),
     Timestamp: Type.String({ format: 'date-time' }),
-    DurationSincePreviousMs: Nullable(Type.Number({ description: 'Milliseconds in the previous status; null for the first entry' })),
+    DurationSincePreviousMs: Nullable(
+      Type.Number({ description: 'Milliseconds in the previous status; null for the first entry' }),
+    ),
   },
   { additionalProperties: false, title: 'CaseStatusLogEntry' },
 );
@@ -68,7 +79,9 @@ export const CaseSchema = Type.Object(
     MarketId: NullableString,
     MarketGroupId: NullableString,
     NextSuggestedStatus: Nullable(Type.String({ description: 'The status at the next level; null at the last level' })),
-    Deleted: Nullable(Type.String({ format: 'date-time', description: 'Set when soft-deleted (search with IncludeDeleted)' })),
+    Deleted: Nullable(
+      Type.String({ format: 'date-time', description: 'Set when soft-deleted (search with IncludeDeleted)' }),
+    ),
   },
   { additionalProperties: false, title: 'Case' },
 );
@@ -107,7 +120,10 @@ export type CaseCreateBody = Static<typeof CaseCreateBody>;
 
 // Server-owned fields may ride along in PUT/PATCH (GET-modify-PUT works) but are never applied.
 const ignored = Object.fromEntries(
-  SERVER_OWNED_CASE_FIELDS.map((f) => [f, Type.Optional(Type.Unknown({ description: 'Server-owned: accepted and ignored' }))]),
+  SERVER_OWNED_CASE_FIELDS.map((f) => [
+    f,
+    Type.Optional(Type.Unknown({ description: 'Server-owned: accepted and ignored' })),
+  ]),
 ) as Record<(typeof SERVER_OWNED_CASE_FIELDS)[number], TOptional<TUnknown>>;
 
 const updateFields = {

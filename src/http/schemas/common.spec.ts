@@ -4,11 +4,14 @@ import { forSerializer, Nullable } from './common.js';
 
 describe('forSerializer', () => {
   it('writes a nullable primitive as a type list, keeping its keywords and the parent keys', () => {
-    const schema = Type.Object({
-      Name: Nullable(Type.String({ maxLength: 5, description: 'a name' })),
-      When: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
-      Count: Type.Integer(),
-    }, { additionalProperties: false, title: 'T' });
+    const schema = Type.Object(
+      {
+        Name: Nullable(Type.String({ maxLength: 5, description: 'a name' })),
+        When: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
+        Count: Type.Integer(),
+      },
+      { additionalProperties: false, title: 'T' },
+    );
     expect(forSerializer(schema)).toEqual({
       type: 'object',
       title: 'T',
@@ -24,7 +27,9 @@ describe('forSerializer', () => {
 
   it('rewrites nested arrays of objects too, and leaves the original schema untouched', () => {
     const schema = Type.Object({ Items: Type.Array(Type.Object({ Note: Nullable(Type.Number()) })) });
-    const out = forSerializer(schema) as unknown as { properties: { Items: { items: { properties: { Note: unknown } } } } };
+    const out = forSerializer(schema) as unknown as {
+      properties: { Items: { items: { properties: { Note: unknown } } } };
+    };
     expect(out.properties.Items.items.properties.Note).toEqual({ type: ['number', 'null'] });
     expect(schema.properties.Items.items.properties.Note.anyOf).toHaveLength(2);
   });

@@ -13,11 +13,17 @@ export const MAX_LIST_ITEMS = 1_000;
 /** `T | null`: the API sends null for empty values, and PUT/PATCH bodies may carry null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const ShortString = (options: { description?: string } = {}) => Type.String({ maxLength: MAX_SHORT_LENGTH, ...options });
-export const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
-export const Email = (description?: string) => Type.String({ format: 'email', maxLength: MAX_SHORT_LENGTH, ...(description ? { description } : {}) });
+export const ShortString = (options: { description?: string } = {}) =>
+  Type.String({ maxLength: MAX_SHORT_LENGTH, ...options });
+export const DateTime = (description?: string) =>
+  Type.String({ format: 'date-time', ...(description ? { description } : {}) });
+export const Email = (description?: string) =>
+  Type.String({ format: 'email', maxLength: MAX_SHORT_LENGTH, ...(description ? { description } : {}) });
 export const StringList = (description?: string) =>
-  Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), { maxItems: MAX_LIST_ITEMS, ...(description ? { description } : {}) });
+  Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), {
+    maxItems: MAX_LIST_ITEMS,
+    ...(description ? { description } : {}),
+  });
 
 export const IdParams = Type.Object({ id: Type.String({ description: 'The id (a uuid)', maxLength: 100 }) });
 

@@ -24,8 +24,7 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Error responses for a route's schema, so the OpenAPI document lists them (401 and 503 on every route). */
 export function errorResponses<C extends number>(...codes: C[]): Record<C | 401 | 503, typeof ErrorSchema> {
-  return Object.fromEntries([401, ...codes, 503].map((c) => [c, { ...ErrorSchema, description: DESCRIPTIONS[c] ?? 'Error' }])) as Record<
-    C | 401 | 503,
-    typeof ErrorSchema
-  >;
+  return Object.fromEntries(
+    [401, ...codes, 503].map((c) => [c, { ...ErrorSchema, description: DESCRIPTIONS[c] ?? 'Error' }]),
+  ) as Record<C | 401 | 503, typeof ErrorSchema>;
 }

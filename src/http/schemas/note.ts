@@ -31,7 +31,9 @@ export const NoteSchema = Type.Object(
     Comment: Type.String(),
     FullText: Nullable(Type.String({ description: 'Whole text as received, quoted history included (email notes)' })),
     Html: Nullable(Type.String({ description: 'Sanitised HTML body (email notes)' })),
-    IsPublic: Type.Boolean({ description: 'Public notes are visible to the customer (CaseNotes); others are InternalNotes' }),
+    IsPublic: Type.Boolean({
+      description: 'Public notes are visible to the customer (CaseNotes); others are InternalNotes',
+    }),
     CreatedBy: Type.String(),
     CreatedByEmail: Nullable(Type.String()),
     Source: Type.String({ description: 'api, email, ...' }),
@@ -73,7 +75,10 @@ export const NoteCreateBody = Type.Object(
     Cc: Type.Optional(Recipients('Cc of the email notification')),
     Bcc: Type.Optional(Recipients('Bcc of the email notification')),
     Attachments: Type.Optional(
-      Type.Array(NoteAttachmentUpload, { maxItems: 20, description: 'Files kept on the note and sent with its email notification' }),
+      Type.Array(NoteAttachmentUpload, {
+        maxItems: 20,
+        description: 'Files kept on the note and sent with its email notification',
+      }),
     ),
   },
   { additionalProperties: false, title: 'NoteCreate' },

@@ -4,7 +4,11 @@ import { MAX_TEXT_LENGTH, ShortString } from './common.js';
 const StatusSetting = Type.Object(
   {
     Name: Type.String({ minLength: 1, maxLength: 100 }),
-    Level: Type.Integer({ minimum: 0, maximum: 1000, description: 'Order of progression; the next suggested status is the next level' }),
+    Level: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      description: 'Order of progression; the next suggested status is the next level',
+    }),
   },
   { additionalProperties: false, title: 'StatusSetting' },
 );
@@ -20,7 +24,10 @@ const PrioritySetting = Type.Object(
 const Acknowledgement = Type.Object(
   {
     Enabled: Type.Boolean({ description: 'Send an acknowledgement email for cases created from email' }),
-    Subject: Type.String({ maxLength: 1000, description: 'Placeholders: {{CaseNumber}}, {{Subject}}, {{CustomerName}}' }),
+    Subject: Type.String({
+      maxLength: 1000,
+      description: 'Placeholders: {{CaseNumber}}, {{Subject}}, {{CustomerName}}',
+    }),
     Body: Type.String({ maxLength: MAX_TEXT_LENGTH }),
   },
   { additionalProperties: false, title: 'AcknowledgementSetting' },
@@ -36,8 +43,13 @@ const fields = {
   Priorities: Type.Array(PrioritySetting, { minItems: 1, maxItems: 100 }),
   DefaultPriority: Type.String(),
   Tags: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 1000 }),
-  Sources: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100, description: 'Suggested sources; others are allowed' }),
-  NumberPrefix: ShortString({ description: 'e.g. CS-: a letter, up to 9 letters or digits, then "-"; applies to new cases' }),
+  Sources: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    maxItems: 100,
+    description: 'Suggested sources; others are allowed',
+  }),
+  NumberPrefix: ShortString({
+    description: 'e.g. CS-: a letter, up to 9 letters or digits, then "-"; applies to new cases',
+  }),
   Acknowledgement,
 };
 
@@ -55,7 +67,11 @@ export const CaseSettingsBody = Type.Object(
   {
     ...fields,
     NextNumber: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Omit to keep; only forward: numbers are never reused' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000_000_000,
+        description: 'Omit to keep; only forward: numbers are never reused',
+      }),
     ),
   },
   { additionalProperties: false, title: 'CaseSettingsUpdate' },

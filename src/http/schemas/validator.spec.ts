@@ -4,15 +4,27 @@ import { Email, Nullable } from './common.js';
 import { strictValidatorCompiler } from './validator.js';
 
 const schema = Type.Object(
-  { Subject: Nullable(Type.String({ maxLength: 5 })), Count: Type.Optional(Type.Integer()), Mail: Type.Optional(Email()) },
+  {
+    Subject: Nullable(Type.String({ maxLength: 5 })),
+    Count: Type.Optional(Type.Integer()),
+    Mail: Type.Optional(Email()),
+  },
   { additionalProperties: false },
 );
 const validate = (httpPart: string, value: unknown) =>
-  (strictValidatorCompiler({ schema, httpPart, method: 'POST', url: '/x' }) as (v: unknown) => { value?: unknown; error?: { message: string; instancePath: string }[] })(value);
+  (
+    strictValidatorCompiler({ schema, httpPart, method: 'POST', url: '/x' }) as (v: unknown) => {
+      value?: unknown;
+      error?: { message: string; instancePath: string }[];
+    }
+  )(value);
 
 describe('strictValidatorCompiler', () => {
   it('does not coerce JSON bodies: a number is not a string', () => {
-    expect(validate('body', { Subject: 123 }).error?.[0]).toMatchObject({ instancePath: '/Subject', message: 'expected string (or null)' });
+    expect(validate('body', { Subject: 123 }).error?.[0]).toMatchObject({
+      instancePath: '/Subject',
+      message: 'expected string (or null)',
+    });
   });
 
   it('converts query strings, where everything is text', () => {
@@ -21,27 +33,40 @@ describe('strictValidatorCompiler', () => {
 
   it('takes a number in a query string only as plain digits: "1e3", "1.5", "true" and "0x10" are refused, not read as 1 or 16', () => {
     for (const Count of ['1e3', '1.5', 'true', '0x10', ' 12', '']) {
-      expect(validate('querystring', { Subject: 'a', Count }).error, Count).toEqual([expect.objectContaining({ instancePath: '/Count', message: 'expected integer' })]);
+      expect(validate('querystring', { Subject: 'a', Count }).error, Count).toEqual([
+        expect.objectContaining({ instancePath: '/Count', message: 'expected integer' }),
+      ]);
     }
     expect(validate('querystring', { Subject: 'a', Count: '-7' })).toEqual({ value: { Subject: 'a', Count: -7 } });
   });
 
   it('names unknown fields and explains the real problem inside a nullable union', () => {
-    expect(validate('body', { Subject: 'ab', Colour: 'red' }).error?.[0]).toMatchObject({ instancePath: '/Colour', message: 'is not a known field' });
+    expect(validate('body', { Subject: 'ab', Colour: 'red' }).error?.[0]).toMatchObject({
+      instancePath: '/Colour',
+      message: 'is not a known field',
+    });
     expect(validate('body', { Subject: 'abcdefgh' }).error?.[0]?.message).toContain('length less or equal to 5');
     expect(validate('body', { Subject: null, Mail: 'nope' }).error?.[0]).toMatchObject({ instancePath: '/Mail' });
   });
 
   it('refuses NUL in body and query strings at its path, and makes a lone surrogate U+FFFD', () => {
-    expect(validate('body', { Subject: 'a\u0000' }).error?.[0]).toMatchObject({ instancePath: '/Subject', message: 'must not contain the NUL character (\\u0000)' });
+    expect(validate('body', { Subject: 'a\u0000' }).error?.[0]).toMatchObject({
+      instancePath: '/Subject',
+      message: 'must not contain the NUL character (\\u0000)',
+    });
     expect(validate('querystring', { Subject: '\u0000' }).error?.[0]).toMatchObject({ instancePath: '/Subject' });
     expect(validate('body', { Subject: 'a\ud83d' })).toEqual({ value: { Subject: 'a\ufffd' } });
     expect(validate('body', { Subject: '\ud83d\ude00' })).toEqual({ value: { Subject: '\ud83d\ude00' } });
   });
 
   it('leaves fields of any value alone (server-owned fields a PUT carries and ignores)', () => {
-    const put = Type.Object({ Subject: Type.String(), Created: Type.Optional(Type.Unknown()) }, { additionalProperties: false });
-    const check = strictValidatorCompiler({ schema: put, httpPart: 'body', method: 'PUT', url: '/x' }) as (v: unknown) => unknown;
+    const put = Type.Object(
+      { Subject: Type.String(), Created: Type.Optional(Type.Unknown()) },
+      { additionalProperties: false },
+    );
+    const check = strictValidatorCompiler({ schema: put, httpPart: 'body', method: 'PUT', url: '/x' }) as (
+      v: unknown,
+    ) => unknown;
     expect(check({ Subject: 'a', Created: ['\u0000'] })).toEqual({ value: { Subject: 'a', Created: ['\u0000'] } });
   });
 

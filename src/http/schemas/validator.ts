@@ -17,11 +17,17 @@ function explain(e: ValueError): { path: string; message: string } {
   const nonNull = branches.filter((b) => b.schema.type !== 'null');
   if (nonNull.length === 1) {
     const inner = explain(nonNull[0]!);
-    return { path: inner.path, message: inner.message + (nonNull.length < branches.length && inner.path === e.path ? ' (or null)' : '') };
+    return {
+      path: inner.path,
+      message: inner.message + (nonNull.length < branches.length && inner.path === e.path ? ' (or null)' : ''),
+    };
   }
   if (e.message === 'Unexpected property') return { path: e.path, message: 'is not a known field' };
   if (e.type === ValueErrorType.StringFormat && e.schema.format === 'date-time') {
-    return { path: e.path, message: `expected an ISO 8601 date-time with a time zone, ${DATE_RANGE_TEXT}, e.g. 2026-05-01T09:00:00Z` };
+    return {
+      path: e.path,
+      message: `expected an ISO 8601 date-time with a time zone, ${DATE_RANGE_TEXT}, e.g. 2026-05-01T09:00:00Z`,
+    };
   }
   return { path: e.path, message: e.message.charAt(0).toLowerCase() + e.message.slice(1) };
 }
@@ -40,7 +46,9 @@ function nonNull(schema: TSchema | undefined): TSchema | undefined {
 function childSchema(schema: TSchema | undefined, key: string | number): TSchema | undefined {
   const s = nonNull(schema);
   if (!s) return undefined;
-  return typeof key === 'number' ? (s.items as TSchema | undefined) : (s.properties as Record<string, TSchema> | undefined)?.[key];
+  return typeof key === 'number'
+    ? (s.items as TSchema | undefined)
+    : (s.properties as Record<string, TSchema> | undefined)?.[key];
 }
 
 /**
@@ -61,7 +69,8 @@ function mendText(node: unknown, schema: TSchema | undefined, path: string, nulA
     for (let i = 0; i < node.length; i++) node[i] = mendText(node[i], childSchema(schema, i), `${path}/${i}`, nulAt);
   } else if (node !== null && typeof node === 'object') {
     const record = node as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = mendText(record[key], childSchema(schema, key), `${path}/${key}`, nulAt);
+    for (const key of Object.keys(record))
+      record[key] = mendText(record[key], childSchema(schema, key), `${path}/${key}`, nulAt);
   }
   return node;
 }
@@ -87,11 +96,13 @@ function convertUrlPart(schema: TSchema, value: unknown): unknown {
     for (const [key, sub] of Object.entries(props)) {
       const kind = numericType(sub);
       const text = (value as Record<string, unknown>)[key];
-      if (kind && typeof text === 'string' && !(kind === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(text)) loose.push([key, text]);
+      if (kind && typeof text === 'string' && !(kind === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(text))
+        loose.push([key, text]);
     }
   }
   const converted = Value.Convert(schema, value);
-  if (converted !== null && typeof converted === 'object') for (const [key, text] of loose) (converted as Record<string, unknown>)[key] = text;
+  if (converted !== null && typeof converted === 'object')
+    for (const [key, text] of loose) (converted as Record<string, unknown>)[key] = text;
   return converted;
 }
 
@@ -112,10 +123,24 @@ export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema
       const mended = mendText(converted, schema, '', nulAt);
       if (nulAt.length === 0) return { value: mended };
       const message = 'must not contain the NUL character (\\u0000)';
-      return { error: nulAt.map((instancePath) => ({ message, instancePath, schemaPath: '', keyword: 'nul', params: {} })) as never };
+      return {
+        error: nulAt.map((instancePath) => ({
+          message,
+          instancePath,
+          schemaPath: '',
+          keyword: 'nul',
+          params: {},
+        })) as never,
+      };
     }
     const seen = new Set<string>();
-    const errors: { message: string; instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown> }[] = [];
+    const errors: {
+      message: string;
+      instancePath: string;
+      schemaPath: string;
+      keyword: string;
+      params: Record<string, unknown>;
+    }[] = [];
     for (const e of check.Errors(converted)) {
       // A union reports each branch; the path says enough once.
       if (seen.has(e.path)) continue;
