@@ -1,5 +1,6 @@
 // Lint rules, including the boundaries between folders that docs/architecture.md describes.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
@@ -49,17 +50,18 @@ export default tseslint.config(
     },
   },
   {
+    // Mail and outbound code match control characters on purpose: they strip or refuse them.
+    files: ['src/mail/**/*.ts', 'src/outbound/safety.ts'],
+    rules: { 'no-control-regex': 'off' },
+  },
+  {
+    // Migrations are written against Kysely<any>: they must not depend on today's schema types.
+    files: ['migrations/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: {
-      globals: {
-        process: 'readonly',
-        console: 'readonly',
-        URL: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        Buffer: 'readonly',
-      },
-    },
+    languageOptions: { globals: globals.node },
   },
   prettier,
 );
