@@ -100,7 +100,7 @@ beforeAll(async () => {
   });
   outbound = startOutboundWorker(
     { config, db: database.db, logger },
-    { retryBaseDelayMs: 200, retryMaxDelayMs: 1_000, relay: { sweepIntervalMs: 300 } },
+    { backoff: { baseMs: 200, capMs: 1_000 }, relay: { sweepIntervalMs: 300 } },
   );
 });
 

@@ -2,7 +2,8 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import DataLoader from 'dataloader';
 import { UnprocessableMessageError } from '../errors.js';
 import { metrics } from '../ops/metrics.js';
-import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
+import { DEFAULT_INBOUND_RETRY_BACKOFF } from '../queue/backoff.js';
+import { QUEUE_NAMES, jobBackoffStrategy, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
@@ -125,6 +126,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
       connection: deps.connection,
       prefix: deps.prefix ?? deps.config.queuePrefix,
       concurrency: deps.concurrency ?? deps.config.workerConcurrency,
+      settings: { backoffStrategy: jobBackoffStrategy(DEFAULT_INBOUND_RETRY_BACKOFF) },
     },
   );
   // A job that stalled too often fails without our processor running: keep its row as failed too.
