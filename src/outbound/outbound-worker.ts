@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
@@ -13,13 +13,8 @@ import {
   type Queues,
 } from '../queue/queues.js';
 import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
-import {
-  PermanentSendError,
-  createSmtpTransport,
-  sendOutboxRow,
-  type MailTransport,
-  type SendOutcome,
-} from './sender.js';
+import { jobError } from '../queue/job-errors.js';
+import { createSmtpTransport, sendOutboxRow, type MailTransport, type SendOutcome } from './sender.js';
 
 export const DEFAULT_OUTBOUND_CONCURRENCY = 2;
 
@@ -80,8 +75,8 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
         try {
           return await sendOutboxRow(senderDeps, job.data.outboxId, { isLastAttempt });
         } catch (err) {
-          if (err instanceof PermanentSendError) throw new UnrecoverableError(err.message);
-          throw err;
+          // A refused mail (PermanentSendError) is not retried; an SMTP server that is down or deferring is.
+          throw jobError(err);
         }
       },
       {

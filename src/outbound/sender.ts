@@ -3,6 +3,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import { PermanentSendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../ops/metrics.js';
 import { retryWithBackoff } from '../queue/backoff.js';
@@ -56,17 +57,6 @@ export interface SenderDeps {
 }
 
 export type SendOutcome = 'sent' | 'already-done' | 'missing' | 'suppressed' | 'uncertain';
-
-/** Thrown for an SMTP answer that will not change on retry (5xx): the job must not be retried. */
-export class PermanentSendError extends Error {
-  constructor(
-    message: string,
-    readonly responseCode: number | undefined,
-  ) {
-    super(message);
-    this.name = 'PermanentSendError';
-  }
-}
 
 interface SmtpError extends Error {
   responseCode?: number;
