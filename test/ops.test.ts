@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMailboxUrl } from '../src/config.js';
-import { leaseKey } from '../src/imap/lease.js';
+import { leaseKey } from '../src/queue/redis-keys.js';
 import { createLogger } from '../src/logger.js';
 import { createQueues, createRedis, QUEUE_NAMES, type Queues } from '../src/queue/queues.js';
 import { databaseCheck, imapCheck, redisCheck, runChecks } from '../src/ops/health.js';

@@ -6,8 +6,9 @@ import type { Logger } from '../logger.js';
 import { metrics } from '../ops/metrics.js';
 import { backoffDelay, DEFAULT_IMAP_RECONNECT_BACKOFF, type BackoffPolicy } from '../queue/backoff.js';
 import type { Queues } from '../queue/queues.js';
+import { leaseKey } from '../queue/redis-keys.js';
 import { suggestedBackoffMs } from './suggested-backoff.js';
-import { Lease, leaseKey } from './lease.js';
+import { Lease } from './lease.js';
 import { setRunState, type MailboxRunState } from './mailbox-state.js';
 import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
 
