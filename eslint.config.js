@@ -20,6 +20,34 @@ const boundaries = [
       'src/cases owns case rules; callers reach it, not the other way round (side effects go through its hooks).',
   },
   {
+    target: './src/outbound',
+    from: ['./src/http', './workers', './src/inbound', './src/imap', './src/cli'],
+    message:
+      'src/outbound is called by the edges and by hooks wired there: it implements the inbound and case hooks by their shape, never by importing inbound or HTTP code.',
+  },
+  {
+    target: './src/ops',
+    from: ['./src/http', './workers', './src/imap', './src/inbound', './src/outbound', './src/cases', './src/cli'],
+    message:
+      'src/ops (metrics, health) is imported by every feature: it must not import them back. Shared keys live in src/queue.',
+  },
+  {
+    target: './src/queue',
+    from: [
+      './src/db',
+      './src/http',
+      './workers',
+      './src/cases',
+      './src/inbound',
+      './src/outbound',
+      './src/imap',
+      './src/ops',
+      './src/mail',
+      './src/cli',
+    ],
+    message: 'src/queue (queue names, job ids, backoff, Redis keys) is the bottom layer: it imports no feature code.',
+  },
+  {
     target: './src',
     from: ['./workers', './test', './bench'],
     message: 'src/ is the core: process entry points, tests and benchmarks import it, never the reverse.',

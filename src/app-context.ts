@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { CaseHooks } from './cases/case-hooks.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Logger } from './logger.js';
@@ -12,4 +13,6 @@ export interface AppContext {
   /** Producer-side Redis (fails fast); absent only in tests that do not need queues. */
   redis?: Redis;
   queues?: Queues;
+  /** Side effects of case changes made through the API (outbound mail: noteEmailHooks). */
+  caseHooks: CaseHooks;
 }

@@ -59,6 +59,7 @@ export interface Config {
   readonly databaseStatementTimeoutMs: number | undefined;
   readonly redisUrl: string;
   readonly port: number;
+  /** Address every HTTP server of intake listens on (HOST): the web API and the worker's and poller's health servers. */
   readonly host: string;
   readonly logLevel: string;
   /** Prefix of every BullMQ key, so several installations can share a Redis. */

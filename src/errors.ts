@@ -1,33 +1,54 @@
 /**
- * Errors with a stable `code`, an HTTP status and a JSON form.
- * Workers use `retryable` to tell a passing fault (retry with backoff) from bad input (keep as failed).
+ * Every code an AppError carries: stable, for clients, logs and scripts. Nothing here knows HTTP: the API maps
+ * each code to its status in one place (src/http/error-status.ts), so the mail, queue and case code stay
+ * free of transport concerns.
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'SERVICE_UNAVAILABLE'
+  | 'CONFIG_INVALID'
+  | 'MESSAGE_UNPROCESSABLE'
+  | 'SEND_REJECTED';
+
+/** The JSON form of an AppError (the API adds the HTTP status: src/http/error-status.ts). */
+export interface AppErrorJson {
+  error: string;
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Errors with a stable `code`, a `name` and a JSON form.
+ * `retryable` tells a passing fault (a job runs again with backoff) from one that will fail the same way every
+ * time (bad input: the job fails at once, src/queue/job-errors.ts). Default false.
  */
 export class AppError extends Error {
-  readonly code: string;
-  readonly statusCode: number;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details?: Record<string, unknown>;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
-    statusCode = 500,
     options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.statusCode = statusCode;
     this.retryable = options.retryable ?? false;
     this.details = options.details;
   }
 
-  toJSON(): { error: string; code: string; message: string; statusCode: number; details?: Record<string, unknown> } {
+  toJSON(): AppErrorJson {
     return {
       error: this.name,
       code: this.code,
       message: this.message,
-      statusCode: this.statusCode,
       ...(this.details ? { details: this.details } : {}),
     };
   }
@@ -35,50 +56,60 @@ export class AppError extends Error {
 
 export class ValidationError extends AppError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super('VALIDATION_FAILED', message, 400, { details });
+    super('VALIDATION_FAILED', message, { details });
   }
 }
 
 export class NotFoundError extends AppError {
   constructor(what: string, id: string) {
-    super('NOT_FOUND', `${what} ${id} was not found`, 404, { details: { id } });
+    super('NOT_FOUND', `${what} ${id} was not found`, { details: { id } });
   }
 }
 
 export class ConflictError extends AppError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super('CONFLICT', message, 409, { details });
+    super('CONFLICT', message, { details });
   }
 }
 
 export class UnauthorizedError extends AppError {
   constructor(message = 'An API key is required: send "Authorization: Bearer <key>"') {
-    super('UNAUTHORIZED', message, 401);
+    super('UNAUTHORIZED', message);
   }
 }
 
 export class ForbiddenError extends AppError {
   constructor(message: string) {
-    super('FORBIDDEN', message, 403);
+    super('FORBIDDEN', message);
   }
 }
 
 export class ServiceUnavailableError extends AppError {
   constructor(message: string, cause?: unknown) {
-    super('SERVICE_UNAVAILABLE', message, 503, { retryable: true, cause });
+    super('SERVICE_UNAVAILABLE', message, { retryable: true, cause });
+  }
+}
+
+/** The SMTP server refused a mail for good (a 5xx answer): sending it again would be refused the same way. */
+export class PermanentSendError extends AppError {
+  constructor(
+    message: string,
+    readonly responseCode: number | undefined,
+  ) {
+    super('SEND_REJECTED', message, { retryable: false, details: { responseCode } });
   }
 }
 
 /** Start-up configuration is missing or malformed. The message is one line meant for the operator. */
 export class ConfigError extends AppError {
   constructor(message: string) {
-    super('CONFIG_INVALID', message, 500);
+    super('CONFIG_INVALID', message);
   }
 }
 
 /** A message that can never be processed as it is (bad MIME, too large): keep it as failed, do not retry. */
 export class UnprocessableMessageError extends AppError {
   constructor(message: string, cause?: unknown) {
-    super('MESSAGE_UNPROCESSABLE', message, 422, { retryable: false, cause });
+    super('MESSAGE_UNPROCESSABLE', message, { retryable: false, cause });
   }
 }

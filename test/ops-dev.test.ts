@@ -82,6 +82,13 @@ describe('npm run dev', () => {
       expect(out).toMatch(/^web +│ \[\d\d:\d\d:\d\d\] INFO: Server listening/m);
       expect(out).toMatch(/^worker +│ .*INFO: inbound worker started/m);
       expect(out).toMatch(/^poller +│ .*poller is idle/m);
+      // The health servers listen on HOST (127.0.0.1 here), as the web process does.
+      expect(out).toMatch(
+        new RegExp(`^worker +│ .*health server listening on http://127\\.0\\.0\\.1:${workerPort} `, 'm'),
+      );
+      expect(out).toMatch(
+        new RegExp(`^poller +│ .*health server listening on http://127\\.0\\.0\\.1:${pollerPort} `, 'm'),
+      );
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${port}/api/cases/x`)).status).toBe(401);

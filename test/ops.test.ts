@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMailboxUrl } from '../src/config.js';
-import { leaseKey } from '../src/imap/lease.js';
+import { loadConfig, parseMailboxUrl } from '../src/config.js';
+import { leaseKey } from '../src/queue/redis-keys.js';
 import { createLogger } from '../src/logger.js';
 import { createQueues, createRedis, QUEUE_NAMES, type Queues } from '../src/queue/queues.js';
 import { databaseCheck, imapCheck, redisCheck, runChecks } from '../src/ops/health.js';
@@ -411,8 +411,29 @@ describe('the health server of the worker and poller processes', () => {
     }
   });
 
+  it('listens on HOST only, as the web process does: bound to 127.0.0.2 it does not answer on 127.0.0.1', async () => {
+    const config = loadConfig({ HOST: '127.0.0.2', WORKER_HEALTH_PORT: String(await freePort()) });
+    const bound = await startProcessServer({
+      host: config.host,
+      port: config.workerHealthPort,
+      logger: createLogger('silent'),
+      checks: {},
+    });
+    try {
+      expect(bound).toMatchObject({ host: '127.0.0.2', port: config.workerHealthPort });
+      expect((await fetch(`http://127.0.0.2:${config.workerHealthPort}/healthz`)).status).toBe(200);
+      await expect(fetch(`http://127.0.0.1:${config.workerHealthPort}/healthz`)).rejects.toMatchObject({
+        cause: { code: 'ECONNREFUSED' },
+      });
+    } finally {
+      await bound?.close();
+    }
+  });
+
   it('stays off when its port is 0', async () => {
-    expect(await startProcessServer({ port: 0, logger: createLogger('silent'), checks: {} })).toBeNull();
+    expect(
+      await startProcessServer({ host: '127.0.0.1', port: 0, logger: createLogger('silent'), checks: {} }),
+    ).toBeNull();
   });
 });
 

@@ -21,7 +21,7 @@ beforeAll(async () => {
   });
   outbound = startOutboundWorker(
     { config: t.ctx.config, db: t.ctx.db, logger: createLogger('silent') },
-    { retryBaseDelayMs: 200, relay: { sweepIntervalMs: 300 } },
+    { backoff: { baseMs: 200 }, relay: { sweepIntervalMs: 300 } },
   );
 });
 

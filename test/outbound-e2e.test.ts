@@ -94,7 +94,7 @@ beforeAll(async () => {
   deps = { config, logger };
   outbound = startOutboundWorker(
     { config, db, logger },
-    { prefix: ctx.prefix, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000, relay: { sweepIntervalMs: 300 } },
+    { prefix: ctx.prefix, backoff: { baseMs: 200, capMs: 1_000 }, relay: { sweepIntervalMs: 300 } },
   );
   pollerRedis = createRedis(TEST_REDIS_URL, 'worker');
   poller = startPoller({

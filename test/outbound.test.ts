@@ -100,7 +100,7 @@ beforeAll(async () => {
   });
   outbound = startOutboundWorker(
     { config, db: database.db, logger },
-    { retryBaseDelayMs: 200, retryMaxDelayMs: 1_000, relay: { sweepIntervalMs: 300 } },
+    { backoff: { baseMs: 200, capMs: 1_000 }, relay: { sweepIntervalMs: 300 } },
   );
 });
 
@@ -364,7 +364,7 @@ describe('outbound mail over a real SMTP receiver', () => {
           { caseRow: c, note, to: ['eve@customer.test\r\nBcc: mallory@evil.test'] },
         );
       }),
-    ).rejects.toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    ).rejects.toMatchObject({ name: 'ValidationError', code: 'VALIDATION_FAILED' });
     expect(receiver.messages.some((m) => m.rcptTo.includes('mallory@evil.test'))).toBe(false);
   });
 

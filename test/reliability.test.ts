@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { leaseKey } from '../src/imap/lease.js';
+import { leaseKey } from '../src/queue/redis-keys.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import {
   appendMany,

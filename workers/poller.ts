@@ -13,6 +13,7 @@ const redis = createRedis(config.redisUrl, 'worker');
 const queues = createQueues(redis, config.queuePrefix);
 const poller = startPoller({ config, db, redis, queues, logger });
 const health = await startProcessServer({
+  host: config.host,
   port: config.pollerHealthPort,
   logger,
   checks: processChecks(db, redis, config.mailboxes),

@@ -1,5 +1,6 @@
 import { DEFAULT_WEB_POOL_SIZE, DEFAULT_WEB_STATEMENT_TIMEOUT_MS } from '../src/db/database.js';
 import { buildServer } from '../src/http/server.js';
+import { noteEmailHooks } from '../src/outbound/note-hooks.js';
 import { createQueues, createRedis } from '../src/queue/queues.js';
 import { fail, onShutdown, startProcess } from '../src/runtime.js';
 
@@ -11,7 +12,8 @@ const { config, db, logger } = await startProcess('web', {
 });
 const redis = createRedis(config.redisUrl, 'producer');
 const queues = createQueues(redis, config.queuePrefix);
-const app = await buildServer({ config, db, logger, redis, queues });
+// Notes sent by email are written to the outbox with the note; the worker process's relay sends them.
+const app = await buildServer({ config, db, logger, redis, queues, caseHooks: noteEmailHooks({ config, logger }) });
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (err) {

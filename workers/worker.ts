@@ -23,6 +23,7 @@ const outbound = startOutboundWorker({ config, db, logger });
 const queues = createQueues(connection, config.queuePrefix);
 const requeueStale = startRequeueStaleTimer(db, queues, logger);
 const health = await startProcessServer({
+  host: config.host,
   port: config.workerHealthPort,
   logger,
   checks: { database: databaseCheck(db), redis: redisCheck(connection) },

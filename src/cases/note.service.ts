@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
 import { addNote } from './case.service.js';
 import { noteToJson, type CaseRow, type NoteRow } from './case.mapper.js';
 import type { NewAttachment, NoteJson } from './case.types.js';
-import { queueNoteEmail, type OutboundDeps } from '../outbound/outbox.js';
+import type { CaseHooks } from './case-hooks.js';
 
 /** A note as a client (staff, another system) adds it. */
 export interface CaseNoteInput {
@@ -12,7 +12,7 @@ export interface CaseNoteInput {
   /** Default false: a note is internal unless said otherwise, so nothing reaches a customer by accident. */
   IsPublic?: boolean;
   CreatedBy: string;
-  /** Ask the outbound mailer to send this note by email. Only for public notes. */
+  /** Ask the outbound mailer (CaseHooks.onNoteAdded) to send this note by email. Only for public notes. */
   SendEmailNotification?: boolean;
   To?: string[];
   Cc?: string[];
@@ -31,13 +31,14 @@ const cleanList = (l: readonly string[] | undefined) => [...new Set((l ?? []).ma
 /**
  * The one use case "add a note to a case", in one transaction: the note (with its email recipients),
  * its attachments, and the case's LastCommentDate, LastCommenterName, CommentCount and Changed.
- * Outbound mail hooks in here (inside the same transaction) so a note and its outbox row commit together.
+ * `hooks.onNoteAdded` runs inside the same transaction (outbound mail queues the note's email there), so a note
+ * and its outbox row commit together.
  */
 export async function addCaseNote(
   db: DbOrTrx,
   caseId: string,
   input: CaseNoteInput,
-  outbound?: OutboundDeps,
+  hooks: CaseHooks = {},
 ): Promise<AddedCaseNote> {
   const comment = input.Comment.trim();
   if (!comment) throw new ValidationError('Comment must not be empty');
@@ -58,7 +59,7 @@ export async function addCaseNote(
       email_bcc: cleanList(input.Bcc),
       attachments: input.attachments,
     });
-    const delivery = send && outbound ? await queueNoteEmail(trx, outbound, { caseRow, note, attachments }) : null;
+    const delivery = (await hooks.onNoteAdded?.(trx, { caseRow, note, attachments })) ?? null;
     return { note, caseRow, json: noteToJson(note, attachments, delivery ? [delivery] : []) };
   });
 }

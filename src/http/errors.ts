@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { QUERY_CANCELED } from '../db/database.js';
+import { appErrorResponse } from './error-status.js';
 
 /**
  * Every error leaves as JSON with a human-readable message. Client mistakes (validation, malformed JSON,
@@ -9,8 +10,9 @@ import { QUERY_CANCELED } from '../db/database.js';
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
     if (err instanceof AppError) {
-      if (err.statusCode >= 500) request.log.error({ err }, err.message);
-      return reply.status(err.statusCode).send(err.toJSON());
+      const { statusCode, body } = appErrorResponse(err);
+      if (statusCode >= 500) request.log.error({ err }, err.message);
+      return reply.status(statusCode).send(body);
     }
     const fe = err as FastifyError;
     if (fe.validation) {
@@ -51,13 +53,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
       .send({ error: 'InternalServerError', code: 'INTERNAL', message: 'Internal server error', statusCode: 500 });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: 'NotFound',
-        code: 'NOT_FOUND',
-        message: `Route ${request.method} ${request.url} does not exist`,
-        statusCode: 404,
-      }),
+    reply.status(404).send({
+      error: 'NotFound',
+      code: 'NOT_FOUND',
+      message: `Route ${request.method} ${request.url} does not exist`,
+      statusCode: 404,
+    }),
   );
 }

@@ -7,13 +7,8 @@ import type { Redis } from 'ioredis';
 const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
-/** The Redis key of a mailbox's lease. */
-export function leaseKey(prefix: string, mailboxKey: string): string {
-  return `${prefix}:lease:mailbox:${mailboxKey}`;
-}
-
 /**
- * A Redis lease that lets exactly one poller process poll a mailbox: `SET NX PX` with a random token.
+ * A Redis lease that lets exactly one poller process poll a mailbox (its key: leaseKey, src/queue/redis-keys.ts): `SET NX PX` with a random token.
  * Only the holder (the same token) can renew or release it; an abandoned lease expires after `ttlMs`.
  */
 export class Lease {

@@ -4,9 +4,11 @@ import type { MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../ops/metrics.js';
+import { backoffDelay, DEFAULT_IMAP_RECONNECT_BACKOFF, type BackoffPolicy } from '../queue/backoff.js';
 import type { Queues } from '../queue/queues.js';
-import { backoffDelay, suggestedBackoffMs, type BackoffOptions } from './backoff.js';
-import { Lease, leaseKey } from './lease.js';
+import { leaseKey } from '../queue/redis-keys.js';
+import { suggestedBackoffMs } from './suggested-backoff.js';
+import { Lease } from './lease.js';
 import { setRunState, type MailboxRunState } from './mailbox-state.js';
 import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
 
@@ -35,7 +37,8 @@ export interface MailboxPollerOptions {
   leasePrefix: string;
   /** How often a poller without the lease tries to take it. Default: a third of leaseTtlMs. */
   leaseRetryMs?: number;
-  backoff?: BackoffOptions;
+  /** Reconnect delays; what is given replaces DEFAULT_IMAP_RECONNECT_BACKOFF's value. */
+  backoff?: Partial<BackoffPolicy>;
   hooks?: SweepHooks;
 }
 
@@ -102,6 +105,7 @@ export class MailboxPoller {
 
   async #run(): Promise<void> {
     const retryMs = this.#o.leaseRetryMs ?? Math.max(500, Math.floor(this.#o.leaseTtlMs / 3));
+    const backoff = { ...DEFAULT_IMAP_RECONNECT_BACKOFF, ...this.#o.backoff };
     let attempt = 0;
     while (!this.#stopped) {
       if (!this.lease.held) {
@@ -134,7 +138,7 @@ export class MailboxPoller {
       }
       const message =
         failure instanceof Error ? failure.message : failure ? String(failure) : 'connection closed by the server';
-      const delay = Math.max(backoffDelay(attempt++, this.#o.backoff), suggestedBackoffMs(failure) ?? 0);
+      const delay = Math.max(backoffDelay(attempt++, backoff), suggestedBackoffMs(failure) ?? 0);
       this.#log.warn({ err: failure, retryInMs: delay }, `mailbox connection failed: ${message}`);
       await this.#state('error', message);
       await this.#sleep(delay);

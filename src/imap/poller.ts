@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Config, MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { BackoffPolicy } from '../queue/backoff.js';
 import type { Queues } from '../queue/queues.js';
-import type { BackoffOptions } from './backoff.js';
 import { MailboxPoller } from './mailbox-poller.js';
 import type { SweepHooks } from './sweep.js';
 
@@ -18,7 +18,8 @@ export interface PollerOptions {
   logger: Logger;
   /** Mailboxes to poll. Default: config.mailboxes. */
   mailboxes?: readonly MailboxConfig[];
-  backoff?: BackoffOptions;
+  /** Reconnect delays of every mailbox; see MailboxPollerOptions.backoff. */
+  backoff?: Partial<BackoffPolicy>;
   leaseRetryMs?: number;
   hooks?: SweepHooks;
 }

@@ -1,8 +1,9 @@
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import DataLoader from 'dataloader';
-import { UnprocessableMessageError } from '../errors.js';
 import { metrics } from '../ops/metrics.js';
-import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
+import { DEFAULT_INBOUND_RETRY_BACKOFF } from '../queue/backoff.js';
+import { isRetryable, jobError } from '../queue/job-errors.js';
+import { QUEUE_NAMES, jobBackoffStrategy, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
@@ -44,9 +45,10 @@ function isLastAttempt(job: Job<InboundWorkerJob>): boolean {
  * Starts the BullMQ worker on the inbound queue. Used by workers/worker.ts and, in-process, by tests
  * and benchmarks, so every caller runs the same worker.
  *
- * A message that can never be processed as it is (unparseable, too large) fails at once
- * (UnrecoverableError: no retry) and is kept as 'failed'; any other error is retried with the
- * queue's backoff (DEFAULT_INBOUND_JOB_OPTIONS) and the row becomes 'failed' after the last attempt.
+ * An error that is not retryable (src/queue/job-errors.ts), such as a message that can never be processed as it
+ * is (unparseable, too large), fails at once (UnrecoverableError: no retry) and is kept as 'failed'; any other
+ * error is retried with the queue's backoff (DEFAULT_INBOUND_JOB_OPTIONS) and the row becomes 'failed' after the
+ * last attempt.
  * Either way the raw bytes stay, and the rest of the queue goes on.
  *
  * A reply whose parent message is stored earlier but not processed yet waits: the job is moved to the
@@ -90,8 +92,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
           preparsed: batched?.parsed,
         });
       } catch (err) {
-        const unrecoverable = err instanceof UnprocessableMessageError;
-        const final = unrecoverable || isLastAttempt(job);
+        const final = !isRetryable(err) || isLastAttempt(job);
         await recordFailedAttempt(db, id, err, final).catch((e: unknown) =>
           logger.error({ err: e, messageRowId: id }, 'could not record the failed attempt'),
         );
@@ -106,8 +107,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
           },
           final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
         );
-        if (unrecoverable) throw new UnrecoverableError((err as Error).message);
-        throw err;
+        throw jobError(err);
       } finally {
         release();
       }
@@ -125,6 +125,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
       connection: deps.connection,
       prefix: deps.prefix ?? deps.config.queuePrefix,
       concurrency: deps.concurrency ?? deps.config.workerConcurrency,
+      settings: { backoffStrategy: jobBackoffStrategy(DEFAULT_INBOUND_RETRY_BACKOFF) },
     },
   );
   // A job that stalled too often fails without our processor running: keep its row as failed too.

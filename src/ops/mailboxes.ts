@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { MailboxConfig } from '../config.js';
 import type { DbOrTrx } from '../db/database.js';
-import { leaseKey } from '../imap/lease.js';
+import { leaseKey } from '../queue/redis-keys.js';
 
 /** Messages in these states are stored but not yet turned into a case or note. */
 export const BACKLOG_STATUSES = ['queued', 'processing'] as const;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../logger.js';
@@ -8,8 +8,11 @@ import { metricsAllowed, scrapeMetrics } from './scrape.js';
 export interface ProcessServerOptions {
   /** Port to listen on; 0 turns the server off (startProcessServer then returns null). */
   port: number;
-  /** Default: 0.0.0.0, so an orchestrator on another host can probe it. */
-  host?: string;
+  /**
+   * Address to listen on: the process's HOST (config.host), as the web process does, so a deployment that keeps
+   * intake on loopback or a private interface keeps its probes and metrics there too.
+   */
+  host: string;
   logger: Logger;
   /** What /readyz checks, e.g. `{ database, redis }` for the worker, plus `imap:<mailbox>` for the poller. */
   checks: Record<string, HealthCheck>;
@@ -19,11 +22,13 @@ export interface ProcessServerOptions {
 }
 
 export interface ProcessServer {
+  /** The address the server is bound to, as the operating system reports it. */
+  host: string;
   port: number;
   close(): Promise<void>;
 }
 
-function send(res: import('node:http').ServerResponse, status: number, contentType: string, body: string): void {
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(body);
 }
@@ -94,17 +99,19 @@ export async function startProcessServer(options: ProcessServerOptions): Promise
   const listening = await new Promise<boolean>((resolve) => {
     server.once('error', (err) => {
       options.logger.error(
-        { err: err.message, port: options.port },
+        { err: err.message, host: options.host, port: options.port },
         'health server could not listen; running without /healthz and /metrics',
       );
       resolve(false);
     });
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve(true));
+    server.listen(options.port, options.host, () => resolve(true));
   });
   if (!listening) return null;
-  const port = (server.address() as AddressInfo).port;
-  options.logger.info({ port }, 'health server listening (/healthz, /readyz, /metrics)');
+  const { address: host, port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  options.logger.info({ host, port }, `health server listening on ${url} (/healthz, /readyz, /metrics)`);
   return {
+    host,
     port,
     close: () =>
       new Promise<void>((resolve) => {

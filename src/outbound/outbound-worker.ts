@@ -1,30 +1,28 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { QUEUE_NAMES, createQueues, createRedis, type OutboundJob, type Queues } from '../queue/queues.js';
-import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
+import { DEFAULT_OUTBOUND_RETRY_BACKOFF, type BackoffPolicy } from '../queue/backoff.js';
 import {
-  PermanentSendError,
-  createSmtpTransport,
-  sendOutboxRow,
-  type MailTransport,
-  type SendOutcome,
-} from './sender.js';
+  QUEUE_NAMES,
+  createQueues,
+  createRedis,
+  jobBackoffStrategy,
+  type OutboundJob,
+  type Queues,
+} from '../queue/queues.js';
+import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
+import { jobError } from '../queue/job-errors.js';
+import { createSmtpTransport, sendOutboxRow, type MailTransport, type SendOutcome } from './sender.js';
 
-/** First retry after this long; each further retry waits twice as long, up to the cap. */
-export const DEFAULT_RETRY_BASE_DELAY_MS = 5_000;
-export const DEFAULT_RETRY_MAX_DELAY_MS = 15 * 60_000;
 export const DEFAULT_OUTBOUND_CONCURRENCY = 2;
 
 export interface OutboundWorkerOptions {
   /** Parallel sends. Default DEFAULT_OUTBOUND_CONCURRENCY. */
   concurrency?: number;
-  /** Default DEFAULT_RETRY_BASE_DELAY_MS. */
-  retryBaseDelayMs?: number;
-  /** Default DEFAULT_RETRY_MAX_DELAY_MS. */
-  retryMaxDelayMs?: number;
+  /** Delays between the attempts of one mail; what is given replaces DEFAULT_OUTBOUND_RETRY_BACKOFF's value. */
+  backoff?: Partial<BackoffPolicy>;
   relay?: RelayOptions;
   /** Queue key prefix; default config.queuePrefix. */
   prefix?: string;
@@ -44,15 +42,6 @@ export interface OutboundWorker {
   relay: OutboxRelay;
   queues: Queues;
   close(): Promise<void>;
-}
-
-/** Capped exponential backoff: base, 2×base, 4×base … never more than max. */
-export function outboundBackoff(
-  attemptsMade: number,
-  baseMs = DEFAULT_RETRY_BASE_DELAY_MS,
-  maxMs = DEFAULT_RETRY_MAX_DELAY_MS,
-): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attemptsMade - 1, 30)));
 }
 
 /**
@@ -78,8 +67,6 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
   if (options.transport || smtpUrl) {
     transport = options.transport ?? createSmtpTransport(smtpUrl!);
     const senderDeps = { db, config, logger, transport };
-    const base = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
-    const max = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
     workerRedis = createRedis(config.redisUrl, 'worker');
     worker = new Worker<OutboundJob, SendOutcome>(
       QUEUE_NAMES.outbound,
@@ -88,18 +75,15 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
         try {
           return await sendOutboxRow(senderDeps, job.data.outboxId, { isLastAttempt });
         } catch (err) {
-          if (err instanceof PermanentSendError) throw new UnrecoverableError(err.message);
-          throw err;
+          // A refused mail (PermanentSendError) is not retried; an SMTP server that is down or deferring is.
+          throw jobError(err);
         }
       },
       {
         connection: workerRedis,
         prefix,
         concurrency: options.concurrency ?? DEFAULT_OUTBOUND_CONCURRENCY,
-        settings: {
-          // Called for the custom OUTBOUND_BACKOFF_TYPE (BullMQ handles 'fixed'/'exponential' itself).
-          backoffStrategy: (attemptsMade) => outboundBackoff(attemptsMade, base, max),
-        },
+        settings: { backoffStrategy: jobBackoffStrategy({ ...DEFAULT_OUTBOUND_RETRY_BACKOFF, ...options.backoff }) },
       },
     );
     worker.on('error', (err) => logger.warn({ err: err.message }, 'outbound worker error'));

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { sql } from 'kysely';
-import type { JobsOptions } from 'bullmq';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { backoffDelay, DEFAULT_LISTEN_RECONNECT_BACKOFF } from '../queue/backoff.js';
 import { enqueueOutbound, enqueueOutboundBulk, outboundJobId, type Queues } from '../queue/queues.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { UNCERTAIN_DELIVERY_ERROR } from './sender.js';
@@ -20,10 +20,6 @@ export const DEFAULT_RELAY_SWEEP_INTERVAL_MS = 5_000;
 export const DEFAULT_RELAY_BATCH = 100;
 /** A queued row whose job has not finished after this long is checked against the queue (lost job?). */
 export const DEFAULT_RELAY_STALE_AFTER_MS = 10 * 60_000;
-/** Retries of one outbound mail before it is marked failed (with the capped backoff below, ~8 hours). */
-export const DEFAULT_OUTBOUND_ATTEMPTS = 40;
-/** Name of the worker-side backoff strategy (outbound-worker.ts): exponential, capped. */
-export const OUTBOUND_BACKOFF_TYPE = 'outbound';
 
 export interface RelayOptions {
   /** Timer sweep period, also the longest delay when a notification is missed. Default DEFAULT_RELAY_SWEEP_INTERVAL_MS. */
@@ -32,8 +28,6 @@ export interface RelayOptions {
   batch?: number;
   /** Default DEFAULT_RELAY_STALE_AFTER_MS. */
   staleAfterMs?: number;
-  /** Job options for new jobs. Default: DEFAULT_OUTBOUND_ATTEMPTS attempts with the 'outbound' backoff. */
-  jobOptions?: JobsOptions;
   /** Listen for notifications (default true); false = timer sweep only. */
   listen?: boolean;
 }
@@ -45,23 +39,19 @@ export interface RelayDeps {
   logger: Logger;
 }
 
-export const defaultOutboundJobOptions = (): JobsOptions => ({
-  attempts: DEFAULT_OUTBOUND_ATTEMPTS,
-  backoff: { type: OUTBOUND_BACKOFF_TYPE },
-});
-
 /**
  * Adds the row's job unless a live one exists. A finished job with the same id (an earlier
  * delivery attempt of a requeued row) is removed first, or BullMQ would silently ignore the add.
+ * Jobs get the queue's options (DEFAULT_OUTBOUND_JOB_OPTIONS: attempts and backoff).
  */
-async function dispatch(queues: Pick<Queues, 'outbound'>, outboxId: string, jobOptions: JobsOptions): Promise<void> {
+async function dispatch(queues: Pick<Queues, 'outbound'>, outboxId: string): Promise<void> {
   const existing = await queues.outbound.getJob(outboundJobId(outboxId));
   if (existing) {
     const state = await existing.getState();
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
     await existing.remove();
   }
-  await enqueueOutbound(queues, outboxId, jobOptions);
+  await enqueueOutbound(queues, outboxId);
 }
 
 /**
@@ -74,21 +64,18 @@ async function dispatch(queues: Pick<Queues, 'outbound'>, outboxId: string, jobO
 async function dispatchAll(
   queues: Pick<Queues, 'outbound'>,
   rows: readonly { id: string; attempts: number; last_error: string | null }[],
-  jobOptions: JobsOptions,
 ): Promise<void> {
   const untried = rows.filter((r) => r.attempts === 0 && r.last_error === null);
   await enqueueOutboundBulk(
     queues,
     untried.map((r) => r.id),
-    jobOptions,
   );
-  for (const r of rows) if (!untried.includes(r)) await dispatch(queues, r.id, jobOptions);
+  for (const r of rows) if (!untried.includes(r)) await dispatch(queues, r.id);
 }
 
 /** Hands every committed, not yet enqueued row to the queue. Returns how many. */
 export async function relayPending(deps: Omit<RelayDeps, 'databaseUrl'>, options: RelayOptions = {}): Promise<number> {
   const batch = options.batch ?? DEFAULT_RELAY_BATCH;
-  const jobOptions = options.jobOptions ?? defaultOutboundJobOptions();
   let total = 0;
   for (;;) {
     const n = await deps.db.transaction().execute(async (trx) => {
@@ -103,7 +90,7 @@ export async function relayPending(deps: Omit<RelayDeps, 'databaseUrl'>, options
         .forUpdate()
         .skipLocked()
         .execute();
-      await dispatchAll(deps.queues, rows, jobOptions);
+      await dispatchAll(deps.queues, rows);
       if (rows.length)
         await trx
           .updateTable('outbox')
@@ -127,7 +114,6 @@ export async function relayPending(deps: Omit<RelayDeps, 'databaseUrl'>, options
  */
 export async function recoverStale(deps: Omit<RelayDeps, 'databaseUrl'>, options: RelayOptions = {}): Promise<number> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_RELAY_STALE_AFTER_MS;
-  const jobOptions = options.jobOptions ?? defaultOutboundJobOptions();
   return deps.db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('outbox')
@@ -153,7 +139,7 @@ export async function recoverStale(deps: Omit<RelayDeps, 'databaseUrl'>, options
         continue;
       }
       if (!live) {
-        await dispatch(deps.queues, r.id, jobOptions);
+        await dispatch(deps.queues, r.id);
         recovered++;
       }
       await trx
@@ -196,7 +182,7 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
   let again = false;
   let client: pg.Client | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  let reconnectDelay = 1_000;
+  let reconnects = 0;
   let lastStaleCheck = 0;
 
   const sweep = (): Promise<void> => {
@@ -231,14 +217,11 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
     client = c;
     const retry = (err: unknown) => {
       if (closed || client !== c) return;
-      deps.logger.warn(
-        { err: (err as Error)?.message, retryInMs: reconnectDelay },
-        'outbox relay lost its LISTEN connection',
-      );
+      const delay = backoffDelay(reconnects++, DEFAULT_LISTEN_RECONNECT_BACKOFF);
+      deps.logger.warn({ err: (err as Error)?.message, retryInMs: delay }, 'outbox relay lost its LISTEN connection');
       client = null;
       c.end().catch(() => undefined);
-      reconnectTimer = setTimeout(() => void listen(), reconnectDelay);
-      reconnectDelay = Math.min(reconnectDelay * 2, 30_000);
+      reconnectTimer = setTimeout(() => void listen(), delay);
     };
     c.on('error', retry);
     c.on('end', () => retry(new Error('connection ended')));
@@ -246,7 +229,7 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
     try {
       await c.connect();
       await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      reconnectDelay = 1_000;
+      reconnects = 0;
       void sweep(); // rows committed while we were not listening
     } catch (err) {
       retry(err);

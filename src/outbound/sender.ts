@@ -3,8 +3,10 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import { PermanentSendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../ops/metrics.js';
+import { retryWithBackoff } from '../queue/backoff.js';
 import { isSuppressed } from './loop-guard.js';
 import type { OutboxRow } from './outbox.js';
 import { cleanDisplayName, cleanHeaderText } from './safety.js';
@@ -55,17 +57,6 @@ export interface SenderDeps {
 }
 
 export type SendOutcome = 'sent' | 'already-done' | 'missing' | 'suppressed' | 'uncertain';
-
-/** Thrown for an SMTP answer that will not change on retry (5xx): the job must not be retried. */
-export class PermanentSendError extends Error {
-  constructor(
-    message: string,
-    readonly responseCode: number | undefined,
-  ) {
-    super(message);
-    this.name = 'PermanentSendError';
-  }
-}
 
 interface SmtpError extends Error {
   responseCode?: number;
@@ -156,17 +147,6 @@ async function buildMail(deps: SenderDeps, row: OutboxRow): Promise<SendMailOpti
   };
 }
 
-async function withRetries<T>(fn: () => Promise<T>, tries = 5, delayMs = 500): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= tries) throw err;
-      await new Promise((r) => setTimeout(r, delayMs * i));
-    }
-  }
-}
-
 /**
  * Sends one outbox row. Resolves with what happened; throws a PermanentSendError for a 5xx answer
  * (row marked failed) and the SMTP error itself for a passing fault (row back to 'queued', retried).
@@ -185,7 +165,7 @@ export async function sendOutboxRow(
     const rejected = (info.rejected ?? []).map(String);
     const sentAt = new Date();
     // The mail is out: a passing database fault must not turn it into "uncertain", so retry the mark briefly.
-    await withRetries(() =>
+    await retryWithBackoff(() =>
       deps.db
         .updateTable('outbox')
         .set({

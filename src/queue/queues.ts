@@ -1,5 +1,6 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type BackoffStrategy, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { backoffDelay, DEFAULT_INBOUND_ATTEMPTS, DEFAULT_OUTBOUND_ATTEMPTS, type BackoffPolicy } from './backoff.js';
 
 /**
  * The one place that names queues and decides job ids (and so de-duplication) for every queue.
@@ -47,20 +48,34 @@ export const inboundRetryJobId = (messageRowId: string | number, requestedAt: nu
   `msg-${messageRowId}-retry-${requestedAt}`;
 export const outboundJobId = (outboxId: string): string => `out-${outboxId}`;
 
+/**
+ * A job's backoff names its queue, a type BullMQ does not know, so BullMQ asks the worker's `backoffStrategy`
+ * (jobBackoffStrategy) for every delay: the delays come from the policies of backoff.ts, capped and jittered as
+ * every other retry of intake. A worker of a queue must therefore be started with that strategy.
+ */
 export const DEFAULT_INBOUND_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 2_000 },
+  attempts: DEFAULT_INBOUND_ATTEMPTS,
+  backoff: { type: QUEUE_NAMES.inbound },
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   // Failed jobs are kept in Redis for the dashboard; the database row (status 'failed') is the durable record.
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/** The outbox row is the durable record; these options are the only ones outbound jobs are added with. */
 export const DEFAULT_OUTBOUND_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 5_000 },
+  attempts: DEFAULT_OUTBOUND_ATTEMPTS,
+  backoff: { type: QUEUE_NAMES.outbound },
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
+
+/**
+ * The `settings.backoffStrategy` of a queue's worker: the delay before a job's next attempt, by `policy`.
+ * BullMQ passes the attempts made so far, the failed one included (1 before the first retry).
+ */
+export function jobBackoffStrategy(policy: BackoffPolicy): BackoffStrategy {
+  return (attemptsMade) => backoffDelay(attemptsMade - 1, policy);
+}
 
 /**
  * A Redis connection for BullMQ. Workers must block forever (`maxRetriesPerRequest: null`);

@@ -6,6 +6,7 @@ import { buildServer, type App } from '../../src/http/server.js';
 import type { AppContext } from '../../src/app-context.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createDb } from '../../src/db/database.js';
+import { noteEmailHooks } from '../../src/outbound/note-hooks.js';
 
 export interface TestApp {
   app: App;
@@ -35,7 +36,14 @@ export async function createTestApp(
   const timed = config.databaseStatementTimeoutMs
     ? createDb(database.url, { statementTimeoutMs: config.databaseStatementTimeoutMs })
     : undefined;
-  const ctx: AppContext = { config, db: timed ?? database.db, logger: createLogger('silent'), ...extra };
+  const logger = createLogger('silent');
+  const ctx: AppContext = {
+    config,
+    db: timed ?? database.db,
+    logger,
+    caseHooks: noteEmailHooks({ config, logger }),
+    ...extra,
+  };
   const app = await buildServer(ctx, { logger: false });
   await app.ready();
   const adminKey = (await createApiKey(database.db, { name: 'test-admin', scope: 'admin' })).key;

@@ -210,7 +210,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
             CreatedBy: body.CreatedBy ?? req.principal?.name ?? 'api',
             attachments: decodeAttachments(Attachments),
           },
-          { config: ctx.config, logger: ctx.logger },
+          ctx.caseHooks,
         );
         return reply.status(201).send(added.json);
       },

@@ -1,0 +1,10 @@
+/**
+ * Redis keys that intake writes itself, besides BullMQ's. All start with the queue prefix, so installations
+ * sharing one Redis stay apart. Named here, below both their writer and their readers: the poller takes a
+ * mailbox's lease (src/imap/lease.ts), the operations view reads who holds it (src/ops/mailboxes.ts).
+ */
+
+/** The Redis key of a mailbox's poller lease. */
+export function leaseKey(prefix: string, mailboxKey: string): string {
+  return `${prefix}:lease:mailbox:${mailboxKey}`;
+}
