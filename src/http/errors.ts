@@ -51,13 +51,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
       .send({ error: 'InternalServerError', code: 'INTERNAL', message: 'Internal server error', statusCode: 500 });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: 'NotFound',
-        code: 'NOT_FOUND',
-        message: `Route ${request.method} ${request.url} does not exist`,
-        statusCode: 404,
-      }),
+    reply.status(404).send({
+      error: 'NotFound',
+      code: 'NOT_FOUND',
+      message: `Route ${request.method} ${request.url} does not exist`,
+      statusCode: 404,
+    }),
   );
 }

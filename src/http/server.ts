@@ -23,14 +23,13 @@ export const MAX_REQUEST_BODY_BYTES = 25 * 1024 * 1024;
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger === false ? undefined : (ctx.logger as FastifyBaseLogger),
-    // Unknown body fields are an error (additionalProperties: false), not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Bodies are validated as sent (no silent type coercion); query strings and params are converted from text.
+  // The one validator of every route (TypeBox's compiler, src/http/schemas/validator.ts); route plugins inherit it,
+  // so Fastify's own Ajv is never built. Bodies are validated as sent, query strings and params converted from text.
   app.setValidatorCompiler(strictValidatorCompiler);
   registerErrorHandler(app);
 

@@ -18,7 +18,6 @@ import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../sc
 import { forSerializer, IdParams, ShortString } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
 import { NoteCreateBody, NoteSchema } from '../schemas/note.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const tags = ['Cases'];
 // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts), and a stored
@@ -44,7 +43,6 @@ function contentDisposition(fileName: string): string {
 export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
 
     r.get(
       '/cases/:id',

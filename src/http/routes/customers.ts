@@ -13,7 +13,6 @@ import { NotFoundError } from '../../errors.js';
 import { IdParams } from '../schemas/common.js';
 import { CustomerCreateBody, CustomerQuery, CustomerSchema } from '../schemas/customer.js';
 import { errorResponses } from '../schemas/error.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const tags = ['Customers'];
 
@@ -21,7 +20,6 @@ const tags = ['Customers'];
 export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
 
     r.post(
       '/customers',

@@ -105,14 +105,12 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     if (!metricsAllowed(request.headers.authorization, ctx.config.metricsToken)) {
-      return reply
-        .status(401)
-        .send({
-          error: 'UnauthorizedError',
-          code: 'UNAUTHORIZED',
-          message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"',
-          statusCode: 401,
-        });
+      return reply.status(401).send({
+        error: 'UnauthorizedError',
+        code: 'UNAUTHORIZED',
+        message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"',
+        statusCode: 401,
+      });
     }
     const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger });
     return reply.type(contentType).send(body);

@@ -4,7 +4,6 @@ import type { AppContext } from '../../app-context.js';
 import { getCaseSettingsJson, updateCaseSettings } from '../../settings/settings.service.js';
 import { errorResponses } from '../schemas/error.js';
 import { CaseSettingsBody, CaseSettingsSchema } from '../schemas/settings.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const tags = ['Case settings'];
 
@@ -12,7 +11,6 @@ const tags = ['Case settings'];
 export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
 
     r.get(
       '/cases/settings',
