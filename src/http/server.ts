@@ -9,12 +9,12 @@ import { strictValidatorCompiler } from './schemas/validator.js';
 import { caseRoutes } from './routes/cases.js';
 import { registerOps } from './routes/ops.js';
 import { RequestLogController } from '../ops/request-log.js';
+import { registerJsonBodyParser, SMALL_REQUEST_BODY_BYTES } from './json-body.js';
 
 export type App = FastifyInstance;
 
 export const API_VERSION = '0.1.0';
-/** Largest request body accepted (a note with its base64 attachments, a raw message to parse); more is a 413. */
-export const MAX_REQUEST_BODY_BYTES = 25 * 1024 * 1024;
+export { MAX_REQUEST_BODY_BYTES, SMALL_REQUEST_BODY_BYTES } from './json-body.js';
 
 /**
  * Builds the HTTP app over the shared core. Routes are thin: they validate with TypeBox schemas
@@ -23,7 +23,8 @@ export const MAX_REQUEST_BODY_BYTES = 25 * 1024 * 1024;
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger === false ? undefined : (ctx.logger as FastifyBaseLogger),
-    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    // Routes that take long text or files raise it to MAX_REQUEST_BODY_BYTES (json-body.ts).
+    bodyLimit: SMALL_REQUEST_BODY_BYTES,
     // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -32,6 +33,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   // so Fastify's own Ajv is never built. Bodies are validated as sent, query strings and params converted from text.
   app.setValidatorCompiler(strictValidatorCompiler);
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
 
   await app.register(swagger, {
     openapi: {

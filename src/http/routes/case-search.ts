@@ -116,7 +116,7 @@ export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
           operationId: 'searchCases',
           body: CaseSearchBody,
           // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts).
-          response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400) },
+          response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400, 413) },
         },
       },
       async (req) => searchCases(ctx.db, req.body),

@@ -17,6 +17,7 @@ import { NotFoundError, ValidationError } from '../../errors.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
 import { forSerializer, IdParams, ShortString } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
+import { MAX_REQUEST_BODY_BYTES } from '../json-body.js';
 import { NoteCreateBody, NoteSchema } from '../schemas/note.js';
 
 const tags = ['Cases'];
@@ -61,6 +62,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
@@ -68,7 +70,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           description: `Server-owned fields (${NOT_ON_CREATE.join(', ')}) are refused with a 400.`,
           operationId: 'createCase',
           body: CaseCreateBody,
-          response: { 201: CaseResponse, ...errorResponses(400, 403) },
+          response: { 201: CaseResponse, ...errorResponses(400, 403, 413) },
         },
         preValidation: async (req) => {
           const body = req.body as Record<string, unknown> | null;
@@ -92,6 +94,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.put(
       '/cases',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
@@ -99,7 +102,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           description: 'Server-owned fields may be present (so GET-modify-PUT works) and are ignored.',
           operationId: 'updateCase',
           body: CaseUpdateBody,
-          response: { 200: CaseResponse, ...errorResponses(400, 403, 404) },
+          response: { 200: CaseResponse, ...errorResponses(400, 403, 404, 413) },
         },
       },
       async (req) => {
@@ -111,13 +114,14 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.patch(
       '/cases',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary: 'Update a case partially: only fields present and not null are applied. Scope: admin',
           description: 'Server-owned fields may be present and are ignored.',
           operationId: 'patchCase',
           body: CasePatchBody,
-          response: { 200: CaseResponse, ...errorResponses(400, 403, 404) },
+          response: { 200: CaseResponse, ...errorResponses(400, 403, 404, 413) },
         },
       },
       async (req) => {
@@ -188,6 +192,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases/:id/notes',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:

@@ -29,7 +29,7 @@ export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
           summary: 'Create a customer (Email unique, any case; 409 when taken). Scope: admin',
           operationId: 'createCustomer',
           body: CustomerCreateBody,
-          response: { 201: CustomerSchema, ...errorResponses(400, 403, 409) },
+          response: { 201: CustomerSchema, ...errorResponses(400, 403, 409, 413) },
         },
       },
       async (req, reply) => {

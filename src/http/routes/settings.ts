@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { getCaseSettingsJson, updateCaseSettings } from '../../settings/settings.service.js';
 import { errorResponses } from '../schemas/error.js';
+import { MAX_REQUEST_BODY_BYTES } from '../json-body.js';
 import { CaseSettingsBody, CaseSettingsSchema } from '../schemas/settings.js';
 
 const tags = ['Case settings'];
@@ -29,6 +30,7 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
     r.put(
       '/cases/settings',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary: 'Replace the case settings. Scope: admin',
@@ -37,7 +39,7 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
             'priority or tag still in use; the message names the count) or move NextNumber backwards.',
           operationId: 'updateCaseSettings',
           body: CaseSettingsBody,
-          response: { 200: CaseSettingsSchema, ...errorResponses(400, 403, 409) },
+          response: { 200: CaseSettingsSchema, ...errorResponses(400, 403, 409, 413) },
         },
       },
       async (req) => updateCaseSettings(ctx.db, req.body),

@@ -18,7 +18,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'The API key lacks the scope this route needs',
   404: 'Not found (or soft-deleted)',
   409: 'Conflicts with the current state',
-  413: 'The request body is over 25 MB (MAX_REQUEST_BODY_BYTES)',
+  413: 'The request body is over the limit: 25 MB on routes that take notes, attachments, cases, settings or raw mail (MAX_REQUEST_BODY_BYTES), 1 MB elsewhere (SMALL_REQUEST_BODY_BYTES)',
   503: 'The database is unreachable, or did not finish within the statement timeout (code QUERY_TIMEOUT; DATABASE_STATEMENT_TIMEOUT_MS): nothing was changed, retry later',
 };
 
