@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../app-context.js';
 import { registerApiKeyAuth } from './auth.js';
+import { registerRateLimits } from './rate-limit.js';
 import { registerErrorHandler } from './errors.js';
 import { strictValidatorCompiler } from './schemas/validator.js';
 import { caseRoutes } from './routes/cases.js';
@@ -48,6 +49,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   });
   await app.register(swaggerUi, { routePrefix: '/swagger' });
 
+  await registerRateLimits(app, ctx);
   registerApiKeyAuth(app, ctx.db);
 
   await app.register(caseRoutes(ctx), { prefix: '/api' });
