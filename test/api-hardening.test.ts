@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../src/http/server.js';
 import { MAX_JSON_DEPTH } from '../src/http/json-body.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 
@@ -50,5 +53,45 @@ describe('JSON bodies: depth and size', () => {
   it('a __proto__ key is still refused as malformed JSON', async () => {
     const r = await t.call('POST', '/api/cases', '{"Subject":"x","__proto__":{"admin":true}}');
     expect(r.status).toBe(400);
+  });
+});
+
+describe('request logs', () => {
+  it('leave the query string out: a customer address searched for never reaches the log', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logger = pino({ level: 'debug' }, sink);
+    const app = await buildServer({ ...t.ctx, logger }, { logger: true });
+    try {
+      const email = 'alice.secret@example.com';
+      const found = await app.inject({
+        method: 'GET',
+        url: `/api/customers?email=${encodeURIComponent(email)}`,
+        headers: { authorization: `Bearer ${t.readKey}` },
+      });
+      expect(found.statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: `/api/customers?email=${email}` })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: `/nowhere?email=${email}` })).statusCode).toBe(404);
+      // What Fastify and plugins log as `req` goes through the same serializer.
+      app.log.info({ req: { method: 'GET', url: `/api/customers?email=${email}`, ip: '192.0.2.1' } }, 'a plugin line');
+
+      const text = JSON.stringify(lines);
+      expect(text).not.toContain('alice.secret');
+      expect(lines).toContainEqual(
+        expect.objectContaining({ url: '/api/customers', route: '/api/customers', statusCode: 200 }),
+      );
+      expect(lines).toContainEqual(expect.objectContaining({ url: '/api/customers', statusCode: 401 }));
+      expect(lines).toContainEqual(expect.objectContaining({ url: '/nowhere', statusCode: 404 }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({ msg: 'a plugin line', req: expect.objectContaining({ url: '/api/customers' }) }),
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

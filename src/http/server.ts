@@ -9,7 +9,7 @@ import { registerErrorHandler } from './errors.js';
 import { strictValidatorCompiler } from './schemas/validator.js';
 import { caseRoutes } from './routes/cases.js';
 import { registerOps } from './routes/ops.js';
-import { RequestLogController } from '../ops/request-log.js';
+import { RequestLogController, serializeRequest } from '../ops/request-log.js';
 import { registerJsonBodyParser, SMALL_REQUEST_BODY_BYTES } from './json-body.js';
 
 export type App = FastifyInstance;
@@ -23,7 +23,11 @@ export { MAX_REQUEST_BODY_BYTES, SMALL_REQUEST_BODY_BYTES } from './json-body.js
  */
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
-    loggerInstance: options.logger === false ? undefined : (ctx.logger as FastifyBaseLogger),
+    // A `req` in any log line (Fastify's own or a plugin's) is written without its query string (request-log.ts).
+    loggerInstance:
+      options.logger === false
+        ? undefined
+        : (ctx.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger),
     // Routes that take long text or files raise it to MAX_REQUEST_BODY_BYTES (json-body.ts).
     bodyLimit: SMALL_REQUEST_BODY_BYTES,
     // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
