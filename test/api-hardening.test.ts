@@ -95,3 +95,50 @@ describe('request logs', () => {
     }
   });
 });
+
+describe('attachments sent through the API', () => {
+  const upload = (FileName: string, ContentType: string | undefined, text: string) => ({
+    FileName,
+    ...(ContentType === undefined ? {} : { ContentType }),
+    ContentBase64: Buffer.from(text).toString('base64'),
+  });
+
+  it('have their names and types cleaned as attachments from mail are', async () => {
+    const note = await t.call('POST', `/api/cases/${caseId}/notes`, {
+      Comment: 'files',
+      Attachments: [
+        upload('../../etc/passwd\u0007.html', 'Text/HTML; charset=utf-8', '<p>hi</p>'),
+        upload('..', 'image/svg+xml', '<svg/>'),
+        upload('report.pdf', 'not a type at all', '%PDF'),
+        upload('plain.txt', undefined, 'text'),
+      ],
+    });
+    expect(note.status).toBe(201);
+    expect(
+      note.json.Attachments.map((a: { FileName: string; ContentType: string }) => [a.FileName, a.ContentType]),
+    ).toEqual([
+      ['.._.._etc_passwd_.html', 'text/html'],
+      ['attachment-2.svg+xml', 'image/svg+xml'],
+      ['report.pdf', 'application/octet-stream'],
+      ['plain.txt', 'application/octet-stream'],
+    ]);
+  });
+
+  it('download sandboxed: an HTML or SVG attachment can run no script and load nothing, even if a browser shows it', async () => {
+    const note = await t.call('POST', `/api/cases/${caseId}/notes`, {
+      Comment: 'active content',
+      Attachments: [
+        upload('page.html', 'text/html', '<script>alert(document.cookie)</script>'),
+        upload('image.svg', 'image/svg+xml', '<svg onload="alert(1)"/>'),
+      ],
+    });
+    for (const a of note.json.Attachments as { Url: string; ContentType: string }[]) {
+      const res = await t.call('GET', a.Url, undefined, t.readKey);
+      expect(res.status).toBe(200);
+      expect(res.res.headers['content-type']).toBe(a.ContentType);
+      expect(res.res.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+      expect(res.res.headers['content-disposition']).toMatch(/^attachment;/);
+      expect(res.res.headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+});

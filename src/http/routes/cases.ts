@@ -14,6 +14,7 @@ import { addCaseNote } from '../../cases/note.service.js';
 import { findAttachment } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { safeAttachmentName, safeContentType } from '../../mail/parse.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
 import { forSerializer, IdParams, ShortString } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
@@ -33,6 +34,9 @@ function editableOnly(body: Record<string, unknown>): EditableCaseFields & { Sta
   for (const f of ['Id', ...SERVER_OWNED_CASE_FIELDS]) delete out[f];
   return out as EditableCaseFields & { Status?: string | null };
 }
+
+/** Policy of every attachment download: sandboxed (no scripts, an opaque origin), loading nothing. */
+export const ATTACHMENT_CSP = "default-src 'none'; sandbox";
 
 /** Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 6266 / 5987). */
 function contentDisposition(fileName: string): string {
@@ -241,11 +245,14 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         const a = await findAttachment(ctx.db, req.params.id, req.params.attachmentId);
         if (!a) throw new NotFoundError('Attachment', req.params.attachmentId);
         // Always a download, never rendered inline from our origin: an HTML attachment must not run as our page.
+        // Should a browser render it anyway (opened from the downloads list, a proxy that drops the disposition),
+        // the sandbox gives it an origin of its own without scripts, and it may load nothing.
         const type = /^[\w.+-]+\/[\w.+-]+$/.test(a.content_type) ? a.content_type : 'application/octet-stream';
         return reply
           .header('content-type', type)
           .header('content-disposition', contentDisposition(a.file_name))
           .header('x-content-type-options', 'nosniff')
+          .header('content-security-policy', ATTACHMENT_CSP)
           .send(a.content);
       },
     );
@@ -254,14 +261,16 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
 
 /** Base64 uploads to attachment rows; malformed base64 is a 400, not a silently truncated file. */
 function decodeAttachments(list: NoteCreateBody['Attachments']): NewAttachment[] {
-  return (list ?? []).map((a) => {
+  return (list ?? []).map((a, index) => {
     const clean = a.ContentBase64.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
       throw new ValidationError(`Attachments: "${a.FileName}" is not valid base64`);
     }
+    // Cleaned as attachments from mail are: a client's name and type are no more trusted than a sender's.
+    const contentType = safeContentType(a.ContentType?.split(';')[0]?.trim() ?? '');
     return {
-      fileName: a.FileName,
-      contentType: a.ContentType || 'application/octet-stream',
+      fileName: safeAttachmentName(a.FileName, contentType, index),
+      contentType,
       content: Buffer.from(clean, 'base64'),
     };
   });
