@@ -105,6 +105,11 @@ export interface Config {
   readonly rateLimitPerAddress: number;
   /** Length of the rate-limit window in ms (RATE_LIMIT_WINDOW_MS). */
   readonly rateLimitWindowMs: number;
+  /**
+   * Which proxies' X-Forwarded-For the web process believes for the client address (TRUST_PROXY): false (default),
+   * true (any: only when nothing reaches it except through the proxy), or the proxies' addresses and CIDRs.
+   */
+  readonly trustProxy: boolean | readonly string[];
   readonly adminUser: string | undefined;
   readonly adminPassword: string | undefined;
   /** When set, /metrics needs `Authorization: Bearer <token>`; unset = open. */
@@ -204,6 +209,13 @@ function mailboxes(env: Env): MailboxConfig[] {
   return list;
 }
 
+/** TRUST_PROXY: true/false, or the proxies' addresses and CIDRs separated by commas. */
+function trustProxy(env: Env): boolean | readonly string[] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (!/[.:]/.test(raw)) return bool(env, 'TRUST_PROXY', false);
+  return Object.freeze(raw.split(/[\s,]+/).filter(Boolean));
+}
+
 /** Parses the environment once into a frozen, typed object. Throws ConfigError with one clear line. */
 export function loadConfig(env: Env = process.env): Config {
   const mailFrom = env.MAIL_FROM?.trim() || 'support@localhost';
@@ -244,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerApiKey: int(env, 'RATE_LIMIT_PER_API_KEY', DEFAULT_RATE_LIMIT_PER_API_KEY),
     rateLimitPerAddress: int(env, 'RATE_LIMIT_PER_ADDRESS', DEFAULT_RATE_LIMIT_PER_ADDRESS),
     rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', DEFAULT_RATE_LIMIT_WINDOW_MS, 1000),
+    trustProxy: trustProxy(env),
     adminUser: env.ADMIN_USER?.trim() || undefined,
     adminPassword: env.ADMIN_PASSWORD?.trim() || undefined,
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,

@@ -77,6 +77,25 @@ describe('rate limits, in this process', () => {
   });
 });
 
+describe('rate limits behind a reverse proxy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('ratelimitproxy', { ...limits, TRUST_PROXY: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('count each client by the X-Forwarded-For of a trusted proxy, not by the proxy', async () => {
+    const via = (client: string) =>
+      t.app.inject({ method: 'GET', url: '/swagger/json', headers: { 'x-forwarded-for': client } });
+    expect((await via('203.0.113.1')).statusCode).toBe(200);
+    expect((await via('203.0.113.1')).statusCode).toBe(200);
+    expect((await via('203.0.113.1')).statusCode).toBe(429);
+    expect((await via('203.0.113.2')).statusCode).toBe(200);
+  });
+});
+
 describe('rate limits on a guessed METRICS_TOKEN', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -30,6 +30,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
         : (ctx.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger),
     // Routes that take long text or files raise it to MAX_REQUEST_BODY_BYTES (json-body.ts).
     bodyLimit: SMALL_REQUEST_BODY_BYTES,
+    // The client address (rate limits per address, logs) is the proxy's unless its X-Forwarded-For is trusted.
+    trustProxy: ctx.config.trustProxy as boolean | string[],
     // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
