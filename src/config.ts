@@ -20,6 +20,15 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 /** Acknowledgements to one address: at most this many per window. */
 export const DEFAULT_ACK_RATE_LIMIT = 2;
 export const DEFAULT_ACK_RATE_WINDOW_MS = 3 * 60 * 60_000;
+/** Requests one API key may make per rate-limit window (RATE_LIMIT_PER_API_KEY; 0 turns the limit off). */
+export const DEFAULT_RATE_LIMIT_PER_API_KEY = 6_000;
+/**
+ * Requests one client address may make per window without a valid API key (RATE_LIMIT_PER_ADDRESS; 0 = off):
+ * failed sign-ins and bad keys, the OpenAPI document, the queue dashboard. Health probes and /metrics are not counted.
+ */
+export const DEFAULT_RATE_LIMIT_PER_ADDRESS = 120;
+/** Length of the rate-limit window (RATE_LIMIT_WINDOW_MS). */
+export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
 /** Health/metrics ports of the worker and poller processes (the web process serves them on PORT). */
 /** Inbound jobs in flight per worker process: enough to fill a batch while the previous one commits. */
 export const DEFAULT_WORKER_CONCURRENCY = 100;
@@ -91,6 +100,17 @@ export interface Config {
   readonly messageIdDomain: string;
   readonly ackRateLimit: number;
   readonly ackRateWindowMs: number;
+  /** Requests per API key per window in the web process; 0 = unlimited (RATE_LIMIT_PER_API_KEY). */
+  readonly rateLimitPerApiKey: number;
+  /** Requests per client address per window without a valid API key; 0 = unlimited (RATE_LIMIT_PER_ADDRESS). */
+  readonly rateLimitPerAddress: number;
+  /** Length of the rate-limit window in ms (RATE_LIMIT_WINDOW_MS). */
+  readonly rateLimitWindowMs: number;
+  /**
+   * Which proxies' X-Forwarded-For the web process believes for the client address (TRUST_PROXY): false (default),
+   * true (any: only when nothing reaches it except through the proxy), or the proxies' addresses and CIDRs.
+   */
+  readonly trustProxy: boolean | readonly string[];
   readonly adminUser: string | undefined;
   readonly adminPassword: string | undefined;
   /** When set, /metrics needs `Authorization: Bearer <token>`; unset = open. */
@@ -190,6 +210,13 @@ function mailboxes(env: Env): MailboxConfig[] {
   return list;
 }
 
+/** TRUST_PROXY: true/false, or the proxies' addresses and CIDRs separated by commas. */
+function trustProxy(env: Env): boolean | readonly string[] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (!/[.:]/.test(raw)) return bool(env, 'TRUST_PROXY', false);
+  return Object.freeze(raw.split(/[\s,]+/).filter(Boolean));
+}
+
 /** Parses the environment once into a frozen, typed object. Throws ConfigError with one clear line. */
 export function loadConfig(env: Env = process.env): Config {
   const mailFrom = env.MAIL_FROM?.trim() || 'support@localhost';
@@ -227,6 +254,10 @@ export function loadConfig(env: Env = process.env): Config {
     messageIdDomain: env.MESSAGE_ID_DOMAIN?.trim() || mailFrom.split('@')[1] || 'intake.local',
     ackRateLimit: int(env, 'ACK_RATE_LIMIT', DEFAULT_ACK_RATE_LIMIT),
     ackRateWindowMs: int(env, 'ACK_RATE_WINDOW_MS', DEFAULT_ACK_RATE_WINDOW_MS, 1000),
+    rateLimitPerApiKey: int(env, 'RATE_LIMIT_PER_API_KEY', DEFAULT_RATE_LIMIT_PER_API_KEY),
+    rateLimitPerAddress: int(env, 'RATE_LIMIT_PER_ADDRESS', DEFAULT_RATE_LIMIT_PER_ADDRESS),
+    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', DEFAULT_RATE_LIMIT_WINDOW_MS, 1000),
+    trustProxy: trustProxy(env),
     adminUser: env.ADMIN_USER?.trim() || undefined,
     adminPassword: env.ADMIN_PASSWORD?.trim() || undefined,
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,

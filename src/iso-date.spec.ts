@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIsoDate, parseIsoDateTime } from './iso-date.js';
+import { parseIsoDate, parseIsoDateOrDateTime, parseIsoDateTime } from './iso-date.js';
 
 describe('parseIsoDateTime', () => {
   it('reads ISO 8601 date-times with a time zone', () => {
@@ -33,4 +33,26 @@ describe('parseIsoDate', () => {
     expect(parseIsoDate('2026-13-45')).toBeUndefined();
     expect(parseIsoDate('0000-01-01')).toBeUndefined();
   });
+});
+
+describe('parseIsoDateOrDateTime', () => {
+  it('reads a date alone as midnight UTC and says so', () => {
+    expect(parseIsoDateOrDateTime('2026-01-31')).toEqual({ date: new Date('2026-01-31T00:00:00Z'), dateOnly: true });
+  });
+
+  it('reads a date-time with a zone as given, and one without a zone as UTC', () => {
+    expect(parseIsoDateOrDateTime('2026-01-31T11:00+02:00')).toEqual({
+      date: new Date('2026-01-31T09:00:00Z'),
+      dateOnly: false,
+    });
+    expect(parseIsoDateOrDateTime('2026-01-31T09:00')?.date.toISOString()).toBe('2026-01-31T09:00:00.000Z');
+    expect(parseIsoDateOrDateTime('2026-01-31T09:00:05.5')?.date.toISOString()).toBe('2026-01-31T09:00:05.500Z');
+  });
+
+  it.each(['1', 'May 1', '2025-02-29', '2025-02-29T10:00', '2026-01-31T25:00', '10000-01-01', ''])(
+    'refuses %s',
+    (value) => {
+      expect(parseIsoDateOrDateTime(value)).toBeUndefined();
+    },
+  );
 });

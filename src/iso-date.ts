@@ -54,3 +54,20 @@ export function parseIsoDate(value: string): Date | undefined {
   if (!m || !isCalendarDay(m[1]!, m[2]!, m[3]!)) return undefined;
   return inRange(new Date(`${value}T00:00:00Z`));
 }
+
+/** A date-time without a time zone (`2026-01-31T09:00`): read as UTC by parseIsoDateOrDateTime. */
+const ZONELESS_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
+
+/**
+ * A filter bound as people type one: a calendar date alone (midnight UTC, `dateOnly` true, so a caller can make an
+ * upper bound take in the whole day), or a date-time with a time zone or without one (then UTC, never the server's
+ * local time). Undefined for anything else, under the same rules as parseIsoDateTime and parseIsoDate.
+ */
+export function parseIsoDateOrDateTime(value: string): { date: Date; dateOnly: boolean } | undefined {
+  if (DATE.test(value)) {
+    const date = parseIsoDate(value);
+    return date && { date, dateOnly: true };
+  }
+  const date = parseIsoDateTime(ZONELESS_DATE_TIME.test(value) ? `${value}Z` : value);
+  return date && { date, dateOnly: false };
+}

@@ -38,15 +38,12 @@ export async function registerDashboard(
       // Encapsulated: the hook guards the dashboard's page, assets and API, and nothing else.
       scope.addHook('onRequest', async (request, reply) => {
         if (basicAuthMatches(request.headers.authorization, adminUser, adminPassword)) return;
-        return reply
-          .status(401)
-          .header('www-authenticate', 'Basic realm="intake queues", charset="UTF-8"')
-          .send({
-            error: 'UnauthorizedError',
-            code: 'UNAUTHORIZED',
-            message: 'The queue dashboard needs the admin user name and password',
-            statusCode: 401,
-          });
+        return reply.status(401).header('www-authenticate', 'Basic realm="intake queues", charset="UTF-8"').send({
+          error: 'UnauthorizedError',
+          code: 'UNAUTHORIZED',
+          message: 'The queue dashboard needs the admin user name and password',
+          statusCode: 401,
+        });
       });
       await scope.register(serverAdapter.registerPlugin());
     },

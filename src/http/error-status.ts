@@ -11,6 +11,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   CONFIG_INVALID: 500,
   // The mail server refused: the fault is upstream of intake, and not the client's.
   SEND_REJECTED: 502,
+  RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
 });
 

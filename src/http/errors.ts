@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { QUERY_CANCELED } from '../db/database.js';
 import { appErrorResponse } from './error-status.js';
+import { loggableUrl } from '../ops/request-log.js';
 
 /**
  * Every error leaves as JSON with a human-readable message. Client mistakes (validation, malformed JSON,
@@ -32,7 +33,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const pgCode = (err as { code?: string }).code;
     // The statement ran past DATABASE_STATEMENT_TIMEOUT_MS and PostgreSQL cancelled it: nothing was changed.
     if (pgCode === QUERY_CANCELED) {
-      request.log.warn({ err, url: request.url }, 'statement cancelled by the statement timeout');
+      request.log.warn({ err, url: loggableUrl(request.url) }, 'statement cancelled by the statement timeout');
       return reply.status(503).send({
         error: 'ServiceUnavailable',
         code: 'QUERY_TIMEOUT',

@@ -4,17 +4,18 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../app-context.js';
 import { registerApiKeyAuth } from './auth.js';
+import { registerRateLimits } from './rate-limit.js';
 import { registerErrorHandler } from './errors.js';
 import { strictValidatorCompiler } from './schemas/validator.js';
 import { caseRoutes } from './routes/cases.js';
 import { registerOps } from './routes/ops.js';
-import { RequestLogController } from '../ops/request-log.js';
+import { RequestLogController, serializeRequest } from '../ops/request-log.js';
+import { registerJsonBodyParser, SMALL_REQUEST_BODY_BYTES } from './json-body.js';
 
 export type App = FastifyInstance;
 
 export const API_VERSION = '0.1.0';
-/** Largest request body accepted (a note with its base64 attachments, a raw message to parse); more is a 413. */
-export const MAX_REQUEST_BODY_BYTES = 25 * 1024 * 1024;
+export { MAX_REQUEST_BODY_BYTES, SMALL_REQUEST_BODY_BYTES } from './json-body.js';
 
 /**
  * Builds the HTTP app over the shared core. Routes are thin: they validate with TypeBox schemas
@@ -22,17 +23,24 @@ export const MAX_REQUEST_BODY_BYTES = 25 * 1024 * 1024;
  */
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
-    loggerInstance: options.logger === false ? undefined : (ctx.logger as FastifyBaseLogger),
-    // Unknown body fields are an error (additionalProperties: false), not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    // A `req` in any log line (Fastify's own or a plugin's) is written without its query string (request-log.ts).
+    loggerInstance:
+      options.logger === false
+        ? undefined
+        : (ctx.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger),
+    // Routes that take long text or files raise it to MAX_REQUEST_BODY_BYTES (json-body.ts).
+    bodyLimit: SMALL_REQUEST_BODY_BYTES,
+    // The client address (rate limits per address, logs) is the proxy's unless its X-Forwarded-For is trusted.
+    trustProxy: ctx.config.trustProxy as boolean | string[],
     // One log line per completed request, probes at debug (Fastify 5: logController, not disableRequestLogging).
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Bodies are validated as sent (no silent type coercion); query strings and params are converted from text.
+  // The one validator of every route (TypeBox's compiler, src/http/schemas/validator.ts); route plugins inherit it,
+  // so Fastify's own Ajv is never built. Bodies are validated as sent, query strings and params converted from text.
   app.setValidatorCompiler(strictValidatorCompiler);
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
 
   await app.register(swagger, {
     openapi: {
@@ -47,6 +55,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   });
   await app.register(swaggerUi, { routePrefix: '/swagger' });
 
+  await registerRateLimits(app, ctx);
   registerApiKeyAuth(app, ctx.db);
 
   await app.register(caseRoutes(ctx), { prefix: '/api' });

@@ -119,8 +119,9 @@ function referencesOf(parsed: ParsedMail): string[] {
 /** A MIME type as RFC 6838 names them (type/subtype, 127 characters each); anything else is stored as octets. */
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
-function contentTypeOf(a: Attachment): string {
-  const type = a.contentType.toLowerCase();
+/** A content type as intake stores it, from mail or the API: lower-cased type/subtype, else application/octet-stream. */
+export function safeContentType(contentType: string): string {
+  const type = contentType.toLowerCase();
   return MIME_TYPE.test(type) ? type : 'application/octet-stream';
 }
 
@@ -144,8 +145,7 @@ function safeFileName(name: string): string {
   return s;
 }
 
-function defaultFileName(a: Attachment, index: number): string {
-  const type = contentTypeOf(a);
+function defaultFileName(type: string, index: number): string {
   if (type === 'message/rfc822') return 'message.eml';
   if (type === 'message/delivery-status') return 'delivery-status.txt';
   if (type === 'text/rfc822-headers' || type === 'message/rfc822-headers') return 'original-headers.txt';
@@ -154,10 +154,19 @@ function defaultFileName(a: Attachment, index: number): string {
   return `attachment-${index + 1}.${ext}`;
 }
 
+/**
+ * An attachment's file name as intake stores it, from mail or the API (see safeFileName), or a name made from its
+ * (safe) content type and position when nothing usable is left: `attachment-2.pdf`, `message.eml`.
+ */
+export function safeAttachmentName(fileName: string, contentType: string, index: number): string {
+  return safeFileName(fileName) || defaultFileName(contentType, index);
+}
+
 function toAttachment(a: Attachment, index: number): ParsedAttachment {
+  const contentType = safeContentType(a.contentType);
   return {
-    fileName: safeFileName(a.filename ?? '') || defaultFileName(a, index),
-    contentType: contentTypeOf(a),
+    fileName: safeAttachmentName(a.filename ?? '', contentType, index),
+    contentType,
     size: a.size ?? a.content.length,
     // A Content-ID is a msg-id (RFC 2045): the same rule as for Message-IDs.
     contentId: usableMessageId(a.cid ?? stripBrackets(a.contentId)),

@@ -14,7 +14,6 @@ import {
 import { CaseSchema } from '../schemas/case.js';
 import { forSerializer, MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const opt = Type.Optional;
 const text = (description: string) => opt(Nullable(Type.String({ maxLength: MAX_SHORT_LENGTH, description })));
@@ -107,7 +106,6 @@ export const CaseSearchResponse = Type.Object(
 export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
     r.post(
       '/cases/search',
       {
@@ -118,7 +116,7 @@ export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
           operationId: 'searchCases',
           body: CaseSearchBody,
           // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts).
-          response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400) },
+          response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400, 413) },
         },
       },
       async (req) => searchCases(ctx.db, req.body),

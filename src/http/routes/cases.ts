@@ -14,11 +14,12 @@ import { addCaseNote } from '../../cases/note.service.js';
 import { findAttachment } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { safeAttachmentName, safeContentType } from '../../mail/parse.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
 import { forSerializer, IdParams, ShortString } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
+import { MAX_REQUEST_BODY_BYTES } from '../json-body.js';
 import { NoteCreateBody, NoteSchema } from '../schemas/note.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const tags = ['Cases'];
 // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts), and a stored
@@ -34,6 +35,9 @@ function editableOnly(body: Record<string, unknown>): EditableCaseFields & { Sta
   return out as EditableCaseFields & { Status?: string | null };
 }
 
+/** Policy of every attachment download: sandboxed (no scripts, an opaque origin), loading nothing. */
+export const ATTACHMENT_CSP = "default-src 'none'; sandbox";
+
 /** Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 6266 / 5987). */
 function contentDisposition(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_') || 'attachment';
@@ -44,7 +48,6 @@ function contentDisposition(fileName: string): string {
 export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
 
     r.get(
       '/cases/:id',
@@ -63,6 +66,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
@@ -70,7 +74,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           description: `Server-owned fields (${NOT_ON_CREATE.join(', ')}) are refused with a 400.`,
           operationId: 'createCase',
           body: CaseCreateBody,
-          response: { 201: CaseResponse, ...errorResponses(400, 403) },
+          response: { 201: CaseResponse, ...errorResponses(400, 403, 413) },
         },
         preValidation: async (req) => {
           const body = req.body as Record<string, unknown> | null;
@@ -94,6 +98,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.put(
       '/cases',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
@@ -101,7 +106,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           description: 'Server-owned fields may be present (so GET-modify-PUT works) and are ignored.',
           operationId: 'updateCase',
           body: CaseUpdateBody,
-          response: { 200: CaseResponse, ...errorResponses(400, 403, 404) },
+          response: { 200: CaseResponse, ...errorResponses(400, 403, 404, 413) },
         },
       },
       async (req) => {
@@ -113,13 +118,14 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.patch(
       '/cases',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary: 'Update a case partially: only fields present and not null are applied. Scope: admin',
           description: 'Server-owned fields may be present and are ignored.',
           operationId: 'patchCase',
           body: CasePatchBody,
-          response: { 200: CaseResponse, ...errorResponses(400, 403, 404) },
+          response: { 200: CaseResponse, ...errorResponses(400, 403, 404, 413) },
         },
       },
       async (req) => {
@@ -190,6 +196,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases/:id/notes',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
@@ -238,11 +245,14 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         const a = await findAttachment(ctx.db, req.params.id, req.params.attachmentId);
         if (!a) throw new NotFoundError('Attachment', req.params.attachmentId);
         // Always a download, never rendered inline from our origin: an HTML attachment must not run as our page.
+        // Should a browser render it anyway (opened from the downloads list, a proxy that drops the disposition),
+        // the sandbox gives it an origin of its own without scripts, and it may load nothing.
         const type = /^[\w.+-]+\/[\w.+-]+$/.test(a.content_type) ? a.content_type : 'application/octet-stream';
         return reply
           .header('content-type', type)
           .header('content-disposition', contentDisposition(a.file_name))
           .header('x-content-type-options', 'nosniff')
+          .header('content-security-policy', ATTACHMENT_CSP)
           .send(a.content);
       },
     );
@@ -251,14 +261,16 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
 
 /** Base64 uploads to attachment rows; malformed base64 is a 400, not a silently truncated file. */
 function decodeAttachments(list: NoteCreateBody['Attachments']): NewAttachment[] {
-  return (list ?? []).map((a) => {
+  return (list ?? []).map((a, index) => {
     const clean = a.ContentBase64.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
       throw new ValidationError(`Attachments: "${a.FileName}" is not valid base64`);
     }
+    // Cleaned as attachments from mail are: a client's name and type are no more trusted than a sender's.
+    const contentType = safeContentType(a.ContentType?.split(';')[0]?.trim() ?? '');
     return {
-      fileName: a.FileName,
-      contentType: a.ContentType || 'application/octet-stream',
+      fileName: safeAttachmentName(a.FileName, contentType, index),
+      contentType,
       content: Buffer.from(clean, 'base64'),
     };
   });

@@ -13,7 +13,6 @@ import { NotFoundError } from '../../errors.js';
 import { IdParams } from '../schemas/common.js';
 import { CustomerCreateBody, CustomerQuery, CustomerSchema } from '../schemas/customer.js';
 import { errorResponses } from '../schemas/error.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const tags = ['Customers'];
 
@@ -21,7 +20,6 @@ const tags = ['Customers'];
 export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
 
     r.post(
       '/customers',
@@ -31,7 +29,7 @@ export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
           summary: 'Create a customer (Email unique, any case; 409 when taken). Scope: admin',
           operationId: 'createCustomer',
           body: CustomerCreateBody,
-          response: { 201: CustomerSchema, ...errorResponses(400, 403, 409) },
+          response: { 201: CustomerSchema, ...errorResponses(400, 403, 409, 413) },
         },
       },
       async (req, reply) => {

@@ -16,6 +16,7 @@ import {
 import { previewMessage } from '../../inbound/preview.js';
 import { Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
+import { MAX_REQUEST_BODY_BYTES } from '../json-body.js';
 
 const Address = Type.Object({ Name: Type.String(), Email: Type.String() });
 const DecisionSchema = Type.Object({
@@ -124,6 +125,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/inbound/parse',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         config: { scope: 'admin' },
         schema: {
           tags: ['Inbound'],

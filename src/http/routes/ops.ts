@@ -7,6 +7,7 @@ import { metrics } from '../../ops/metrics.js';
 import { closeQueues, createOpsQueues } from '../../ops/queue-stats.js';
 import { metricsAllowed, scrapeMetrics } from '../../ops/scrape.js';
 import { registerDashboard } from '../dashboard.js';
+import { errorResponses } from '../schemas/error.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -66,7 +67,7 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
   app.get(
     '/healthz',
     {
-      config: { public: true },
+      config: { public: true, unlimited: true },
       schema: { hide: true },
     },
     async () => ({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
@@ -75,7 +76,7 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
   app.get(
     '/readyz',
     {
-      config: { public: true },
+      config: { public: true, unlimited: true },
       schema: {
         summary: 'Readiness: database and Redis answer',
         tags: ['operations'],
@@ -103,16 +104,16 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+  app.get('/metrics', { config: { public: true, unlimited: true }, schema: { hide: true } }, async (request, reply) => {
     if (!metricsAllowed(request.headers.authorization, ctx.config.metricsToken)) {
-      return reply
-        .status(401)
-        .send({
-          error: 'UnauthorizedError',
-          code: 'UNAUTHORIZED',
-          message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"',
-          statusCode: 401,
-        });
+      // Scrapes are not counted, but a wrong token is, against its address: guessing METRICS_TOKEN is slow.
+      await app.limitRequest(request, reply);
+      return reply.status(401).send({
+        error: 'UnauthorizedError',
+        code: 'UNAUTHORIZED',
+        message: 'The metrics need "Authorization: Bearer <METRICS_TOKEN>"',
+        statusCode: 401,
+      });
     }
     const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger });
     return reply.type(contentType).send(body);
@@ -125,7 +126,10 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         summary: 'Mailbox health: poller state, last fetch and error, backlog, UIDVALIDITY and last UID',
         tags: ['operations'],
-        response: { 200: Type.Object({ mailboxes: Type.Array(MailboxHealthSchema), backlogTotal: Type.Integer() }) },
+        response: {
+          200: Type.Object({ mailboxes: Type.Array(MailboxHealthSchema), backlogTotal: Type.Integer() }),
+          ...errorResponses(403),
+        },
       },
     },
     async () => listMailboxHealth(ctx.db, ctx.config.mailboxes, { leaseHolder }),

@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { getCaseSettingsJson, updateCaseSettings } from '../../settings/settings.service.js';
 import { errorResponses } from '../schemas/error.js';
+import { MAX_REQUEST_BODY_BYTES } from '../json-body.js';
 import { CaseSettingsBody, CaseSettingsSchema } from '../schemas/settings.js';
-import { strictValidatorCompiler } from '../schemas/validator.js';
 
 const tags = ['Case settings'];
 
@@ -12,7 +12,6 @@ const tags = ['Case settings'];
 export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.setValidatorCompiler(strictValidatorCompiler);
 
     r.get(
       '/cases/settings',
@@ -31,6 +30,7 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
     r.put(
       '/cases/settings',
       {
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary: 'Replace the case settings. Scope: admin',
@@ -39,7 +39,7 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
             'priority or tag still in use; the message names the count) or move NextNumber backwards.',
           operationId: 'updateCaseSettings',
           body: CaseSettingsBody,
-          response: { 200: CaseSettingsSchema, ...errorResponses(400, 403, 409) },
+          response: { 200: CaseSettingsSchema, ...errorResponses(400, 403, 409, 413) },
         },
       },
       async (req) => updateCaseSettings(ctx.db, req.body),

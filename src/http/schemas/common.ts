@@ -1,5 +1,4 @@
-import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
-import { parseIsoDateTime } from '../../iso-date.js';
+import { Type, type TSchema } from '@sinclair/typebox';
 
 /** Longest Subject accepted (a mail subject line is rarely over a few hundred characters). */
 export const MAX_SUBJECT_LENGTH = 1_000;
@@ -15,8 +14,10 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 
 export const ShortString = (options: { description?: string } = {}) =>
   Type.String({ maxLength: MAX_SHORT_LENGTH, ...options });
+/** An ISO 8601 date-time with a time zone, as src/iso-date.ts reads it (the validator registers the format). */
 export const DateTime = (description?: string) =>
   Type.String({ format: 'date-time', ...(description ? { description } : {}) });
+/** An address as the mail side takes one (src/mail/addresses.ts isEmailLike; the validator registers the format). */
 export const Email = (description?: string) =>
   Type.String({ format: 'email', maxLength: MAX_SHORT_LENGTH, ...(description ? { description } : {}) });
 export const StringList = (description?: string) =>
@@ -26,14 +27,6 @@ export const StringList = (description?: string) =>
   });
 
 export const IdParams = Type.Object({ id: Type.String({ description: 'The id (a uuid)', maxLength: 100 }) });
-
-// TypeBox checks formats only when they are registered; these are the ones the API uses.
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => EMAIL.test(v));
-if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v));
-// A day that does not exist (2025-02-29) or an instant outside years 0001-9999 is refused, not rolled over or stored.
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => parseIsoDateTime(v) !== undefined);
 
 const PRIMITIVE_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
 

@@ -50,8 +50,18 @@ export const MAX_NOTE_ATTACHMENT_BYTES = 15 * 1024 * 1024;
 
 export const NoteAttachmentUpload = Type.Object(
   {
-    FileName: Type.String({ minLength: 1, maxLength: 255 }),
-    ContentType: Type.Optional(Type.String({ maxLength: 255, description: 'Default application/octet-stream' })),
+    FileName: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Stored with control characters, slashes and backslashes as "_"; dots alone become attachment-<n>',
+    }),
+    ContentType: Type.Optional(
+      Type.String({
+        maxLength: 255,
+        description:
+          'type/subtype, stored lower-case without parameters; default (and anything else) application/octet-stream',
+      }),
+    ),
     ContentBase64: Type.String({
       maxLength: Math.ceil(MAX_NOTE_ATTACHMENT_BYTES / 3) * 4,
       description: 'The file, base64-encoded (at most 15 MB decoded)',

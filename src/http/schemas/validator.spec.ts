@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
-import { Email, Nullable } from './common.js';
+import { DateTime, Email, Nullable } from './common.js';
 import { strictValidatorCompiler } from './validator.js';
 
 const schema = Type.Object(
@@ -8,6 +8,7 @@ const schema = Type.Object(
     Subject: Nullable(Type.String({ maxLength: 5 })),
     Count: Type.Optional(Type.Integer()),
     Mail: Type.Optional(Email()),
+    When: Type.Optional(DateTime()),
   },
   { additionalProperties: false },
 );
@@ -72,5 +73,21 @@ describe('strictValidatorCompiler', () => {
 
   it('accepts valid input unchanged', () => {
     expect(validate('body', { Subject: null, Mail: 'a@b.co' })).toEqual({ value: { Subject: null, Mail: 'a@b.co' } });
+  });
+
+  it("checks formats with the rules the core applies: the one ISO 8601 parser, the mail side's address rule", () => {
+    expect(validate('body', { Subject: null, When: '2026-05-01T11:00+02:00' })).toEqual({
+      value: { Subject: null, When: '2026-05-01T11:00+02:00' },
+    });
+    for (const When of ['2025-02-29T00:00:00Z', '2026-05-01T09:00:00', '10000-01-01T00:00:00Z', 'May 1']) {
+      expect(validate('body', { Subject: null, When }).error?.[0], When).toMatchObject({
+        instancePath: '/When',
+        message: expect.stringContaining('expected an ISO 8601 date-time with a time zone'),
+      });
+    }
+    expect(validate('body', { Subject: null, Mail: 'Ann@Example.com' }).error).toBeUndefined();
+    for (const Mail of ['ann', 'ann @example.com', 'ann@exa\u0001mple.com', '<a@b.co>']) {
+      expect(validate('body', { Subject: null, Mail }).error?.[0], Mail).toMatchObject({ instancePath: '/Mail' });
+    }
   });
 });

@@ -1,9 +1,16 @@
 import type { FastifySchemaCompiler } from 'fastify';
-import { Kind, type TSchema } from '@sinclair/typebox';
+import { FormatRegistry, Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import './common.js'; // registers the formats the schemas use
-import { DATE_RANGE_TEXT } from '../../iso-date.js';
+import { DATE_RANGE_TEXT, parseIsoDateTime } from '../../iso-date.js';
+import { isEmailLike } from '../../mail/addresses.js';
+
+// TypeBox checks a format only when it is registered. Each one is the rule the rest of intake applies to the same
+// value, so the API cannot accept what the core refuses, or the reverse: dates through the one ISO 8601 parser (a day
+// that does not exist, 2025-02-29, or an instant outside years 0001-9999 is refused, not rolled over or stored), and
+// addresses through the rule inbound mail's addresses pass.
+FormatRegistry.Set('date-time', (value) => parseIsoDateTime(value) !== undefined);
+FormatRegistry.Set('email', isEmailLike);
 
 /** At most this many problems are listed in one 400 message. */
 export const MAX_REPORTED_ERRORS = 5;
@@ -110,8 +117,8 @@ function convertUrlPart(schema: TSchema, value: unknown): unknown {
  * Validates with TypeBox's compiler. JSON bodies are checked as sent (a number is not silently turned into
  * a string, as Ajv's coerceTypes would do); query strings and path params are converted first, since
  * everything in a URL is text, and a number in a URL must be plain digits (convertUrlPart). Strings in bodies
- * and query strings are then checked for NUL and mended (mendText). Register it per route plugin with
- * `app.setValidatorCompiler(...)`.
+ * and query strings are then checked for NUL and mended (mendText). buildServer sets it once for every route:
+ * route plugins inherit it.
  */
 export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
