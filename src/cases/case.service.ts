@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { CasesTable } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, StaleCaseSettingsError, ValidationError } from '../errors.js';
 import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
 import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
 import {
@@ -14,16 +15,12 @@ import {
   getCaseSettings,
   lockCaseNumbersShared,
   readCaseSettings,
-  takeCaseNumber,
   type VersionedCaseSettings,
 } from '../settings/settings.repository.js';
 import { loadCaseWithDetails } from './case-loader.js';
 import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow, type StatusLogRow } from './case.mapper.js';
 import {
   findCaseRow,
-  insertCaseRowWithLog,
-  insertNewCaseStatement,
-  isStaleSettingsError,
   insertNoteAndUpdateCase,
   insertStatusLog,
   newReplyToken,
@@ -32,7 +29,11 @@ import {
   type NewNoteRow,
 } from './case.repository.js';
 import type { CaseJson, EditableCaseFields, NewAttachment, Participant } from './case.types.js';
+import { insertNewCases, type NewCaseValues } from './new-cases.js';
 import { initialStatus, transitionStatus, type StatusLogEntry } from './status.js';
+
+/** Importers of the case service find it here; it is a coded error of src/errors.ts. */
+export { StaleCaseSettingsError };
 
 const ARRAY_FIELDS = {
   Tags: 'tags',
@@ -132,7 +133,7 @@ async function editableToColumns(
     }
   }
   // A known customer's email links the case to that customer (and fills an empty name). A caller that
-  // passes linkCustomerByEmail: false does it in its own SQL (insertNewCaseStatement).
+  // passes linkCustomerByEmail: false leaves it to its own SQL (insertNewCases).
   if (cols.customer_email && options.linkCustomerByEmail !== false) {
     const customer = await findCustomerByEmail(db, cols.customer_email);
     if (customer) {
@@ -157,11 +158,6 @@ export interface CreateCaseOptions {
   settings?: VersionedCaseSettings;
 }
 
-/** createCase's `settings` were not the stored ones (see CreateCaseOptions.settings): roll back and run again without them. */
-export class StaleCaseSettingsError extends Error {
-  override name = 'StaleCaseSettingsError';
-}
-
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
 export async function createCase(
   db: DbOrTrx,
@@ -184,7 +180,7 @@ export async function createCaseJson(
 /**
  * Outside a transaction: validates against this process's cached settings (settings-cache.ts) and creates
  * the case in one statement that confirms, under a lock, that those settings are still the stored ones
- * (insertNewCaseStatement). When another process changed them within the cache TTL, nothing is written
+ * (insertNewCases). When another process changed them within the cache TTL, nothing is written
  * and the case is created again with fresh settings; a refusal is likewise confirmed with fresh settings.
  * Inside a caller's transaction: the same with the caller's `settings` (StaleCaseSettingsError when they
  * are stale); without them (or before any settings were saved) it takes the case-number lock first, which
@@ -193,65 +189,57 @@ export async function createCaseJson(
 async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions): Promise<NewCase> {
   const known = options.settings;
   if (db.isTransaction && known?.version != null) {
-    try {
-      return await insertWithKnownSettings(db, { settings: known.settings, version: known.version }, input, options);
-    } catch (err) {
-      if (isStaleSettingsError(err) || err instanceof ValidationError) {
-        throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', {
-          cause: err,
-        });
-      }
+    const created = await createWithSettings(db, known, input, options).catch((err: unknown) => {
+      // Fresh settings might allow the case (a new tag, cases re-enabled): the caller's second run reads them.
+      if (err instanceof ValidationError)
+        throw new StaleCaseSettingsError('the case settings refuse the case: run the transaction again', err);
       throw err;
-    }
+    });
+    if (!created)
+      throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again');
+    return created;
   }
   if (!db.isTransaction) {
     const cached = await cachedCaseSettingsWithVersion(db);
     if (cached.version !== null) {
       try {
-        return await insertWithKnownSettings(
-          db,
-          { settings: cached.settings, version: cached.version },
-          input,
-          options,
-        );
+        const created = await createWithSettings(db, cached, input, options);
+        if (created) return created;
+        invalidateCaseSettingsCache();
       } catch (err) {
         // A refusal is checked again below with fresh settings: the cached copy may predate the change
         // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
-        if (isStaleSettingsError(err)) invalidateCaseSettingsCache();
-        else if (!(err instanceof ValidationError)) throw err;
+        if (!(err instanceof ValidationError)) throw err;
       }
     }
   }
   return inTransaction(db, async (trx) => {
     await lockCaseNumbersShared(trx);
     const { settings } = await readCaseSettings(trx);
-    const { values, log } = await newCaseValues(trx, settings, input, options);
-    const number = await takeCaseNumber(trx);
-    const { row, logId } = await insertCaseRowWithLog(
-      trx,
-      { ...values, number, case_number: `${settings.NumberPrefix}${number}` },
-      log,
-    );
-    return { row, log: statusLogRow(row.id, logId, log), settings };
+    // Read under the lock a settings change takes exclusively: nothing to confirm, so never stale.
+    return (await createWithSettings(trx, { settings, version: null }, input, options))!;
   });
 }
 
-/** The one-statement create (insertNewCaseStatement) against settings read earlier, which it confirms. */
-async function insertWithKnownSettings(
+/**
+ * The case validated against `known.settings` and written by insertNewCases, which confirms that they are still
+ * version `known.version` (null: the caller holds the case-number lock). Undefined when they are not: nothing
+ * was written.
+ */
+async function createWithSettings(
   db: DbOrTrx,
-  known: { settings: CaseSettings; version: string },
+  known: VersionedCaseSettings,
   input: EditableCaseFields,
   options: CreateCaseOptions,
-): Promise<NewCase> {
+): Promise<NewCase | undefined> {
   const { settings } = known;
-  // Without a CustomerId the email link happens inside the insert statement: one round trip less.
-  const linkInSql = !input.CustomerId?.trim();
-  const { values, log } = await newCaseValues(db, settings, input, options, { linkCustomerByEmail: !linkInSql });
-  const { row, logId } = await insertNewCaseStatement(db, values, log, {
+  const { values, log } = await newCaseValues(db, settings, input, options);
+  const done = await insertNewCases(db, [{ values }], {
     settingsVersion: known.version,
     numberPrefix: settings.NumberPrefix,
-    linkCustomerByEmail: linkInSql,
   });
+  if (done.stale) return undefined;
+  const { row, logId } = done.cases[0]!;
   return { row, log: statusLogRow(row.id, logId, log), settings };
 }
 
@@ -261,23 +249,28 @@ interface NewCase {
   settings: CaseSettings;
 }
 
-/** The columns of a new case but its number, validated against `settings`. */
+/**
+ * The columns of a new case but its number, validated against `settings`, for insertNewCases. Without a
+ * CustomerId the link to the known customer of the email is left to insertNewCases (one query less).
+ */
 export async function newCaseValues(
   db: DbOrTrx,
   settings: CaseSettings,
   input: EditableCaseFields,
   options: CreateCaseOptions,
-  link: { linkCustomerByEmail?: boolean } = {},
-) {
+): Promise<{ values: NewCaseValues; log: StatusLogEntry }> {
   if (!settings.Enabled) throw new ValidationError('Cases are disabled in the case settings');
-  const cols = await editableToColumns(db, settings, input, 'create', undefined, link);
+  const cols = await editableToColumns(db, settings, input, 'create', undefined, {
+    linkCustomerByEmail: !!input.CustomerId?.trim(),
+  });
   const now = options.now ?? new Date();
   const start = initialStatus(settings.StatusNew, now);
-  const values = {
-    ...(cols as Record<string, never>),
+  const values: NewCaseValues = {
+    ...(cols as Omit<NewCaseValues, 'id'>),
+    id: randomUUID(),
     status: start.fields.status,
-    priority: (cols.priority as string | undefined) ?? settings.DefaultPriority,
-    source: options.source ?? (cols.source as string | undefined) ?? 'Web',
+    priority: cols.priority ?? settings.DefaultPriority,
+    source: options.source ?? cols.source ?? 'Web',
     status_changed_at: now,
     reply_token: newReplyToken(),
     created: now,

@@ -11,8 +11,8 @@ import {
   type CaseSettings,
 } from '../settings/case-settings.js';
 import { cachedCaseSettings } from '../settings/settings-cache.js';
-import { caseToJson, type CaseJsonRow } from './case.mapper.js';
-import { CASE_JSON_COLUMNS, UUID } from './case.repository.js';
+import { CASE_JSON_COLUMNS, caseToJson, type CaseJsonRow } from './case.mapper.js';
+import { UUID } from './case.repository.js';
 import { queryTemplate, slot, type QueryTemplate } from '../db/query-template.js';
 import { newestMatches, plannerEstimate, RARE_PROBE_CASES, rareTerms, textEstimate } from './search-estimates.js';
 export {
