@@ -4,6 +4,7 @@ import type { DbOrTrx } from '../db/database.js';
 import type { CasesTable } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import { NotFoundError, StaleCaseSettingsError, ValidationError } from '../errors.js';
+import { parseIsoDateTime } from '../iso-date.js';
 import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
 import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
 import {
@@ -69,9 +70,10 @@ export function mergeParticipants(existing: readonly Participant[], added: reado
   return out;
 }
 
-function parseDate(field: string, value: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new ValidationError(`${field} is not a valid date: "${value}"`);
+/** An ISO 8601 date-time with a time zone, as the API's schema has it (iso-date.ts). */
+function parseDateTime(field: string, value: string): Date {
+  const d = parseIsoDateTime(value);
+  if (!d) throw new ValidationError(`${field} is not a valid date: "${value}"`);
   return d;
 }
 
@@ -116,7 +118,7 @@ async function editableToColumns(
   if (has('Participants')) cols.participants = JSON.stringify(mergeParticipants([], input.Participants ?? []));
   if (has('Properties')) cols.properties = JSON.stringify(input.Properties ?? []);
   if (has('FollowUpDate'))
-    cols.follow_up_date = input.FollowUpDate ? parseDate('FollowUpDate', input.FollowUpDate) : null;
+    cols.follow_up_date = input.FollowUpDate ? parseDateTime('FollowUpDate', input.FollowUpDate) : null;
 
   // In patch mode an absent field keeps the stored value, so "empty" means empty after the patch.
   const nameAfter = () => (cols.customer_name !== undefined ? cols.customer_name : (current?.customer_name ?? null));

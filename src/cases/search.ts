@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { type CompiledQuery, sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { compilerDb, executePrepared, type DbOrTrx } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
@@ -194,23 +194,21 @@ export function pageWindow(
   return { page: p, take: t };
 }
 
-/** A date-time without a time zone (`2026-01-31T09:00`), read as UTC. */
-const ZONELESS_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
-
-function parseDate(field: string, value: string, endOfDay: boolean): Date {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  // ISO 8601 only: `new Date()` would also take "1" (2001) or "May 1" and read a time without a zone in the
-  // server's local time. Both parsers also refuse instants outside years 0001-9999, some of which PostgreSQL would
-  // refuse and others take.
-  const d = dateOnly ? parseIsoDate(value) : parseIsoDateTime(ZONELESS_DATE_TIME.test(value) ? `${value}Z` : value);
-  if (!d) {
-    throw new ValidationError(
-      `${field} is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), ${DATE_RANGE_TEXT}`,
-    );
-  }
-  // A date without a time in DateTo means the whole day (UTC).
-  if (dateOnly && endOfDay) d.setUTCDate(d.getUTCDate() + 1);
-  return d;
+/**
+ * DateFrom or DateTo, read by iso-date.ts: a date alone (`2026-01-31`, `day`: midnight UTC), or a date-time, read as
+ * UTC when it has no time zone (`2026-01-31T09:00`). ISO 8601 only: `new Date()` would also take "1" (2001) or
+ * "May 1" and read a time without a zone in the server's local time. Both parsers also refuse instants outside years
+ * 0001-9999, some of which PostgreSQL would refuse and others take.
+ */
+function parseSearchDate(field: string, value: string): { at: Date; day: boolean } {
+  const day = parseIsoDate(value);
+  if (day) return { at: day, day: true };
+  // With a Z appended, only a date-time that had no time zone can be valid.
+  const at = parseIsoDateTime(value) ?? parseIsoDateTime(`${value}Z`);
+  if (at) return { at, day: false };
+  throw new ValidationError(
+    `${field} is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), ${DATE_RANGE_TEXT}`,
+  );
 }
 
 type CaseQuery = SelectQueryBuilder<Database, 'cases', object>;
@@ -273,10 +271,13 @@ export function checkFilters(request: CaseSearchRequest, settings: CaseSettings)
     f.customerId = request.CustomerId;
   }
   if (request.OrderId) f.orderId = request.OrderId;
-  if (request.DateFrom) f.dateFrom = parseDate('DateFrom', request.DateFrom, false);
+  if (request.DateFrom) f.dateFrom = parseSearchDate('DateFrom', request.DateFrom).at;
   if (request.DateTo) {
-    f.dateToExclusive = /^\d{4}-\d{2}-\d{2}$/.test(request.DateTo);
-    f.dateTo = parseDate('DateTo', request.DateTo, true);
+    const { at, day } = parseSearchDate('DateTo', request.DateTo);
+    // A date without a time in DateTo means the whole day (UTC): cases before the next midnight.
+    if (day) at.setUTCDate(at.getUTCDate() + 1);
+    f.dateTo = at;
+    f.dateToExclusive = day;
   }
   return f;
 }
