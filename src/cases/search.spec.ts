@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CASE_SETTINGS } from '../settings/case-settings.js';
+import { checkFilters } from './search-filters.js';
 import {
-  checkFilters,
   MAX_RESULT_WINDOW,
   MAX_SEARCH_WORDS,
   interpretSearchText,
   pageWindow,
   sortKeys,
   SORT_ORDERS,
-} from './search.js';
+} from './search-request.js';
 
 describe('interpretSearchText', () => {
   it('no text means no text filter', () => {
