@@ -114,3 +114,13 @@ export class UnprocessableMessageError extends AppError {
     super('MESSAGE_UNPROCESSABLE', message, { retryable: false, cause });
   }
 }
+
+/**
+ * Case settings read earlier (a cache) are no longer the stored ones, or refuse a case that fresh ones might allow:
+ * nothing was written; the caller rolls its transaction back and runs it again with fresh settings.
+ */
+export class StaleCaseSettingsError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super('CASE_SETTINGS_STALE', message, 409, { retryable: true, cause });
+  }
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaleCaseSettingsError } from '../src/cases/case.service.js';
+import { StaleCaseSettingsError } from '../src/errors.js';
 import type { CaseJson, NoteJson } from '../src/cases/case.types.js';
 import {
   applyNewCase,
@@ -13,7 +13,11 @@ import { storeRawMessage } from '../src/inbound/store.js';
 import type { ThreadingResult } from '../src/inbound/threading.js';
 import type { ParsedMessage } from '../src/mail/message.types.js';
 import { parseMessage } from '../src/mail/parse.js';
-import { readCaseSettings, type VersionedCaseSettings } from '../src/settings/settings.repository.js';
+import {
+  peekNextCaseNumber,
+  readCaseSettings,
+  type VersionedCaseSettings,
+} from '../src/settings/settings.repository.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { caseSearchOutOfStep } from './helpers/database.js';
 import { fixture, mail, SUPPORT } from './helpers/inbound.js';
@@ -102,16 +106,16 @@ async function caseJson(applied: Applied): Promise<CaseJson> {
 
 /** The case without what must differ between two cases made at different times: ids, numbers, timestamps, URLs. */
 function comparable(c: CaseJson) {
-  const { Id, CaseNumber, Created, Changed, LastCommentDate, ...rest } = c;
-  const note = ({ Id, Created, Attachments, ...n }: NoteJson) => ({
+  const { Id: _id, CaseNumber: _number, Created: _created, Changed: _changed, LastCommentDate: _last, ...rest } = c;
+  const note = ({ Id: _noteId, Created: _noteCreated, Attachments, ...n }: NoteJson) => ({
     ...n,
-    Attachments: Attachments.map(({ Id, Url, ...a }) => a),
+    Attachments: Attachments.map(({ Id: _fileId, Url: _url, ...a }) => a),
   });
   return {
     ...rest,
     CaseNotes: c.CaseNotes.map(note),
     InternalNotes: c.InternalNotes.map(note),
-    CaseStatusLog: c.CaseStatusLog.map(({ Timestamp, ...l }) => l),
+    CaseStatusLog: c.CaseStatusLog.map(({ Timestamp: _at, ...l }) => l),
   };
 }
 
@@ -219,6 +223,47 @@ describe('applyNewCases against applyNewCase', () => {
     );
     expect(await Promise.all([count('cases'), count('case_notes'), count('attachments')])).toEqual(before);
     expect(hookCalls).toBe(0);
+  });
+
+  describe('settings changed after the worker read them', () => {
+    let known: VersionedCaseSettings;
+    let mails: Mail[];
+    beforeAll(async () => {
+      mails = [await parse(mail({ from: 'late@settings.example', subject: 'Read before the change' }))];
+      known = await readCaseSettings(t.ctx.db);
+      const settings = (await t.call('GET', '/api/cases/settings')).json;
+      const put = await t.call('PUT', '/api/cases/settings', { ...settings, Tags: [...settings.Tags, 'added-later'] });
+      expect(put.status).toBe(200);
+      expect((await readCaseSettings(t.ctx.db)).version).not.toBe(known.version);
+    });
+    const written = () =>
+      Promise.all([count('cases'), count('case_notes'), count('attachments'), peekNextCaseNumber(t.ctx.db)]);
+
+    it('a batch writes nothing, takes no case number, and reports StaleCaseSettingsError; with fresh settings it goes through', async () => {
+      const before = await written();
+      const err = await together(mails, {}, known).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StaleCaseSettingsError);
+      expect((err as StaleCaseSettingsError).code).toBe('CASE_SETTINGS_STALE');
+      expect(await written()).toEqual(before);
+      const [applied] = await together(mails, {}, await readCaseSettings(t.ctx.db));
+      const created = await caseJson(applied!);
+      expect([created.Subject, created.CaseNumber]).toEqual([
+        'Read before the change',
+        `${known.settings.NumberPrefix}${before[3]}`,
+      ]);
+    });
+
+    it("a single new case in the worker's transaction does the same", async () => {
+      const before = await written();
+      const messageRowId = await store(mails[0]!.raw);
+      const run = t.ctx.db
+        .transaction()
+        .execute((trx) =>
+          applyNewCase(trx, t.ctx.config, { ...known, confirm: true }, mails[0]!.parsed, NEW_CASE, messageRowId, {}),
+        );
+      await expect(run).rejects.toBeInstanceOf(StaleCaseSettingsError);
+      expect(await written()).toEqual(before);
+    });
   });
 
   describe('hooks', () => {

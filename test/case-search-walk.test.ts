@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
+import { planSearch, readPage } from '../src/cases/search.js';
+import { RARE_PROBE_CASES } from '../src/cases/search-estimates.js';
+import { checkFilters } from '../src/cases/search-filters.js';
 import {
   CAPPED_WALK_MAX_CASES,
   CAPPED_WALK_MIN_NEWEST_HITS,
-  checkFilters,
-  planSearch,
-  RARE_PROBE_CASES,
-  readPage,
-  searchStatements,
   WALK_MIN_CASES,
   WALK_MIN_HITS,
-} from '../src/cases/search.js';
+} from '../src/cases/search-plans.js';
+import { searchStatements } from '../src/cases/search-statements.js';
 import { createDb } from '../src/db/database.js';
 import { readCaseSettings } from '../src/settings/settings.repository.js';
 import * as migration from '../migrations/20261201120000_case_search_table.js';

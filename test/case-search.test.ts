@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
-import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, planSearch, RARE_WORD_ESTIMATE } from '../src/cases/search.js';
-import { newestMatches, RARE_PROBE_CASES, rareTerms, wordEstimates } from '../src/cases/search-estimates.js';
+import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, planSearch } from '../src/cases/search.js';
+import {
+  newestMatches,
+  RARE_PROBE_CASES,
+  RARE_WORD_ESTIMATE,
+  rareTerms,
+  wordEstimates,
+} from '../src/cases/search-estimates.js';
 import { createCustomer } from '../src/customers/customer.repository.js';
 import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
 import { saveCaseSettings } from '../src/settings/settings.repository.js';

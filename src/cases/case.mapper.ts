@@ -7,6 +7,76 @@ export type CaseRow = Omit<Selectable<CasesTable>, 'search_vector'>;
 /** The columns caseToJson reads: a case row without its internal bookkeeping (number, reply token, status clock). */
 export type CaseJsonRow = Omit<CaseRow, 'number' | 'reply_token' | 'status_changed_at'>;
 export type NoteRow = Selectable<CaseNotesTable>;
+
+/**
+ * Every column of a case row (all but the generated search vector) with its PostgreSQL type: the one list that
+ * every SELECT and RETURNING of a case and the insert of new cases (case.repository.ts insertNewCases) are made
+ * of. `satisfies` ties it to CasesTable: a column added to the table type and not here (or the reverse) does not
+ * compile.
+ */
+export const CASE_COLUMN_TYPES = {
+  id: 'uuid',
+  number: 'bigint',
+  case_number: 'text',
+  subject: 'text',
+  description: 'text',
+  status: 'text',
+  priority: 'text',
+  source: 'text',
+  assigned_to_user_id: 'text',
+  assigned_to_name: 'text',
+  customer_id: 'uuid',
+  customer_name: 'text',
+  customer_email: 'text',
+  tags: 'text[]',
+  related_orders: 'text[]',
+  related_customers: 'text[]',
+  related_projects: 'text[]',
+  related_carts: 'text[]',
+  related_sku_ids: 'text[]',
+  related_product_ids: 'text[]',
+  participants: 'jsonb',
+  properties: 'jsonb',
+  follow_up_date: 'timestamptz',
+  resolved_date: 'timestamptz',
+  closed_date: 'timestamptz',
+  last_comment_date: 'timestamptz',
+  last_commenter_name: 'text',
+  comment_count: 'integer',
+  market_id: 'text',
+  market_group_id: 'text',
+  reply_token: 'text',
+  status_changed_at: 'timestamptz',
+  created: 'timestamptz',
+  changed: 'timestamptz',
+  deleted_at: 'timestamptz',
+} as const satisfies Record<keyof CaseRow, string>;
+
+export type CaseColumn = keyof typeof CASE_COLUMN_TYPES;
+/** Every case column but the generated search vector, in CASE_COLUMN_TYPES' order. */
+export const CASE_COLUMNS = Object.keys(CASE_COLUMN_TYPES) as readonly CaseColumn[];
+
+/** What the API's case JSON is made of (caseToJson): CASE_COLUMNS without number, reply_token and status_changed_at. */
+export const CASE_JSON_COLUMNS = CASE_COLUMNS.filter(
+  (c): c is keyof CaseJsonRow => c !== 'number' && c !== 'reply_token' && c !== 'status_changed_at',
+);
+
+/** The columns of a note but its id and case (which the insert of a first note sets), with their PostgreSQL types. */
+export const NOTE_COLUMN_TYPES = {
+  comment: 'text',
+  full_text: 'text',
+  html: 'text',
+  is_public: 'boolean',
+  created_by: 'text',
+  created_by_email: 'text',
+  source: 'text',
+  message_id: 'bigint',
+  send_email_notification: 'boolean',
+  email_to: 'text[]',
+  email_cc: 'text[]',
+  email_bcc: 'text[]',
+  created: 'timestamptz',
+} as const satisfies Record<Exclude<keyof NoteRow, 'id' | 'case_id'>, string>;
 export type AttachmentMetaRow = Omit<Selectable<AttachmentsTable>, 'content'>;
 export type StatusLogRow = Selectable<CaseStatusLogTable>;
 export type DeliveryRow = Pick<

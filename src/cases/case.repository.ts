@@ -1,58 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Expression, type Insertable, type QueryCreator, type Updateable } from 'kysely';
+import { sql, type Expression, type Updateable } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { executePrepared, type DbOrTrx } from '../db/database.js';
 import { precompiled } from '../db/query-template.js';
-import type { CasesTable, Database } from '../db/schema.js';
-import type { AttachmentMetaRow, CaseDetails, CaseRow, DeliveryRow, NoteRow } from './case.mapper.js';
-import { CASE_NUMBER_LOCK_KEY, CASE_SETTINGS_KEY } from '../settings/settings.repository.js';
+import type { CasesTable } from '../db/schema.js';
+import {
+  CASE_COLUMNS,
+  type AttachmentMetaRow,
+  type CaseDetails,
+  type CaseRow,
+  type DeliveryRow,
+  type NoteRow,
+} from './case.mapper.js';
 import type { NewAttachment } from './case.types.js';
 import type { StatusLogEntry } from './status.js';
-
-/** Every case column but the generated search vector. */
-export const CASE_COLUMNS = [
-  'id',
-  'number',
-  'case_number',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'source',
-  'assigned_to_user_id',
-  'assigned_to_name',
-  'customer_id',
-  'customer_name',
-  'customer_email',
-  'tags',
-  'related_orders',
-  'related_customers',
-  'related_projects',
-  'related_carts',
-  'related_sku_ids',
-  'related_product_ids',
-  'participants',
-  'properties',
-  'follow_up_date',
-  'resolved_date',
-  'closed_date',
-  'last_comment_date',
-  'last_commenter_name',
-  'comment_count',
-  'market_id',
-  'market_group_id',
-  'reply_token',
-  'status_changed_at',
-  'created',
-  'changed',
-  'deleted_at',
-] as const;
-
-/** What the API's case JSON is made of (caseToJson): CASE_COLUMNS without number, reply_token and status_changed_at. */
-export const CASE_JSON_COLUMNS = CASE_COLUMNS.filter(
-  (c): c is Exclude<(typeof CASE_COLUMNS)[number], 'number' | 'reply_token' | 'status_changed_at'> =>
-    c !== 'number' && c !== 'reply_token' && c !== 'status_changed_at',
-);
 
 const ATTACHMENT_META_COLUMNS = [
   'id',
@@ -111,126 +72,6 @@ export async function findCaseRowByReplyToken(db: DbOrTrx, token: string): Promi
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export async function insertCaseRow(db: DbOrTrx, values: Insertable<CasesTable>): Promise<CaseRow> {
-  return db.insertInto('cases').values(values).returning(CASE_COLUMNS).executeTakeFirstOrThrow();
-}
-
-/** Inserts a case and its first status-log entry in one statement (the caller took the number). */
-export async function insertCaseRowWithLog(
-  db: DbOrTrx,
-  values: Insertable<CasesTable>,
-  entry: StatusLogEntry,
-): Promise<{ row: CaseRow; logId: string }> {
-  const found = await db
-    .with('c', (qb) => qb.insertInto('cases').values(values).returning(CASE_COLUMNS))
-    .with('l', (qb) => insertFirstLogEntry(qb, entry))
-    .selectFrom('c')
-    .selectAll('c')
-    .select((eb) => eb.selectFrom('l').select('l.id').as('log_id'))
-    .executeTakeFirstOrThrow();
-  const { log_id, ...row } = found;
-  return { row, logId: log_id! };
-}
-
-// Casts: parameters in a SELECT list have no type PostgreSQL could infer from the target columns.
-function insertFirstLogEntry(qb: QueryCreator<any>, entry: StatusLogEntry) {
-  // `any`: the caller's CTE set differs per statement; the CTE `c` (the inserted case) is all this needs.
-  return (qb as QueryCreator<Database & { c: CaseRow }>)
-    .insertInto('case_status_log')
-    .columns(['case_id', 'status', 'timestamp', 'duration_since_previous_ms'])
-    .expression((eb) =>
-      eb
-        .selectFrom('c')
-        .select([
-          'c.id',
-          sql<string>`${entry.status}::text`.as('status'),
-          sql<Date>`${entry.timestamp}::timestamptz`.as('timestamp'),
-          sql<string | null>`${entry.duration_since_previous_ms}::bigint`.as('duration_since_previous_ms'),
-        ]),
-    )
-    .returning('id');
-}
-
-/** Marks the error a stale-settings guard raises (see insertNewCaseStatement). */
-export const STALE_SETTINGS_MARK = 'intake-stale-case-settings';
-
-export function isStaleSettingsError(err: unknown): boolean {
-  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(STALE_SETTINGS_MARK);
-}
-
-/**
- * Creates a case in ONE statement, which is its own transaction: takes the case-number lock shared and the
- * next number, checks the settings are still version `settingsVersion`, inserts the case and its first
- * status-log entry. One round trip instead of seven (BEGIN, lock and number, insert, log, COMMIT, ...).
- *
- * The settings check locks the settings row FOR KEY SHARE: under READ COMMITTED a locking read returns the
- * newest committed version even when the statement's snapshot is older, and a settings change (FOR UPDATE)
- * waits until this commits, so its orphan check counts this case. When the version differs, a cast error
- * carrying STALE_SETTINGS_MARK aborts the statement (nothing is written; the number stays unused).
- */
-export async function insertNewCaseStatement(
-  db: DbOrTrx,
-  values: Omit<Insertable<CasesTable>, 'number' | 'case_number'>,
-  entry: StatusLogEntry,
-  guard: { settingsVersion: string; numberPrefix: string; linkCustomerByEmail?: boolean },
-): Promise<{ row: CaseRow; logId: string }> {
-  // The rule of createCase (editableToColumns), in SQL: a known customer's email (case-insensitive) links the
-  // case to that customer and fills an empty CustomerName. Only for cases created without a CustomerId.
-  const email =
-    guard.linkCustomerByEmail && values.customer_email ? String(values.customer_email).trim().toLowerCase() : null;
-  const linked = email
-    ? {
-        customer_id: sql<string | null>`(SELECT id FROM customers WHERE lower(email) = ${email})`,
-        ...(values.customer_name
-          ? {}
-          : {
-              customer_name: sql<string | null>`(SELECT nullif(name, '') FROM customers WHERE lower(email) = ${email})`,
-            }),
-      }
-    : {};
-  const compiled = db
-    .with(
-      'num',
-      () =>
-        sql<{
-          n: string;
-        }>`(SELECT nextval('case_number_seq') AS n FROM (SELECT pg_advisory_xact_lock_shared(${CASE_NUMBER_LOCK_KEY})) AS l)`,
-    )
-    .with('s', (qb) =>
-      qb
-        .selectFrom('settings')
-        .select(
-          sql<number>`CASE WHEN changed::text = ${guard.settingsVersion} THEN 1 ELSE (${STALE_SETTINGS_MARK + ' '} || changed::text)::int END`.as(
-            'ok',
-          ),
-        )
-        .where('key', '=', CASE_SETTINGS_KEY)
-        .forKeyShare(),
-    )
-    .with('c', (qb) =>
-      qb
-        .insertInto('cases')
-        .values({
-          ...values,
-          ...linked,
-          // A missing settings row makes ok NULL and the NOT NULL number column refuses the insert.
-          number: sql`(SELECT n FROM num) * (SELECT ok FROM s)`,
-          case_number: sql`${guard.numberPrefix}::text || (SELECT n FROM num)`,
-        })
-        .returning(CASE_COLUMNS),
-    )
-    .with('l', (qb) => insertFirstLogEntry(qb, entry))
-    .selectFrom('c')
-    .selectAll('c')
-    .select((eb) => eb.selectFrom('l').select('l.id').as('log_id'))
-    .compile();
-  // Sent prepared: the text takes a few shapes only (with or without the customer link), the values are parameters.
-  const [found] = await executePrepared(db, compiled);
-  if (!found) throw new Error('insertNewCaseStatement: the insert returned no row');
-  const { log_id, ...row } = found;
-  return { row, logId: log_id! };
-}
 
 export async function updateCaseRow(db: DbOrTrx, id: string, values: Updateable<CasesTable>): Promise<CaseRow> {
   return db.updateTable('cases').set(values).where('id', '=', id).returning(CASE_COLUMNS).executeTakeFirstOrThrow();

@@ -1,10 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { CasesTable } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
-import { NotFoundError, ValidationError } from '../errors.js';
-import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
-import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
+import { NotFoundError, StaleCaseSettingsError, ValidationError } from '../errors.js';
+import { assertStatus, type CaseSettings } from '../settings/case-settings.js';
 import {
   cachedCaseSettings,
   cachedCaseSettingsWithVersion,
@@ -14,134 +14,26 @@ import {
   getCaseSettings,
   lockCaseNumbersShared,
   readCaseSettings,
-  takeCaseNumber,
   type VersionedCaseSettings,
 } from '../settings/settings.repository.js';
 import { loadCaseWithDetails } from './case-loader.js';
 import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow, type StatusLogRow } from './case.mapper.js';
 import {
   findCaseRow,
-  insertCaseRowWithLog,
-  insertNewCaseStatement,
-  isStaleSettingsError,
   insertNoteAndUpdateCase,
   insertStatusLog,
   newReplyToken,
   updateCaseRow,
-  UUID,
   type NewNoteRow,
 } from './case.repository.js';
-import type { CaseJson, EditableCaseFields, NewAttachment, Participant } from './case.types.js';
+import type { CaseJson, EditableCaseFields, NewAttachment } from './case.types.js';
+import { editableToColumns } from './case-fields.js';
+import { insertNewCases, type NewCaseValues } from './new-cases.js';
 import { initialStatus, transitionStatus, type StatusLogEntry } from './status.js';
 
-const ARRAY_FIELDS = {
-  Tags: 'tags',
-  RelatedOrders: 'related_orders',
-  RelatedCustomers: 'related_customers',
-  RelatedProjects: 'related_projects',
-  RelatedCarts: 'related_carts',
-  RelatedSkuIds: 'related_sku_ids',
-  RelatedProductIds: 'related_product_ids',
-} as const;
-
-const TEXT_FIELDS = {
-  AssignedToUserId: 'assigned_to_user_id',
-  AssignedToName: 'assigned_to_name',
-  CustomerName: 'customer_name',
-  CustomerEmail: 'customer_email',
-  MarketId: 'market_id',
-  MarketGroupId: 'market_group_id',
-} as const;
-
-const dedupe = (list: readonly string[]): string[] => [...new Set(list.map((s) => s.trim()).filter(Boolean))];
-
-/** Participants are de-duplicated by email (case-insensitive), keeping the first. */
-export function mergeParticipants(existing: readonly Participant[], added: readonly Participant[]): Participant[] {
-  const seen = new Set<string>();
-  const out: Participant[] = [];
-  for (const p of [...existing, ...added]) {
-    const key = p.Email ? p.Email.toLowerCase() : `name:${p.Name ?? ''}:${p.CustomerId ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(p);
-  }
-  return out;
-}
-
-function parseDate(field: string, value: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new ValidationError(`${field} is not a valid date: "${value}"`);
-  return d;
-}
-
-type Mode = 'create' | 'put' | 'patch';
-
-/**
- * Turns client fields into column values. In `patch` mode only non-null fields apply; in `put` and
- * `create` mode an absent field is cleared (or defaulted). Status is handled by the caller.
- */
-async function editableToColumns(
-  db: DbOrTrx,
-  settings: CaseSettings,
-  input: EditableCaseFields,
-  mode: Mode,
-  current?: CaseRow,
-  options: { linkCustomerByEmail?: boolean } = {},
-): Promise<Updateable<CasesTable>> {
-  const cols: Updateable<CasesTable> = {};
-  const has = (k: keyof EditableCaseFields) => (mode === 'patch' ? input[k] !== undefined && input[k] !== null : true);
-
-  if (has('Subject')) cols.subject = (input.Subject ?? '').trim();
-  if (has('Description')) cols.description = input.Description ?? '';
-  if (has('Priority')) {
-    const priority = input.Priority ?? settings.DefaultPriority;
-    assertPriority(settings, priority);
-    cols.priority = priority;
-  }
-  if (has('Source')) cols.source = input.Source?.trim() || (mode === 'create' ? 'Web' : 'Web');
-  for (const [field, col] of Object.entries(TEXT_FIELDS) as [
-    keyof typeof TEXT_FIELDS,
-    (typeof TEXT_FIELDS)[keyof typeof TEXT_FIELDS],
-  ][]) {
-    if (has(field)) cols[col] = (input[field] as string | null | undefined)?.trim() || null;
-  }
-  for (const [field, col] of Object.entries(ARRAY_FIELDS) as [
-    keyof typeof ARRAY_FIELDS,
-    (typeof ARRAY_FIELDS)[keyof typeof ARRAY_FIELDS],
-  ][]) {
-    if (has(field)) cols[col] = dedupe(input[field] ?? []);
-  }
-  if (cols.tags) assertTags(settings, cols.tags);
-  if (has('Participants')) cols.participants = JSON.stringify(mergeParticipants([], input.Participants ?? []));
-  if (has('Properties')) cols.properties = JSON.stringify(input.Properties ?? []);
-  if (has('FollowUpDate'))
-    cols.follow_up_date = input.FollowUpDate ? parseDate('FollowUpDate', input.FollowUpDate) : null;
-
-  // In patch mode an absent field keeps the stored value, so "empty" means empty after the patch.
-  const nameAfter = () => (cols.customer_name !== undefined ? cols.customer_name : (current?.customer_name ?? null));
-  const emailAfter = () =>
-    cols.customer_email !== undefined ? cols.customer_email : (current?.customer_email ?? null);
-  if (has('CustomerId')) {
-    cols.customer_id = input.CustomerId?.trim() || null;
-    if (cols.customer_id) {
-      // Not a uuid cannot be a customer (and would make PostgreSQL abort the transaction with a cast error).
-      const customer = UUID.test(cols.customer_id) ? await findCustomerById(db, cols.customer_id) : undefined;
-      if (!customer) throw new ValidationError(`CustomerId ${cols.customer_id} is not a known customer`);
-      if (!nameAfter()) cols.customer_name = customer.name || null;
-      if (!emailAfter()) cols.customer_email = customer.email;
-    }
-  }
-  // A known customer's email links the case to that customer (and fills an empty name). A caller that
-  // passes linkCustomerByEmail: false does it in its own SQL (insertNewCaseStatement).
-  if (cols.customer_email && options.linkCustomerByEmail !== false) {
-    const customer = await findCustomerByEmail(db, cols.customer_email);
-    if (customer) {
-      cols.customer_id = customer.id;
-      if (!nameAfter()) cols.customer_name = customer.name || null;
-    }
-  }
-  return cols;
-}
+/** Importers of the case service find these here: the error is a coded error of src/errors.ts. */
+export { StaleCaseSettingsError };
+export { mergeParticipants } from './case-fields.js';
 
 export interface CreateCaseOptions {
   now?: Date;
@@ -155,11 +47,6 @@ export interface CreateCaseOptions {
    * without `settings` (the lock-and-read path). Ignored outside a transaction (the process cache is used).
    */
   settings?: VersionedCaseSettings;
-}
-
-/** createCase's `settings` were not the stored ones (see CreateCaseOptions.settings): roll back and run again without them. */
-export class StaleCaseSettingsError extends Error {
-  override name = 'StaleCaseSettingsError';
 }
 
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
@@ -184,7 +71,7 @@ export async function createCaseJson(
 /**
  * Outside a transaction: validates against this process's cached settings (settings-cache.ts) and creates
  * the case in one statement that confirms, under a lock, that those settings are still the stored ones
- * (insertNewCaseStatement). When another process changed them within the cache TTL, nothing is written
+ * (insertNewCases). When another process changed them within the cache TTL, nothing is written
  * and the case is created again with fresh settings; a refusal is likewise confirmed with fresh settings.
  * Inside a caller's transaction: the same with the caller's `settings` (StaleCaseSettingsError when they
  * are stale); without them (or before any settings were saved) it takes the case-number lock first, which
@@ -193,65 +80,57 @@ export async function createCaseJson(
 async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions): Promise<NewCase> {
   const known = options.settings;
   if (db.isTransaction && known?.version != null) {
-    try {
-      return await insertWithKnownSettings(db, { settings: known.settings, version: known.version }, input, options);
-    } catch (err) {
-      if (isStaleSettingsError(err) || err instanceof ValidationError) {
-        throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again', {
-          cause: err,
-        });
-      }
+    const created = await createWithSettings(db, known, input, options).catch((err: unknown) => {
+      // Fresh settings might allow the case (a new tag, cases re-enabled): the caller's second run reads them.
+      if (err instanceof ValidationError)
+        throw new StaleCaseSettingsError('the case settings refuse the case: run the transaction again', err);
       throw err;
-    }
+    });
+    if (!created)
+      throw new StaleCaseSettingsError('the case settings changed since they were read: run the transaction again');
+    return created;
   }
   if (!db.isTransaction) {
     const cached = await cachedCaseSettingsWithVersion(db);
     if (cached.version !== null) {
       try {
-        return await insertWithKnownSettings(
-          db,
-          { settings: cached.settings, version: cached.version },
-          input,
-          options,
-        );
+        const created = await createWithSettings(db, cached, input, options);
+        if (created) return created;
+        invalidateCaseSettingsCache();
       } catch (err) {
         // A refusal is checked again below with fresh settings: the cached copy may predate the change
         // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
-        if (isStaleSettingsError(err)) invalidateCaseSettingsCache();
-        else if (!(err instanceof ValidationError)) throw err;
+        if (!(err instanceof ValidationError)) throw err;
       }
     }
   }
   return inTransaction(db, async (trx) => {
     await lockCaseNumbersShared(trx);
     const { settings } = await readCaseSettings(trx);
-    const { values, log } = await newCaseValues(trx, settings, input, options);
-    const number = await takeCaseNumber(trx);
-    const { row, logId } = await insertCaseRowWithLog(
-      trx,
-      { ...values, number, case_number: `${settings.NumberPrefix}${number}` },
-      log,
-    );
-    return { row, log: statusLogRow(row.id, logId, log), settings };
+    // Read under the lock a settings change takes exclusively: nothing to confirm, so never stale.
+    return (await createWithSettings(trx, { settings, version: null }, input, options))!;
   });
 }
 
-/** The one-statement create (insertNewCaseStatement) against settings read earlier, which it confirms. */
-async function insertWithKnownSettings(
+/**
+ * The case validated against `known.settings` and written by insertNewCases, which confirms that they are still
+ * version `known.version` (null: the caller holds the case-number lock). Undefined when they are not: nothing
+ * was written.
+ */
+async function createWithSettings(
   db: DbOrTrx,
-  known: { settings: CaseSettings; version: string },
+  known: VersionedCaseSettings,
   input: EditableCaseFields,
   options: CreateCaseOptions,
-): Promise<NewCase> {
+): Promise<NewCase | undefined> {
   const { settings } = known;
-  // Without a CustomerId the email link happens inside the insert statement: one round trip less.
-  const linkInSql = !input.CustomerId?.trim();
-  const { values, log } = await newCaseValues(db, settings, input, options, { linkCustomerByEmail: !linkInSql });
-  const { row, logId } = await insertNewCaseStatement(db, values, log, {
+  const { values, log } = await newCaseValues(db, settings, input, options);
+  const done = await insertNewCases(db, [{ values }], {
     settingsVersion: known.version,
     numberPrefix: settings.NumberPrefix,
-    linkCustomerByEmail: linkInSql,
   });
+  if (done.stale) return undefined;
+  const { row, logId } = done.cases[0]!;
   return { row, log: statusLogRow(row.id, logId, log), settings };
 }
 
@@ -261,23 +140,28 @@ interface NewCase {
   settings: CaseSettings;
 }
 
-/** The columns of a new case but its number, validated against `settings`. */
+/**
+ * The columns of a new case but its number, validated against `settings`, for insertNewCases. Without a
+ * CustomerId the link to the known customer of the email is left to insertNewCases (one query less).
+ */
 export async function newCaseValues(
   db: DbOrTrx,
   settings: CaseSettings,
   input: EditableCaseFields,
   options: CreateCaseOptions,
-  link: { linkCustomerByEmail?: boolean } = {},
-) {
+): Promise<{ values: NewCaseValues; log: StatusLogEntry }> {
   if (!settings.Enabled) throw new ValidationError('Cases are disabled in the case settings');
-  const cols = await editableToColumns(db, settings, input, 'create', undefined, link);
+  const cols = await editableToColumns(db, settings, input, 'create', undefined, {
+    linkCustomerByEmail: !!input.CustomerId?.trim(),
+  });
   const now = options.now ?? new Date();
   const start = initialStatus(settings.StatusNew, now);
-  const values = {
-    ...(cols as Record<string, never>),
+  const values: NewCaseValues = {
+    ...(cols as Omit<NewCaseValues, 'id'>),
+    id: randomUUID(),
     status: start.fields.status,
-    priority: (cols.priority as string | undefined) ?? settings.DefaultPriority,
-    source: options.source ?? (cols.source as string | undefined) ?? 'Web',
+    priority: cols.priority ?? settings.DefaultPriority,
+    source: options.source ?? cols.source ?? 'Web',
     status_changed_at: now,
     reply_token: newReplyToken(),
     created: now,

@@ -74,7 +74,7 @@ async function cachedPerKey(
  * statement for all the words, cached, run beside the estimates), and a word found there at least as often as the
  * page needs hits (offset + take) walks, since the walk is sure to stop within those cases. The same probe tells
  * the stop words (`the`), which PostgreSQL drops from a longer text and which must never be asked of the index.
- * The newest cases are read from the narrow `case_search` table (search.ts, the `walk` plan).
+ * The newest cases are read from the narrow `case_search` table (search-plans.ts, the `walk` plan).
  */
 export const RARE_PROBE_CASES = 500;
 
@@ -109,7 +109,7 @@ export async function rareTerms(
   options: { wanted: number; newestFirst: boolean },
 ): Promise<string[]> {
   const terms = tsquery.split(' & ');
-  // The whole text too, in the same probe, for the capped walk's choice (search.ts choosePlan), which then finds it cached.
+  // The whole text too, in the same probe, for the capped walk's choice (search-plans.ts choosePlan), which then finds it cached.
   const probed = terms.length > 1 ? [...terms, tsquery] : terms;
   const [matches, estimates] = await Promise.all([newestMatches(db, probed), termEstimates(db, terms)]);
   return terms.filter((_, i) => {

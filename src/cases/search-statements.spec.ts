@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { compilerDb } from '../db/database.js';
 import { DEFAULT_CASE_SETTINGS, type CaseSettings } from '../settings/case-settings.js';
-import {
-  buildSearchQuery,
-  checkFilters,
-  DEFAULT_SORT_ORDER,
-  pageWindow,
-  searchStatements,
-  SORT_ORDERS,
-  type CaseSearchRequest,
-} from './search.js';
+import { checkFilters } from './search-filters.js';
+import { DEFAULT_SORT_ORDER, pageWindow, SORT_ORDERS, type CaseSearchRequest } from './search-request.js';
+import { buildSearchQuery, searchStatements } from './search-statements.js';
 
 const settings: CaseSettings = { ...DEFAULT_CASE_SETTINGS, Tags: ['vip', 'urgent', 'damaged'] };
 

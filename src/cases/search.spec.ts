@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CASE_SETTINGS } from '../settings/case-settings.js';
+import { checkFilters } from './search-filters.js';
 import {
   MAX_RESULT_WINDOW,
   MAX_SEARCH_WORDS,
@@ -6,7 +8,7 @@ import {
   pageWindow,
   sortKeys,
   SORT_ORDERS,
-} from './search.js';
+} from './search-request.js';
 
 describe('interpretSearchText', () => {
   it('no text means no text filter', () => {
@@ -110,4 +112,34 @@ describe('pageWindow', () => {
     expect(pageWindow(MAX_RESULT_WINDOW / 100 - 1, 100).page).toBe(99);
     expect(() => pageWindow(MAX_RESULT_WINDOW / 100, 100)).toThrow(/reachable/);
   });
+});
+
+describe('checkFilters dates', () => {
+  const settings = DEFAULT_CASE_SETTINGS;
+  it('reads a date alone as a whole UTC day, a date-time without a zone as UTC, and one with a zone as given', () => {
+    const day = checkFilters({ DateFrom: '2026-01-31', DateTo: '2026-01-31' }, settings);
+    expect([day.dateFrom?.toISOString(), day.dateTo?.toISOString(), day.dateToExclusive]).toEqual([
+      '2026-01-31T00:00:00.000Z',
+      '2026-02-01T00:00:00.000Z',
+      true,
+    ]);
+    const zoneless = checkFilters({ DateFrom: '2026-01-31T09:00', DateTo: '2026-01-31T09:00:00.5' }, settings);
+    expect([zoneless.dateFrom?.toISOString(), zoneless.dateTo?.toISOString(), zoneless.dateToExclusive]).toEqual([
+      '2026-01-31T09:00:00.000Z',
+      '2026-01-31T09:00:00.500Z',
+      false,
+    ]);
+    expect(checkFilters({ DateTo: '2026-01-31T11:00:00+02:00' }, settings).dateTo?.toISOString()).toBe(
+      '2026-01-31T09:00:00.000Z',
+    );
+  });
+
+  it.each(['2026-01-31Z', '2026-01-31T09:00:00+02', '2026-01-31T09:00:00+02:00Z', '2026-02-30', '1', 'May 1'])(
+    'refuses %s with a 400 that names the field and the forms it takes',
+    (value) => {
+      expect(() => checkFilters({ DateFrom: value }, settings)).toThrow(
+        `DateFrom is not a valid date: "${value}"; send ISO 8601 (2026-01-31 or 2026-01-31T09:00:00Z), from 0001-01-01`,
+      );
+    },
+  );
 });

@@ -7,7 +7,6 @@ import {
   PostgresDialect,
   PostgresIntrospector,
   PostgresQueryCompiler,
-  type Compilable,
   type CompiledQuery,
   type Transaction,
 } from 'kysely';
@@ -30,29 +29,50 @@ export const DEFAULT_POOL_SIZE = 10;
  */
 export const DEFAULT_WEB_POOL_SIZE = 4;
 
-/**
- * SQL texts sent as named prepared statements (precompiled in query-template.ts, executePrepared). Kysely
- * sends every query unnamed, so PostgreSQL parses and plans it on every call; for the API's hottest statements
- * planning cost more than running them (GET by id: 0.69 ms unnamed, 0.20 ms prepared, measured with pgbench).
- */
-const preparedNames = new Map<string, string>();
+/** At most this many SQL texts are prepared per database handle; later ones run unnamed (a guard against texts that vary). */
+export const MAX_PREPARED_STATEMENTS = 50;
+
+// Kysely sends every query unnamed, so PostgreSQL parses and plans it on every call; for the API's hottest
+// statements that cost more than running them (GET by id: 0.69 ms unnamed, 0.20 ms prepared, measured with pgbench).
+// A text that starts with this comment is sent as a named prepared statement instead (executePrepared, precompiled).
+const PREPARE_MARK = '/* prepared */ ';
 
 /**
- * A pg client that sends registered SQL texts as named statements: each pool connection prepares one once,
- * then only binds and executes it. Everything else goes through unchanged.
+ * The names of the SQL texts that one database handle's connections send prepared: each connection prepares a text
+ * once, then only binds and executes it. Made by createDb with its pool; past `limit` texts a marked one runs unnamed.
  */
-class PreparingClient extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    super(config);
-    useFastTypeParsers(this);
-  }
+export class PreparedStatements {
+  readonly #names = new Map<string, string>();
 
-  override query(...args: any[]): any {
-    const [text, values, callback] = args as [unknown, unknown, unknown];
-    const name = typeof text === 'string' && Array.isArray(values) ? preparedNames.get(text) : undefined;
-    if (name) return (super.query as (...a: unknown[]) => unknown)({ name, text, values }, callback);
-    return (super.query as (...a: unknown[]) => unknown)(...args);
+  constructor(readonly limit = MAX_PREPARED_STATEMENTS) {}
+
+  /** The statement name of a text marked by executePrepared, or undefined: send it unnamed. */
+  nameOf(text: string): string | undefined {
+    if (!text.startsWith(PREPARE_MARK)) return undefined;
+    let name = this.#names.get(text);
+    if (name === undefined && this.#names.size < this.limit) {
+      this.#names.set(text, (name = `intake_${this.#names.size + 1}`));
+    }
+    return name;
   }
+}
+
+/** A pg client class whose connections send the texts `statements` names as named statements. */
+function preparingClient(statements: PreparedStatements): typeof pg.Client {
+  return class PreparingClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      useFastTypeParsers(this);
+    }
+
+    // `never` is assignable to each of pg's overloads' results: the call is passed through as it came.
+    override query(...args: unknown[]): never {
+      const [text, values, callback] = args;
+      const query = super.query as (...a: unknown[]) => never;
+      const name = typeof text === 'string' && Array.isArray(values) ? statements.nameOf(text) : undefined;
+      return name === undefined ? query.apply(this, args) : query.call(this, { name, text, values }, callback);
+    }
+  };
 }
 
 /** A Kysely that only compiles queries (it has no connection): for building prepared statements once. */
@@ -65,23 +85,13 @@ export const compilerDb: Db = new Kysely<Database>({
   },
 });
 
-/** Registers a fixed SQL text (a constant `sql` template) to be sent as a named prepared statement. */
-export function prepareSqlText(text: string): void {
-  if (!preparedNames.has(text)) preparedNames.set(text, `intake_${preparedNames.size + 1}`);
-}
-
-/** At most this many SQL texts are prepared by executePrepared; later ones run unnamed (a guard against texts that vary). */
-export const MAX_PREPARED_STATEMENTS = 50;
-
 /**
- * Executes a compiled query as a named prepared statement. For hot statements whose text takes only a few
- * shapes (the values are parameters); past MAX_PREPARED_STATEMENTS texts it falls back to unnamed.
+ * Executes a compiled query as a named prepared statement (on a handle made by createDb; elsewhere unnamed). For hot
+ * statements whose text takes only a few shapes (the values are parameters), never with `SELECT *` / `RETURNING *`:
+ * a prepared statement must not change its result columns under it.
  */
 export async function executePrepared<R>(db: DbOrTrx, compiled: CompiledQuery<R>): Promise<R[]> {
-  if (!preparedNames.has(compiled.sql) && preparedNames.size < MAX_PREPARED_STATEMENTS) {
-    preparedNames.set(compiled.sql, `intake_${preparedNames.size + 1}`);
-  }
-  return (await db.executeQuery<R>(compiled)).rows;
+  return (await db.executeQuery<R>({ ...compiled, sql: PREPARE_MARK + compiled.sql })).rows;
 }
 
 /**
@@ -97,7 +107,7 @@ export const QUERY_CANCELED = '57014';
 
 export function createDb(databaseUrl: string, options: { poolSize?: number; statementTimeoutMs?: number } = {}): Db {
   const pool = new pg.Pool({
-    Client: PreparingClient,
+    Client: preparingClient(new PreparedStatements()),
     connectionString: databaseUrl,
     // Sent when each connection starts: PostgreSQL cancels any statement of the session that runs longer.
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),

@@ -1,0 +1,40 @@
+import { CompiledQuery } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { compilerDb, executePrepared, PreparedStatements } from './database.js';
+
+/** The text executePrepared sends for `sql` (compilerDb runs nothing, so the text is read off its executor). */
+async function sentText(sql: string): Promise<string> {
+  let sent = '';
+  const db = compilerDb.withPlugin({
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => args.result,
+  });
+  const executor = db.getExecutor();
+  const original = executor.executeQuery.bind(executor);
+  executor.executeQuery = async (compiled) => {
+    sent = compiled.sql;
+    return original(compiled);
+  };
+  await executePrepared(db, CompiledQuery.raw(sql, []));
+  return sent;
+}
+
+describe('PreparedStatements', () => {
+  it('names the texts executePrepared sends, one name per text, and nothing else', async () => {
+    const statements = new PreparedStatements();
+    const text = await sentText('SELECT 1');
+    expect(text).toContain('SELECT 1');
+    const name = statements.nameOf(text);
+    expect(name).toMatch(/^intake_\d+$/);
+    expect(statements.nameOf(text)).toBe(name);
+    expect(statements.nameOf(await sentText('SELECT 2'))).not.toBe(name);
+    expect(statements.nameOf('SELECT 1')).toBeUndefined();
+  });
+
+  it('sends texts past its limit unnamed, and each instance (each database handle) keeps its own names', async () => {
+    const small = new PreparedStatements(2);
+    const texts = await Promise.all(['SELECT 1', 'SELECT 2', 'SELECT 3'].map(sentText));
+    expect(texts.map((t) => small.nameOf(t) !== undefined)).toEqual([true, true, false]);
+    expect(new PreparedStatements().nameOf(texts[2]!)).toBe('intake_1');
+  });
+});
