@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
+  | 'CASE_SETTINGS_STALE'
   | 'SERVICE_UNAVAILABLE'
   | 'CONFIG_INVALID'
   | 'MESSAGE_UNPROCESSABLE'
@@ -121,6 +122,6 @@ export class UnprocessableMessageError extends AppError {
  */
 export class StaleCaseSettingsError extends AppError {
   constructor(message: string, cause?: unknown) {
-    super('CASE_SETTINGS_STALE', message, 409, { retryable: true, cause });
+    super('CASE_SETTINGS_STALE', message, { retryable: true, cause });
   }
 }

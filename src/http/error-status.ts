@@ -7,6 +7,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  // Settings changed while the request ran; nothing was written and a retry reads the new ones.
+  CASE_SETTINGS_STALE: 409,
   MESSAGE_UNPROCESSABLE: 422,
   CONFIG_INVALID: 500,
   // The mail server refused: the fault is upstream of intake, and not the client's.
