@@ -1,4 +1,5 @@
 import { DEFAULT_WEB_POOL_SIZE, DEFAULT_WEB_STATEMENT_TIMEOUT_MS } from '../src/db/database.js';
+import { createAppContext } from '../src/app-context.js';
 import { buildServer } from '../src/http/server.js';
 import { createQueues, createRedis } from '../src/queue/queues.js';
 import { fail, onShutdown, startProcess } from '../src/runtime.js';
@@ -11,7 +12,7 @@ const { config, db, logger } = await startProcess('web', {
 });
 const redis = createRedis(config.redisUrl, 'producer');
 const queues = createQueues(redis, config.queuePrefix);
-const app = await buildServer({ config, db, logger, redis, queues });
+const app = await buildServer(createAppContext({ config, db, logger, redis, queues }));
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (err) {

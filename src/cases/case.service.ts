@@ -5,11 +5,7 @@ import { inTransaction } from '../db/transaction.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { findCustomerByEmail, findCustomerById } from '../customers/customer.repository.js';
 import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
-import {
-  cachedCaseSettings,
-  cachedCaseSettingsWithVersion,
-  invalidateCaseSettingsCache,
-} from '../settings/settings-cache.js';
+import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
 import {
   getCaseSettings,
   lockCaseNumbersShared,
@@ -152,9 +148,11 @@ export interface CreateCaseOptions {
    * The case is then created in one statement that confirms they are still the stored version, as outside
    * a transaction. When they are not (or they refuse the case, which fresh ones might not), createCase
    * throws StaleCaseSettingsError: the caller's transaction is aborted, and the caller runs it again
-   * without `settings` (the lock-and-read path). Ignored outside a transaction (the process cache is used).
+   * without `settings` (the lock-and-read path). Ignored outside a transaction (`settingsCache` is used).
    */
   settings?: VersionedCaseSettings;
+  /** Outside a transaction: the app context's copy of the settings to try first (without it they are read). */
+  settingsCache?: CaseSettingsCache;
 }
 
 /** createCase's `settings` were not the stored ones (see CreateCaseOptions.settings): roll back and run again without them. */
@@ -182,7 +180,7 @@ export async function createCaseJson(
 }
 
 /**
- * Outside a transaction: validates against this process's cached settings (settings-cache.ts) and creates
+ * Outside a transaction: validates against the cached settings (`settingsCache`, settings-cache.ts) and creates
  * the case in one statement that confirms, under a lock, that those settings are still the stored ones
  * (insertNewCaseStatement). When another process changed them within the cache TTL, nothing is written
  * and the case is created again with fresh settings; a refusal is likewise confirmed with fresh settings.
@@ -205,7 +203,7 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
     }
   }
   if (!db.isTransaction) {
-    const cached = await cachedCaseSettingsWithVersion(db);
+    const cached = await cachedCaseSettings(db, options.settingsCache);
     if (cached.version !== null) {
       try {
         return await insertWithKnownSettings(
@@ -217,7 +215,7 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
       } catch (err) {
         // A refusal is checked again below with fresh settings: the cached copy may predate the change
         // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
-        if (isStaleSettingsError(err)) invalidateCaseSettingsCache();
+        if (isStaleSettingsError(err)) options.settingsCache?.invalidate();
         else if (!(err instanceof ValidationError)) throw err;
       }
     }
@@ -437,9 +435,12 @@ export async function addNoteToLockedCase(
 export async function getCaseJson(
   db: DbOrTrx,
   id: string,
-  options: { includeDeleted?: boolean } = {},
+  options: { includeDeleted?: boolean; settingsCache?: CaseSettingsCache } = {},
 ): Promise<CaseJson> {
-  const [found, settings] = await Promise.all([loadCaseWithDetails(db, id, options), cachedCaseSettings(db)]);
+  const [found, { settings }] = await Promise.all([
+    loadCaseWithDetails(db, id, options),
+    cachedCaseSettings(db, options.settingsCache),
+  ]);
   if (!found) throw new NotFoundError('Case', id);
   return caseToJson(found.row, settings, found.details);
 }

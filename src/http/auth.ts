@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { verifyApiKey, type ApiPrincipal, type Scope } from '../auth/api-keys.js';
+import type { ApiKeyCache, ApiPrincipal, Scope } from '../auth/api-keys.js';
 import type { Db } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
@@ -23,8 +23,8 @@ function requiredScope(request: FastifyRequest): Scope {
   return 'admin';
 }
 
-/** API keys on every /api route: missing or bad key 401, valid key without the scope 403. */
-export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
+/** API keys on every /api route: missing or bad key 401, valid key without the scope 403. `apiKeys`: the app context's cache. */
+export function registerApiKeyAuth(app: FastifyInstance, db: Db, apiKeys: ApiKeyCache): void {
   app.addHook('onRequest', async (request) => {
     // The route that matched, not the raw URL: the router decodes the path, so /%61pi/cases reaches /api/cases.
     // Without a match (a 404) only the URL can tell.
@@ -34,7 +34,7 @@ export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
     if (!header) throw new UnauthorizedError();
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <key>"');
-    const principal = await verifyApiKey(db, match[1]!);
+    const principal = await apiKeys.verify(db, match[1]!);
     if (!principal) throw new UnauthorizedError('The API key is not valid or was revoked');
     const needed = requiredScope(request);
     if (needed === 'admin' && principal.scope !== 'admin') {

@@ -47,7 +47,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   });
   await app.register(swaggerUi, { routePrefix: '/swagger' });
 
-  registerApiKeyAuth(app, ctx.db);
+  registerApiKeyAuth(app, ctx.db, ctx.apiKeys);
 
   await app.register(caseRoutes(ctx), { prefix: '/api' });
   await app.register((await import('./routes/settings.js')).settingsRoutes(ctx), { prefix: '/api' });

@@ -29,7 +29,7 @@ export const EMPTY_SUBJECT = '(no subject)';
 
 export interface EmailHookContext {
   caseRow: CaseRow;
-  /** The case settings the worker decided with (its short cache, settings-cache.ts): hooks need not read them again. */
+  /** The case settings the worker decided with (its short cache, src/settings/settings-cache.ts): hooks need not read them again. */
   settings: CaseSettings;
   parsed: ParsedMessage;
   /** messages.id of the inbound message. */

@@ -5,7 +5,7 @@ import { metrics } from '../ops/metrics.js';
 import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
-import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
+import { createCaseSettingsCache } from '../settings/settings-cache.js';
 import {
   BATCH_MESSAGE_MAX_BYTES,
   DEFAULT_BATCH_LINGER_MS,
@@ -14,6 +14,16 @@ import {
   type BatchOutcome,
 } from './process-batch.js';
 import { ByteBudget } from './byte-budget.js';
+
+/**
+ * How long the worker reuses the case settings it read (ms). Settings change rarely and every job needs
+ * them (the case-number prefix for parsing, Status Closed / Reopen for threading, the acknowledgement
+ * template), so one query per job is waste. A change is seen by the worker at most this late, except
+ * where it matters: a new case is created against these settings and its insert confirms they are still
+ * the stored version (createCase `settings`); when they are not, the message's transaction runs again
+ * with fresh ones and the cache is dropped. Changing a status reads them inside its own transaction.
+ */
+export const DEFAULT_SETTINGS_CACHE_MS = 5_000;
 
 export interface InboundWorkerDeps extends ProcessDeps {
   /** A Redis connection made with createRedis(url, 'worker') (blocking, `maxRetriesPerRequest: null`). */
@@ -56,7 +66,8 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
   const { db, logger } = deps;
   const processDeps: ProcessDeps = {
     ...deps,
-    caseSettings: deps.caseSettings ?? cachedCaseSettings(db, deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS),
+    caseSettings:
+      deps.caseSettings ?? createCaseSettingsCache({ ttlMs: deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS }),
   };
   const waitOptions = deps.orderWait ?? {};
   const batchSize = deps.batchSize ?? deps.config.workerBatchSize;

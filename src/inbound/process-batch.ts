@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { ParsedMessage } from '../mail/message.types.js';
-import { readCaseSettings } from '../settings/settings.repository.js';
+import { cachedCaseSettings } from '../settings/settings-cache.js';
 import { parseMessage } from '../mail/parse.js';
 import { applyNewCases, type Applied } from './apply-decision.js';
 import { precompiled } from '../db/query-template.js';
@@ -135,7 +135,7 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
   const claimed = await claimBatchStatement(db, [entries.map((e) => e.messageRowId)]);
   if (claimed.length === 0) return outcomes;
   const rows = new Map(claimed.map((r) => [String(r.id), r]));
-  const known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+  const known = await cachedCaseSettings(db, deps.caseSettings);
   const parseOptions = parseOptionsFor(config, known.settings);
 
   const candidates: { index: number; entry: BatchEntry; parsed: ParsedMessage }[] = [];
@@ -201,7 +201,7 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
       return done;
     });
   } catch (err) {
-    if (err instanceof StaleCaseSettingsError) deps.caseSettings?.invalidate?.();
+    if (err instanceof StaleCaseSettingsError) deps.caseSettings?.invalidate();
     logger.warn(
       { err: (err as Error).message, messages: candidates.length },
       'inbound batch rolled back; its messages go one by one',

@@ -10,6 +10,7 @@ import { parseMessage, type ParseOptions } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/message.types.js';
 import { metrics } from '../ops/metrics.js';
 import type { CaseSettings } from '../settings/case-settings.js';
+import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
 import { readCaseSettings, type VersionedCaseSettings } from '../settings/settings.repository.js';
 import {
   applyNewCase,
@@ -38,10 +39,10 @@ export interface ProcessDeps {
   /** The parser; default src/mail/parse.ts. */
   parse?: ParseFn;
   /**
-   * The case settings with their version; default: read from the database on every call (the worker passes
-   * a short cache, settings-cache.ts, whose `invalidate` is called when a new case finds them stale).
+   * A copy of the case settings to decide with (src/settings/settings-cache.ts), dropped when a new case finds
+   * it stale; without it they are read from the database for every message. The worker passes one of its own.
    */
-  caseSettings?: (() => Promise<VersionedCaseSettings>) & { invalidate?: () => void };
+  caseSettings?: CaseSettingsCache;
 }
 
 export interface ProcessResult {
@@ -139,10 +140,10 @@ export async function processInboundMessage(
         `message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`,
       );
     }
-    known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+    known = await cachedCaseSettings(db, deps.caseSettings);
     parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, known.settings));
   }
-  known ??= await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+  known ??= await cachedCaseSettings(db, deps.caseSettings);
   let result: TransactionResult;
   try {
     result = await db
@@ -151,7 +152,7 @@ export async function processInboundMessage(
   } catch (err) {
     if (!(err instanceof StaleCaseSettingsError)) throw err;
     // The settings changed within the cache's life: nothing was written. Again, with fresh ones, once.
-    deps.caseSettings?.invalidate?.();
+    deps.caseSettings?.invalidate();
     const fresh = await readCaseSettings(db);
     result = await db
       .transaction()

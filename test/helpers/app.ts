@@ -3,7 +3,7 @@ import { createApiKey } from '../../src/auth/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { buildServer, type App } from '../../src/http/server.js';
-import type { AppContext } from '../../src/app-context.js';
+import { createAppContext, type AppContext } from '../../src/app-context.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createDb } from '../../src/db/database.js';
 
@@ -35,7 +35,7 @@ export async function createTestApp(
   const timed = config.databaseStatementTimeoutMs
     ? createDb(database.url, { statementTimeoutMs: config.databaseStatementTimeoutMs })
     : undefined;
-  const ctx: AppContext = { config, db: timed ?? database.db, logger: createLogger('silent'), ...extra };
+  const ctx = createAppContext({ config, db: timed ?? database.db, logger: createLogger('silent'), ...extra });
   const app = await buildServer(ctx, { logger: false });
   await app.ready();
   const adminKey = (await createApiKey(database.db, { name: 'test-admin', scope: 'admin' })).key;

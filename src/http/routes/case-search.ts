@@ -121,7 +121,7 @@ export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400) },
         },
       },
-      async (req) => searchCases(ctx.db, req.body),
+      async (req) => searchCases(ctx.db, req.body, ctx.caseSettings),
     );
   };
 }

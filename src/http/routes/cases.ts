@@ -57,7 +57,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: CaseResponse, ...errorResponses(404) },
         },
       },
-      async (req) => getCaseJson(ctx.db, req.params.id),
+      async (req) => getCaseJson(ctx.db, req.params.id, { settingsCache: ctx.caseSettings }),
     );
 
     r.post(
@@ -87,7 +87,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         // Built from what the insert returned: a new case has no notes, attachments or deliveries yet.
-        return reply.status(201).send(await createCaseJson(ctx.db, req.body));
+        return reply.status(201).send(await createCaseJson(ctx.db, req.body, { settingsCache: ctx.caseSettings }));
       },
     );
 
@@ -106,7 +106,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'put');
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
@@ -124,7 +124,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'patch');
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
@@ -162,7 +162,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await assignCase(ctx.db, req.params.id, req.query.userId ?? null, req.query.userName ?? null);
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
@@ -183,7 +183,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await changeCaseStatus(ctx.db, req.params.id, req.query.status);
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
