@@ -247,37 +247,69 @@ async function applyInTransaction(
   options: ProcessOptions,
 ): Promise<TransactionResult> {
   const { config } = deps;
-  const { settings } = known;
   const pendingIds = options.orderWait ? referencedMessageIds(parsed) : [];
   const locked = await lockMessageWithRefs(trx, messageRowId, { refs: lookupMessageIds(parsed), pending: pendingIds });
   if (!locked || DONE.includes(locked.status)) return null;
-  let waitNote = '';
-  if (options.orderWait) {
-    const parent = locked.pending;
-    const state = options.orderWait.state;
-    if (parent && options.orderWait.mayWait) {
-      await trx
-        .updateTable('messages')
-        .set({ status: 'queued' })
-        .where('id', '=', messageRowId)
-        .where('status', '=', 'processing')
-        .execute();
-      return { waiting: true, parent };
-    }
-    if (parent) {
-      waitNote = `; ${describeWaits(state ?? { waits: 0, since: Date.now() })} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`;
-    } else if (state) {
-      waitNote = `; ${describeWaits(state)} for an earlier message it refers to`;
-    }
-  }
+  const wait = await orderWaitOf(trx, messageRowId, locked.pending, options.orderWait);
+  if (wait.parent) return { waiting: true, parent: wait.parent };
   const decision = await decideThread(parsed, createThreadLookup(trx, lookupMessageIds(parsed), locked.refs), {
-    statusClosed: settings.StatusClosed,
+    statusClosed: known.settings.StatusClosed,
     senderFromReplyTo: config.customerFromReplyTo,
   });
+  const applied = await applyDecision(trx, deps, known, parsed, decision, messageRowId);
+  const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
+  const reason = `${applied.reason}${suppressed.length ? `; suppressed ${suppressed.join(', ')}` : ''}${wait.note}`;
+  const caseNumber = applied.caseRow?.case_number ?? decision.caseNumber;
+  const caseId = applied.caseRow?.id ?? decision.caseId;
+  await recordOutcome(trx, messageRowId, parsed, applied, { caseNumber, caseId, reason });
+  return { waiting: false, applied, decision, caseNumber, caseId, reason };
+}
+
+/**
+ * Order during a backlog (order-wait.ts): with `orderWait`, a message whose earlier `parent` is not processed yet
+ * goes back to `queued` and waits while it may (returned `parent`); past the bound it is decided without it, and
+ * `note` (for the reason) says how long it waited.
+ */
+async function orderWaitOf(
+  trx: Transaction<Database>,
+  messageRowId: string,
+  parent: PendingParent | null,
+  orderWait: ProcessOptions['orderWait'],
+): Promise<{ parent?: PendingParent; note: string }> {
+  if (!orderWait) return { note: '' };
+  const state = orderWait.state;
+  if (parent && orderWait.mayWait) {
+    await trx
+      .updateTable('messages')
+      .set({ status: 'queued' })
+      .where('id', '=', messageRowId)
+      .where('status', '=', 'processing')
+      .execute();
+    return { parent, note: '' };
+  }
+  if (parent) {
+    const waited = describeWaits(state ?? { waits: 0, since: Date.now() });
+    return {
+      note: `; ${waited} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`,
+    };
+  }
+  return { note: state ? `; ${describeWaits(state)} for an earlier message it refers to` : '' };
+}
+
+/** The decision carried out: the message onto its case, a new case (also when its case went away), or ignored. */
+async function applyDecision(
+  trx: Transaction<Database>,
+  deps: ProcessDeps,
+  known: VersionedCaseSettings & { confirm: boolean },
+  parsed: ParsedMessage,
+  decision: ThreadingResult,
+  messageRowId: string,
+): Promise<Applied> {
+  const { config } = deps;
   const hooks = deps.hooks ?? {};
   let applied: Applied | null = null;
   if (decision.action === 'reply' || decision.action === 'reopen') {
-    applied = await applyToCase(trx, config, settings, parsed, decision, messageRowId, hooks);
+    applied = await applyToCase(trx, config, known.settings, parsed, decision, messageRowId, hooks);
     if (!applied && decision.internal) {
       applied = {
         action: 'ignore',
@@ -302,13 +334,21 @@ async function applyInTransaction(
       hooks,
     );
   }
-  applied ??= { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
-  const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
-  const reason = `${applied.reason}${suppressed.length ? `; suppressed ${suppressed.join(', ')}` : ''}${waitNote}`;
-  const caseNumber = applied.caseRow?.case_number ?? decision.caseNumber;
-  const caseId = applied.caseRow?.id ?? decision.caseId;
-  // The message's own thread ref goes with the row's final update: one statement. Its `created` is the
-  // transaction's start, so it still sorts before an acknowledgement's ref (clock_timestamp()) written earlier.
+  return applied ?? { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
+}
+
+/**
+ * The row's final update, with the message's own thread ref when it went onto a case: one statement. The ref's
+ * `created` is the transaction's start, so it still sorts before an acknowledgement's ref (clock_timestamp())
+ * written earlier.
+ */
+async function recordOutcome(
+  trx: Transaction<Database>,
+  messageRowId: string,
+  parsed: ParsedMessage,
+  applied: Applied,
+  { caseNumber, caseId, reason }: { caseNumber: string | null; caseId: string | null; reason: string },
+): Promise<void> {
   const outcome = [
     messageRowId,
     applied.action === 'ignore' ? 'ignored' : 'processed',
@@ -321,7 +361,6 @@ async function applyInTransaction(
   if (applied.caseRow && parsed.messageId)
     await finishWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
   else await finishStatement(trx, outcome);
-  return { waiting: false, applied, decision, caseNumber, caseId, reason };
 }
 
 export function countMetrics(
