@@ -51,6 +51,32 @@ function isLastAttempt(job: Job<InboundWorkerJob>): boolean {
 }
 
 /**
+ * A failed run of a job: recorded on its row (kept as `failed` when it was the last try, or can never succeed),
+ * counted and logged. Returns what the processor throws: UnrecoverableError (no retry) for a message that can
+ * never be processed as it is, else the error itself (BullMQ retries with backoff).
+ */
+async function recordJobFailure(deps: InboundWorkerDeps, job: Job<InboundWorkerJob>, err: unknown): Promise<unknown> {
+  const id = job.data.messageRowId;
+  const unrecoverable = err instanceof UnprocessableMessageError;
+  const final = unrecoverable || isLastAttempt(job);
+  await recordFailedAttempt(deps.db, id, err, final).catch((e: unknown) =>
+    deps.logger.error({ err: e, messageRowId: id }, 'could not record the failed attempt'),
+  );
+  if (final) metrics.messagesFailed.inc();
+  deps.logger.warn(
+    {
+      messageRowId: id,
+      messageId: job.data.messageId,
+      attempt: job.attemptsMade + 1,
+      final,
+      err: (err as Error).message,
+    },
+    final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
+  );
+  return unrecoverable ? new UnrecoverableError((err as Error).message) : err;
+}
+
+/**
  * Starts the BullMQ worker on the inbound queue. Used by workers/worker.ts and, in-process, by tests
  * and benchmarks, so every caller runs the same worker.
  *
@@ -101,24 +127,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
           preparsed: batched?.parsed,
         });
       } catch (err) {
-        const unrecoverable = err instanceof UnprocessableMessageError;
-        const final = unrecoverable || isLastAttempt(job);
-        await recordFailedAttempt(db, id, err, final).catch((e: unknown) =>
-          logger.error({ err: e, messageRowId: id }, 'could not record the failed attempt'),
-        );
-        if (final) metrics.messagesFailed.inc();
-        logger.warn(
-          {
-            messageRowId: id,
-            messageId: job.data.messageId,
-            attempt: job.attemptsMade + 1,
-            final,
-            err: (err as Error).message,
-          },
-          final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
-        );
-        if (unrecoverable) throw new UnrecoverableError((err as Error).message);
-        throw err;
+        throw await recordJobFailure(deps, job, err);
       } finally {
         release();
       }
