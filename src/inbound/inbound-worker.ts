@@ -4,7 +4,8 @@ import { UnprocessableMessageError } from '../errors.js';
 import { metrics } from '../ops/metrics.js';
 import { QUEUE_NAMES, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
-import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
+import { recordFailedAttempt } from './message.repository.js';
+import { processInboundMessage, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { createCaseSettingsCache } from '../settings/settings-cache.js';
 import {
   BATCH_MESSAGE_MAX_BYTES,

@@ -7,14 +7,8 @@ import type { VersionedCaseSettings } from '../settings/settings.repository.js';
 import { parseMessage } from '../mail/parse.js';
 import { applyNewCases, type Applied } from './apply-decision.js';
 import { precompiled } from '../db/query-template.js';
-import {
-  countMetrics,
-  DONE,
-  parseOptionsFor,
-  parseRaw,
-  type ProcessDeps,
-  type ProcessResult,
-} from './process-message.js';
+import { DONE } from './message.repository.js';
+import { countMetrics, parseOptionsFor, parseRaw, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { createThreadLookup, loadRefs } from './thread-lookup.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
@@ -84,8 +78,8 @@ interface Finished {
 }
 
 /**
- * Every outcome of the batch in one statement: each messages row gets its final state, as finishStatement does
- * for one message (process-message.ts), and each new case the Message-ID it came from (thread_refs), so replies
+ * Every outcome of the batch in one statement: each messages row gets its final state, as finishMessageStatement does
+ * for one message (message.repository.ts), and each new case the Message-ID it came from (thread_refs), so replies
  * to it thread.
  */
 async function finishBatch(trx: Trx, done: readonly Finished[]): Promise<void> {

@@ -1,8 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Config } from '../config.js';
-import type { Db, DbOrTrx } from '../db/database.js';
-import { precompiled, type Slot } from '../db/query-template.js';
-import type { Database, MessageStatus } from '../db/schema.js';
+import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 import { UnprocessableMessageError } from '../errors.js';
 import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { Logger } from '../logger.js';
@@ -19,14 +18,17 @@ import {
   type Applied,
   type InboundHooks,
 } from './apply-decision.js';
+import {
+  claimMessageStatement,
+  DONE,
+  finishMessageStatement,
+  finishMessageWithRefStatement,
+} from './message.repository.js';
 import { createThreadLookup, lockMessageWithRefs } from './thread-lookup.js';
 import { describeWaits, type OrderWaitState, type PendingParent } from './order-wait.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
 export type { InboundHooks, EmailHookContext } from './apply-decision.js';
-
-/** Longest error text kept on a failed message row. */
-export const MAX_ERROR_TEXT = 4_000;
 
 export type ParseFn = typeof parseMessage;
 
@@ -79,9 +81,6 @@ export async function parseRaw(parse: ParseFn, raw: Buffer, options: ParseOption
   }
 }
 
-export const DONE = ['processed', 'ignored'];
-const DONE_STATUSES = DONE as ('processed' | 'ignored')[];
-
 export interface ProcessOptions {
   /** When the poller stored the message (InboundJob.receivedAt): the ingest-latency clock. */
   receivedAt?: string;
@@ -125,7 +124,7 @@ export async function processInboundMessage(
   let parsed = options.preparsed;
   let known: VersionedCaseSettings | undefined;
   if (!parsed) {
-    const [row] = await claimStatement(db, [messageRowId]);
+    const [row] = await claimMessageStatement(db, [messageRowId]);
     if (!row) {
       const current = await db
         .selectFrom('messages')
@@ -186,44 +185,6 @@ export async function processInboundMessage(
     reason,
   };
 }
-
-const claimStatement = precompiled((db, slot) =>
-  db
-    .updateTable('messages')
-    .set({ status: 'processing' })
-    .where('id', '=', slot(0))
-    .where('status', 'not in', DONE_STATUSES)
-    .returning(['size', 'raw']),
-);
-
-/** The outcome of a run: values [id, status, classification, decision, case_id, note_id, processed_at]. */
-const finishUpdate = (db: Pick<Db, 'updateTable'>, slot: Slot) =>
-  db
-    .updateTable('messages')
-    .set({
-      status: slot(1),
-      classification: slot(2),
-      decision: slot(3),
-      case_id: slot(4),
-      note_id: slot(5),
-      processed_at: slot(6),
-      error: null,
-      attempts: sql`attempts + 1`,
-    })
-    .where('id', '=', slot(0));
-const finishStatement = precompiled((db, slot) => finishUpdate(db, slot));
-/** The same, and the message's thread ref: values [...finish values, Message-ID, case id]. */
-const finishWithRefStatement = precompiled((db, slot) =>
-  finishUpdate(
-    db.with('ref', (qb) =>
-      qb
-        .insertInto('thread_refs')
-        .values({ message_id: slot(7), case_id: slot(8), direction: 'in' })
-        .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing()),
-    ),
-    slot,
-  ),
-);
 
 type TransactionResult =
   | null
@@ -359,8 +320,8 @@ async function recordOutcome(
     new Date(),
   ];
   if (applied.caseRow && parsed.messageId)
-    await finishWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
-  else await finishStatement(trx, outcome);
+    await finishMessageWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
+  else await finishMessageStatement(trx, outcome);
 }
 
 export function countMetrics(
@@ -378,29 +339,4 @@ export function countMetrics(
     const seconds = (Date.now() - new Date(receivedAt).getTime()) / 1000;
     if (Number.isFinite(seconds) && seconds >= 0) metrics.ingestLatency.observe(seconds);
   }
-}
-
-/**
- * Records a failed attempt on the row: the error text and the attempt count; `final` makes it
- * status 'failed' (kept with its raw bytes until someone re-queues it), otherwise it is 'queued' again
- * (waiting for its retry, no longer in flight). A processed or ignored row is never touched.
- */
-export async function recordFailedAttempt(
-  db: DbOrTrx,
-  messageRowId: string,
-  error: unknown,
-  final: boolean,
-): Promise<void> {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  await db
-    .updateTable('messages')
-    .set({
-      error: text.slice(0, MAX_ERROR_TEXT),
-      attempts: sql`attempts + 1`,
-      // Only this run's own 'processing' goes back to 'queued': a row another run already kept as failed stays failed.
-      status: final ? 'failed' : sql<MessageStatus>`CASE WHEN status = 'processing' THEN 'queued' ELSE status END`,
-    })
-    .where('id', '=', messageRowId)
-    .where('status', 'not in', DONE_STATUSES)
-    .execute();
 }
