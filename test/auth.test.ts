@@ -56,7 +56,7 @@ describe('API keys', () => {
   it('a revoked key → 401', async () => {
     const k = await createApiKey(t.ctx.db, { name: 'soon-revoked', scope: 'admin' });
     expect((await t.call('GET', `/api/cases/${caseId}`, undefined, k.key)).status).toBe(200);
-    await revokeApiKey(t.ctx.db, k.id);
+    await revokeApiKey(t.ctx.db, k.id, t.ctx.apiKeys);
     const r = await t.call('GET', `/api/cases/${caseId}`, undefined, k.key);
     expect(r.status).toBe(401);
     expect(r.json.message).toContain('revoked');

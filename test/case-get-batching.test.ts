@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyPlugin } from 'kysely';
 import { addNote, getCaseJson, softDeleteCase, updateCase } from '../src/cases/case.service.js';
-import { cachedCaseSettings } from '../src/settings/settings-cache.js';
 import { NotFoundError } from '../src/errors.js';
 import type { DbOrTrx } from '../src/db/database.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
@@ -77,15 +76,16 @@ describe('concurrent GET /api/cases/{id}', () => {
 
   it('concurrent reads in one turn of the event loop are one statement; includeDeleted reads are a second one', async () => {
     const counted = countingDb(t.ctx.db);
-    await cachedCaseSettings(counted.db);
+    const settingsCache = t.ctx.caseSettings;
+    await settingsCache.get(counted.db);
     const before = counted.statements();
-    const liveReads = live.map((c) => getCaseJson(counted.db, c.id));
-    const deletedLive = getCaseJson(counted.db, deletedId).then(
+    const liveReads = live.map((c) => getCaseJson(counted.db, c.id, { settingsCache }));
+    const deletedLive = getCaseJson(counted.db, deletedId, { settingsCache }).then(
       () => 'found',
       (err: unknown) => (err instanceof NotFoundError ? 'not found' : err),
     );
-    const deletedAny = getCaseJson(counted.db, deletedId, { includeDeleted: true });
-    const liveAny = getCaseJson(counted.db, live[2]!.id, { includeDeleted: true });
+    const deletedAny = getCaseJson(counted.db, deletedId, { includeDeleted: true, settingsCache });
+    const liveAny = getCaseJson(counted.db, live[2]!.id, { includeDeleted: true, settingsCache });
     const got = await Promise.all(liveReads);
     expect(got.map((c) => c.Id)).toEqual(live.map((c) => c.id));
     expect(got.map((c) => c.Subject)).toEqual(live.map((c) => c.subject));
@@ -98,12 +98,13 @@ describe('concurrent GET /api/cases/{id}', () => {
 
   it('a malformed id is a 404 without a statement', async () => {
     const counted = countingDb(t.ctx.db);
-    await cachedCaseSettings(counted.db);
+    const settingsCache = t.ctx.caseSettings;
+    await settingsCache.get(counted.db);
     const before = counted.statements();
-    await expect(getCaseJson(counted.db, 'not-a-uuid')).rejects.toBeInstanceOf(NotFoundError);
-    await expect(getCaseJson(counted.db, "'; drop table cases; --", { includeDeleted: true })).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    await expect(getCaseJson(counted.db, 'not-a-uuid', { settingsCache })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      getCaseJson(counted.db, "'; drop table cases; --", { includeDeleted: true, settingsCache }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect(counted.statements() - before).toBe(0);
   });
 

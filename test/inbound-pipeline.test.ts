@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeCaseStatus, softDeleteCase } from '../src/cases/case.service.js';
+import { MAX_LIST_ITEMS } from '../src/cases/case.types.js';
 import { storeRawMessage, type StoredMessage } from '../src/inbound/store.js';
 import { getCaseSettings, saveCaseSettings } from '../src/settings/settings.repository.js';
 import { inboundJobId } from '../src/queue/queues.js';
@@ -23,6 +24,12 @@ async function newCase(spec: Parameters<typeof mail>[0] = {}) {
   expect(r.status).toBe('processed');
   return { kase: await c.caseJson(r.case_id!), messageId };
 }
+
+/** An address list folded as mail programs fold it: a few addresses per line, under 78 characters. */
+const folded = (addresses: string[]) =>
+  Array.from({ length: Math.ceil(addresses.length / 4) }, (_, i) => addresses.slice(i * 4, i * 4 + 4).join(', ')).join(
+    ',\r\n ',
+  );
 
 describe('new mail', () => {
   it('a new email becomes a case with Status New, Source Email, the customer and a first public note', async () => {
@@ -56,6 +63,31 @@ describe('new mail', () => {
     const emails = k.Participants.map((p: any) => p.Email).sort();
     expect(emails).toEqual(['accounts@example.org', 'sam@example.net', 'tom@example.org']);
     expect(k.Participants.every((p: any) => p.Role === 'Cc')).toBe(true);
+  });
+
+  it('a mail Cc-ing 20,000 people makes a case with the first 1,000 as participants, which a GET-modify-PUT keeps', async () => {
+    const cc = Array.from({ length: 20_000 }, (_, i) => `p${i}@cc.example`);
+    const messageId = 'everyone-in-copy@customer.example';
+    const r = await c.receive(mail({ subject: 'Everyone in copy', messageId, cc: folded(cc) }));
+    expect(r.status, r.error ?? '').toBe('processed');
+    expect(r.decision.Reason).toContain(`19000 Cc participants left out (a case holds at most ${MAX_LIST_ITEMS})`);
+    const k = await c.caseJson(r.case_id!);
+    expect(k.CustomerEmail).toBe('carla@customer.example');
+    expect(k.Participants.map((p: { Email: string }) => p.Email)).toEqual(cc.slice(0, MAX_LIST_ITEMS));
+    const put = await c.t.call('PUT', '/api/cases', { ...k, Subject: 'Everyone in copy, renamed' });
+    expect(put.status, JSON.stringify(put.json)).toBe(200);
+    expect(put.json.Subject).toBe('Everyone in copy, renamed');
+    expect(put.json.Participants).toEqual(k.Participants);
+
+    // A reply Cc-ing 20,000 more adds none: the case is full, and keeps every participant it had.
+    const more = Array.from({ length: 20_000 }, (_, i) => `q${i}@cc.example`);
+    const reply = await c.receive(mail({ subject: 'Re: Everyone in copy', inReplyTo: messageId, cc: folded(more) }));
+    expect(reply.status, reply.error ?? '').toBe('processed');
+    expect(reply.case_id).toBe(k.Id);
+    expect(reply.decision.Reason).toContain('20000 Cc participants left out');
+    const after = await c.caseJson(k.Id);
+    expect(after.Participants).toEqual(k.Participants);
+    expect((await c.t.call('PUT', '/api/cases', { ...after, Subject: 'Still fine' })).status).toBe(200);
   });
 
   it('#12345 in the subject links the orders, de-duplicated', async () => {

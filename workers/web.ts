@@ -1,4 +1,5 @@
 import { DEFAULT_WEB_POOL_SIZE, DEFAULT_WEB_STATEMENT_TIMEOUT_MS } from '../src/db/database.js';
+import { createAppContext } from '../src/app-context.js';
 import { buildServer } from '../src/http/server.js';
 import { noteEmailHooks } from '../src/outbound/note-hooks.js';
 import { createQueues, createRedis } from '../src/queue/queues.js';
@@ -13,7 +14,9 @@ const { config, db, logger } = await startProcess('web', {
 const redis = createRedis(config.redisUrl, 'producer');
 const queues = createQueues(redis, config.queuePrefix);
 // Notes sent by email are written to the outbox with the note; the worker process's relay sends them.
-const app = await buildServer({ config, db, logger, redis, queues, caseHooks: noteEmailHooks({ config, logger }) });
+const app = await buildServer(
+  createAppContext({ config, db, logger, redis, queues, caseHooks: noteEmailHooks({ config, logger }) }),
+);
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (err) {

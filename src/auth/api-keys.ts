@@ -45,51 +45,71 @@ export interface ApiPrincipal {
 
 /**
  * How long a process trusts a key it verified (ms) before asking PostgreSQL again. Every request presents
- * a key, and one query per request was a measurable part of the API's cost. Revoking through this process
- * (revokeApiKey) takes effect at once; a key revoked by another process (the CLI, another web process)
+ * a key, and one query per request was a measurable part of the API's cost. Revoking through the same cache
+ * (revokeApiKey with it) takes effect at once; a key revoked by another process (the CLI, another web process)
  * keeps working here for at most this long. Unknown keys are never cached (nothing to fill memory with).
  */
 export const DEFAULT_API_KEY_CACHE_TTL_MS = 15_000;
 /** Bounds the cache when many distinct valid keys are in use; the oldest entry goes first. */
 export const API_KEY_CACHE_MAX_ENTRIES = 1_000;
 
+export interface ApiKeyCacheOptions {
+  /** How long a verified key is trusted (ms); 0 asks PostgreSQL on every request. Default DEFAULT_API_KEY_CACHE_TTL_MS. */
+  ttlMs?: number;
+  /** The clock (tests move it by hand). Default Date.now. */
+  now?: () => number;
+}
+
+/** One process's verified keys, made once per app context (src/app-context.ts), never module state. */
+export interface ApiKeyCache {
+  /**
+   * Looks a presented key up by its hash. Returns undefined for unknown or revoked keys. A valid key is
+   * remembered for the cache's TTL (see DEFAULT_API_KEY_CACHE_TTL_MS for what that means for revocation).
+   */
+  verify(db: DbOrTrx, presented: string): Promise<ApiPrincipal | undefined>;
+  /** Drops every remembered key; a verification already under way is not remembered either. */
+  clear(): void;
+}
+
 interface CachedKey {
   principal: ApiPrincipal;
   expiresAt: number;
 }
-const verified = new Map<string, CachedKey>();
-// Bumped on revocation: a verification that was in flight when a key was revoked must not cache it.
-let generation = 0;
-let cacheTtlMs = DEFAULT_API_KEY_CACHE_TTL_MS;
-let clock: () => number = Date.now;
 
-/** Drops every cached key in this process. */
-export function clearApiKeyCache(): void {
-  verified.clear();
-  generation += 1;
+export function createApiKeyCache(options: ApiKeyCacheOptions = {}): ApiKeyCache {
+  const ttlMs = options.ttlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS;
+  const clock = options.now ?? Date.now;
+  // Keyed by the hash of a 192-bit secret, so a lookup reveals nothing a timing attack could use.
+  const verified = new Map<string, CachedKey>();
+  // Bumped on revocation: a verification that was in flight when a key was revoked must not be remembered.
+  let generation = 0;
+  return {
+    async verify(db, presented) {
+      if (!isKeyShaped(presented)) return undefined;
+      const hash = hashApiKey(presented);
+      const hit = verified.get(hash);
+      if (hit) {
+        if (hit.expiresAt > clock()) return hit.principal;
+        verified.delete(hash);
+      }
+      const started = generation;
+      const principal = await findValidKey(db, hash);
+      if (principal && ttlMs > 0 && started === generation) {
+        if (verified.size >= API_KEY_CACHE_MAX_ENTRIES) verified.delete(verified.keys().next().value!);
+        verified.set(hash, { principal, expiresAt: clock() + ttlMs });
+      }
+      return principal;
+    },
+    clear() {
+      verified.clear();
+      generation += 1;
+    },
+  };
 }
 
-/** Test hook: a different TTL (0 turns the cache off) or clock. */
-export function configureApiKeyCache(options: { ttlMs?: number; now?: () => number }): void {
-  cacheTtlMs = options.ttlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS;
-  clock = options.now ?? Date.now;
-  clearApiKeyCache();
-}
+const isKeyShaped = (presented: string) => presented.startsWith(KEY_PREFIX) && presented.length <= 200;
 
-/**
- * Looks a presented key up by its hash. Returns undefined for unknown or revoked keys. A valid key is
- * remembered for DEFAULT_API_KEY_CACHE_TTL_MS (see there for what that means for revocation).
- */
-export async function verifyApiKey(db: DbOrTrx, presented: string): Promise<ApiPrincipal | undefined> {
-  if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) return undefined;
-  const hash = hashApiKey(presented);
-  // The map is keyed by the hash of a 192-bit secret, so a lookup reveals nothing a timing attack could use.
-  const hit = verified.get(hash);
-  if (hit) {
-    if (hit.expiresAt > clock()) return hit.principal;
-    verified.delete(hash);
-  }
-  const started = generation;
+async function findValidKey(db: DbOrTrx, hash: string): Promise<ApiPrincipal | undefined> {
   const row = await db
     .selectFrom('api_keys')
     .select(['id', 'name', 'scope', 'key_hash'])
@@ -97,24 +117,22 @@ export async function verifyApiKey(db: DbOrTrx, presented: string): Promise<ApiP
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) return undefined;
-  const principal: ApiPrincipal = Object.freeze({ keyId: row.id, name: row.name, scope: row.scope });
-  if (cacheTtlMs > 0 && started === generation) {
-    if (verified.size >= API_KEY_CACHE_MAX_ENTRIES) verified.delete(verified.keys().next().value!);
-    verified.set(hash, { principal, expiresAt: clock() + cacheTtlMs });
-  }
-  return principal;
+  return Object.freeze({ keyId: row.id, name: row.name, scope: row.scope });
 }
 
-/** Revokes a key; this process stops accepting it at once (others within DEFAULT_API_KEY_CACHE_TTL_MS). */
-export async function revokeApiKey(db: DbOrTrx, id: string): Promise<boolean> {
-  clearApiKeyCache();
+/**
+ * Revokes a key. The `cache` given (its app context's) stops accepting it at once; other processes within
+ * their TTL (DEFAULT_API_KEY_CACHE_TTL_MS).
+ */
+export async function revokeApiKey(db: DbOrTrx, id: string, cache?: ApiKeyCache): Promise<boolean> {
+  cache?.clear();
   const r = await db
     .updateTable('api_keys')
     .set({ revoked_at: sql`now()` })
     .where('id', '=', id)
     .executeTakeFirst();
   // Again after the update: a verification that read the row before it changed must not stay cached.
-  clearApiKeyCache();
+  cache?.clear();
   return Number(r.numUpdatedRows) > 0;
 }
 

@@ -5,11 +5,7 @@ import type { CasesTable } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import { NotFoundError, StaleCaseSettingsError, ValidationError } from '../errors.js';
 import { assertStatus, type CaseSettings } from '../settings/case-settings.js';
-import {
-  cachedCaseSettings,
-  cachedCaseSettingsWithVersion,
-  invalidateCaseSettingsCache,
-} from '../settings/settings-cache.js';
+import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
 import {
   getCaseSettings,
   lockCaseNumbersShared,
@@ -44,9 +40,11 @@ export interface CreateCaseOptions {
    * The case is then created in one statement that confirms they are still the stored version, as outside
    * a transaction. When they are not (or they refuse the case, which fresh ones might not), createCase
    * throws StaleCaseSettingsError: the caller's transaction is aborted, and the caller runs it again
-   * without `settings` (the lock-and-read path). Ignored outside a transaction (the process cache is used).
+   * without `settings` (the lock-and-read path). Ignored outside a transaction (`settingsCache` is used).
    */
   settings?: VersionedCaseSettings;
+  /** Outside a transaction: the app context's copy of the settings to try first (without it they are read). */
+  settingsCache?: CaseSettingsCache;
 }
 
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
@@ -91,12 +89,12 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
     return created;
   }
   if (!db.isTransaction) {
-    const cached = await cachedCaseSettingsWithVersion(db);
+    const cached = await cachedCaseSettings(db, options.settingsCache);
     if (cached.version !== null) {
       try {
         const created = await createWithSettings(db, cached, input, options);
         if (created) return created;
-        invalidateCaseSettingsCache();
+        options.settingsCache?.invalidate();
       } catch (err) {
         // A refusal is checked again below with fresh settings: the cached copy may predate the change
         // (made in another process) that allows this case, e.g. a new tag or cases re-enabled.
@@ -321,9 +319,12 @@ export async function addNoteToLockedCase(
 export async function getCaseJson(
   db: DbOrTrx,
   id: string,
-  options: { includeDeleted?: boolean } = {},
+  options: { includeDeleted?: boolean; settingsCache?: CaseSettingsCache } = {},
 ): Promise<CaseJson> {
-  const [found, settings] = await Promise.all([loadCaseWithDetails(db, id, options), cachedCaseSettings(db)]);
+  const [found, { settings }] = await Promise.all([
+    loadCaseWithDetails(db, id, options),
+    cachedCaseSettings(db, options.settingsCache),
+  ]);
   if (!found) throw new NotFoundError('Case', id);
   return caseToJson(found.row, settings, found.details);
 }

@@ -114,6 +114,13 @@ export interface EditableCaseFields {
   MarketGroupId?: string | null;
 }
 
+/**
+ * Most entries in one list field of a case (Tags, Related*, Participants, Properties) or a note's recipients: the
+ * API refuses longer lists, so whatever writes a case another way (mail) keeps to it too, or the case could not be
+ * PUT back as read.
+ */
+export const MAX_LIST_ITEMS = 1_000;
+
 export const EDITABLE_CASE_FIELDS = [
   'Subject',
   'Description',

@@ -1,7 +1,7 @@
 import { executePrepared, type DbOrTrx } from '../db/database.js';
 import { ValidationError } from '../errors.js';
 import type { CaseSettings } from '../settings/case-settings.js';
-import { cachedCaseSettings } from '../settings/settings-cache.js';
+import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
 import { caseToJson, type CaseJsonRow } from './case.mapper.js';
 import { plannerEstimate } from './search-estimates.js';
 import { checkFilters } from './search-filters.js';
@@ -70,11 +70,12 @@ export async function readPage(
 
 /**
  * What a search request will send: its checked page window, the settings it used, the plan chosen and the bound
- * statements (searchCases runs them; bench/explain-search.ts explains them).
+ * statements (searchCases runs them; bench/explain-search.ts explains them). `settingsCache`: the app context's.
  */
 export async function planSearch(
   db: DbOrTrx,
   request: CaseSearchRequest,
+  settingsCache?: CaseSettingsCache,
 ): Promise<{
   page: number;
   take: number;
@@ -88,7 +89,7 @@ export async function planSearch(
   if (!SORT_ORDERS.includes(order))
     throw new ValidationError(`Unknown SortOrder "${order}"; allowed: ${SORT_ORDERS.join(', ')}`);
   // Sort by status level or priority severity and the next suggested status: a copy up to a few seconds old is fine.
-  const settings = await cachedCaseSettings(db);
+  const { settings } = await cachedCaseSettings(db, settingsCache);
   const checked = checkFilters(request, settings);
   const wanted = page * take + take;
   const { plan, rareTsquery, cap } = await choosePlan(db, checked, order, wanted);
@@ -104,8 +105,12 @@ export async function planSearch(
  * Searches cases. Items are the case JSON without notes and status log (CaseNotes, InternalNotes and
  * CaseStatusLog are empty; CommentCount tells how many notes there are): GET /api/cases/{id} has them.
  */
-export async function searchCases(db: DbOrTrx, request: CaseSearchRequest): Promise<CaseSearchResult> {
-  const planned = await planSearch(db, request);
+export async function searchCases(
+  db: DbOrTrx,
+  request: CaseSearchRequest,
+  settingsCache?: CaseSettingsCache,
+): Promise<CaseSearchResult> {
+  const planned = await planSearch(db, request, settingsCache);
   const { page, take, settings, statements } = planned;
   const { rows, hitCount } = await readPlannedPage(db, planned);
   const found = rows.length;

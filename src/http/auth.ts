@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { verifyApiKey, type ApiPrincipal, type Scope } from '../auth/api-keys.js';
+import type { ApiKeyCache, ApiPrincipal, Scope } from '../auth/api-keys.js';
 import type { Db } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
@@ -26,12 +26,12 @@ function requiredScope(request: FastifyRequest): Scope {
 }
 
 /** The principal of a valid "Authorization: Bearer <key>" header; UnauthorizedError for a missing or bad one. */
-async function authenticate(request: FastifyRequest, db: Db): Promise<ApiPrincipal> {
+async function authenticate(request: FastifyRequest, db: Db, apiKeys: ApiKeyCache): Promise<ApiPrincipal> {
   const header = request.headers.authorization;
   if (!header) throw new UnauthorizedError();
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <key>"');
-  const principal = await verifyApiKey(db, match[1]!);
+  const principal = await apiKeys.verify(db, match[1]!);
   if (!principal) throw new UnauthorizedError('The API key is not valid or was revoked');
   return principal;
 }
@@ -40,9 +40,9 @@ async function authenticate(request: FastifyRequest, db: Db): Promise<ApiPrincip
  * API keys on every /api route: missing or bad key 401, valid key without the scope 403. Every request is also
  * counted (app.limitRequest, rate-limit.ts) before its body is read: against its key once the key is known, else
  * against its client address, so a failed key counts against the address that sent it. Routes with
- * `config.unlimited` (health probes, /metrics) are not counted.
+ * `config.unlimited` (health probes, /metrics) are not counted. `apiKeys`: the app context's cache.
  */
-export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
+export function registerApiKeyAuth(app: FastifyInstance, db: Db, apiKeys: ApiKeyCache): void {
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     const limit = config?.unlimited ? async () => undefined : app.limitRequest;
@@ -52,7 +52,7 @@ export function registerApiKeyAuth(app: FastifyInstance, db: Db): void {
     if (config?.public || !path.startsWith('/api')) return limit(request, reply);
     let principal: ApiPrincipal;
     try {
-      principal = await authenticate(request, db);
+      principal = await authenticate(request, db, apiKeys);
     } catch (err) {
       await limit(request, reply);
       throw err;

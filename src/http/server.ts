@@ -56,7 +56,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   await app.register(swaggerUi, { routePrefix: '/swagger' });
 
   await registerRateLimits(app, ctx);
-  registerApiKeyAuth(app, ctx.db);
+  registerApiKeyAuth(app, ctx.db, ctx.apiKeys);
 
   await app.register(caseRoutes(ctx), { prefix: '/api' });
   await app.register((await import('./routes/settings.js')).settingsRoutes(ctx), { prefix: '/api' });

@@ -6,7 +6,13 @@ import { findCaseRow } from '../cases/case.repository.js';
 import { participantAddresses } from '../mail/addresses.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
 import { createCasesWithFirstNote } from '../cases/bulk-create.js';
-import type { EditableCaseFields, NewAttachment, Participant, Property } from '../cases/case.types.js';
+import {
+  MAX_LIST_ITEMS,
+  type EditableCaseFields,
+  type NewAttachment,
+  type Participant,
+  type Property,
+} from '../cases/case.types.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import type { VersionedCaseSettings } from '../settings/settings.repository.js';
 import { excerpt } from '../mail/clean-text.js';
@@ -29,7 +35,7 @@ export const EMPTY_SUBJECT = '(no subject)';
 
 export interface EmailHookContext {
   caseRow: CaseRow;
-  /** The case settings the worker decided with (its short cache, settings-cache.ts): hooks need not read them again. */
+  /** The case settings the worker decided with (its short cache, src/settings/settings-cache.ts): hooks need not read them again. */
   settings: CaseSettings;
   parsed: ParsedMessage;
   /** messages.id of the inbound message. */
@@ -90,6 +96,20 @@ export function ccParticipants(
     .map((a) => ({ Name: a.name || null, Email: a.email.toLowerCase(), CustomerId: null, Role: CC_PARTICIPANT_ROLE }));
 }
 
+/**
+ * The first `max` entries of a list taken from mail (Participants, RelatedOrders) and a reason note when some were
+ * left out. A mail may Cc 20,000 people, but the API refuses a list longer than MAX_LIST_ITEMS: a case holding more
+ * could not be PUT back as read. The first ones are kept (header order; on a reply, the case's own first).
+ */
+export function capFromMail<T>(
+  list: readonly T[],
+  what: string,
+  max: number = MAX_LIST_ITEMS,
+): { kept: T[]; note: string } {
+  if (list.length <= max) return { kept: [...list], note: '' };
+  return { kept: list.slice(0, max), note: `; ${list.length - max} ${what} left out (a case holds at most ${max})` };
+}
+
 function attachmentsOf(parsed: ParsedMessage): NewAttachment[] {
   return parsed.attachments.map((a, i) => ({
     fileName: a.fileName || `attachment-${i + 1}`,
@@ -114,22 +134,29 @@ function noteFields(parsed: ParsedMessage, messageRowId: string, isPublic: boole
   };
 }
 
-/** The case fields of a new case made from the message. */
-function newCaseInput(config: Config, parsed: ParsedMessage, decision: ThreadingResult): EditableCaseFields {
+/** The case fields of a new case made from the message, and the reason's note on lists cut to the API's limit. */
+function newCaseInput(
+  config: Config,
+  parsed: ParsedMessage,
+  decision: ThreadingResult,
+): { input: EditableCaseFields; note: string } {
   const customer = customerAddress(parsed, config.customerFromReplyTo);
   const properties: Property[] = decision.previousCase
     ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }]
     : [];
-  return {
+  const participants = capFromMail(ccParticipants(parsed, config.ownAddresses, [customer?.email]), 'Cc participants');
+  const orders = capFromMail(parsed.orderRefs, 'order references');
+  const input: EditableCaseFields = {
     Subject: parsed.cleanSubject.trim() || excerpt(parsed.subject.trim(), MAX_CASE_SUBJECT_LENGTH) || EMPTY_SUBJECT,
     Description: parsed.text,
     Source: EMAIL_CASE_SOURCE,
     CustomerName: customer?.name || null,
     CustomerEmail: customer?.email ?? null,
-    Participants: ccParticipants(parsed, config.ownAddresses, [customer?.email]),
-    RelatedOrders: parsed.orderRefs,
+    Participants: participants.kept,
+    RelatedOrders: orders.kept,
     Properties: properties,
   };
+  return { input, note: participants.note + orders.note };
 }
 
 /**
@@ -146,7 +173,8 @@ export async function applyNewCase(
   messageRowId: string,
   hooks: InboundHooks,
 ): Promise<Applied> {
-  const created = await createCase(trx, newCaseInput(config, parsed, decision), {
+  const { input, note: cut } = newCaseInput(config, parsed, decision);
+  const created = await createCase(trx, input, {
     source: EMAIL_CASE_SOURCE,
     settings: known.confirm ? known : undefined,
   });
@@ -154,7 +182,7 @@ export async function applyNewCase(
   const { note, caseRow } = await addNoteToLockedCase(trx, created, noteFields(parsed, messageRowId, true));
   if (parsed.classification === 'normal')
     await hooks.onNewCaseFromEmail?.(trx, { caseRow, settings: known.settings, parsed, messageRowId, note });
-  return { action: 'new-case', caseRow, note, reason: decision.reason };
+  return { action: 'new-case', caseRow, note, reason: decision.reason + cut };
 }
 
 /**
@@ -170,12 +198,13 @@ export async function applyNewCases(
   messages: readonly { parsed: ParsedMessage; decision: ThreadingResult; messageRowId: string }[],
   hooks: InboundHooks,
 ): Promise<Applied[]> {
+  const inputs = messages.map(({ parsed, decision }) => newCaseInput(config, parsed, decision));
   const created = await createCasesWithFirstNote(
     trx,
     known,
-    messages.map(({ parsed, decision, messageRowId }) => {
+    messages.map(({ parsed, messageRowId }, i) => {
       const { attachments, ...note } = noteFields(parsed, messageRowId, true);
-      return { input: newCaseInput(config, parsed, decision), note, attachments };
+      return { input: inputs[i]!.input, note, attachments };
     }),
     { source: EMAIL_CASE_SOURCE },
   );
@@ -194,7 +223,7 @@ export async function applyNewCases(
     action: 'new-case',
     caseRow,
     note,
-    reason: messages[i]!.decision.reason,
+    reason: messages[i]!.decision.reason + inputs[i]!.note,
   }));
 }
 
@@ -224,16 +253,22 @@ export async function applyToCase(
   const changes: Updateable<CasesTable> = reopen
     ? { ...(await statusChangeOfLockedCase(trx, locked, settings.StatusReopen)) }
     : {};
-  const participants = mergeParticipants(
-    locked.participants,
-    ccParticipants(parsed, config.ownAddresses, [locked.customer_email]),
+  // The case's own entries first, so a cut only ever leaves out what this message would add.
+  const participants = capFromMail(
+    mergeParticipants(locked.participants, ccParticipants(parsed, config.ownAddresses, [locked.customer_email])),
+    'Cc participants',
+    Math.max(MAX_LIST_ITEMS, locked.participants.length),
   );
-  const orders = [...new Set([...locked.related_orders, ...parsed.orderRefs])];
-  if (participants.length !== locked.participants.length) changes.participants = JSON.stringify(participants);
-  if (orders.length !== locked.related_orders.length) changes.related_orders = orders;
+  const orders = capFromMail(
+    [...new Set([...locked.related_orders, ...parsed.orderRefs])],
+    'order references',
+    Math.max(MAX_LIST_ITEMS, locked.related_orders.length),
+  );
+  if (participants.kept.length !== locked.participants.length) changes.participants = JSON.stringify(participants.kept);
+  if (orders.kept.length !== locked.related_orders.length) changes.related_orders = orders.kept;
   const { note, caseRow } = await addNoteToLockedCase(trx, locked, noteFields(parsed, messageRowId, true), changes);
   await hooks.onReplyFromEmail?.(trx, { caseRow, settings, parsed, messageRowId, note, reopened: reopen });
-  let reason = decision.reason;
+  let reason = decision.reason + participants.note + orders.note;
   if (reopen && decision.action !== 'reopen')
     reason += `; the case was ${settings.StatusClosed} when locked, so it is reopened`;
   if (!reopen && decision.action === 'reopen')

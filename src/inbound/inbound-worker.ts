@@ -5,8 +5,9 @@ import { DEFAULT_INBOUND_RETRY_BACKOFF } from '../queue/backoff.js';
 import { isRetryable, jobError } from '../queue/job-errors.js';
 import { QUEUE_NAMES, jobBackoffStrategy, type InboundJob } from '../queue/queues.js';
 import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
-import { processInboundMessage, recordFailedAttempt, type ProcessDeps, type ProcessResult } from './process-message.js';
-import { cachedCaseSettings, DEFAULT_SETTINGS_CACHE_MS } from './settings-cache.js';
+import { recordFailedAttempt } from './message.repository.js';
+import { processInboundMessage, type ProcessDeps, type ProcessResult } from './process-message.js';
+import { createCaseSettingsCache } from '../settings/settings-cache.js';
 import {
   BATCH_MESSAGE_MAX_BYTES,
   DEFAULT_BATCH_LINGER_MS,
@@ -15,6 +16,16 @@ import {
   type BatchOutcome,
 } from './process-batch.js';
 import { ByteBudget } from './byte-budget.js';
+
+/**
+ * How long the worker reuses the case settings it read (ms). Settings change rarely and every job needs
+ * them (the case-number prefix for parsing, Status Closed / Reopen for threading, the acknowledgement
+ * template), so one query per job is waste. A change is seen by the worker at most this late, except
+ * where it matters: a new case is created against these settings and its insert confirms they are still
+ * the stored version (createCase `settings`); when they are not, the message's transaction runs again
+ * with fresh ones and the cache is dropped. Changing a status reads them inside its own transaction.
+ */
+export const DEFAULT_SETTINGS_CACHE_MS = 5_000;
 
 export interface InboundWorkerDeps extends ProcessDeps {
   /** A Redis connection made with createRedis(url, 'worker') (blocking, `maxRetriesPerRequest: null`). */
@@ -42,6 +53,31 @@ function isLastAttempt(job: Job<InboundWorkerJob>): boolean {
 }
 
 /**
+ * A failed run of a job: recorded on its row (kept as `failed` when it was the last try, or can never succeed),
+ * counted and logged. Returns what the processor throws: UnrecoverableError (no retry) for a message that can
+ * never be processed as it is, else the error itself (BullMQ retries with backoff).
+ */
+async function recordJobFailure(deps: InboundWorkerDeps, job: Job<InboundWorkerJob>, err: unknown): Promise<unknown> {
+  const id = job.data.messageRowId;
+  const final = !isRetryable(err) || isLastAttempt(job);
+  await recordFailedAttempt(deps.db, id, err, final).catch((e: unknown) =>
+    deps.logger.error({ err: e, messageRowId: id }, 'could not record the failed attempt'),
+  );
+  if (final) metrics.messagesFailed.inc();
+  deps.logger.warn(
+    {
+      messageRowId: id,
+      messageId: job.data.messageId,
+      attempt: job.attemptsMade + 1,
+      final,
+      err: (err as Error).message,
+    },
+    final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
+  );
+  return jobError(err);
+}
+
+/**
  * Starts the BullMQ worker on the inbound queue. Used by workers/worker.ts and, in-process, by tests
  * and benchmarks, so every caller runs the same worker.
  *
@@ -58,7 +94,8 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
   const { db, logger } = deps;
   const processDeps: ProcessDeps = {
     ...deps,
-    caseSettings: deps.caseSettings ?? cachedCaseSettings(db, deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS),
+    caseSettings:
+      deps.caseSettings ?? createCaseSettingsCache({ ttlMs: deps.settingsCacheMs ?? DEFAULT_SETTINGS_CACHE_MS }),
   };
   const waitOptions = deps.orderWait ?? {};
   const batchSize = deps.batchSize ?? deps.config.workerBatchSize;
@@ -92,22 +129,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
           preparsed: batched?.parsed,
         });
       } catch (err) {
-        const final = !isRetryable(err) || isLastAttempt(job);
-        await recordFailedAttempt(db, id, err, final).catch((e: unknown) =>
-          logger.error({ err: e, messageRowId: id }, 'could not record the failed attempt'),
-        );
-        if (final) metrics.messagesFailed.inc();
-        logger.warn(
-          {
-            messageRowId: id,
-            messageId: job.data.messageId,
-            attempt: job.attemptsMade + 1,
-            final,
-            err: (err as Error).message,
-          },
-          final ? 'inbound message kept as failed' : 'inbound message failed; will retry',
-        );
-        throw jobError(err);
+        throw await recordJobFailure(deps, job, err);
       } finally {
         release();
       }

@@ -1,18 +1,14 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { ParsedMessage } from '../mail/message.types.js';
-import { readCaseSettings } from '../settings/settings.repository.js';
+import { cachedCaseSettings } from '../settings/settings-cache.js';
+import type { VersionedCaseSettings } from '../settings/settings.repository.js';
 import { parseMessage } from '../mail/parse.js';
 import { applyNewCases, type Applied } from './apply-decision.js';
 import { precompiled } from '../db/query-template.js';
-import {
-  countMetrics,
-  DONE,
-  parseOptionsFor,
-  parseRaw,
-  type ProcessDeps,
-  type ProcessResult,
-} from './process-message.js';
+import { DONE } from './message.repository.js';
+import { countMetrics, parseOptionsFor, parseRaw, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { createThreadLookup, loadRefs } from './thread-lookup.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
@@ -73,6 +69,8 @@ const lockBatchStatement = precompiled((db, slot) =>
 );
 
 interface Finished {
+  /** The entry's index in the batch. */
+  index: number;
   messageRowId: string;
   parsed: ParsedMessage;
   applied: Applied;
@@ -80,11 +78,11 @@ interface Finished {
 }
 
 /**
- * Every outcome of the batch in one statement: each messages row gets its final state, as finishStatement does
- * for one message (process-message.ts), and each new case the Message-ID it came from (thread_refs), so replies
+ * Every outcome of the batch in one statement: each messages row gets its final state, as finishMessageStatement does
+ * for one message (message.repository.ts), and each new case the Message-ID it came from (thread_refs), so replies
  * to it thread.
  */
-async function finishBatch(trx: Parameters<typeof loadRefs>[0], done: readonly Finished[]): Promise<void> {
+async function finishBatch(trx: Trx, done: readonly Finished[]): Promise<void> {
   const column = <T>(f: (d: Finished) => T) => done.map(f);
   const status = column((d) => (d.applied.action === 'ignore' ? 'ignored' : 'processed'));
   const decision = column((d) =>
@@ -130,19 +128,57 @@ async function finishBatch(trx: Parameters<typeof loadRefs>[0], done: readonly F
  * transaction, so a message processed meanwhile is skipped.
  */
 export async function processInboundBatch(deps: ProcessDeps, entries: readonly BatchEntry[]): Promise<BatchOutcome[]> {
-  const { db, config, logger } = deps;
+  const { db, logger } = deps;
   const outcomes: BatchOutcome[] = entries.map(() => ({}));
   const claimed = await claimBatchStatement(db, [entries.map((e) => e.messageRowId)]);
   if (claimed.length === 0) return outcomes;
-  const rows = new Map(claimed.map((r) => [String(r.id), r]));
-  const known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
-  const parseOptions = parseOptionsFor(config, known.settings);
+  const known = await cachedCaseSettings(db, deps.caseSettings);
+  const candidates = await parseCandidates(deps, entries, claimed, known, outcomes);
+  if (candidates.length === 0) return outcomes;
 
-  const candidates: { index: number; entry: BatchEntry; parsed: ParsedMessage }[] = [];
+  let finished: Finished[];
+  try {
+    finished = await db.transaction().execute((trx) => applyBatch(trx, deps, known, candidates));
+  } catch (err) {
+    if (err instanceof StaleCaseSettingsError) deps.caseSettings?.invalidate();
+    logger.warn(
+      { err: (err as Error).message, messages: candidates.length },
+      'inbound batch rolled back; its messages go one by one',
+    );
+    // Parsed with settings that may be stale: the single path claims and parses again.
+    for (const c of candidates) outcomes[c.index] = {};
+    return outcomes;
+  }
+  for (const d of finished) outcomes[d.index] = { result: reportFinished(deps, d, entries, candidates.length) };
+  return outcomes;
+}
+
+interface Candidate {
+  /** The entry's index in the batch. */
+  index: number;
+  entry: BatchEntry;
+  parsed: ParsedMessage;
+}
+
+/**
+ * Parses the claimed rows (recording each parsed message in `outcomes`, so the single path need not parse again)
+ * and returns the ones the batch takes. Not claimed (done or missing), too large or unparseable: the single path
+ * says which, or fails it.
+ */
+async function parseCandidates(
+  deps: ProcessDeps,
+  entries: readonly BatchEntry[],
+  claimed: readonly { id: string | number | bigint; size: number; raw: Buffer }[],
+  known: VersionedCaseSettings,
+  outcomes: BatchOutcome[],
+): Promise<Candidate[]> {
+  const { config } = deps;
+  const rows = new Map(claimed.map((r) => [String(r.id), r]));
+  const parseOptions = parseOptionsFor(config, known.settings);
+  const candidates: Candidate[] = [];
   const messageIds = new Set<string>();
   for (const [index, entry] of entries.entries()) {
     const row = rows.get(entry.messageRowId);
-    // Not claimed (done or missing) or too large: the single path says which, or fails it.
     if (!row || row.size > config.maxMessageBytes) continue;
     const parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptions).catch(() => null);
     if (!parsed) continue; // The single path parses again and keeps the message as failed with the parser's error.
@@ -152,90 +188,104 @@ export async function processInboundBatch(deps: ProcessDeps, entries: readonly B
     if (parsed.messageId) messageIds.add(parsed.messageId);
     candidates.push({ index, entry, parsed });
   }
-  if (candidates.length === 0) return outcomes;
+  return candidates;
+}
 
-  let finished: (Finished & { index: number })[];
-  try {
-    finished = await db.transaction().execute(async (trx) => {
-      const locked = await lockBatchStatement(trx, [candidates.map((c) => c.entry.messageRowId)]);
-      const status = new Map(locked.map((r) => [String(r.id), r.status]));
-      const refs = await loadRefs(trx, [...new Set(candidates.flatMap((c) => lookupMessageIds(c.parsed)))]);
-      // Order during a backlog (order-wait.ts): a message that refers to an earlier one not processed yet (in this
-      // batch or not) leaves the batch; the single path makes it wait for that one.
-      const referenced = [...new Set(candidates.flatMap((c) => referencedMessageIds(c.parsed)))];
-      const pending = referenced.length
-        ? await trx
-            .selectFrom('messages')
-            .select(['id', 'message_id'])
-            .where(sql<boolean>`message_id = ANY(${referenced}::text[])`)
-            .where('status', 'in', ['queued', 'processing'])
-            .execute()
-        : [];
-      const waits = (messageRowId: string, parsed: ParsedMessage) =>
-        referencedMessageIds(parsed).some((id) =>
-          pending.some((p) => p.message_id === id && BigInt(p.id) < BigInt(messageRowId)),
-        );
-      const done: (Finished & { index: number })[] = [];
-      const newCases: { index: number; messageRowId: string; parsed: ParsedMessage; decision: ThreadingResult }[] = [];
-      for (const { index, entry, parsed } of candidates) {
-        const current = status.get(entry.messageRowId);
-        if (!current || DONE.includes(current)) continue; // Processed meanwhile by another run: the single path reports it.
-        if (waits(entry.messageRowId, parsed)) continue;
-        const ids = lookupMessageIds(parsed);
-        const decision = await decideThread(parsed, createThreadLookup(trx, ids, refs), {
-          statusClosed: known.settings.StatusClosed,
-          senderFromReplyTo: config.customerFromReplyTo,
-        });
-        if (decision.action === 'new-case') {
-          newCases.push({ index, messageRowId: entry.messageRowId, parsed, decision });
-        } else if (decision.action === 'ignore') {
-          const applied: Applied = { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
-          done.push({ index, messageRowId: entry.messageRowId, parsed, applied, decision });
-        }
-        // Otherwise it continues a case: the single path adds it (and reopens, and calls the reply hook).
-      }
-      // Every new case of the batch, its first note and its acknowledgement in a few statements.
-      const applied = await applyNewCases(trx, config, known, newCases, deps.hooks ?? {});
-      for (const [i, c] of newCases.entries()) done.push({ ...c, applied: applied[i]! });
-      if (done.length > 0) await finishBatch(trx, done);
-      return done;
+type Trx = Transaction<Database>;
+
+/**
+ * The batch's transaction: lock the rows, read the thread refs of all candidates at once, decide each, and write
+ * every new case (with its first note and acknowledgement) and every outcome in a few statements. A candidate
+ * processed meanwhile, one that waits for an earlier message (order-wait.ts) or one that continues a case is left
+ * out: the single path takes it.
+ */
+async function applyBatch(
+  trx: Trx,
+  deps: ProcessDeps,
+  known: VersionedCaseSettings,
+  candidates: readonly Candidate[],
+): Promise<Finished[]> {
+  const { config } = deps;
+  const locked = await lockBatchStatement(trx, [candidates.map((c) => c.entry.messageRowId)]);
+  const status = new Map(locked.map((r) => [String(r.id), r.status]));
+  const refs = await loadRefs(trx, [...new Set(candidates.flatMap((c) => lookupMessageIds(c.parsed)))]);
+  const waits = await waitsForEarlier(trx, candidates);
+  const done: Finished[] = [];
+  const newCases: { index: number; messageRowId: string; parsed: ParsedMessage; decision: ThreadingResult }[] = [];
+  for (const { index, entry, parsed } of candidates) {
+    const current = status.get(entry.messageRowId);
+    if (!current || DONE.includes(current)) continue; // Processed meanwhile by another run: the single path reports it.
+    if (waits(entry.messageRowId, parsed)) continue;
+    const ids = lookupMessageIds(parsed);
+    const decision = await decideThread(parsed, createThreadLookup(trx, ids, refs), {
+      statusClosed: known.settings.StatusClosed,
+      senderFromReplyTo: config.customerFromReplyTo,
     });
-  } catch (err) {
-    if (err instanceof StaleCaseSettingsError) deps.caseSettings?.invalidate?.();
-    logger.warn(
-      { err: (err as Error).message, messages: candidates.length },
-      'inbound batch rolled back; its messages go one by one',
-    );
-    // Parsed with settings that may be stale: the single path claims and parses again.
-    for (const c of candidates) outcomes[c.index] = {};
-    return outcomes;
+    if (decision.action === 'new-case') {
+      newCases.push({ index, messageRowId: entry.messageRowId, parsed, decision });
+    } else if (decision.action === 'ignore') {
+      const applied: Applied = { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
+      done.push({ index, messageRowId: entry.messageRowId, parsed, applied, decision });
+    }
+    // Otherwise it continues a case: the single path adds it (and reopens, and calls the reply hook).
   }
+  // Every new case of the batch, its first note and its acknowledgement in a few statements.
+  const applied = await applyNewCases(trx, config, known, newCases, deps.hooks ?? {});
+  for (const [i, c] of newCases.entries()) done.push({ ...c, applied: applied[i]! });
+  if (done.length > 0) await finishBatch(trx, done);
+  return done;
+}
 
-  for (const d of finished) {
-    const caseNumber = d.applied.caseRow?.case_number ?? d.decision.caseNumber;
-    const caseId = d.applied.caseRow?.id ?? d.decision.caseId;
-    countMetrics(d.parsed, d.applied.action, d.decision, entries[d.index]!.receivedAt);
-    logger.info(
-      {
-        messageRowId: d.messageRowId,
-        messageId: d.parsed.messageId,
-        action: d.applied.action,
-        classification: d.parsed.classification,
-        caseNumber,
-        reason: d.applied.reason,
-        batch: candidates.length,
-      },
-      'inbound message processed',
+/**
+ * Order during a backlog (order-wait.ts): a message that refers to an earlier one not processed yet (in this batch
+ * or not) leaves the batch; the single path makes it wait for that one. Returns the test, after one query.
+ */
+async function waitsForEarlier(
+  trx: Trx,
+  candidates: readonly Candidate[],
+): Promise<(messageRowId: string, parsed: ParsedMessage) => boolean> {
+  const referenced = [...new Set(candidates.flatMap((c) => referencedMessageIds(c.parsed)))];
+  const pending = referenced.length
+    ? await trx
+        .selectFrom('messages')
+        .select(['id', 'message_id'])
+        .where(sql<boolean>`message_id = ANY(${referenced}::text[])`)
+        .where('status', 'in', ['queued', 'processing'])
+        .execute()
+    : [];
+  return (messageRowId, parsed) =>
+    referencedMessageIds(parsed).some((id) =>
+      pending.some((p) => p.message_id === id && BigInt(p.id) < BigInt(messageRowId)),
     );
-    outcomes[d.index] = {
-      result: {
-        outcome: d.applied.action === 'ignore' ? 'ignored' : 'processed',
-        action: d.applied.action,
-        caseId,
-        caseNumber,
-        reason: d.applied.reason,
-      },
-    };
-  }
-  return outcomes;
+}
+
+/** Metrics and the log line of a message the batch finished, and the result its job returns. */
+function reportFinished(
+  deps: ProcessDeps,
+  d: Finished,
+  entries: readonly BatchEntry[],
+  batchLength: number,
+): ProcessResult {
+  const caseNumber = d.applied.caseRow?.case_number ?? d.decision.caseNumber;
+  const caseId = d.applied.caseRow?.id ?? d.decision.caseId;
+  countMetrics(d.parsed, d.applied.action, d.decision, entries[d.index]!.receivedAt);
+  deps.logger.info(
+    {
+      messageRowId: d.messageRowId,
+      messageId: d.parsed.messageId,
+      action: d.applied.action,
+      classification: d.parsed.classification,
+      caseNumber,
+      reason: d.applied.reason,
+      batch: batchLength,
+    },
+    'inbound message processed',
+  );
+  return {
+    outcome: d.applied.action === 'ignore' ? 'ignored' : 'processed',
+    action: d.applied.action,
+    caseId,
+    caseNumber,
+    reason: d.applied.reason,
+  };
 }

@@ -1,8 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Config } from '../config.js';
-import type { Db, DbOrTrx } from '../db/database.js';
-import { precompiled, type Slot } from '../db/query-template.js';
-import type { Database, MessageStatus } from '../db/schema.js';
+import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 import { UnprocessableMessageError } from '../errors.js';
 import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +9,7 @@ import { parseMessage, type ParseOptions } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/message.types.js';
 import { metrics } from '../ops/metrics.js';
 import type { CaseSettings } from '../settings/case-settings.js';
+import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
 import { readCaseSettings, type VersionedCaseSettings } from '../settings/settings.repository.js';
 import {
   applyNewCase,
@@ -18,14 +18,17 @@ import {
   type Applied,
   type InboundHooks,
 } from './apply-decision.js';
+import {
+  claimMessageStatement,
+  DONE,
+  finishMessageStatement,
+  finishMessageWithRefStatement,
+} from './message.repository.js';
 import { createThreadLookup, lockMessageWithRefs } from './thread-lookup.js';
 import { describeWaits, type OrderWaitState, type PendingParent } from './order-wait.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
 export type { InboundHooks, EmailHookContext } from './apply-decision.js';
-
-/** Longest error text kept on a failed message row. */
-export const MAX_ERROR_TEXT = 4_000;
 
 export type ParseFn = typeof parseMessage;
 
@@ -38,10 +41,10 @@ export interface ProcessDeps {
   /** The parser; default src/mail/parse.ts. */
   parse?: ParseFn;
   /**
-   * The case settings with their version; default: read from the database on every call (the worker passes
-   * a short cache, settings-cache.ts, whose `invalidate` is called when a new case finds them stale).
+   * A copy of the case settings to decide with (src/settings/settings-cache.ts), dropped when a new case finds
+   * it stale; without it they are read from the database for every message. The worker passes one of its own.
    */
-  caseSettings?: (() => Promise<VersionedCaseSettings>) & { invalidate?: () => void };
+  caseSettings?: CaseSettingsCache;
 }
 
 export interface ProcessResult {
@@ -77,9 +80,6 @@ export async function parseRaw(parse: ParseFn, raw: Buffer, options: ParseOption
     throw new UnprocessableMessageError(`cannot parse message: ${(err as Error).message}`, err);
   }
 }
-
-export const DONE = ['processed', 'ignored'];
-const DONE_STATUSES = DONE as ('processed' | 'ignored')[];
 
 export interface ProcessOptions {
   /** When the poller stored the message (InboundJob.receivedAt): the ingest-latency clock. */
@@ -124,7 +124,7 @@ export async function processInboundMessage(
   let parsed = options.preparsed;
   let known: VersionedCaseSettings | undefined;
   if (!parsed) {
-    const [row] = await claimStatement(db, [messageRowId]);
+    const [row] = await claimMessageStatement(db, [messageRowId]);
     if (!row) {
       const current = await db
         .selectFrom('messages')
@@ -139,10 +139,10 @@ export async function processInboundMessage(
         `message is ${row.size} bytes, more than MAX_MESSAGE_BYTES (${config.maxMessageBytes})`,
       );
     }
-    known = await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+    known = await cachedCaseSettings(db, deps.caseSettings);
     parsed = await parseRaw(deps.parse ?? parseMessage, row.raw, parseOptionsFor(config, known.settings));
   }
-  known ??= await (deps.caseSettings ?? (() => readCaseSettings(db)))();
+  known ??= await cachedCaseSettings(db, deps.caseSettings);
   let result: TransactionResult;
   try {
     result = await db
@@ -151,7 +151,7 @@ export async function processInboundMessage(
   } catch (err) {
     if (!(err instanceof StaleCaseSettingsError)) throw err;
     // The settings changed within the cache's life: nothing was written. Again, with fresh ones, once.
-    deps.caseSettings?.invalidate?.();
+    deps.caseSettings?.invalidate();
     const fresh = await readCaseSettings(db);
     result = await db
       .transaction()
@@ -186,44 +186,6 @@ export async function processInboundMessage(
   };
 }
 
-const claimStatement = precompiled((db, slot) =>
-  db
-    .updateTable('messages')
-    .set({ status: 'processing' })
-    .where('id', '=', slot(0))
-    .where('status', 'not in', DONE_STATUSES)
-    .returning(['size', 'raw']),
-);
-
-/** The outcome of a run: values [id, status, classification, decision, case_id, note_id, processed_at]. */
-const finishUpdate = (db: Pick<Db, 'updateTable'>, slot: Slot) =>
-  db
-    .updateTable('messages')
-    .set({
-      status: slot(1),
-      classification: slot(2),
-      decision: slot(3),
-      case_id: slot(4),
-      note_id: slot(5),
-      processed_at: slot(6),
-      error: null,
-      attempts: sql`attempts + 1`,
-    })
-    .where('id', '=', slot(0));
-const finishStatement = precompiled((db, slot) => finishUpdate(db, slot));
-/** The same, and the message's thread ref: values [...finish values, Message-ID, case id]. */
-const finishWithRefStatement = precompiled((db, slot) =>
-  finishUpdate(
-    db.with('ref', (qb) =>
-      qb
-        .insertInto('thread_refs')
-        .values({ message_id: slot(7), case_id: slot(8), direction: 'in' })
-        .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing()),
-    ),
-    slot,
-  ),
-);
-
 type TransactionResult =
   | null
   | { waiting: true; parent: PendingParent }
@@ -246,37 +208,69 @@ async function applyInTransaction(
   options: ProcessOptions,
 ): Promise<TransactionResult> {
   const { config } = deps;
-  const { settings } = known;
   const pendingIds = options.orderWait ? referencedMessageIds(parsed) : [];
   const locked = await lockMessageWithRefs(trx, messageRowId, { refs: lookupMessageIds(parsed), pending: pendingIds });
   if (!locked || DONE.includes(locked.status)) return null;
-  let waitNote = '';
-  if (options.orderWait) {
-    const parent = locked.pending;
-    const state = options.orderWait.state;
-    if (parent && options.orderWait.mayWait) {
-      await trx
-        .updateTable('messages')
-        .set({ status: 'queued' })
-        .where('id', '=', messageRowId)
-        .where('status', '=', 'processing')
-        .execute();
-      return { waiting: true, parent };
-    }
-    if (parent) {
-      waitNote = `; ${describeWaits(state ?? { waits: 0, since: Date.now() })} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`;
-    } else if (state) {
-      waitNote = `; ${describeWaits(state)} for an earlier message it refers to`;
-    }
-  }
+  const wait = await orderWaitOf(trx, messageRowId, locked.pending, options.orderWait);
+  if (wait.parent) return { waiting: true, parent: wait.parent };
   const decision = await decideThread(parsed, createThreadLookup(trx, lookupMessageIds(parsed), locked.refs), {
-    statusClosed: settings.StatusClosed,
+    statusClosed: known.settings.StatusClosed,
     senderFromReplyTo: config.customerFromReplyTo,
   });
+  const applied = await applyDecision(trx, deps, known, parsed, decision, messageRowId);
+  const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
+  const reason = `${applied.reason}${suppressed.length ? `; suppressed ${suppressed.join(', ')}` : ''}${wait.note}`;
+  const caseNumber = applied.caseRow?.case_number ?? decision.caseNumber;
+  const caseId = applied.caseRow?.id ?? decision.caseId;
+  await recordOutcome(trx, messageRowId, parsed, applied, { caseNumber, caseId, reason });
+  return { waiting: false, applied, decision, caseNumber, caseId, reason };
+}
+
+/**
+ * Order during a backlog (order-wait.ts): with `orderWait`, a message whose earlier `parent` is not processed yet
+ * goes back to `queued` and waits while it may (returned `parent`); past the bound it is decided without it, and
+ * `note` (for the reason) says how long it waited.
+ */
+async function orderWaitOf(
+  trx: Transaction<Database>,
+  messageRowId: string,
+  parent: PendingParent | null,
+  orderWait: ProcessOptions['orderWait'],
+): Promise<{ parent?: PendingParent; note: string }> {
+  if (!orderWait) return { note: '' };
+  const state = orderWait.state;
+  if (parent && orderWait.mayWait) {
+    await trx
+      .updateTable('messages')
+      .set({ status: 'queued' })
+      .where('id', '=', messageRowId)
+      .where('status', '=', 'processing')
+      .execute();
+    return { parent, note: '' };
+  }
+  if (parent) {
+    const waited = describeWaits(state ?? { waits: 0, since: Date.now() });
+    return {
+      note: `; ${waited} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`,
+    };
+  }
+  return { note: state ? `; ${describeWaits(state)} for an earlier message it refers to` : '' };
+}
+
+/** The decision carried out: the message onto its case, a new case (also when its case went away), or ignored. */
+async function applyDecision(
+  trx: Transaction<Database>,
+  deps: ProcessDeps,
+  known: VersionedCaseSettings & { confirm: boolean },
+  parsed: ParsedMessage,
+  decision: ThreadingResult,
+  messageRowId: string,
+): Promise<Applied> {
+  const { config } = deps;
   const hooks = deps.hooks ?? {};
   let applied: Applied | null = null;
   if (decision.action === 'reply' || decision.action === 'reopen') {
-    applied = await applyToCase(trx, config, settings, parsed, decision, messageRowId, hooks);
+    applied = await applyToCase(trx, config, known.settings, parsed, decision, messageRowId, hooks);
     if (!applied && decision.internal) {
       applied = {
         action: 'ignore',
@@ -301,13 +295,21 @@ async function applyInTransaction(
       hooks,
     );
   }
-  applied ??= { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
-  const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
-  const reason = `${applied.reason}${suppressed.length ? `; suppressed ${suppressed.join(', ')}` : ''}${waitNote}`;
-  const caseNumber = applied.caseRow?.case_number ?? decision.caseNumber;
-  const caseId = applied.caseRow?.id ?? decision.caseId;
-  // The message's own thread ref goes with the row's final update: one statement. Its `created` is the
-  // transaction's start, so it still sorts before an acknowledgement's ref (clock_timestamp()) written earlier.
+  return applied ?? { action: 'ignore', caseRow: null, note: null, reason: decision.reason };
+}
+
+/**
+ * The row's final update, with the message's own thread ref when it went onto a case: one statement. The ref's
+ * `created` is the transaction's start, so it still sorts before an acknowledgement's ref (clock_timestamp())
+ * written earlier.
+ */
+async function recordOutcome(
+  trx: Transaction<Database>,
+  messageRowId: string,
+  parsed: ParsedMessage,
+  applied: Applied,
+  { caseNumber, caseId, reason }: { caseNumber: string | null; caseId: string | null; reason: string },
+): Promise<void> {
   const outcome = [
     messageRowId,
     applied.action === 'ignore' ? 'ignored' : 'processed',
@@ -318,9 +320,8 @@ async function applyInTransaction(
     new Date(),
   ];
   if (applied.caseRow && parsed.messageId)
-    await finishWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
-  else await finishStatement(trx, outcome);
-  return { waiting: false, applied, decision, caseNumber, caseId, reason };
+    await finishMessageWithRefStatement(trx, [...outcome, parsed.messageId, applied.caseRow.id]);
+  else await finishMessageStatement(trx, outcome);
 }
 
 export function countMetrics(
@@ -338,29 +339,4 @@ export function countMetrics(
     const seconds = (Date.now() - new Date(receivedAt).getTime()) / 1000;
     if (Number.isFinite(seconds) && seconds >= 0) metrics.ingestLatency.observe(seconds);
   }
-}
-
-/**
- * Records a failed attempt on the row: the error text and the attempt count; `final` makes it
- * status 'failed' (kept with its raw bytes until someone re-queues it), otherwise it is 'queued' again
- * (waiting for its retry, no longer in flight). A processed or ignored row is never touched.
- */
-export async function recordFailedAttempt(
-  db: DbOrTrx,
-  messageRowId: string,
-  error: unknown,
-  final: boolean,
-): Promise<void> {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  await db
-    .updateTable('messages')
-    .set({
-      error: text.slice(0, MAX_ERROR_TEXT),
-      attempts: sql`attempts + 1`,
-      // Only this run's own 'processing' goes back to 'queued': a row another run already kept as failed stays failed.
-      status: final ? 'failed' : sql<MessageStatus>`CASE WHEN status = 'processing' THEN 'queued' ELSE status END`,
-    })
-    .where('id', '=', messageRowId)
-    .where('status', 'not in', DONE_STATUSES)
-    .execute();
 }

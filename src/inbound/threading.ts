@@ -178,86 +178,87 @@ export async function decideThread(
   lookup: ThreadLookup,
   options: ThreadingOptions,
 ): Promise<ThreadingResult> {
-  const normal = parsed.classification === 'normal';
-  const base = { rule: null, matched: null, internal: false, previousCase: null } as const;
-
-  if (parsed.messageId) {
-    const own = await lookup.caseByMessageId(parsed.messageId);
-    if (own) {
-      const c = own.case;
-      const reason =
-        own.direction === 'out'
-          ? `Message-ID <${parsed.messageId}> is a message intake sent for ${c.caseNumber}: its own mail came back`
-          : `Message-ID <${parsed.messageId}> was already received for ${c.caseNumber}: a duplicate delivery`;
-      return {
-        ...base,
-        action: 'ignore',
-        caseId: c.id,
-        caseNumber: c.caseNumber,
-        reason,
-        rule: own.direction === 'out' ? 'own-message' : 'duplicate',
-        matched: c,
-      };
-    }
-  }
-
+  const seen = parsed.messageId ? await seenMessage(parsed.messageId, lookup) : null;
+  if (seen) return seen;
   const notes: string[] = [];
   const match = await findMatch(parsed, lookup, options, notes);
+  return match ? decideOnMatch(parsed, match, options) : decideWithoutMatch(parsed, notes);
+}
 
-  if (match && match.case.deleted) {
-    const c = match.case;
+const NO_MATCH = { rule: null, matched: null, internal: false, previousCase: null } as const;
+
+/** A Message-ID already on a case: intake's own mail come back, or a second delivery. Either is ignored. */
+async function seenMessage(messageId: string, lookup: ThreadLookup): Promise<ThreadingResult | null> {
+  const own = await lookup.caseByMessageId(messageId);
+  if (!own) return null;
+  const c = own.case;
+  const reason =
+    own.direction === 'out'
+      ? `Message-ID <${messageId}> is a message intake sent for ${c.caseNumber}: its own mail came back`
+      : `Message-ID <${messageId}> was already received for ${c.caseNumber}: a duplicate delivery`;
+  return {
+    ...NO_MATCH,
+    action: 'ignore',
+    caseId: c.id,
+    caseNumber: c.caseNumber,
+    reason,
+    rule: own.direction === 'out' ? 'own-message' : 'duplicate',
+    matched: c,
+  };
+}
+
+/**
+ * The message belongs to a case. A deleted case: normal mail starts a new case that refers to it, automatic mail is
+ * ignored. A live one: normal mail replies (and reopens a Closed case), automatic mail becomes an internal note.
+ */
+function decideOnMatch(parsed: ParsedMessage, match: Match, options: ThreadingOptions): ThreadingResult {
+  const normal = parsed.classification === 'normal';
+  const c = match.case;
+  const matched = { ...NO_MATCH, rule: match.rule, matched: c };
+  if (c.deleted) {
     if (!normal) {
       return {
-        ...base,
+        ...matched,
         action: 'ignore',
         caseId: null,
         caseNumber: null,
-        rule: match.rule,
-        matched: c,
         reason: `${parsed.classification}: ${match.reason}, but that case is deleted`,
       };
     }
     return {
-      ...base,
+      ...matched,
       action: 'new-case',
       caseId: null,
       caseNumber: null,
-      rule: match.rule,
-      matched: c,
       previousCase: c,
       reason: `${match.reason}, but that case is deleted: a new case refers to it`,
     };
   }
-
-  if (match) {
-    const c = match.case;
-    if (!normal) {
-      return {
-        ...base,
-        action: 'reply',
-        caseId: c.id,
-        caseNumber: c.caseNumber,
-        rule: match.rule,
-        matched: c,
-        internal: true,
-        reason: `${parsed.classification} (${parsed.classificationReason}): ${match.reason}; internal note, status unchanged`,
-      };
-    }
-    const reopen = c.status === options.statusClosed;
-    return {
-      ...base,
-      action: reopen ? 'reopen' : 'reply',
-      caseId: c.id,
-      caseNumber: c.caseNumber,
-      rule: match.rule,
-      matched: c,
-      reason: reopen ? `${match.reason}; the case is ${c.status}, so it is reopened` : match.reason,
-    };
-  }
-
   if (!normal) {
     return {
-      ...base,
+      ...matched,
+      action: 'reply',
+      caseId: c.id,
+      caseNumber: c.caseNumber,
+      internal: true,
+      reason: `${parsed.classification} (${parsed.classificationReason}): ${match.reason}; internal note, status unchanged`,
+    };
+  }
+  const reopen = c.status === options.statusClosed;
+  return {
+    ...matched,
+    action: reopen ? 'reopen' : 'reply',
+    caseId: c.id,
+    caseNumber: c.caseNumber,
+    reason: reopen ? `${match.reason}; the case is ${c.status}, so it is reopened` : match.reason,
+  };
+}
+
+/** No case: normal mail starts one, automatic mail is stored and ignored. `notes` say what was looked at. */
+function decideWithoutMatch(parsed: ParsedMessage, notes: string[]): ThreadingResult {
+  if (parsed.classification !== 'normal') {
+    return {
+      ...NO_MATCH,
       action: 'ignore',
       caseId: null,
       caseNumber: null,
@@ -268,7 +269,7 @@ export async function decideThread(
     };
   }
   return {
-    ...base,
+    ...NO_MATCH,
     action: 'new-case',
     caseId: null,
     caseNumber: null,

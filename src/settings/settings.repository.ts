@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import { DEFAULT_CASE_SETTINGS, type CaseSettings } from './case-settings.js';
-import { invalidateCaseSettingsCache } from './settings-cache.js';
 
 export const CASE_SETTINGS_KEY = 'cases';
 
@@ -50,18 +49,15 @@ export async function getCaseSettings(db: DbOrTrx, options: SettingsLockOptions 
 }
 
 /**
- * Stores the case settings and drops this process's cached copies (settings-cache.ts). Inside a transaction
- * a read racing the commit could still cache the old document: call invalidateCaseSettingsCache() again
- * after the commit (updateCaseSettings does).
+ * Stores the case settings. Caches of them (settings-cache.ts) are the writer's to drop: updateCaseSettings
+ * invalidates the one it is given after its commit; a save without that is seen like another process's.
  */
 export async function saveCaseSettings(db: DbOrTrx, settings: CaseSettings): Promise<void> {
-  invalidateCaseSettingsCache();
   await db
     .insertInto('settings')
     .values({ key: CASE_SETTINGS_KEY, value: JSON.stringify(settings) })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(settings), changed: sql`now()` }))
     .execute();
-  invalidateCaseSettingsCache();
 }
 
 /** The number the next case will get (the sequence's next value, without consuming it). */

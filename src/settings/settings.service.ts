@@ -3,7 +3,7 @@ import type { DbOrTrx } from '../db/database.js';
 import { inTransaction } from '../db/transaction.js';
 import { ConflictError } from '../errors.js';
 import { DEFAULT_CASE_SETTINGS, validateCaseSettings, type CaseSettings } from './case-settings.js';
-import { invalidateCaseSettingsCache } from './settings-cache.js';
+import type { CaseSettingsCache } from './settings-cache.js';
 import {
   CASE_NUMBER_LOCK_KEY,
   CASE_SETTINGS_KEY,
@@ -56,14 +56,19 @@ async function countTagsInUse(db: DbOrTrx, tags: string[]): Promise<Map<string, 
 
 /**
  * Replaces the case settings. Refused (409, naming the count) when it would orphan live cases: removing a
- * status, priority or tag that a non-deleted case still uses. NextNumber may only move forward.
+ * status, priority or tag that a non-deleted case still uses. NextNumber may only move forward. `cache`: the
+ * caller's copy of the settings (its app context's), dropped after the commit so its next read sees the change.
  */
-export async function updateCaseSettings(db: DbOrTrx, input: CaseSettingsInput): Promise<CaseSettingsJson> {
+export async function updateCaseSettings(
+  db: DbOrTrx,
+  input: CaseSettingsInput,
+  cache?: CaseSettingsCache,
+): Promise<CaseSettingsJson> {
   try {
     return await inTransaction(db, (trx) => replaceCaseSettings(trx, input));
   } finally {
-    // After the commit: a cached copy read while the transaction ran is the old document.
-    invalidateCaseSettingsCache();
+    // After the commit (or the rollback): a copy read while the transaction ran may be the old document.
+    cache?.invalidate();
   }
 }
 

@@ -3,7 +3,7 @@ import { createApiKey } from '../../src/auth/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { buildServer, type App } from '../../src/http/server.js';
-import type { AppContext } from '../../src/app-context.js';
+import { createAppContext, type AppContext } from '../../src/app-context.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createDb } from '../../src/db/database.js';
 import { noteEmailHooks } from '../../src/outbound/note-hooks.js';
@@ -37,13 +37,13 @@ export async function createTestApp(
     ? createDb(database.url, { statementTimeoutMs: config.databaseStatementTimeoutMs })
     : undefined;
   const logger = createLogger('silent');
-  const ctx: AppContext = {
+  const ctx = createAppContext({
     config,
     db: timed ?? database.db,
     logger,
     caseHooks: noteEmailHooks({ config, logger }),
     ...extra,
-  };
+  });
   const app = await buildServer(ctx, { logger: false });
   await app.ready();
   const adminKey = (await createApiKey(database.db, { name: 'test-admin', scope: 'admin' })).key;

@@ -119,7 +119,7 @@ export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: forSerializer(CaseSearchResponse), ...errorResponses(400, 413) },
         },
       },
-      async (req) => searchCases(ctx.db, req.body),
+      async (req) => searchCases(ctx.db, req.body, ctx.caseSettings),
     );
   };
 }

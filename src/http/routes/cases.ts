@@ -60,7 +60,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: CaseResponse, ...errorResponses(404) },
         },
       },
-      async (req) => getCaseJson(ctx.db, req.params.id),
+      async (req) => getCaseJson(ctx.db, req.params.id, { settingsCache: ctx.caseSettings }),
     );
 
     r.post(
@@ -91,7 +91,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         // Built from what the insert returned: a new case has no notes, attachments or deliveries yet.
-        return reply.status(201).send(await createCaseJson(ctx.db, req.body));
+        return reply.status(201).send(await createCaseJson(ctx.db, req.body, { settingsCache: ctx.caseSettings }));
       },
     );
 
@@ -111,7 +111,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'put');
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
@@ -130,7 +130,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'patch');
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
@@ -168,7 +168,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await assignCase(ctx.db, req.params.id, req.query.userId ?? null, req.query.userName ?? null);
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 
@@ -189,7 +189,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (req) => {
         const row = await changeCaseStatus(ctx.db, req.params.id, req.query.status);
-        return getCaseJson(ctx.db, row.id);
+        return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
 

@@ -12,7 +12,7 @@ import {
   messageToJson,
   requeueAllFailed,
   requeueMessage,
-} from '../../inbound/failed.js';
+} from '../../inbound/message.repository.js';
 import { previewMessage } from '../../inbound/preview.js';
 import { Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';

@@ -42,7 +42,7 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: CaseSettingsSchema, ...errorResponses(400, 403, 409, 413) },
         },
       },
-      async (req) => updateCaseSettings(ctx.db, req.body),
+      async (req) => updateCaseSettings(ctx.db, req.body, ctx.caseSettings),
     );
   };
 }

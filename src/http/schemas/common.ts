@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MAX_LIST_ITEMS } from '../../cases/case.types.js';
 
 /** Longest Subject accepted (a mail subject line is rarely over a few hundred characters). */
 export const MAX_SUBJECT_LENGTH = 1_000;
@@ -6,8 +7,8 @@ export const MAX_SUBJECT_LENGTH = 1_000;
 export const MAX_TEXT_LENGTH = 1_000_000;
 /** Longest short value (names, ids, tags, property keys). */
 export const MAX_SHORT_LENGTH = 320;
-/** Most entries in one list field (Tags, Related*, Participants, Properties, recipients). */
-export const MAX_LIST_ITEMS = 1_000;
+/** Most entries in one list field (Tags, Related*, Participants, Properties, recipients): src/cases/case.types.ts. */
+export { MAX_LIST_ITEMS };
 
 /** `T | null`: the API sends null for empty values, and PUT/PATCH bodies may carry null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

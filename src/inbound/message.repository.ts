@@ -1,10 +1,13 @@
-import type { Selectable } from 'kysely';
-import type { DbOrTrx } from '../db/database.js';
+import { sql, type Selectable } from 'kysely';
+import type { Db, DbOrTrx } from '../db/database.js';
+import { precompiled, type Slot } from '../db/query-template.js';
 import type { MessagesTable, MessageStatus } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { inboundRetryJobId, type Queues } from '../queue/queues.js';
 import { inboundJobForRow } from './store.js';
+
+// The inbound messages table: the lists and re-queues of the API and CLI, and the writes of a run (claim, outcome, failure).
 
 /** Page size of the message lists. */
 export const DEFAULT_MESSAGE_LIST_LIMIT = 50;
@@ -187,4 +190,75 @@ export async function requeueAllFailed(db: DbOrTrx, queues: Pick<Queues, 'inboun
     total += rows.length;
     if (rows.length < REQUEUE_BATCH) return total;
   }
+}
+
+/** The statuses of a message that is done: a run finding one of them does nothing. */
+export const DONE = ['processed', 'ignored'];
+const DONE_STATUSES = DONE as ('processed' | 'ignored')[];
+
+/** Longest error text kept on a failed message row. */
+export const MAX_ERROR_TEXT = 4_000;
+
+/** Claims a message for a run (status `processing`) unless it is done; returns its size and raw bytes. */
+export const claimMessageStatement = precompiled((db, slot) =>
+  db
+    .updateTable('messages')
+    .set({ status: 'processing' })
+    .where('id', '=', slot(0))
+    .where('status', 'not in', DONE_STATUSES)
+    .returning(['size', 'raw']),
+);
+
+/** The outcome of a run: values [id, status, classification, decision, case_id, note_id, processed_at]. */
+const finishUpdate = (db: Pick<Db, 'updateTable'>, slot: Slot) =>
+  db
+    .updateTable('messages')
+    .set({
+      status: slot(1),
+      classification: slot(2),
+      decision: slot(3),
+      case_id: slot(4),
+      note_id: slot(5),
+      processed_at: slot(6),
+      error: null,
+      attempts: sql`attempts + 1`,
+    })
+    .where('id', '=', slot(0));
+export const finishMessageStatement = precompiled((db, slot) => finishUpdate(db, slot));
+/** The same, and the message's thread ref: values [...finish values, Message-ID, case id]. */
+export const finishMessageWithRefStatement = precompiled((db, slot) =>
+  finishUpdate(
+    db.with('ref', (qb) =>
+      qb
+        .insertInto('thread_refs')
+        .values({ message_id: slot(7), case_id: slot(8), direction: 'in' })
+        .onConflict((oc) => oc.columns(['message_id', 'case_id']).doNothing()),
+    ),
+    slot,
+  ),
+);
+
+/**
+ * Records a failed attempt on the row: the error text and the attempt count; `final` makes it
+ * status 'failed' (kept with its raw bytes until someone re-queues it), otherwise it is 'queued' again
+ * (waiting for its retry, no longer in flight). A processed or ignored row is never touched.
+ */
+export async function recordFailedAttempt(
+  db: DbOrTrx,
+  messageRowId: string,
+  error: unknown,
+  final: boolean,
+): Promise<void> {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  await db
+    .updateTable('messages')
+    .set({
+      error: text.slice(0, MAX_ERROR_TEXT),
+      attempts: sql`attempts + 1`,
+      // Only this run's own 'processing' goes back to 'queued': a row another run already kept as failed stays failed.
+      status: final ? 'failed' : sql<MessageStatus>`CASE WHEN status = 'processing' THEN 'queued' ELSE status END`,
+    })
+    .where('id', '=', messageRowId)
+    .where('status', 'not in', DONE_STATUSES)
+    .execute();
 }
