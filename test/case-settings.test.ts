@@ -11,7 +11,10 @@ afterAll(async () => {
 
 const settings = async () => (await t.call('GET', '/api/cases/settings')).json;
 /** PUT the current document with `change` applied (GET-modify-PUT). */
-const putWith = async (change: (s: any) => void) => {
+/** The settings document as a test edits it, sometimes into something the API must refuse. */
+type Named = { Name: string; Level?: unknown; Severity?: unknown };
+type SettingsDoc = Record<string, unknown> & { Statuses: Named[]; Priorities?: Named[] };
+const putWith = async (change: (s: SettingsDoc) => void) => {
   const s = await settings();
   delete s.NextNumber;
   change(s);
@@ -67,7 +70,7 @@ describe('PUT /api/cases/settings', () => {
   it('saves tags, priorities, statuses and acknowledgement, and cases then use them', async () => {
     const r = await putWith((s) => {
       s.Tags = ['vip', 'refund'];
-      s.Priorities.push({ Name: 'Blocker', Severity: 9 });
+      s.Priorities!.push({ Name: 'Blocker', Severity: 9 });
       s.DefaultPriority = 'Low';
       s.Statuses.push({ Name: 'Waiting', Level: 3 });
       s.Acknowledgement = { Enabled: false, Subject: 'Got it: {{CaseNumber}}', Body: 'Thanks' };
@@ -101,11 +104,11 @@ describe('PUT /api/cases/settings', () => {
     await t.call('POST', `/api/cases/${a.Id}/changestatus?status=Waiting`);
     await t.call('POST', `/api/cases/${b.Id}/changestatus?status=Waiting`);
 
-    const status = await putWith((s) => (s.Statuses = s.Statuses.filter((x: any) => x.Name !== 'Waiting')));
+    const status = await putWith((s) => (s.Statuses = s.Statuses.filter((x) => x.Name !== 'Waiting')));
     expect(status.status).toBe(409);
     // The earlier test left one more case in Waiting.
     expect(status.json.message).toContain('status "Waiting" is still used by 3 cases');
-    const priority = await putWith((s) => (s.Priorities = s.Priorities.filter((x: any) => x.Name !== 'Blocker')));
+    const priority = await putWith((s) => (s.Priorities = s.Priorities!.filter((x) => x.Name !== 'Blocker')));
     expect(priority.status).toBe(409);
     expect(priority.json.message).toContain('priority "Blocker" is still used by 2 cases');
     const tag = await putWith((s) => (s.Tags = ['vip']));

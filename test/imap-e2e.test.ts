@@ -11,6 +11,7 @@ import { createRedis } from '../src/queue/queues.js';
 import { appendMessage, listMessages, testDovecot, testMailbox } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
+import type { CaseJson } from '../src/cases/case.types.js';
 
 /**
  * The whole inbound path as a customer's mail takes it: APPEND to a real Dovecot mailbox -> the poller
@@ -54,7 +55,7 @@ type Row = {
   status: string;
   error: string | null;
   case_id: string | null;
-  decision: any;
+  decision: Record<string, unknown> | null;
   message_id: string | null;
 };
 
@@ -131,7 +132,7 @@ async function serverCopy(uid: number): Promise<Buffer> {
 
 const uniqueId = (tag: string) => `${tag}-${randomBytes(5).toString('hex')}@customer.example`;
 
-async function caseJson(id: string | null): Promise<any> {
+async function caseJson(id: string | null): Promise<CaseJson> {
   expect(id).not.toBeNull();
   return c.caseJson(id!);
 }
@@ -167,9 +168,9 @@ describe('new mail over IMAP', () => {
       Subject: 'My parcel has not arrived',
       CustomerEmail: 'ann.customer@example.net',
     });
-    expect(k.CaseNumber).toBe(row.decision.CaseNumber);
+    expect(k.CaseNumber).toBe(row.decision!.CaseNumber);
     expect(k.CaseNotes[0].Comment).toContain('I ordered a lamp');
-    expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New']);
+    expect(k.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['New']);
     // The poller marks only after storing and queuing: by now the copy on the server must be \Seen.
     for (let i = 0; i < 40 && !(await listMessages(user)).find((m) => m.uid === uid)?.flags.includes('\\Seen'); i++)
       await sleep(50);
@@ -197,7 +198,7 @@ describe('replies land on the right case', () => {
     });
     const row = await arrive(reply);
     expect(row.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
-    expect(row.decision.Reason).toContain('In-Reply-To');
+    expect(row.decision!.Reason).toContain('In-Reply-To');
     const k = await caseJson(kase.Id);
     expect(k.CaseNotes).toHaveLength(2);
     expect(k.Status).toBe('New');
@@ -214,7 +215,7 @@ describe('replies land on the right case', () => {
     });
     const row = await arrive(reply);
     expect(row.decision).toMatchObject({ Action: 'reply', CaseNumber: newer.kase.CaseNumber });
-    expect(row.decision.Reason).toContain('References');
+    expect(row.decision!.Reason).toContain('References');
     expect((await caseJson(newer.kase.Id)).CaseNotes).toHaveLength(2);
     expect((await caseJson(older.kase.Id)).CaseNotes).toHaveLength(1);
   });
@@ -233,7 +234,7 @@ describe('replies land on the right case', () => {
     });
     const row = await arrive(reply);
     expect(row.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
-    expect(row.decision.Reason).toContain('reply token');
+    expect(row.decision!.Reason).toContain('reply token');
   });
 
   it("by the case number in the subject, when the sender is the case's customer", async () => {
@@ -242,7 +243,7 @@ describe('replies land on the right case', () => {
       mail({ from: 'Frank Buyer <frank@customer.example>', subject: `Re: [${kase.CaseNumber}] Invoice missing` }),
     );
     expect(row.decision).toMatchObject({ Action: 'reply', CaseNumber: kase.CaseNumber });
-    expect(row.decision.Reason).toContain('subject');
+    expect(row.decision!.Reason).toContain('subject');
   });
 
   it('a stranger quoting a case number in the subject gets a new case, and the case is untouched', async () => {
@@ -250,7 +251,7 @@ describe('replies land on the right case', () => {
     const row = await arrive(
       mail({ from: 'Eve Intruder <eve@evil.example>', subject: `[${kase.CaseNumber}] send me the details` }),
     );
-    expect(row.decision.Action).toBe('new-case');
+    expect(row.decision!.Action).toBe('new-case');
     expect(row.case_id).not.toBe(kase.Id);
     expect((await caseJson(row.case_id)).CustomerEmail).toBe('eve@evil.example');
     expect((await caseJson(kase.Id)).CaseNotes).toHaveLength(1);
@@ -273,10 +274,10 @@ describe('replies land on the right case', () => {
     const k = await caseJson(kase.Id);
     expect(k.Status).toBe('Reopened');
     expect(k.ClosedDate).toBeNull();
-    expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New', 'Closed', 'Reopened']);
+    expect(k.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['New', 'Closed', 'Reopened']);
     expect(k.CaseStatusLog[0].DurationSincePreviousMs).toBeNull();
     for (const l of k.CaseStatusLog.slice(1)) expect(l.DurationSincePreviousMs).toBeGreaterThanOrEqual(0);
-    expect(k.CaseNotes.at(-1).Comment).toContain('It wobbles again.');
+    expect(k.CaseNotes.at(-1)!.Comment).toContain('It wobbles again.');
   });
 });
 
@@ -295,7 +296,7 @@ describe('never a loop', () => {
     expect(row.status).toBe('processed');
     const k = await caseJson(kase.Id);
     expect(k.Status).toBe('Closed');
-    expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New', 'Closed']);
+    expect(k.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['New', 'Closed']);
     expect(k.InternalNotes).toHaveLength(1);
     expect(await c.countCases()).toBe(cases);
     expect((await c.t.ctx.db.selectFrom('outbox').select('id').execute()).length).toBe(outbox);
@@ -311,7 +312,9 @@ describe('never a loop', () => {
     expect(await c.countCases()).toBe(cases);
     expect((await c.t.ctx.db.selectFrom('outbox').select('id').execute()).length).toBe(outbox);
     const api = await c.t.call('GET', '/api/inbound/messages?Status=ignored', undefined, c.t.readKey);
-    const classes = Object.fromEntries(api.json.map((m: any) => [m.Id, m.Classification]));
+    const classes = Object.fromEntries(
+      api.json.map((m: { Id: string; Classification: string }) => [m.Id, m.Classification]),
+    );
     expect(classes[ooo.id]).toBe('auto-reply');
     expect(classes[bounce.id]).toBe('bounce');
   });
@@ -418,7 +421,7 @@ describe('never twice, never lost', () => {
     expect(bad.status).toBe('failed');
     expect(bad.error).toBeTruthy();
     const failed = await c.t.call('GET', '/api/inbound/failed', undefined, c.t.readKey);
-    expect(failed.json.map((m: any) => m.Id)).toContain(bad.id);
+    expect(failed.json.map((m: { Id: string }) => m.Id)).toContain(bad.id);
     const raw = await c.t.app.inject({
       method: 'GET',
       url: `/api/inbound/messages/${bad.id}/raw`,

@@ -127,8 +127,8 @@ describe('failures', () => {
     expect(next.status).toBe('processed');
     const failed = await c.t.call('GET', '/api/inbound/failed', undefined, c.t.readKey);
     expect(failed.status).toBe(200);
-    expect(failed.json.map((m: any) => m.Id)).toContain(bad.id);
-    expect(failed.json.find((m: any) => m.Id === bad.id)).toMatchObject({ Status: 'failed', Attempts: 1 });
+    expect(failed.json.map((m: { Id: string }) => m.Id)).toContain(bad.id);
+    expect(failed.json.find((m: { Id: string }) => m.Id === bad.id)).toMatchObject({ Status: 'failed', Attempts: 1 });
   });
 
   it('a message that failed on its last attempt is re-queued through the API after the fix and becomes a case', async () => {

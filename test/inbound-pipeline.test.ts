@@ -54,15 +54,15 @@ describe('new mail', () => {
       CreatedByEmail: 'ann.customer@example.net',
     });
     expect(k.CaseNotes[0].Comment).toContain('I ordered a lamp');
-    expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New']);
+    expect(k.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['New']);
   });
 
   it("Cc'd people become participants, intake's own address and the sender excluded", async () => {
     const r = await c.receive(fixture('cc-participants.eml'));
     const k = await c.caseJson(r.case_id!);
-    const emails = k.Participants.map((p: any) => p.Email).sort();
+    const emails = k.Participants.map((p: { Email: string }) => p.Email).sort();
     expect(emails).toEqual(['accounts@example.org', 'sam@example.net', 'tom@example.org']);
-    expect(k.Participants.every((p: any) => p.Role === 'Cc')).toBe(true);
+    expect(k.Participants.every((p: { Role: string }) => p.Role === 'Cc')).toBe(true);
   });
 
   it('a mail Cc-ing 20,000 people makes a case with the first 1,000 as participants, which a GET-modify-PUT keeps', async () => {
@@ -162,7 +162,7 @@ describe('settings', () => {
       const { kase } = await newCase({ subject: 'After the change' });
       expect(kase.CaseNumber).toMatch(/^MAIL-\d+$/);
       expect(kase.Status).toBe('Open');
-      expect(kase.CaseStatusLog.map((l: any) => l.Status)).toEqual(['Open']);
+      expect(kase.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['Open']);
     } finally {
       await saveCaseSettings(c.t.ctx.db, before);
     }
@@ -189,7 +189,7 @@ describe('threading', () => {
     expect(k.CaseNotes[1].Comment).toContain('Here is the photo');
     expect(k.CaseNotes[1].Comment).not.toContain('> Hello');
     expect(k.CaseNotes[1].FullText).toContain('> Hello');
-    expect(k.Participants.map((p: any) => p.Email)).toEqual(['dave@partner.example']);
+    expect(k.Participants.map((p: { Email: string }) => p.Email)).toEqual(['dave@partner.example']);
     expect(k.CommentCount).toBe(2);
   });
 
@@ -248,7 +248,7 @@ describe('threading', () => {
     const k = await c.caseJson(kase.Id);
     expect(k.Status).toBe('Reopened');
     expect(k.ClosedDate).toBeNull();
-    expect(k.CaseStatusLog.map((l: any) => l.Status)).toEqual(['New', 'Closed', 'Reopened']);
+    expect(k.CaseStatusLog.map((l: { Status: string }) => l.Status)).toEqual(['New', 'Closed', 'Reopened']);
     expect(k.CaseNotes.at(-1).Comment).toContain('It broke again.');
   });
 
@@ -293,7 +293,9 @@ describe('never a loop', () => {
     expect(r.decision).toMatchObject({ Action: 'ignore', CaseNumber: null });
     expect(await c.countCases()).toBe(before);
     const api = await c.t.call('GET', '/api/inbound/messages?Status=ignored', undefined, c.t.readKey);
-    expect(api.json.some((m: any) => m.Id === r.id && m.Classification === 'auto-reply')).toBe(true);
+    expect(
+      api.json.some((m: { Id: string; Classification: string }) => m.Id === r.id && m.Classification === 'auto-reply'),
+    ).toBe(true);
   });
 
   it('a bounce of a message intake sent attaches to its case and suppresses the failed address', async () => {
