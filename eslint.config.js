@@ -10,7 +10,21 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 const boundaries = [
   {
     target: './src/mail',
-    from: ['./src/db', './src/http', './src/cases', './src/inbound', './src/outbound', './src/imap', './workers'],
+    from: [
+      './src/db',
+      './src/http',
+      './src/cases',
+      './src/settings',
+      './src/customers',
+      './src/auth',
+      './src/inbound',
+      './src/outbound',
+      './src/imap',
+      './src/queue',
+      './src/ops',
+      './src/cli',
+      './workers',
+    ],
     message: 'src/mail is pure mail logic: no database, HTTP, queue or case code.',
   },
   {
@@ -46,6 +60,17 @@ const boundaries = [
       './src/cli',
     ],
     message: 'src/queue (queue names, job ids, backoff, Redis keys) is the bottom layer: it imports no feature code.',
+  },
+  {
+    target: ['./src/settings', './src/customers', './src/auth', './src/db'],
+    from: ['./src/http', './workers', './src/cases', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    message: 'settings, customers, API keys and the database layer sit below the features that use them.',
+  },
+  {
+    target: ['./src/inbound', './src/imap'],
+    from: ['./src/http', './workers', './src/cli', './src/outbound'],
+    message:
+      'The mail pipeline is called by the edges; outbound side effects reach it as hooks wired in workers/, never by import.',
   },
   {
     target: './src',
