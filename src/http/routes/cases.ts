@@ -11,7 +11,7 @@ import {
   updateCase,
 } from '../../cases/case.service.js';
 import { addCaseNote } from '../../cases/note.service.js';
-import { findAttachment } from '../../cases/case.repository.js';
+import { findAttachment, findCaseRowByNumber } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
@@ -25,6 +25,7 @@ const tags = ['Cases'];
 // value the anyOf branches would not match (a FollowUpDate in year 10000, written before dates were bounded) is
 // still sent rather than failing the reply with a 500 after the change was committed.
 const CaseResponse = forSerializer(CaseSchema);
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NOT_ON_CREATE = ['Id', 'Status', ...SERVER_OWNED_CASE_FIELDS] as const;
 
 /** Drops Id and the server-owned fields (accepted in PUT/PATCH bodies so GET-modify-PUT works, never applied). */
@@ -51,13 +52,21 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'Get one case (404 when missing or soft-deleted). Scope: read',
+          summary: 'Get one case by id or by case number (404 when missing or soft-deleted). Scope: read',
+          description:
+            "The id is the case's uuid or its number (`CS-1004`, any letter case): staff know cases by number.",
           operationId: 'getCase',
           params: IdParams,
           response: { 200: CaseResponse, ...errorResponses(404) },
         },
       },
-      async (req) => getCaseJson(ctx.db, req.params.id),
+      async (req) => {
+        const { id } = req.params;
+        if (UUID_SHAPE.test(id)) return getCaseJson(ctx.db, id);
+        const row = await findCaseRowByNumber(ctx.db, id);
+        if (!row) throw new NotFoundError('Case', id);
+        return getCaseJson(ctx.db, row.id);
+      },
     );
 
     r.post(
