@@ -7,10 +7,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import {
+  aptInstall,
+  canInstall,
+  has,
+  INSTALL_HINTS,
+  postgresInstalled,
+  setUpInstalledPostgres,
+} from './system-packages.mjs';
 
 const WRAP = fileURLToPath(new URL('./dev-wrap.mjs', import.meta.url));
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const safeUrl = (raw) => {
   const u = new URL(raw);
@@ -101,7 +108,22 @@ async function ensurePostgres(databaseUrl, log) {
     );
     return false;
   }
-  if (local && !has('postgres') && !has('pg_ctl') && !has('pg_lsclusters') && !has('psql')) {
+  if (local && !postgresInstalled() && canInstall()) {
+    const started = Date.now();
+    log(`PostgreSQL is not installed; installing it from the distribution's packages (apt-get install postgresql)`);
+    const failed = aptInstall(['postgresql']) ?? setUpInstalledPostgres(log);
+    for (let i = 0; i < 20 && !failed && err; i++) {
+      await sleep(500);
+      err = await pgProbe(databaseUrl);
+    }
+    if (!err) {
+      log(`PostgreSQL installed and running in ${Math.round((Date.now() - started) / 1000)} s`);
+      return true;
+    }
+    log(`PostgreSQL could not be installed or started (${failed ?? err.message}): ${INSTALL_HINTS.postgresql}`);
+    return false;
+  }
+  if (local && !postgresInstalled() && !has('pg_lsclusters') && !has('psql')) {
     log(
       `PostgreSQL is not reachable at ${where} and is not installed here: install it (Debian/Ubuntu: "sudo apt-get install -y postgresql"; macOS: "brew install postgresql@16 && brew services start postgresql@16"; or Docker: "docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16"), or set DATABASE_URL`,
     );
@@ -125,6 +147,11 @@ async function ensureRedis(redisUrl, log) {
     return { ok: false, owned: null };
   }
   let owned = null;
+  if (err && LOCAL_HOSTS.has(u.hostname) && !has('redis-server') && canInstall()) {
+    log(`Redis is not installed; installing it from the distribution's packages (apt-get install redis-server)`);
+    const failed = aptInstall(['redis-server']);
+    if (failed) log(`Redis could not be installed (${failed}): ${INSTALL_HINTS['redis-server']}`);
+  }
   if (err && LOCAL_HOSTS.has(u.hostname) && has('redis-server')) {
     // A development Redis of dev's own, with the settings BullMQ needs. It runs as dev's child (through
     // dev-wrap.mjs) and stops when dev stops, however dev ends; its data stays in dir for the next run.
