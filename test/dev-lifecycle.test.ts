@@ -54,7 +54,7 @@ describe('npm run dev ends everything it started', () => {
     } finally {
       dev.child.kill('SIGKILL');
     }
-  });
+  }, 180_000);
 
   it('dev and its processes end when the npm that ran it is killed with SIGKILL', async () => {
     const npm = startDev(await devEnv(), [], ['npm', 'run', '--silent', 'dev']);
@@ -73,7 +73,7 @@ describe('npm run dev ends everything it started', () => {
     } finally {
       npm.child.kill('SIGKILL');
     }
-  });
+  }, 180_000);
 
   it('a Redis that dev started for a run that then fails is stopped again', async () => {
     const redisPort = await freePort();
