@@ -31,3 +31,12 @@ describe('GET /api/cases/{id} with a case number', () => {
     expect((await t.call('GET', `/api/cases/${c.CaseNumber}`)).status).toBe(404);
   });
 });
+
+describe('the OpenAPI document a newcomer reads', () => {
+  it('shows the Authorization header whole in Swagger UI: <key> sits in a code span, not as a bare HTML tag', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/swagger/json' });
+    const description = JSON.parse(res.body).info.description as string;
+    expect(description).toContain('`Authorization: Bearer <key>`');
+    expect(description.replace(/`[^`]*`/g, '')).not.toMatch(/<[a-z]+>/i);
+  });
+});
