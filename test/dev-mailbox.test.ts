@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { listMessages, testDovecot } from './helpers/dovecot.js';
 import { listening, ROOT, startDev } from './helpers/dev.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { freePort } from './helpers/redis-server.js';
@@ -126,7 +127,32 @@ describe('npm run dev -- --with-mailbox', () => {
     );
     expect(res.status).toBe(1);
     expect(res.stderr.trim()).toBe(
-      'intake send-test-mail: no try-out mailbox is running: start one with "npm run dev -- --with-mailbox" first',
+      'intake send-test-mail: no try-out mailbox is running and no IMAP_URL is set: start one with "npm run dev -- --with-mailbox" first',
     );
+  });
+
+  it('send-test-mail appends to the mailbox of IMAP_URL where no try-out mailbox runs (compose.yaml)', async () => {
+    const dovecot = await testDovecot();
+    const user = `sendtest-${randomBytes(3).toString('hex')}`;
+    const res = spawnSync(
+      process.execPath,
+      ['bin/intake.mjs', 'send-test-mail', '--from', 'ann@example.com', '--subject', 'Where is #12345?'],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          INTAKE_DEV_DIR: join(devDir, 'nothing-here'),
+          IMAP_URL: `imap://${user}:${encodeURIComponent(dovecot.password)}@${dovecot.host}:${dovecot.port}/INBOX?tlsInsecure=1`,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout.trim()).toBe(
+      `appended a mail from ann@example.com to ${user}@${dovecot.host}:${dovecot.port}/INBOX`,
+    );
+    const messages = await listMessages(user);
+    expect(messages).toHaveLength(1);
   });
 });
