@@ -66,7 +66,10 @@ async function redisProbe(redisUrl) {
 }
 
 // A server that answered but rejected the login: starting anything would not help.
-const pgLoginRejected = (err) => /^28/.test(err?.code ?? '');
+const pgLoginRejected = (err) => /^28/.test(err?.code ?? '') || /password must be a string/.test(err?.message ?? '');
+/** What to do about a refused login: a stock PostgreSQL asks for a password on 127.0.0.1. */
+const pgLoginHelp = (where, err, databaseUrl) =>
+  `PostgreSQL at ${where} answered but refused us (${err.message}): on a stock PostgreSQL (password authentication on 127.0.0.1) make a role, "sudo -u postgres createuser --createdb --pwprompt intake", and set DATABASE_URL=postgres://intake:<password>@${where}/intake in .env (now ${safeUrl(databaseUrl)})`;
 const redisLoginRejected = (err) => /NOAUTH|WRONGPASS|invalid password|AUTH/i.test(err?.message ?? '');
 
 /** Debian/Ubuntu clusters on this port that are down: `pg_lsclusters` prints "ver cluster port status ...". */
@@ -87,9 +90,7 @@ async function ensurePostgres(databaseUrl, log) {
   const where = `${u.hostname}:${u.port || 5432}`;
   const local = LOCAL_HOSTS.has(u.hostname);
   if (pgLoginRejected(err)) {
-    log(
-      `PostgreSQL at ${where} answered but refused us (${err.message}): fix the user or password in DATABASE_URL (${safeUrl(databaseUrl)})`,
-    );
+    log(pgLoginHelp(where, err, databaseUrl));
     return false;
   }
   const cluster = local ? stoppedPgCluster(Number(u.port || 5432)) : null;
@@ -103,6 +104,10 @@ async function ensurePostgres(databaseUrl, log) {
       err = await pgProbe(databaseUrl);
     }
     if (!err) return true;
+    if (pgLoginRejected(err)) {
+      log(pgLoginHelp(where, err, databaseUrl));
+      return false;
+    }
     log(
       `PostgreSQL is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "sudo pg_ctlcluster ${cluster.ver} ${cluster.cluster} start", or set DATABASE_URL`,
     );
