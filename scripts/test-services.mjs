@@ -110,6 +110,7 @@ for (const pkg of missing) {
 let err = missing.includes('postgresql') ? null : await pgError();
 if (err && pgLocal && !/^28/.test(err.code ?? '') && !/password/i.test(err.message)) {
   for (const [ver, cluster] of stoppedClusters(Number(new URL(databaseUrl).port || 5432))) {
+    if (!err) break;
     say(`PostgreSQL ${ver}/${cluster} is installed but stopped; starting it (pg_ctlcluster ${ver} ${cluster} start)`);
     spawnSync('pg_ctlcluster', [ver, cluster, 'start'], { stdio: 'ignore' });
     for (let i = 0; i < 20 && err; i++) {
