@@ -1,4 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { isolateProcessEnv } from './test/helpers/isolate-env.js';
+
+// Tests take nothing from the developer's `.env` or intake's variables in the environment (a mailbox there
+// would reach the processes they start); they read only the TEST_* variables test/helpers/env.ts documents.
+isolateProcessEnv();
 
 // Unit tests sit beside the code (src/**/*.spec.ts) and need no services.
 // Integration tests live in test/ and talk to real PostgreSQL, Redis, IMAP and SMTP;
@@ -6,7 +11,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.spec.ts'], environment: 'node' } },
+      { test: { name: 'unit', include: ['src/**/*.spec.ts', 'test/helpers/**/*.spec.ts'], environment: 'node' } },
       {
         test: {
           name: 'integration',

@@ -3,7 +3,7 @@
 // prints the cases they became. With a mailbox configured they are APPENDed to it (the poller fetches
 // them); otherwise, or with --files, they go in through `intake ingest`. Each run gets fresh Message-IDs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ const die = (line) => {
 };
 
 register();
-const { loadConfigFromEnvironment } = await import('../src/config.ts');
+const { loadConfigFromEnvironment, parseMailboxUrl } = await import('../src/config.ts');
 let config;
 try {
   config = loadConfigFromEnvironment();
@@ -72,11 +72,17 @@ const mails = files.map((file) => {
   return { file, raw, messageId, reply: /^In-Reply-To:/im.test(raw) };
 });
 
-const useImap = config.mailboxes.length > 0 && !process.argv.includes('--files');
+// The try-out mailbox of `npm run dev -- --with-mailbox` when .env names none (scripts/dev-mailbox.mjs).
+const devState = join(process.env.INTAKE_DEV_DIR || join(root, '.intake-dev'), 'mailbox.json');
+const mailboxes =
+  config.mailboxes.length > 0 || !existsSync(devState)
+    ? config.mailboxes
+    : [parseMailboxUrl(JSON.parse(readFileSync(devState, 'utf8')).imapUrl)];
+const useImap = mailboxes.length > 0 && !process.argv.includes('--files');
 async function send(batch) {
   if (useImap) {
     const { ImapFlow } = await import('imapflow');
-    const m = config.mailboxes[0];
+    const m = mailboxes[0];
     const client = new ImapFlow({
       host: m.host,
       port: m.port,
@@ -160,7 +166,7 @@ try {
   }
   say('');
   say(
-    `see them at ${base}/swagger (GET /api/cases/{id}) or with: curl -H "Authorization: Bearer <key>" ${base}/api/cases/<id>`,
+    `see them at ${base}/swagger (GET /api/cases/{id}) or with: curl -H "Authorization: Bearer <key>" ${base}/api/cases/<case number>`,
   );
 } finally {
   if (keyId) cli(['apikey', 'revoke', keyId]);

@@ -1,14 +1,23 @@
 // Checks that PostgreSQL and Redis answer before `npm run dev` starts anything, and starts a local server
 // that is installed but stopped. Every problem ends in ONE line: which service, where we looked, what to do.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import {
+  aptInstall,
+  canInstall,
+  has,
+  INSTALL_HINTS,
+  postgresInstalled,
+  setUpInstalledPostgres,
+} from './system-packages.mjs';
 
+const WRAP = fileURLToPath(new URL('./dev-wrap.mjs', import.meta.url));
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const safeUrl = (raw) => {
   const u = new URL(raw);
@@ -57,7 +66,10 @@ async function redisProbe(redisUrl) {
 }
 
 // A server that answered but rejected the login: starting anything would not help.
-const pgLoginRejected = (err) => /^28/.test(err?.code ?? '');
+const pgLoginRejected = (err) => /^28/.test(err?.code ?? '') || /password must be a string/.test(err?.message ?? '');
+/** What to do about a refused login: a stock PostgreSQL asks for a password on 127.0.0.1. */
+const pgLoginHelp = (where, err, databaseUrl) =>
+  `PostgreSQL at ${where} answered but refused us (${err.message}): on a stock PostgreSQL (password authentication on 127.0.0.1) make a role, "sudo -u postgres createuser --createdb --pwprompt intake", and set DATABASE_URL=postgres://intake:<password>@${where}/intake in .env (now ${safeUrl(databaseUrl)})`;
 const redisLoginRejected = (err) => /NOAUTH|WRONGPASS|invalid password|AUTH/i.test(err?.message ?? '');
 
 /** Debian/Ubuntu clusters on this port that are down: `pg_lsclusters` prints "ver cluster port status ...". */
@@ -78,9 +90,7 @@ async function ensurePostgres(databaseUrl, log) {
   const where = `${u.hostname}:${u.port || 5432}`;
   const local = LOCAL_HOSTS.has(u.hostname);
   if (pgLoginRejected(err)) {
-    log(
-      `PostgreSQL at ${where} answered but refused us (${err.message}): fix the user or password in DATABASE_URL (${safeUrl(databaseUrl)})`,
-    );
+    log(pgLoginHelp(where, err, databaseUrl));
     return false;
   }
   const cluster = local ? stoppedPgCluster(Number(u.port || 5432)) : null;
@@ -94,12 +104,31 @@ async function ensurePostgres(databaseUrl, log) {
       err = await pgProbe(databaseUrl);
     }
     if (!err) return true;
+    if (pgLoginRejected(err)) {
+      log(pgLoginHelp(where, err, databaseUrl));
+      return false;
+    }
     log(
       `PostgreSQL is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "sudo pg_ctlcluster ${cluster.ver} ${cluster.cluster} start", or set DATABASE_URL`,
     );
     return false;
   }
-  if (local && !has('postgres') && !has('pg_ctl') && !has('pg_lsclusters') && !has('psql')) {
+  if (local && !postgresInstalled() && canInstall()) {
+    const started = Date.now();
+    log(`PostgreSQL is not installed; installing it from the distribution's packages (apt-get install postgresql)`);
+    const failed = aptInstall(['postgresql']) ?? setUpInstalledPostgres(log);
+    for (let i = 0; i < 20 && !failed && err; i++) {
+      await sleep(500);
+      err = await pgProbe(databaseUrl);
+    }
+    if (!err) {
+      log(`PostgreSQL installed and running in ${Math.round((Date.now() - started) / 1000)} s`);
+      return true;
+    }
+    log(`PostgreSQL could not be installed or started (${failed ?? err.message}): ${INSTALL_HINTS.postgresql}`);
+    return false;
+  }
+  if (local && !postgresInstalled() && !has('pg_lsclusters') && !has('psql')) {
     log(
       `PostgreSQL is not reachable at ${where} and is not installed here: install it (Debian/Ubuntu: "sudo apt-get install -y postgresql"; macOS: "brew install postgresql@16 && brew services start postgresql@16"; or Docker: "docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16"), or set DATABASE_URL`,
     );
@@ -120,42 +149,54 @@ async function ensureRedis(redisUrl, log) {
     log(
       `Redis at ${where} answered but refused us (${err.message}): fix the password in REDIS_URL (${safeUrl(redisUrl)})`,
     );
-    return false;
+    return { ok: false, owned: null };
+  }
+  let owned = null;
+  if (err && LOCAL_HOSTS.has(u.hostname) && !has('redis-server') && canInstall()) {
+    log(`Redis is not installed; installing it from the distribution's packages (apt-get install redis-server)`);
+    const failed = aptInstall(['redis-server']);
+    if (failed) log(`Redis could not be installed (${failed}): ${INSTALL_HINTS['redis-server']}`);
   }
   if (err && LOCAL_HOSTS.has(u.hostname) && has('redis-server')) {
-    // A development Redis of our own, with the settings BullMQ needs; it keeps running after `npm run dev`.
+    // A development Redis of dev's own, with the settings BullMQ needs. It runs as dev's child (through
+    // dev-wrap.mjs) and stops when dev stops, however dev ends; its data stays in dir for the next run.
     const dir = join(tmpdir(), `intake-dev-redis-${port}`);
     mkdirSync(dir, { recursive: true });
-    log(
-      `Redis is installed but not running on ${where}; starting it (redis-server --port ${port} --daemonize yes, data in ${dir}; stop it with "redis-cli -p ${port} shutdown")`,
-    );
-    const res = spawnSync(
-      'redis-server',
+    log(`Redis is installed but not running on ${where}; starting one for this run (data in ${dir})`);
+    owned = spawn(
+      process.execPath,
       [
+        WRAP,
+        'redis-server',
         '--port',
         String(port),
         '--bind',
         '127.0.0.1',
         '--daemonize',
-        'yes',
+        'no',
         '--dir',
         dir,
+        '--logfile',
+        join(dir, 'redis.log'),
         '--appendonly',
         'yes',
         '--maxmemory-policy',
         'noeviction',
       ],
-      { encoding: 'utf8' },
+      { stdio: ['pipe', 'ignore', 'pipe'] },
     );
-    for (let i = 0; i < 20 && err; i++) {
+    let stderr = '';
+    owned.stderr.on('data', (d) => (stderr += d));
+    for (let i = 0; i < 40 && err && owned.exitCode === null; i++) {
       await sleep(250);
       ({ err, policy } = await redisProbe(redisUrl));
     }
     if (err) {
+      owned.kill('SIGTERM');
       log(
-        `Redis is not reachable at ${where} and could not be started (${(res.stderr || err.message).trim()}): run "redis-server --daemonize yes", or set REDIS_URL`,
+        `Redis is not reachable at ${where} and could not be started (${(stderr || err.message).trim()}; log ${join(dir, 'redis.log')}): run "redis-server", or set REDIS_URL`,
       );
-      return false;
+      return { ok: false, owned: null };
     }
   }
   if (err) {
@@ -163,18 +204,21 @@ async function ensureRedis(redisUrl, log) {
       ? 'install and start it (Debian/Ubuntu: "sudo apt-get install -y redis-server"; macOS: "brew install redis && brew services start redis"; or Docker: "docker run -d -p 6379:6379 redis:7")'
       : 'start it';
     log(`Redis is not reachable at ${where} (${err.message}): ${install}, or set REDIS_URL (now ${safeUrl(redisUrl)})`);
-    return false;
+    return { ok: false, owned: null };
   }
   if (policy && policy !== 'noeviction') {
     log(
       `warning: Redis at ${where} has maxmemory-policy ${policy}; BullMQ needs noeviction or queued jobs can vanish ("redis-cli config set maxmemory-policy noeviction")`,
     );
   }
-  return true;
+  return { ok: true, owned };
 }
 
-/** Resolves true when both services answer (after starting local ones where possible). */
+/**
+ * Checks both services (starting local ones where possible). `ok` is true when both answer; `owned` lists
+ * the servers started for this run, which the caller stops when it ends.
+ */
 export async function ensureServices({ databaseUrl, redisUrl, log }) {
-  const [pgOk, redisOk] = await Promise.all([ensurePostgres(databaseUrl, log), ensureRedis(redisUrl, log)]);
-  return pgOk && redisOk;
+  const [pgOk, redis] = await Promise.all([ensurePostgres(databaseUrl, log), ensureRedis(redisUrl, log)]);
+  return { ok: pgOk && redis.ok, owned: redis.owned ? [redis.owned] : [] };
 }

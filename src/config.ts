@@ -272,8 +272,13 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze(config);
 }
 
-/** Loads `.env` from the working directory when present (Node's own loader), then parses. */
+/**
+ * Loads `.env` from the working directory when present (Node's own loader; variables already set win), then
+ * parses. INTAKE_ENV_FILE names another file, or none when empty: the tests set it empty, so a developer's
+ * `.env` never reaches the processes they start.
+ */
 export function loadConfigFromEnvironment(): Config {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  const file = process.env.INTAKE_ENV_FILE ?? '.env';
+  if (file && existsSync(file)) process.loadEnvFile(file);
   return loadConfig(process.env);
 }

@@ -78,7 +78,9 @@ describe('npm run dev', () => {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dev did not come up:\n${out}`);
         await new Promise((r) => setTimeout(r, 300));
       }
-      expect(out).toContain('no mailbox configured (set IMAP_URL in .env): the API still serves');
+      expect(out).toContain(
+        'no mailbox configured (set IMAP_URL in .env, or try "npm run dev -- --with-mailbox"): the API still serves',
+      );
       expect(out).toMatch(/^web +│ \[\d\d:\d\d:\d\d\] INFO: Server listening/m);
       expect(out).toMatch(/^worker +│ .*INFO: inbound worker started/m);
       expect(out).toMatch(/^poller +│ .*poller is idle/m);

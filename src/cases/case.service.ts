@@ -16,10 +16,12 @@ import { loadCaseWithDetails } from './case-loader.js';
 import { caseToJson, type AttachmentMetaRow, type CaseRow, type NoteRow, type StatusLogRow } from './case.mapper.js';
 import {
   findCaseRow,
+  findCaseRowByNumber,
   insertNoteAndUpdateCase,
   insertStatusLog,
   newReplyToken,
   updateCaseRow,
+  UUID,
   type NewNoteRow,
 } from './case.repository.js';
 import type { CaseJson, EditableCaseFields, NewAttachment } from './case.types.js';
@@ -310,6 +312,14 @@ export async function addNoteToLockedCase(
   });
   if (!done) throw new NotFoundError('Case', row.id);
   return done;
+}
+
+/** The id of the case `idOrNumber` names: an id as it is, or a case number (`CS-1004`, in any letter case). */
+export async function caseIdOf(db: DbOrTrx, idOrNumber: string): Promise<string> {
+  if (UUID.test(idOrNumber)) return idOrNumber;
+  const row = await findCaseRowByNumber(db, idOrNumber);
+  if (!row) throw new NotFoundError('Case', idOrNumber);
+  return row.id;
 }
 
 /**

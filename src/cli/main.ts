@@ -16,6 +16,7 @@ const USAGE = `usage: intake <command>
   requeue-stale [--older-than <seconds>]    queue again stored messages whose job Redis lost
   outbox list [--status S] [--limit N]      list outbound mail and its delivery state
   outbox retry <id>                         send a failed outbound mail again
+  send-test-mail --from A --subject S [--body T]  mail the try-out mailbox (npm run dev -- --with-mailbox)
 `;
 
 type Command = (args: string[]) => Promise<number>;

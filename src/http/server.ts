@@ -47,7 +47,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
       info: {
         title: 'intake API',
         version: API_VERSION,
-        description: 'Cases, notes, settings and customers. Every /api route needs "Authorization: Bearer <key>".',
+        // A code span: Swagger UI renders the description as Markdown, where a bare <key> is an HTML tag.
+        description: 'Cases, notes, settings and customers. Every /api route needs `Authorization: Bearer <key>`.',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],

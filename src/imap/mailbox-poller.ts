@@ -11,6 +11,7 @@ import { suggestedBackoffMs } from './suggested-backoff.js';
 import { Lease } from './lease.js';
 import { setRunState, type MailboxRunState } from './mailbox-state.js';
 import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
+import { mailboxTlsHint } from './tls-hint.js';
 
 /**
  * imapflow starts IDLE after the connection has been quiet this long (its own default is 15 s, which
@@ -81,7 +82,7 @@ export class MailboxPoller {
     await this.#loop;
   }
 
-  async #state(state: MailboxRunState, error?: string): Promise<void> {
+  async #state(state: MailboxRunState, error?: string | null): Promise<void> {
     await setRunState(this.#o.db, this.mailbox.key, state, error).catch((err: unknown) =>
       this.#log.warn({ err }, 'could not record mailbox state'),
     );
@@ -136,10 +137,13 @@ export class MailboxPoller {
         await this.#sleep(retryMs);
         continue;
       }
-      const message =
+      const hint = mailboxTlsHint(failure);
+      const reason =
         failure instanceof Error ? failure.message : failure ? String(failure) : 'connection closed by the server';
+      const message = hint ? `${reason}: ${hint}` : reason;
       const delay = Math.max(backoffDelay(attempt++, backoff), suggestedBackoffMs(failure) ?? 0);
-      this.#log.warn({ err: failure, retryInMs: delay }, `mailbox connection failed: ${message}`);
+      // A TLS error is the setting to change, said in one line: its stack trace would only hide that.
+      this.#log.warn({ ...(hint ? {} : { err: failure }), retryInMs: delay }, `mailbox connection failed: ${message}`);
       await this.#state('error', message);
       await this.#sleep(delay);
     }
@@ -200,6 +204,8 @@ export class MailboxPoller {
       }
       await client.mailboxOpen(m.folder);
       metrics.mailboxUp.set({ mailbox: m.key }, 1);
+      // Connected again: the error of an earlier attempt no longer describes the mailbox.
+      await this.#state('polling', null);
       this.#log.info({ secure: client.secureConnection }, 'mailbox connected');
       const ctx = {
         client,

@@ -65,17 +65,25 @@ export async function touchFetch(db: DbOrTrx, mailbox: string): Promise<void> {
     .execute();
 }
 
-/** Records a state transition; an `error` message is kept with its time (and stays until the next error). */
-export async function setRunState(db: DbOrTrx, mailbox: string, state: MailboxRunState, error?: string): Promise<void> {
+/**
+ * Records a state transition; an `error` message is kept with its time until the next error, or until
+ * `error` is null (the mailbox connected again), which clears it.
+ */
+export async function setRunState(
+  db: DbOrTrx,
+  mailbox: string,
+  state: MailboxRunState,
+  error?: string | null,
+): Promise<void> {
+  const errorColumns =
+    error === undefined
+      ? {}
+      : error === null
+        ? { last_error: null, last_error_at: null }
+        : { last_error: error, last_error_at: sql<Date>`now()` };
   await db
     .insertInto('mailbox_state')
-    .values({ mailbox, state, ...(error !== undefined ? { last_error: error, last_error_at: sql<Date>`now()` } : {}) })
-    .onConflict((oc) =>
-      oc.column('mailbox').doUpdateSet({
-        state,
-        changed: sql<Date>`now()`,
-        ...(error !== undefined ? { last_error: error, last_error_at: sql<Date>`now()` } : {}),
-      }),
-    )
+    .values({ mailbox, state, ...errorColumns })
+    .onConflict((oc) => oc.column('mailbox').doUpdateSet({ state, changed: sql<Date>`now()`, ...errorColumns }))
     .execute();
 }

@@ -30,9 +30,7 @@ export interface InboundContext {
   /** Queues every mail while the worker is paused, then lets it drain the backlog; the row ids. */
   backlog(raws: (string | Buffer)[]): Promise<string[]>;
   /** deliver + settled. */
-  receive(
-    raw: string | Buffer,
-  ): Promise<{
+  receive(raw: string | Buffer): Promise<{
     status: string;
     error: string | null;
     attempts: number;

@@ -89,6 +89,8 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      // No reverse DNS of 127.0.0.1: where no resolver answers, it holds every mail for seconds.
+      disableReverseLookup: true,
       onRcptTo(address, _session, callback) {
         if (receiver.rejectRecipients.has(address.address.toLowerCase())) {
           const err = Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 });

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import {
   assignCase,
+  caseIdOf,
   changeCaseStatus,
   createCaseJson,
   getCaseJson,
@@ -54,13 +55,16 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags,
-          summary: 'Get one case (404 when missing or soft-deleted). Scope: read',
+          summary: 'Get one case by id or by case number (404 when missing or soft-deleted). Scope: read',
+          description:
+            "The id is the case's uuid or its number (`CS-1004`, any letter case): staff know cases by number.",
           operationId: 'getCase',
           params: IdParams,
           response: { 200: CaseResponse, ...errorResponses(404) },
         },
       },
-      async (req) => getCaseJson(ctx.db, req.params.id, { settingsCache: ctx.caseSettings }),
+      // An id or a case number (CS-1004): staff and scripts know cases by number.
+      async (req) => getCaseJson(ctx.db, await caseIdOf(ctx.db, req.params.id), { settingsCache: ctx.caseSettings }),
     );
 
     r.post(
