@@ -26,6 +26,9 @@ export interface RateSearchOptions {
   run: (rate: number) => Promise<RateStep>;
 }
 
+/** How far below its start the ladder goes when the start rate already fails. */
+export const LADDER_DOWN_STEPS = 6;
+
 export const passes = (s: RateStep, targetP99: number): boolean =>
   s.p99 <= targetP99 && s.errors === 0 && s.non2xx === 0;
 
@@ -33,7 +36,7 @@ export const passes = (s: RateStep, targetP99: number): boolean =>
  * The highest rate whose p99 stays under the target: a geometric ladder up from `start` until a rate fails, then
  * bisection between the last rate that passed and the first that failed. A failing rate is tried once more
  * before it counts, so that one burst of other work on a shared machine does not end the ladder early.
- * When even `start` fails, the ladder goes down instead, to start / factor^4.
+ * When even `start` fails, the ladder goes down instead, to start / factor^LADDER_DOWN_STEPS.
  */
 export async function findMaxRate(o: RateSearchOptions): Promise<{ best: RateStep | null; steps: RateStep[] }> {
   const steps: RateStep[] = [];
@@ -60,7 +63,7 @@ export async function findMaxRate(o: RateSearchOptions): Promise<{ best: RateSte
     } else {
       high = rate;
       if (best) break;
-      if (rate <= o.start / o.factor ** 4) return { best, steps };
+      if (rate <= o.start / o.factor ** LADDER_DOWN_STEPS) return { best, steps };
       rate = Math.max(1, Math.round(rate / o.factor));
     }
   }
