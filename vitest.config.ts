@@ -1,12 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests sit beside the code (src/**/*.spec.ts) and need no services.
+// Unit tests sit beside the code (src/**/*.spec.ts, bench/**/*.spec.ts) and need no services.
 // Integration tests live in test/ and talk to real PostgreSQL, Redis, IMAP and SMTP;
 // each file makes its own database, queue prefix and mailbox (test/helpers/).
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.spec.ts'], environment: 'node' } },
+      { test: { name: 'unit', include: ['src/**/*.spec.ts', 'bench/**/*.spec.ts'], environment: 'node' } },
       {
         test: {
           name: 'integration',
