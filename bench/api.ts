@@ -90,8 +90,20 @@ const ids = idRows.map((r) => r.id);
 const server = await startServer(databaseUrl);
 const meter = cpuMeter(server.child.pid!, databaseName);
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-const perRequest = (seconds: number | undefined, requests: number) =>
-  seconds === undefined || requests === 0 ? null : (seconds * 1000) / requests;
+// What the server and its backends spend with no request at all (timers, pool keep-alives), per second: taken off
+// each step's CPU, so that CPU per request does not grow at low rates.
+const IDLE_SECONDS = 3;
+meter.start();
+await sleep(IDLE_SECONDS * 1000);
+const idle = meter.stop();
+const idlePerSecond = {
+  total: (idle?.total ?? 0) / IDLE_SECONDS,
+  server: (idle?.server ?? 0) / IDLE_SECONDS,
+  database: (idle?.database ?? 0) / IDLE_SECONDS,
+};
+log(`idle CPU: ${(idlePerSecond.total * 1000).toFixed(1)} ms/s`);
+const perRequest = (seconds: number | undefined, idleSeconds: number, requests: number) =>
+  seconds === undefined || requests === 0 ? null : (Math.max(0, seconds - idleSeconds) * 1000) / requests;
 
 interface Result {
   scenario: string;
@@ -108,6 +120,7 @@ try {
     const step = async (rate: number, seconds: number): Promise<RateStep> => {
       const random = seededRandom(seed * 1_000_003 + index * 100_003 + rate);
       meter.start();
+      const stepStart = performance.now();
       const r = await runOpenLoad({
         url: `http://127.0.0.1:${server.port}`,
         headers,
@@ -118,6 +131,7 @@ try {
         connections,
       });
       const cpu = meter.stop();
+      const elapsed = (performance.now() - stepStart) / 1000;
       await sleep(500); // let the server's queue and PostgreSQL's background work settle between steps
       const done = r.scheduled - r.errors;
       const row: RateStep = {
@@ -127,9 +141,9 @@ try {
         scheduled: r.scheduled,
         non2xx: r.non2xx,
         errors: r.errors,
-        cpuMs: perRequest(cpu?.total, done),
-        nodeMs: perRequest(cpu?.server, done),
-        pgMs: perRequest(cpu?.database, done),
+        cpuMs: perRequest(cpu?.total, idlePerSecond.total * elapsed, done),
+        nodeMs: perRequest(cpu?.server, idlePerSecond.server * elapsed, done),
+        pgMs: perRequest(cpu?.database, idlePerSecond.database * elapsed, done),
       };
       log(
         `  ${s.name} @ ${rate}/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms` +
@@ -179,7 +193,7 @@ console.table(
 );
 console.log(
   'max req/s: the highest rate whose p99 stayed under the target with no error. CPU ms/req: CPU of the server and\n' +
-    'its PostgreSQL backends per request at that rate (node + pg). ' +
+    'its PostgreSQL backends per request at that rate (node + pg), less what they spend idle. ' +
     `Total time ${((performance.now() - began) / 60_000).toFixed(1)} min.`,
 );
 
