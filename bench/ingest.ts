@@ -2,8 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { ImapFlow } from 'imapflow';
@@ -11,17 +12,17 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import pg from 'pg';
-import { createDb, ensureDatabase } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { parseMessage } from '../src/mail/parse.js';
-import { parseOptionsFor } from '../src/inbound/process-message.js';
-import { DEFAULT_WORKER_BATCH_SIZE, DEFAULT_WORKER_CONCURRENCY, loadConfig } from '../src/config.js';
-import { QUEUE_NAMES } from '../src/queue/queues.js';
-import { DEFAULT_CASE_SETTINGS } from '../src/settings/case-settings.js';
+import { createDb } from '../src/db/database.js';
+import type * as ParseModule from '../src/mail/parse.js';
+import type * as ProcessMessageModule from '../src/inbound/process-message.js';
+import type * as ConfigModule from '../src/config.js';
+import type * as QueuesModule from '../src/queue/queues.js';
+import type * as CaseSettingsModule from '../src/settings/case-settings.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
 import { cpuWindow, processGroups, type CpuReport } from './ingest-cpu.js';
 import { loadCorpus } from './ingest-corpus.js';
-import { buildProduction, startProductionProcess } from './production.js';
+import { percentile } from './loadgen.js';
+import { appRoot, buildProduction, runAppCli, startProductionProcess } from './production.js';
 import { waitFor as waitForShared } from '../test/helpers/wait.js';
 
 /**
@@ -33,13 +34,14 @@ import { waitFor as waitForShared } from '../test/helpers/wait.js';
  *    the whole backlog is MOVEd into INBOX in one command; timed until every message row is committed;
  * 3. latency: with the backlog drained, L messages are APPENDed one by one at R per second; the latency of
  *    each is APPEND -> messages.processed_at (set in the transaction that commits its case).
- * Own database and queue prefix; both are removed afterwards.
+ * Own database and queue prefix; both are removed afterwards. With BENCH_APP_DIR set, the processes, the parser timed
+ * in step 1 and the migrations come from that checkout's dist/ (bench/production.ts).
  */
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
-    'worker-batch': { type: 'string', default: String(DEFAULT_WORKER_BATCH_SIZE) },
+    concurrency: { type: 'string' },
+    'worker-batch': { type: 'string' },
     workers: { type: 'string', default: '1' },
     latency: { type: 'string', default: '150' },
     rate: { type: 'string', default: '5' },
@@ -60,9 +62,6 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 // ---- corpus and parse-only ------------------------------------------------------------------------------
 const corpus = loadCorpus({ count: count + latencyCount, asCustomerMail: !args['as-is'] }, tag);
@@ -71,6 +70,16 @@ const live = corpus.slice(count);
 const bytes = backlog.reduce((s, m) => s + m.raw.length, 0);
 log(`corpus: ${count} messages, ${(bytes / 1024 / 1024).toFixed(1)} MB (+${latencyCount} for latency)`);
 buildProduction(log);
+// The app checkout's own modules, as built: its parser is the one timed, its defaults and queue names the ones used.
+const fromApp = <T>(path: string): Promise<T> => import(pathToFileURL(resolve(appRoot, 'dist/src', path)).href);
+const { parseMessage } = await fromApp<typeof ParseModule>('mail/parse.js');
+const { parseOptionsFor } = await fromApp<typeof ProcessMessageModule>('inbound/process-message.js');
+const { DEFAULT_WORKER_BATCH_SIZE, DEFAULT_WORKER_CONCURRENCY, loadConfig } =
+  await fromApp<typeof ConfigModule>('config.js');
+const { QUEUE_NAMES } = await fromApp<typeof QueuesModule>('queue/queues.js');
+const { DEFAULT_CASE_SETTINGS } = await fromApp<typeof CaseSettingsModule>('settings/case-settings.js');
+args.concurrency ??= String(DEFAULT_WORKER_CONCURRENCY);
+args['worker-batch'] ??= String(DEFAULT_WORKER_BATCH_SIZE);
 
 async function timeParse(fn: (raw: Buffer) => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -96,9 +105,8 @@ log(
 const dovecot = await startDovecot();
 const dbName = `intake_bench_ingest_${tag}`;
 const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
-await ensureDatabase(dbUrl);
+runAppCli(['migrate'], { DATABASE_URL: dbUrl }); // creates the database too
 const db = createDb(dbUrl);
-await migrateToLatest(db);
 const prefix = `bench-${tag}`;
 const user = `bench-${tag}`;
 const mailboxKey = `${user}@${dovecot.host}:${dovecot.port}/INBOX`;

@@ -1,176 +1,138 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
 
-/** One request of a scenario; a scenario is many of them, drawn at random per request. */
+/** One request of a scenario. */
 export interface SampleRequest {
   method: 'GET' | 'POST';
   path: string;
   body?: string;
 }
 
-export interface LoadOptions {
+export interface OpenLoadOptions {
   url: string;
-  connections: number;
-  durationSeconds: number;
   headers: Record<string, string>;
-  /** Requests per second overall (open model); without it every connection sends as fast as answered. */
-  rate?: number;
+  /** Mean arrival rate, requests per second. */
+  rate: number;
+  durationSeconds: number;
+  /** Seeds the arrival times, so two runs at the same rate send the same schedule. */
+  seed: number;
+  /** The next request to send (draw it from a seeded generator, so runs are comparable). */
+  next: () => SampleRequest;
+  /** Keep-alive connections at most; a request that finds them all busy waits for one, and its wait counts. */
+  connections: number;
 }
 
-export interface LoadResult {
+export interface OpenLoadResult {
+  /** Latency percentiles in ms, counted from each request's scheduled send time to its last response byte. */
   p50: number;
   p99: number;
-  rps: number;
-  requests: number;
-  errors: number;
+  /** Requests scheduled, and how many of them got a 2xx answer, an error status, or no answer (socket error, timeout). */
+  scheduled: number;
+  ok: number;
   non2xx: number;
+  errors: number;
 }
 
-export type LoadGenerator = 'wrk' | 'autocannon';
+/** Default keep-alive connections of the load generator: more than any rate below saturation keeps busy. */
+export const DEFAULT_CONNECTIONS = 64;
+/** A request unanswered after this long counts as an error (and its latency as this long). */
+const REQUEST_TIMEOUT_MS = 10_000;
 
-/** Requests drawn per scenario: enough variety for the caches and plans, few enough to pass as a file. */
-export const SAMPLES_PER_SCENARIO = 2_000;
-
-const hasCommand = (name: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * The load generator to use: wrk (C, event-driven) when it is installed or can be installed from Debian's
- * packages (as root), else autocannon. On a 2-core machine the generator shares the cores with the server
- * and PostgreSQL, so the cheaper it is the more the figures measure intake: back to back, the same server
- * answered 9,100 GET/s under wrk and 6,800 under autocannon (docs/search-and-bench.md).
- */
-export function chooseLoadGenerator(wanted: string | undefined, log: (line: string) => void): LoadGenerator {
-  if (wanted === 'autocannon') return 'autocannon';
-  if (wanted && wanted !== 'wrk') throw new Error(`--loadgen must be wrk or autocannon, not "${wanted}"`);
-  if (hasCommand('wrk')) return 'wrk';
-  if (process.getuid?.() === 0 && hasCommand('apt-get')) {
-    log('wrk is not installed: installing it from Debian packages (apt-get install -y wrk) ...');
-    try {
-      execFileSync(
-        'sh',
-        [
-          '-c',
-          'apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1)',
-        ],
-        { stdio: 'ignore' },
-      );
-      if (hasCommand('wrk')) return 'wrk';
-    } catch {
-      // Falls through to the message below.
-    }
-  }
-  if (wanted === 'wrk')
-    throw new Error(
-      'wrk is not installed and could not be installed: apt-get install wrk, or pass --loadgen autocannon',
-    );
-  log(
-    'wrk is not available (apt-get install wrk): using autocannon, which takes much of the CPU it measures on a small machine',
-  );
-  return 'autocannon';
-}
-
-const luaString = (s: string): string => JSON.stringify(s); // JSON string escapes are valid Lua escapes for this ASCII data.
-
-/** A wrk script that sends the samples in random order and prints the figures as one JSON line. */
-function wrkScript(samples: readonly SampleRequest[], headers: Record<string, string>): string {
-  const rows = samples.map(
-    (s) => `{${luaString(s.method)},${luaString(s.path)},${s.body === undefined ? 'nil' : luaString(s.body)}}`,
-  );
-  return `
-local samples = {${rows.join(',\n')}}
-${Object.entries(headers)
-  .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
-  .join('\n')}
-math.randomseed(os.time())
-request = function()
-  local s = samples[math.random(#samples)]
-  return wrk.format(s[1], s[2], nil, s[3])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRK_RESULT {"p50":%f,"p99":%f,"requests":%d,"durationUs":%d,"errors":%d,"non2xx":%d}\\n',
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-`;
-}
-
-async function runWrk(samples: readonly SampleRequest[], o: LoadOptions): Promise<LoadResult> {
-  if (o.rate) throw new Error('--rate needs autocannon (--loadgen autocannon): wrk only runs the closed model');
-  const dir = mkdtempSync(join(tmpdir(), 'intake-wrk-'));
-  try {
-    const script = join(dir, 'scenario.lua');
-    writeFileSync(script, wrkScript(samples, o.headers));
-    // One thread: it drives 50 connections at tens of thousands of requests/s, and leaves the second core to the server.
-    const { stdout } = await promisify(execFile)('wrk', [
-      '-t1',
-      `-c${o.connections}`,
-      `-d${o.durationSeconds}s`,
-      '--timeout',
-      '10s',
-      '-s',
-      script,
-      o.url,
-    ]);
-    const line = stdout.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-    if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-    const r = JSON.parse(line.slice('WRK_RESULT '.length)) as {
-      p50: number;
-      p99: number;
-      requests: number;
-      durationUs: number;
-      errors: number;
-      non2xx: number;
-    };
-    return {
-      p50: r.p50,
-      p99: r.p99,
-      rps: r.requests / (r.durationUs / 1e6),
-      requests: r.requests,
-      errors: r.errors,
-      non2xx: r.non2xx,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function runAutocannon(samples: readonly SampleRequest[], o: LoadOptions): Promise<LoadResult> {
-  const pick = () => samples[Math.floor(Math.random() * samples.length)]!;
-  const r = await autocannon({
-    url: o.url,
-    connections: o.connections,
-    duration: o.durationSeconds,
-    ...(o.rate ? { overallRate: o.rate } : {}),
-    headers: o.headers,
-    requests: [{ setupRequest: (req) => ({ ...req, ...pick() }) }],
-  });
-  return {
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    rps: r.requests.average,
-    requests: r.requests.total,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
+/** mulberry32: a small seeded generator; Math.random cannot be seeded, and runs must see the same load. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
-/** Sends the scenario's samples with the chosen generator for `durationSeconds`. */
-export function runLoad(
-  generator: LoadGenerator,
-  samples: readonly SampleRequest[],
-  options: LoadOptions,
-): Promise<LoadResult> {
-  return generator === 'wrk' ? runWrk(samples, options) : runAutocannon(samples, options);
+/** Arrival times (ms from the start) of a Poisson process: exponential gaps with mean 1000 / rate. */
+export function poissonArrivals(rate: number, durationSeconds: number, random: () => number): number[] {
+  const times: number[] = [];
+  const end = durationSeconds * 1000;
+  for (let t = -Math.log(1 - random()) * (1000 / rate); t < end; t += -Math.log(1 - random()) * (1000 / rate)) {
+    times.push(t);
+  }
+  return times;
+}
+
+/** The p-th percentile (0-100) of ascending values, nearest rank. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/**
+ * An open-model load: arrivals are scheduled in advance (Poisson) and each request is sent at its time,
+ * whatever the server is doing. A request that cannot start on time (every connection busy, or the event loop
+ * late) still counts its latency from its scheduled time, so a slow server cannot hide its queue by slowing the
+ * client down (coordinated omission).
+ */
+export async function runOpenLoad(o: OpenLoadOptions): Promise<OpenLoadResult> {
+  const target = new URL(o.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const arrivals = poissonArrivals(o.rate, o.durationSeconds, seededRandom(o.seed));
+  const latencies = new Float64Array(arrivals.length);
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const pending: Array<Promise<void>> = [];
+  const start = performance.now();
+
+  const send = (i: number, scheduled: number, sample: SampleRequest) =>
+    new Promise<void>((done) => {
+      const finish = (outcome: 'ok' | 'non2xx' | 'error') => {
+        latencies[i] =
+          outcome === 'error'
+            ? Math.max(REQUEST_TIMEOUT_MS, performance.now() - scheduled)
+            : performance.now() - scheduled;
+        if (outcome === 'ok') ok++;
+        else if (outcome === 'non2xx') non2xx++;
+        else errors++;
+        done();
+      };
+      const headers: Record<string, string | number> = { ...o.headers };
+      if (sample.body !== undefined) headers['content-length'] = Buffer.byteLength(sample.body);
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: sample.method,
+          path: sample.path,
+          headers,
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => finish(res.statusCode! >= 200 && res.statusCode! < 300 ? 'ok' : 'non2xx'));
+          res.on('error', () => finish('error'));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => finish('error'));
+      req.end(sample.body);
+    });
+
+  // Send everything that is due, then sleep until the next arrival. Timers fire up to a millisecond late; that
+  // lateness is part of the measured latency, as it would be for a real client.
+  let i = 0;
+  while (i < arrivals.length) {
+    const now = performance.now() - start;
+    while (i < arrivals.length && arrivals[i]! <= now) {
+      pending.push(send(i, start + arrivals[i]!, o.next()));
+      i++;
+    }
+    if (i < arrivals.length) {
+      const wait = arrivals[i]! - (performance.now() - start);
+      await new Promise((r) => (wait >= 1 ? setTimeout(r, wait) : setImmediate(r)));
+    }
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  const sorted = latencies.sort();
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), scheduled: arrivals.length, ok, non2xx, errors };
 }

@@ -2,18 +2,32 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-const root = resolve(import.meta.dirname, '..');
+/**
+ * The checkout whose processes the benchmarks start: this one, or the one BENCH_APP_DIR names (with its own
+ * `npm ci` done), so that one harness can measure two versions of intake side by side.
+ */
+export const appRoot = resolve(process.env.BENCH_APP_DIR ?? resolve(import.meta.dirname, '..'));
 
 /**
- * Builds dist/ as `npm run build` does, so the benchmarks measure the code as it is now. They run what production
- * runs (the Procfile's `node bin/start.mjs <process>`), not the TypeScript through tsx: under tsx the same server
- * answered GET about 20 % slower and spent 8-13 % more CPU per text search (docs/search-and-bench.md).
+ * Builds dist/ of the app checkout as `npm run build` does, so the benchmarks measure the code as it is now. They
+ * run what production runs (the Procfile's `node bin/start.mjs <process>`), not the TypeScript through tsx, which
+ * is slower and would measure tsx too.
  */
 export function buildProduction(log: (line: string) => void): void {
-  log('building dist/ (npm run build) ...');
-  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: root,
+  log(`building dist/ of ${appRoot} (npm run build) ...`);
+  execFileSync(process.execPath, [resolve(appRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: appRoot,
     stdio: 'inherit',
+  });
+}
+
+/** Runs the app checkout's CLI (`intake <args>`, from dist/) and returns what it printed on stdout. */
+export function runAppCli(args: string[], env: NodeJS.ProcessEnv): string {
+  return execFileSync(process.execPath, [resolve(appRoot, 'bin/intake.mjs'), ...args], {
+    cwd: appRoot,
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
 
@@ -23,8 +37,8 @@ export function startProductionProcess(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
 ): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, resolve(root, 'bin/start.mjs'), name], {
-    cwd: root,
+  return spawn(process.execPath, [...nodeArgs, resolve(appRoot, 'bin/start.mjs'), name], {
+    cwd: appRoot,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
