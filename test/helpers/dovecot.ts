@@ -82,7 +82,7 @@ export async function ensureDovecot(): Promise<string> {
     return stdout.trim().split('\n').pop()!;
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw new Error(stderr || `ensure-dovecot.sh failed: ${(err as Error).message}`);
+    throw new Error(stderr || `ensure-dovecot.sh failed: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -26,6 +26,7 @@ export interface InboundContext {
   settled(
     messageRowId: string,
     timeoutMs?: number,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the recorded decision's JSON, read by each test
   ): Promise<{ status: string; error: string | null; attempts: number; case_id: string | null; decision: any }>;
   /** Queues every mail while the worker is paused, then lets it drain the backlog; the row ids. */
   backlog(raws: (string | Buffer)[]): Promise<string[]>;
@@ -35,9 +36,11 @@ export interface InboundContext {
     error: string | null;
     attempts: number;
     case_id: string | null;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the recorded decision's JSON, read by each test
     decision: any;
     id: string;
   }>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's case JSON, read loosely by each test
   caseJson(caseId: string): Promise<any>;
   countCases(): Promise<number>;
   close(): Promise<void>;
