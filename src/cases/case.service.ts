@@ -196,6 +196,16 @@ async function applyStatus(
   return t.fields;
 }
 
+/**
+ * The case locked for a change, with the settings the change must follow held shared (a settings change waits
+ * for it, and it for a settings change).
+ */
+async function lockCaseForChange(trx: DbOrTrx, id: string): Promise<{ row: CaseRow; settings: CaseSettings }> {
+  const row = await findCaseRow(trx, id, { forUpdate: true });
+  if (!row) throw new NotFoundError('Case', id);
+  return { row, settings: await getCaseSettings(trx, { forShare: true }) };
+}
+
 export async function updateCase(
   db: DbOrTrx,
   id: string,
@@ -204,9 +214,7 @@ export async function updateCase(
   options: { now?: Date } = {},
 ): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
-    const row = await findCaseRow(trx, id, { forUpdate: true });
-    if (!row) throw new NotFoundError('Case', id);
-    const settings = await getCaseSettings(trx, { forShare: true });
+    const { row, settings } = await lockCaseForChange(trx, id);
     const now = options.now ?? new Date();
     const cols = await editableToColumns(trx, settings, input, mode, row);
     if (mode === 'put' && !input.Priority) cols.priority = row.priority;
@@ -222,9 +230,7 @@ export async function changeCaseStatus(
   options: { now?: Date } = {},
 ): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
-    const row = await findCaseRow(trx, id, { forUpdate: true });
-    if (!row) throw new NotFoundError('Case', id);
-    const settings = await getCaseSettings(trx, { forShare: true });
+    const { row, settings } = await lockCaseForChange(trx, id);
     const now = options.now ?? new Date();
     const statusCols = await applyStatus(trx, settings, row, status, now);
     if (Object.keys(statusCols).length === 0) return row;

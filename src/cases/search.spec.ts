@@ -67,16 +67,12 @@ describe('interpretSearchText', () => {
 
 describe('sortKeys', () => {
   it('maps every sort order to its key and an id tiebreak in the same direction', () => {
-    const expected: Record<string, string> = {
-      Created: 'created',
-      Changed: 'changed',
-      Status: 'status_level',
-      Priority: 'priority_severity',
-      Subject: 'subject',
-      CustomerName: 'customer_name',
-      AssignedToName: 'assigned_to_name',
-      FollowUpDate: 'follow_up_date',
-    };
+    // The API's field names against the cases table's columns (status and priority sort by their level).
+    const expected = Object.fromEntries(
+      'Created created|Changed changed|Status status_level|Priority priority_severity|Subject subject|CustomerName customer_name|AssignedToName assigned_to_name|FollowUpDate follow_up_date'
+        .split('|')
+        .map((pair) => pair.split(' ')),
+    ) as Record<string, string>;
     for (const order of SORT_ORDERS) {
       const [field, dir] = order.endsWith('Ascending') ? [order.slice(0, -9), 'asc'] : [order.slice(0, -10), 'desc'];
       const keys = sortKeys(order);

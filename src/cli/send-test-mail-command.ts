@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { loadConfigFromEnvironment } from '../config.js';
+import { newImapClient } from '../imap/imap-client.js';
 import { registerCommand } from './main.js';
 
 const USAGE = `usage: intake send-test-mail --from <address> --subject <text> [--body <text>] [--to <address>]
@@ -55,14 +55,7 @@ registerCommand('send-test-mail', async (args) => {
       text: values.body ?? `Hello,\n\n${values.subject}\n\nThanks`,
     });
     const raw = built.message as Buffer;
-    const client = new ImapFlow({
-      host: mailbox.host,
-      port: mailbox.port,
-      secure: mailbox.secure,
-      auth: { user: mailbox.user, pass: mailbox.pass },
-      tls: mailbox.tlsInsecure ? { rejectUnauthorized: false } : undefined,
-      logger: false,
-    });
+    const client = newImapClient(mailbox);
     client.on('error', () => undefined);
     await client.connect();
     try {

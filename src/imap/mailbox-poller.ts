@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
@@ -12,6 +12,7 @@ import { Lease } from './lease.js';
 import { setRunState, type MailboxRunState } from './mailbox-state.js';
 import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
 import { mailboxTlsHint } from './tls-hint.js';
+import { newImapClient } from './imap-client.js';
 
 /**
  * imapflow starts IDLE after the connection has been quiet this long (its own default is 15 s, which
@@ -176,16 +177,7 @@ export class MailboxPoller {
   async #connection(onReady: () => void): Promise<void> {
     const m = this.mailbox;
     // A new ImapFlow per connection: an instance is never reused after close.
-    const client = new ImapFlow({
-      host: m.host,
-      port: m.port,
-      secure: m.secure,
-      auth: { user: m.user, pass: m.pass },
-      tls: m.tlsInsecure ? { rejectUnauthorized: false } : undefined,
-      logger: false,
-      maxIdleTime: this.#o.idleMaxMs,
-      autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS,
-    });
+    const client = newImapClient(m, { maxIdleTime: this.#o.idleMaxMs, autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS });
     this.#client = client;
     let closed = false;
     const closedP = new Promise<void>((resolve) => client.once('close', () => ((closed = true), resolve())));
