@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
-import { EXACT_COUNT_LIMIT, planSearch, type CaseSearchRequest } from '../src/cases/search.js';
+import { EXACT_COUNT_LIMIT, type CaseSearchRequest } from '../src/cases/search-request.js';
+import { planSearch } from '../src/cases/search.js';
 import { createDb } from '../src/db/database.js';
 
 /**

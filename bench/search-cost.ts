@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { planSearch, readPlannedPage, type CaseSearchRequest } from '../src/cases/search.js';
+import type { CaseSearchRequest } from '../src/cases/search-request.js';
+import { planSearch, readPlannedPage } from '../src/cases/search.js';
 import { createDb } from '../src/db/database.js';
 import { cpuTicks, TICKS_PER_SECOND } from './cpu.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { changeCaseStatus, createCase, softDeleteCase } from '../src/cases/case.service.js';
-import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW, planSearch } from '../src/cases/search.js';
+import { EXACT_COUNT_LIMIT, MAX_RESULT_WINDOW } from '../src/cases/search-request.js';
+import { planSearch } from '../src/cases/search.js';
 import {
   newestMatches,
   RARE_PROBE_CASES,

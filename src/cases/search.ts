@@ -16,21 +16,10 @@ import {
 } from './search-request.js';
 import { searchStatements, type BoundSearch } from './search-statements.js';
 
-/**
- * Case search: a request is checked (search-request.ts, search-filters.ts), given a plan (search-plans.ts), bound to
- * its statements (search-statements.ts) and run here. Callers import what they need of it from this module.
+/*
+ * Case search: a request is checked (search-request.ts, search-filters.ts, where its types and limits live), given a
+ * plan (search-plans.ts), bound to its statements (search-statements.ts) and run here.
  */
-export {
-  DEFAULT_SEARCH_TAKE,
-  DEFAULT_SORT_ORDER,
-  EXACT_COUNT_LIMIT,
-  MAX_RESULT_WINDOW,
-  MAX_SEARCH_TAKE,
-  SORT_ORDERS,
-  type CaseSearchRequest,
-  type CaseSearchResult,
-  type SortOrder,
-} from './search-request.js';
 
 /**
  * TotalHits. The planner's row estimate comes first (planning only, well under a millisecond, and cached):

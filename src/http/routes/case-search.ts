@@ -9,8 +9,8 @@ import {
   MAX_RESULT_WINDOW,
   MAX_SEARCH_TAKE,
   SORT_ORDERS,
-  searchCases,
-} from '../../cases/search.js';
+} from '../../cases/search-request.js';
+import { searchCases } from '../../cases/search.js';
 import { CaseSchema } from '../schemas/case.js';
 import { forSerializer, MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
