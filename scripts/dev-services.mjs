@@ -5,8 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { Redis } from 'ioredis';
+import { LOCAL_HOSTS, pgProbe, redisProbe, safeUrl, sleep } from './service-probes.mjs';
 import {
   aptInstall,
   canInstall,
@@ -17,53 +16,13 @@ import {
 } from './system-packages.mjs';
 
 const WRAP = fileURLToPath(new URL('./dev-wrap.mjs', import.meta.url));
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const safeUrl = (raw) => {
-  const u = new URL(raw);
-  if (u.password) u.password = '***';
-  return u.toString();
-};
-
-async function pgProbe(databaseUrl) {
-  // The maintenance database: the app's own database may not exist yet (the web process creates it).
+/** The maintenance database: the app's own database may not exist yet (the web process creates it). */
+const adminUrl = (databaseUrl) => {
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.end();
-    return null;
-  } catch (err) {
-    return err;
-  }
-}
-
-async function redisProbe(redisUrl) {
-  const r = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 3_000,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    await r.ping();
-    let policy = null;
-    try {
-      policy = (await r.config('GET', 'maxmemory-policy'))?.[1] ?? null;
-    } catch {
-      // Managed Redis often forbids CONFIG; then we cannot tell and say nothing.
-    }
-    return { err: null, policy };
-  } catch (err) {
-    return { err, policy: null };
-  } finally {
-    r.disconnect();
-  }
-}
+  return admin.toString();
+};
+const pgAdminProbe = (databaseUrl) => pgProbe(adminUrl(databaseUrl));
 
 // A server that answered but rejected the login: starting anything would not help.
 const pgLoginRejected = (err) => /^28/.test(err?.code ?? '') || /password must be a string/.test(err?.message ?? '');
@@ -84,7 +43,7 @@ function stoppedPgCluster(port) {
 }
 
 async function ensurePostgres(databaseUrl, log) {
-  let err = await pgProbe(databaseUrl);
+  let err = await pgAdminProbe(databaseUrl);
   if (!err) return true;
   const u = new URL(databaseUrl);
   const where = `${u.hostname}:${u.port || 5432}`;
@@ -101,7 +60,7 @@ async function ensurePostgres(databaseUrl, log) {
     const res = spawnSync('pg_ctlcluster', [cluster.ver, cluster.cluster, 'start'], { encoding: 'utf8' });
     for (let i = 0; i < 20 && err; i++) {
       await sleep(500);
-      err = await pgProbe(databaseUrl);
+      err = await pgAdminProbe(databaseUrl);
     }
     if (!err) return true;
     if (pgLoginRejected(err)) {
@@ -119,7 +78,7 @@ async function ensurePostgres(databaseUrl, log) {
     const failed = aptInstall(['postgresql']) ?? setUpInstalledPostgres(log);
     for (let i = 0; i < 20 && !failed && err; i++) {
       await sleep(500);
-      err = await pgProbe(databaseUrl);
+      err = await pgAdminProbe(databaseUrl);
     }
     if (!err) {
       log(`PostgreSQL installed and running in ${Math.round((Date.now() - started) / 1000)} s`);

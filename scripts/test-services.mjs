@@ -5,8 +5,7 @@
 // The unit tests need none of this: `npm run test:unit`.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { Redis } from 'ioredis';
+import { LOCAL_HOSTS, pgProbe, redisProbe, safeUrl, sleep } from './service-probes.mjs';
 import {
   aptInstall,
   canInstall,
@@ -20,45 +19,9 @@ const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
 const redisUrl = process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL;
-const LOCAL = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const say = (line) => console.log(`npm test: ${line}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const safe = (raw) => {
-  const u = new URL(raw);
-  if (u.password) u.password = '***';
-  return u.toString();
-};
-
-async function pgError() {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.end();
-    return null;
-  } catch (err) {
-    return err;
-  }
-}
-
-async function redisError() {
-  const r = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 3_000,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    await r.ping();
-    return null;
-  } catch (err) {
-    return err;
-  } finally {
-    r.disconnect();
-  }
-}
+const pgError = () => pgProbe(databaseUrl);
+const redisError = async () => (await redisProbe(redisUrl)).err;
 
 function stoppedClusters(port) {
   if (!has('pg_lsclusters')) return [];
@@ -70,8 +33,8 @@ function stoppedClusters(port) {
 }
 
 // 1. What is not installed, installed together (one apt-get update).
-const pgLocal = LOCAL.has(new URL(databaseUrl).hostname);
-const redisLocal = LOCAL.has(new URL(redisUrl).hostname);
+const pgLocal = LOCAL_HOSTS.has(new URL(databaseUrl).hostname);
+const redisLocal = LOCAL_HOSTS.has(new URL(redisUrl).hostname);
 const missing = [];
 if (pgLocal && !postgresInstalled() && (await pgError())) missing.push('postgresql');
 // Tests also start Redis servers of their own (outages), so the binary is needed even with a remote Redis.
@@ -123,8 +86,8 @@ if (err) {
   const passwordProblem = /^28/.test(err.code ?? '') || /password/i.test(err.message);
   problems.push(
     passwordProblem
-      ? `PostgreSQL at ${safe(databaseUrl)} refused the login (${err.message}): on a stock PostgreSQL (password authentication on 127.0.0.1) make a role that may create databases, "sudo -u postgres createuser --createdb --pwprompt intake", and set TEST_DATABASE_URL=postgres://intake:<password>@127.0.0.1:5432/postgres`
-      : `PostgreSQL is not reachable at ${safe(databaseUrl)} (${err.message}): start it ("sudo systemctl start postgresql"), or set TEST_DATABASE_URL`,
+      ? `PostgreSQL at ${safeUrl(databaseUrl)} refused the login (${err.message}): on a stock PostgreSQL (password authentication on 127.0.0.1) make a role that may create databases, "sudo -u postgres createuser --createdb --pwprompt intake", and set TEST_DATABASE_URL=postgres://intake:<password>@127.0.0.1:5432/postgres`
+      : `PostgreSQL is not reachable at ${safeUrl(databaseUrl)} (${err.message}): start it ("sudo systemctl start postgresql"), or set TEST_DATABASE_URL`,
   );
 }
 
@@ -132,8 +95,8 @@ if (err) {
 if (!missing.includes('redis-server')) {
   const rerr = await redisError();
   if (rerr && !redisLocal)
-    problems.push(`Redis is not reachable at ${safe(redisUrl)} (${rerr.message}): start it, or set TEST_REDIS_URL`);
-  if (rerr && redisLocal) say(`Redis is not running at ${safe(redisUrl)}; the tests start one of their own there`);
+    problems.push(`Redis is not reachable at ${safeUrl(redisUrl)} (${rerr.message}): start it, or set TEST_REDIS_URL`);
+  if (rerr && redisLocal) say(`Redis is not running at ${safeUrl(redisUrl)}; the tests start one of their own there`);
 }
 
 for (const p of problems) say(p);
