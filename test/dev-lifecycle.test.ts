@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { alive, descendants, listening, ROOT, startDev } from './helpers/dev.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { freePort } from './helpers/redis-server.js';
 import { waitFor } from './helpers/wait.js';
+import { deleteTestKeys } from './helpers/redis-server.js';
 
 // What `npm run dev` leaves behind when it ends badly: nothing.
 const prefix = `test-devlife-${randomBytes(4).toString('hex')}`;
@@ -18,10 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database?.drop();
-  const redis = new Redis(TEST_REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await deleteTestKeys(prefix);
 });
 
 async function devEnv(): Promise<Record<string, string>> {

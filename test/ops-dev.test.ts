@@ -7,6 +7,7 @@ import { TEST_REDIS_URL } from './helpers/env.js';
 import { freePort } from './helpers/redis-server.js';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { testDovecot } from './helpers/dovecot.js';
+import { deleteTestKeys } from './helpers/redis-server.js';
 
 // `npm run dev` as a user runs it: a real child process, real services, real ports.
 const prefix = `test-dev-${randomBytes(4).toString('hex')}`;
@@ -17,10 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database?.drop();
-  const redis = new Redis(TEST_REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await deleteTestKeys(prefix);
 });
 
 const baseEnv = (extra: Record<string, string>) => {

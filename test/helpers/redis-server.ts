@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { TEST_REDIS_URL } from './env.js';
 
 /** A free TCP port on 127.0.0.1 (bound and released at once). */
 export async function freePort(): Promise<number> {
@@ -81,4 +82,15 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     },
     restart: start,
   };
+}
+
+/** Deletes every key a test made under `prefix` on the shared test Redis (its queues, leases, counters). */
+export async function deleteTestKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
