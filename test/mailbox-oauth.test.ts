@@ -1,0 +1,448 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ImapFlow } from 'imapflow';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type MailboxConfig } from '../src/config.js';
+import { startPoller, type Poller } from '../src/imap/poller.js';
+import { createLogger } from '../src/logger.js';
+import { consentUrl, exchangeCode, listenForRedirect, pkcePair } from '../src/mailboxes/authorize.js';
+import { OAuth2Credentials } from '../src/mailboxes/credentials.js';
+import { createSmtpTransport } from '../src/outbound/sender.js';
+import { smtpOAuthFromConfig } from '../src/outbound/smtp-auth.js';
+import { createRedis } from '../src/queue/queues.js';
+import type { RedisClient } from '../src/queue/redis-target.js';
+import { DOVECOT_PASSWORD, makeMessage, startDovecot, type DovecotServer } from './helpers/dovecot.js';
+import { TEST_REDIS_URL } from './helpers/env.js';
+import { createInboundContext, type InboundContext } from './helpers/inbound.js';
+import { startOAuth2Server, type TestOAuth2Server } from './helpers/oauth2-server.js';
+import { waitFor } from './helpers/wait.js';
+
+/**
+ * Mailboxes that sign in with OAuth2, against real servers: oidc-provider issues short-lived access tokens by client
+ * credentials (as Entra does for Microsoft 365 app-only access), and Dovecot accepts a token only when the OAuth2
+ * server's introspection says it is active and granted for that mailbox (its oauth2 passdb; XOAUTH2 and OAUTHBEARER).
+ * The poller and the inbound worker run in this process, as in test/imap-e2e.test.ts.
+ */
+
+const run = promisify(execFile);
+/** Short on purpose: every reconnect after a few seconds needs a new token. */
+const TOKEN_TTL_S = 5;
+const tag = randomBytes(3).toString('hex');
+
+let oauth: TestOAuth2Server;
+let dovecot: DovecotServer;
+let c: InboundContext;
+let leaseRedis: RedisClient;
+const pollers: Poller[] = [];
+
+beforeAll(async () => {
+  oauth = await startOAuth2Server({ accessTokenTtlSeconds: TOKEN_TTL_S });
+  dovecot = await startDovecot({
+    oauth2: { introspectionUrl: oauth.introspectionUrlWithCredentials, usernameAttribute: 'mailbox_user' },
+  });
+  c = await createInboundContext('mboauth');
+  leaseRedis = createRedis(TEST_REDIS_URL, 'worker');
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(pollers.map((p) => p.stop()));
+  leaseRedis?.disconnect();
+  await c?.close();
+  await dovecot?.stop();
+  await oauth?.close();
+});
+
+/** The environment of a mailbox that signs in by client credentials at the test OAuth2 server. */
+function oauthEnv(user: string, clientId: string, clientSecret: string): Record<string, string> {
+  return {
+    IMAP_URL: `imap://${user}@${dovecot.host}:${dovecot.port}/INBOX?tlsInsecure=1`,
+    IMAP_AUTH: 'oauth2-client-credentials',
+    IMAP_OAUTH_TOKEN_URL: oauth.tokenUrl,
+    IMAP_OAUTH_CLIENT_ID: clientId,
+    IMAP_OAUTH_CLIENT_SECRET: clientSecret,
+    IMAP_OAUTH_SCOPE: 'mail',
+  };
+}
+
+/** The mailbox as intake reads it from the environment at start. */
+const mailboxFromEnv = (env: Record<string, string>): MailboxConfig => loadConfig(env).mailboxes[0]!;
+
+function poll(mailbox: MailboxConfig): Poller {
+  const poller = startPoller({
+    config: { ...c.t.ctx.config, pollIntervalMs: 1_000, leaseTtlMs: 5_000 },
+    mailboxes: [mailbox],
+    db: c.t.ctx.db,
+    redis: leaseRedis,
+    queues: c.queues,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    backoff: { baseMs: 200, capMs: 1_000 },
+    leaseRetryMs: 300,
+  });
+  pollers.push(poller);
+  return poller;
+}
+
+/** Delivers mail to the user's INBOX with a password login (the helpers' own way in). */
+async function append(user: string, raw: string): Promise<void> {
+  const client = new ImapFlow({
+    host: dovecot.host,
+    port: dovecot.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: DOVECOT_PASSWORD },
+    logger: false,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.append('INBOX', raw);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/** Ends the user's IMAP sessions on the server, as a server restart or a provider's session limit does. */
+async function kick(user: string): Promise<void> {
+  await run('doveadm', ['-c', join(dovecot.dir, 'dovecot.conf'), 'kick', user]).catch(() => undefined);
+}
+
+/** Waits for the mail with this subject to become a case; returns the case as the API shows it. */
+async function caseFor(mailbox: MailboxConfig, subject: string) {
+  const row = await waitFor(
+    `a case from "${subject}"`,
+    () =>
+      c.t.ctx.db
+        .selectFrom('messages')
+        .innerJoin('cases', 'cases.id', 'messages.case_id')
+        .select(['messages.case_id', 'messages.status'])
+        .where('messages.mailbox', '=', mailbox.key)
+        .where('cases.subject', '=', subject)
+        .where('messages.status', '=', 'processed')
+        .executeTakeFirst(),
+    20_000,
+  );
+  return c.caseJson(row.case_id!);
+}
+
+/** The mailbox's health as GET /api/admin/mailboxes shows it. */
+async function healthOf(mailbox: MailboxConfig): Promise<{ state: string; lastError: string | null } | undefined> {
+  const res = await c.t.call('GET', '/api/admin/mailboxes');
+  expect(res.status).toBe(200);
+  return (res.json.mailboxes as { mailbox: string; state: string; lastError: string | null }[]).find(
+    (m) => m.mailbox === mailbox.key,
+  );
+}
+
+const dovecotLog = () => readFileSync(join(dovecot.dir, 'dovecot.log'), 'utf8');
+
+describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAuth2 server and Dovecot', () => {
+  const user = `oauth-${tag}`;
+  const clientId = `intake-${tag}`;
+  let mailbox: MailboxConfig;
+  let poller: Poller;
+
+  it('imports mail into a case, logged in with an access token instead of a password', async () => {
+    oauth.setClient({ clientId, clientSecret: 'first-secret', mailboxUser: user });
+    mailbox = mailboxFromEnv(oauthEnv(user, clientId, 'first-secret'));
+    expect(mailbox.pass).toBe('');
+    poller = poll(mailbox);
+    await append(user, makeMessage(1, { subject: `Parcel missing ${tag}` }));
+    const kase = await caseFor(mailbox, `Parcel missing ${tag}`);
+    expect(kase.Subject).toBe(`Parcel missing ${tag}`);
+    expect(oauth.tokensIssued(clientId)).toBeGreaterThanOrEqual(1);
+    // Dovecot let the mailbox in by a token mechanism, never by a password.
+    expect(dovecotLog()).toMatch(new RegExp(`Login: user=<${user}>, method=(OAUTHBEARER|XOAUTH2)`));
+  });
+
+  it('asks for a new token once the old one has expired, and goes on importing after a reconnect', async () => {
+    const before = oauth.tokensIssued(clientId);
+    // The token of the first login expires on the server: Dovecot would now refuse it.
+    const firstToken = await poller.mailboxes[0]!.credentials.login();
+    await waitFor(
+      'the first token to expire',
+      async () => 'accessToken' in firstToken && (await oauth.introspect(firstToken.accessToken)).active === false,
+      (TOKEN_TTL_S + 5) * 1000,
+      250,
+    );
+    await kick(user);
+    await append(user, makeMessage(2, { subject: `Wrong size ${tag}` }));
+    const kase = await caseFor(mailbox, `Wrong size ${tag}`);
+    expect(kase.Subject).toBe(`Wrong size ${tag}`);
+    expect(oauth.tokensIssued(clientId)).toBeGreaterThan(before);
+    expect((await healthOf(mailbox))?.lastError).toBeNull();
+  });
+
+  it("shows the provider's error in mailbox health when the client is removed, never asks faster than the backoff, and recovers with the new secret after a restart", async () => {
+    oauth.removeClient(clientId);
+    // Sessions end (provider or server restart): each reconnect must now get a new token, which the provider refuses.
+    const failed = await waitFor(
+      'the mailbox to show the token error',
+      async () => {
+        await kick(user);
+        const h = await healthOf(mailbox);
+        return h?.state === 'error' && h.lastError?.includes('invalid_client') ? h : undefined;
+      },
+      20_000,
+      300,
+    );
+    expect(failed.lastError).toBe(
+      'sign-in token: token endpoint refused (HTTP 401): invalid_client: client authentication failed',
+    );
+    // Reconnects go on every 0.2-1 s, but the token endpoint is asked at most at 2 s, 4 s, 8 s...: in 5 s, 3 times.
+    const counted = oauth.tokenRequests(clientId);
+    const start = Date.now();
+    while (Date.now() - start < 5_000) {
+      await kick(user);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(oauth.tokenRequests(clientId) - counted).toBeLessThanOrEqual(3);
+
+    // The operator makes a new secret (as in Entra) and restarts intake with it.
+    oauth.setClient({ clientId, clientSecret: 'second-secret', mailboxUser: user });
+    await poller.stop();
+    poller = poll(mailboxFromEnv(oauthEnv(user, clientId, 'second-secret')));
+    await append(user, makeMessage(3, { subject: `Refund please ${tag}` }));
+    await caseFor(mailbox, `Refund please ${tag}`);
+    const healthy = await waitFor('the error to clear', async () => {
+      const h = await healthOf(mailbox);
+      return h && h.state !== 'error' && h.lastError === null ? h : undefined;
+    });
+    expect(healthy.lastError).toBeNull();
+  });
+
+  it("shows the server's refusal when the token is not for this mailbox, and asks for a new token before the next attempt", async () => {
+    const other = `oauth-other-${tag}`;
+    const otherClient = `intake-other-${tag}`;
+    // The client is granted another mailbox than the one it is configured for: its tokens are valid, Dovecot says no.
+    oauth.setClient({ clientId: otherClient, clientSecret: 's3', mailboxUser: `${other}-elsewhere` });
+    const m = mailboxFromEnv(oauthEnv(other, otherClient, 's3'));
+    poll(m);
+    const h = await waitFor('the refused login in mailbox health', async () => {
+      const x = await healthOf(m);
+      return x?.state === 'error' && x.lastError ? x : undefined;
+    });
+    expect(h.lastError).toBe(
+      'login refused by the server: [AUTHENTICATIONFAILED] Authentication failed. (invalid_token)',
+    );
+    // A refused token is dropped (rejected()): the next attempt gets a new one, at the poller's backoff.
+    await waitFor('a new token after the refusal', async () => oauth.tokensIssued(otherClient) >= 2, 15_000);
+  });
+});
+
+/**
+ * A real SMTP server (smtp-server) that accepts only XOAUTH2 and checks each token as Dovecot does: RFC 7662
+ * introspection at the OAuth2 server, active and granted for the user that logs in.
+ */
+async function startTokenCheckingSmtp(): Promise<{
+  url: string;
+  received: { user: string; raw: string }[];
+  close(): Promise<void>;
+}> {
+  const received: { user: string; raw: string }[] = [];
+  const server = new SMTPServer({
+    authMethods: ['XOAUTH2'],
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    onAuth(auth, _session, callback) {
+      void oauth.introspect(auth.accessToken ?? '').then(
+        (info) =>
+          info.active === true && info.mailbox_user === auth.username
+            ? callback(null, { user: auth.username })
+            : callback(null, { data: { status: '401', schemes: 'bearer', scope: 'mail' } }),
+        (err: Error) => callback(err),
+      );
+    },
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (d: Buffer) => (raw += d.toString()));
+      stream.on('end', () => {
+        received.push({ user: String(session.user), raw });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+describe("outbound mail that signs in with the mailbox's OAuth2 token (SMTP XOAUTH2)", () => {
+  it('sends through an SMTP server that accepts only valid tokens for the sending mailbox', async () => {
+    const smtp = await startTokenCheckingSmtp();
+    try {
+      const user = `smtp-${tag}`;
+      const clientId = `intake-smtp-${tag}`;
+      oauth.setClient({ clientId, clientSecret: 'smtp-secret', mailboxUser: user });
+      const config = loadConfig({
+        ...oauthEnv(user, clientId, 'smtp-secret'),
+        SMTP_URL: smtp.url,
+        SMTP_AUTH: 'oauth2',
+      });
+      const transport = createSmtpTransport(config.smtpUrl!, smtpOAuthFromConfig(config));
+      await transport.sendMail({
+        from: `${user}@example.com`,
+        to: 'customer@example.com',
+        subject: `Re: order ${tag}`,
+        text: 'On its way.',
+      });
+      expect(smtp.received).toHaveLength(1);
+      expect(smtp.received[0]!.user).toBe(user);
+      expect(smtp.received[0]!.raw).toContain(`Subject: Re: order ${tag}`);
+      transport.close();
+
+      // A token granted for another mailbox is refused by the server; the error says so and nothing is sent.
+      const wrongClient = `intake-smtp-wrong-${tag}`;
+      oauth.setClient({ clientId: wrongClient, clientSecret: 'x', mailboxUser: 'someone-else' });
+      const wrong = loadConfig({ ...oauthEnv(user, wrongClient, 'x'), SMTP_URL: smtp.url, SMTP_AUTH: 'oauth2' });
+      const refused = createSmtpTransport(wrong.smtpUrl!, smtpOAuthFromConfig(wrong));
+      await expect(
+        refused.sendMail({ from: `${user}@example.com`, to: 'customer@example.com', subject: 'x', text: 'x' }),
+      ).rejects.toMatchObject({ responseCode: 535 });
+      refused.close();
+      expect(smtp.received).toHaveLength(1);
+
+      // A client removed at the provider (its secret deleted): the failed send carries the provider's error text.
+      const goneClient = `intake-smtp-gone-${tag}`;
+      oauth.setClient({ clientId: goneClient, clientSecret: 'y', mailboxUser: user });
+      oauth.removeClient(goneClient);
+      const goneConfig = loadConfig({ ...oauthEnv(user, goneClient, 'y'), SMTP_URL: smtp.url, SMTP_AUTH: 'oauth2' });
+      const gone = createSmtpTransport(goneConfig.smtpUrl!, smtpOAuthFromConfig(goneConfig));
+      await expect(
+        gone.sendMail({ from: `${user}@example.com`, to: 'customer@example.com', subject: 'x', text: 'x' }),
+      ).rejects.toThrow('token endpoint refused (HTTP 401): invalid_client: client authentication failed');
+      gone.close();
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
+/**
+ * What a person does in the browser at the consent URL, against oidc-provider's development sign-in and consent
+ * pages: follow the redirects with the cookies, sign in as `login`, consent, and end at the redirect URI.
+ */
+async function consentInBrowser(startUrl: string, login: string, redirectUri: string): Promise<void> {
+  const jar = new Map<string, string>();
+  let url = startUrl;
+  let init: { method: string; body?: URLSearchParams } = { method: 'GET' };
+  for (let step = 0; step < 20; step++) {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(url, { ...init, redirect: 'manual', headers: { cookie } });
+    for (const set of res.headers.getSetCookie()) {
+      const pair = set.split(';')[0]!;
+      jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+    }
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location')!, url).toString();
+      init = { method: 'GET' };
+      if (url.startsWith(redirectUri)) {
+        const back = await fetch(url);
+        expect(back.status).toBe(200);
+        return;
+      }
+      continue;
+    }
+    const html = await res.text();
+    const action = /action="([^"]+)"/.exec(html)?.[1];
+    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
+    if (!action || !prompt)
+      throw new Error(`no sign-in or consent form at ${url} (HTTP ${res.status}): ${html.slice(0, 300)}`);
+    url = new URL(action, url).toString();
+    init = {
+      method: 'POST',
+      body: new URLSearchParams(prompt === 'login' ? { prompt, login, password: 'any' } : { prompt }),
+    };
+  }
+  throw new Error('the consent did not reach the redirect URI in 20 steps');
+}
+
+describe('the consent helper (intake mailbox authorize) against a real OAuth2 server', () => {
+  it('gets a refresh token by authorization code with PKCE, which then signs the mailbox in and rotates', async () => {
+    const user = `consent-${tag}`;
+    const clientId = `intake-desktop-${tag}`;
+    const state = randomBytes(8).toString('hex');
+    const pkce = pkcePair();
+    const listener = await listenForRedirect(state, 30_000);
+    try {
+      oauth.setClient({ clientId, clientSecret: 'desk', mailboxUser: user, redirectUris: [listener.redirectUri] });
+      const url = consentUrl({
+        authorizationUrl: oauth.authorizationUrl,
+        clientId,
+        redirectUri: listener.redirectUri,
+        scope: 'openid offline_access mail',
+        state,
+        codeChallenge: pkce.challenge,
+      });
+      await consentInBrowser(url, user, listener.redirectUri);
+      const code = await listener.code;
+      const tokens = await exchangeCode({
+        tokenUrl: oauth.tokenUrl,
+        clientId,
+        clientSecret: 'desk',
+        clientAuth: 'basic',
+        code,
+        redirectUri: listener.redirectUri,
+        codeVerifier: pkce.verifier,
+      });
+      expect(tokens.refreshToken).toBeTruthy();
+      // A code works once: a second exchange is refused with the provider's own words.
+      await expect(
+        exchangeCode({
+          tokenUrl: oauth.tokenUrl,
+          clientId,
+          clientSecret: 'desk',
+          clientAuth: 'basic',
+          code,
+          redirectUri: listener.redirectUri,
+          codeVerifier: 'x'.repeat(43),
+        }),
+      ).rejects.toThrow(/invalid_grant/);
+
+      // The refresh token signs the mailbox in; the provider rotates it and the new one is handed over for storage.
+      const saved: string[] = [];
+      const credentials = new OAuth2Credentials(
+        user,
+        {
+          type: 'oauth2-refresh-token',
+          tokenUrl: oauth.tokenUrl,
+          clientId,
+          clientSecret: 'desk',
+          refreshToken: tokens.refreshToken,
+        },
+        { onRefreshToken: (t) => void saved.push(t) },
+      );
+      const login = await credentials.login();
+      expect(saved).toHaveLength(1);
+      expect(saved[0]).not.toBe(tokens.refreshToken);
+      const client = new ImapFlow({
+        host: dovecot.host,
+        port: dovecot.port,
+        secure: false,
+        doSTARTTLS: false,
+        auth: login,
+        logger: false,
+      });
+      client.on('error', () => undefined);
+      await client.connect();
+      expect(client.authenticated).toBeTruthy();
+      await client.logout();
+      // The next refresh uses the rotated token (the first one is spent).
+      credentials.rejected();
+      await credentials.login();
+      expect(saved).toHaveLength(2);
+    } finally {
+      listener.close();
+    }
+  });
+});
