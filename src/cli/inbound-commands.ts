@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfigFromEnvironment } from '../config.js';
-import { createDb } from '../db/database.js';
-import { DEFAULT_INGEST_WAIT_MS, ingestFiles, readMessageFile, waitForMessages } from '../inbound/ingest-files.js';
-import { previewMessage } from '../inbound/preview.js';
-import { registerCommand } from './main.js';
+import { DEFAULT_INGEST_WAIT_MS, ingestFiles, waitForMessages } from '../inbound/ingest-files.js';
+import { registerCommand } from './registry.js';
 import { withQueues } from './with-queues.js';
 
 const INGEST_USAGE = `usage: intake ingest [--wait] [--timeout <seconds>] <file.eml|mbox>...
@@ -12,12 +9,6 @@ const INGEST_USAGE = `usage: intake ingest [--wait] [--timeout <seconds>] <file.
   A message stored before is reported as "duplicate" and makes no second case.
   --wait            wait until the worker has processed every message and print its case number
   --timeout <s>     how long --wait waits (default ${DEFAULT_INGEST_WAIT_MS / 1000})
-`;
-
-const PARSE_USAGE = `usage: intake parse <file.eml|mbox>
-
-  Prints the normalised message as JSON with the threading decision the worker would take.
-  Stores nothing; the database is only read (when unreachable, the Decision's Reason says so).
 `;
 
 registerCommand('ingest', async (args) => {
@@ -73,23 +64,4 @@ registerCommand('ingest', async (args) => {
     }
     return failed > 0 ? 1 : 0;
   });
-});
-
-registerCommand('parse', async (args) => {
-  const { positionals } = parseArgs({ args, allowPositionals: true });
-  if (positionals.length !== 1) {
-    process.stderr.write(PARSE_USAGE);
-    return 2;
-  }
-  const config = loadConfigFromEnvironment();
-  const raws = await readMessageFile(positionals[0]!);
-  const db = createDb(config.databaseUrl, { poolSize: 1 });
-  try {
-    const out = [];
-    for (const raw of raws) out.push(await previewMessage(db, config, raw));
-    console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
-    return 0;
-  } finally {
-    await db.destroy();
-  }
 });

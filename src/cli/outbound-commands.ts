@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFromEnvironment } from '../config.js';
 import { createDb, ensureDatabase, type Db } from '../db/database.js';
 import { requeueOutboxRow } from '../outbound/relay.js';
-import { registerCommand } from './main.js';
+import { registerCommand } from './registry.js';
 
 const USAGE = `usage: intake outbox <list|retry>
 

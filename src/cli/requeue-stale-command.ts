@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
-import { requeueStaleMessages, STALE_PROCESSING_MS, STALE_QUEUED_MS } from '../inbound/requeue-stale.js';
-import { registerCommand } from './main.js';
+import {
+  REQUEUE_STALE_INTERVAL_MS,
+  requeueStaleMessages,
+  STALE_PROCESSING_MS,
+  STALE_QUEUED_MS,
+} from '../inbound/requeue-stale.js';
+import { registerCommand } from './registry.js';
 import { withQueues } from './with-queues.js';
 
 const USAGE = `usage: intake requeue-stale [--older-than <seconds>]
@@ -8,7 +13,7 @@ const USAGE = `usage: intake requeue-stale [--older-than <seconds>]
   Queues again stored messages whose job is gone from Redis (a Redis restart without persistence,
   eviction): 'queued' messages older than --older-than (default ${STALE_QUEUED_MS / 1000}) and 'processing'
   messages older than ${STALE_PROCESSING_MS / 1000} s, when no waiting, active or delayed job exists for them.
-  The worker process does the same every minute; queuing a message twice is harmless.
+  The worker process does the same every ${REQUEUE_STALE_INTERVAL_MS / 1000} s; queuing a message twice is harmless.
 `;
 
 registerCommand('requeue-stale', async (args) => {

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import { loadConfigFromEnvironment } from '../config.js';
 import { newImapClient } from '../imap/imap-client.js';
-import { registerCommand } from './main.js';
+import { credentialsFor } from '../mailboxes/credentials.js';
+import { registerCommand } from './registry.js';
 
 const USAGE = `usage: intake send-test-mail --from <address> --subject <text> [--body <text>] [--to <address>]
 
@@ -55,7 +56,7 @@ registerCommand('send-test-mail', async (args) => {
       text: values.body ?? `Hello,\n\n${values.subject}\n\nThanks`,
     });
     const raw = built.message as Buffer;
-    const client = newImapClient(mailbox);
+    const client = newImapClient(mailbox, {}, await credentialsFor(mailbox).login());
     client.on('error', () => undefined);
     await client.connect();
     try {
