@@ -24,6 +24,8 @@ export const REDACT_PATHS = [
   '*.metricsToken',
   'messageIdSecret',
   '*.messageIdSecret',
+  'messageIdOldSecrets',
+  '*.messageIdOldSecrets',
 ];
 
 export function createLogger(level = 'info', name = 'intake'): Logger {

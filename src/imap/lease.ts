@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-target.js';
 
 // Renew and release compare the stored token first, atomically: a poller whose lease already expired
 // (and was taken by another) must never extend or delete the new holder's lease.
@@ -17,7 +17,7 @@ export class Lease {
   #held = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly key: string,
     readonly ttlMs: number,
   ) {}

@@ -1,5 +1,4 @@
 import type { ImapFlow } from 'imapflow';
-import type { Redis } from 'ioredis';
 import type { MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +11,14 @@ import { Lease } from './lease.js';
 import { setRunState, type MailboxRunState } from './mailbox-state.js';
 import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
 import { mailboxTlsHint } from './tls-hint.js';
-import { newImapClient } from './imap-client.js';
+import { isLoginRefused, loginRefusedText, newImapClient } from './imap-client.js';
+import {
+  credentialsFor,
+  MailboxAuthError,
+  type CredentialsOptions,
+  type MailboxCredentials,
+} from '../mailboxes/credentials.js';
+import type { RedisClient } from '../queue/redis-target.js';
 
 /**
  * imapflow starts IDLE after the connection has been quiet this long (its own default is 15 s, which
@@ -25,7 +31,7 @@ export interface MailboxPollerOptions {
   mailbox: MailboxConfig;
   db: Db;
   /** Redis for the lease (any connection; the lease commands time out on their own). */
-  redis: Redis;
+  redis: RedisClient;
   queues: Pick<Queues, 'inbound'>;
   logger: Logger;
   /** Timer sweep even when IDLE reports nothing (config.pollIntervalMs). */
@@ -42,6 +48,13 @@ export interface MailboxPollerOptions {
   /** Reconnect delays; what is given replaces DEFAULT_IMAP_RECONNECT_BACKOFF's value. */
   backoff?: Partial<BackoffPolicy>;
   hooks?: SweepHooks;
+  /**
+   * The mailbox's credentials. Default: credentialsFor(mailbox, credentialsOptions), the password of IMAP_URL or the
+   * mailbox's OAuth2 auth.
+   */
+  credentials?: MailboxCredentials;
+  /** Given to credentialsFor: where a rotated refresh token is saved. */
+  credentialsOptions?: CredentialsOptions;
 }
 
 /**
@@ -52,6 +65,7 @@ export interface MailboxPollerOptions {
 export class MailboxPoller {
   readonly mailbox: MailboxConfig;
   readonly lease: Lease;
+  readonly credentials: MailboxCredentials;
   readonly #o: MailboxPollerOptions;
   readonly #log: Logger;
   #stopped = false;
@@ -67,6 +81,17 @@ export class MailboxPoller {
     this.lease = new Lease(options.redis, leaseKey(options.leasePrefix, options.mailbox.key), options.leaseTtlMs);
     // Only the key is logged: the MailboxConfig holds the password.
     this.#log = options.logger.child({ mailbox: options.mailbox.key });
+    this.credentials =
+      options.credentials ??
+      credentialsFor(options.mailbox, {
+        // Without a store (IMAP_OAUTH_REFRESH_TOKEN), the new token lives in this process only: say so, never its value.
+        onRefreshToken: () =>
+          this.#log.warn(
+            'the provider rotated the refresh token; this process uses the new one, but IMAP_OAUTH_REFRESH_TOKEN still holds the old one: consent again (intake mailbox authorize) before a restart if the provider revokes rotated tokens',
+          ),
+        onError: (err) => this.#log.error({ err }, 'could not save the rotated refresh token'),
+        ...options.credentialsOptions,
+      });
   }
 
   start(): void {
@@ -139,12 +164,26 @@ export class MailboxPoller {
         continue;
       }
       const hint = mailboxTlsHint(failure);
+      const refused = isLoginRefused(failure);
+      // The token may be what the server refused (revoked, wrong audience): the next attempt asks for a new one.
+      if (refused) this.credentials.rejected();
       const reason =
-        failure instanceof Error ? failure.message : failure ? String(failure) : 'connection closed by the server';
+        failure instanceof MailboxAuthError
+          ? `sign-in token: ${failure.message}`
+          : refused
+            ? `login refused by the server: ${loginRefusedText(failure)}`
+            : failure instanceof Error
+              ? failure.message
+              : failure
+                ? String(failure)
+                : 'connection closed by the server';
       const message = hint ? `${reason}: ${hint}` : reason;
-      const delay = Math.max(backoffDelay(attempt++, backoff), suggestedBackoffMs(failure) ?? 0);
-      // A TLS error is the setting to change, said in one line: its stack trace would only hide that.
-      this.#log.warn({ ...(hint ? {} : { err: failure }), retryInMs: delay }, `mailbox connection failed: ${message}`);
+      // A token endpoint that is backing off is not asked again before its own retry time either.
+      const tokenRetryMs = failure instanceof MailboxAuthError && failure.retryAt ? failure.retryAt - Date.now() : 0;
+      const delay = Math.max(backoffDelay(attempt++, backoff), suggestedBackoffMs(failure) ?? 0, tokenRetryMs);
+      // A TLS or sign-in error is the setting to change, said in one line: its stack trace would only hide that.
+      const quiet = hint || refused || failure instanceof MailboxAuthError;
+      this.#log.warn({ ...(quiet ? {} : { err: failure }), retryInMs: delay }, `mailbox connection failed: ${message}`);
       await this.#state('error', message);
       await this.#sleep(delay);
     }
@@ -176,8 +215,16 @@ export class MailboxPoller {
   /** One connection's life: resolves when it ends by stop() or lease loss, throws on any other end. */
   async #connection(onReady: () => void): Promise<void> {
     const m = this.mailbox;
+    if (this.#stopped) return;
+    await this.#state('connecting');
+    // The token first: a connection is not opened for a login that cannot be had.
+    const login = await this.credentials.login();
     // A new ImapFlow per connection: an instance is never reused after close.
-    const client = newImapClient(m, { maxIdleTime: this.#o.idleMaxMs, autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS });
+    const client = newImapClient(
+      m,
+      { maxIdleTime: this.#o.idleMaxMs, autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS },
+      login,
+    );
     this.#client = client;
     let closed = false;
     const closedP = new Promise<void>((resolve) => client.once('close', () => ((closed = true), resolve())));
@@ -188,7 +235,6 @@ export class MailboxPoller {
     const timer = setInterval(() => this.#requestSweep(), this.#o.pollIntervalMs);
     try {
       if (this.#stopped) return;
-      await this.#state('connecting');
       await client.connect();
       if (m.markAs === 'move' && m.moveTo) {
         // The target folder must exist before the first MOVE; "already exists" is fine.

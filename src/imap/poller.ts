@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Config, MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -6,6 +5,7 @@ import type { BackoffPolicy } from '../queue/backoff.js';
 import type { Queues } from '../queue/queues.js';
 import { MailboxPoller } from './mailbox-poller.js';
 import type { SweepHooks } from './sweep.js';
+import type { RedisClient } from '../queue/redis-target.js';
 
 export interface PollerOptions {
   config: Pick<
@@ -13,7 +13,7 @@ export interface PollerOptions {
     'mailboxes' | 'pollIntervalMs' | 'idleMaxMs' | 'fetchBatch' | 'maxMessageBytes' | 'leaseTtlMs' | 'queuePrefix'
   >;
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   queues: Pick<Queues, 'inbound'>;
   logger: Logger;
   /** Mailboxes to poll. Default: config.mailboxes. */

@@ -6,6 +6,7 @@ import { findCaseRow } from '../cases/case.repository.js';
 import { participantAddresses } from '../mail/addresses.js';
 import type { CaseRow, NoteRow } from '../cases/case.mapper.js';
 import { createCasesWithFirstNote } from '../cases/bulk-create.js';
+import { orderCasesFromEmail } from '../orders/email-order-cases.js';
 import {
   MAX_LIST_ITEMS,
   type EditableCaseFields,
@@ -28,6 +29,11 @@ export const EMAIL_CASE_SOURCE = 'Email';
 export const EMAIL_NOTE_SOURCE = 'email';
 /** Property a new case gets when the reply it came from belonged to a soft-deleted case. */
 export const PREVIOUS_CASE_PROPERTY = 'PreviousCase';
+/**
+ * Property of a new case started because its sender may not write to the case a header or the subject named
+ * (src/inbound/trust-policy.ts): that case's number, for staff to look at. Nothing is written to that case.
+ */
+export const POSSIBLY_RELATED_CASE_PROPERTY = 'PossiblyRelatedCase';
 /** Participant role of people found in Cc. */
 export const CC_PARTICIPANT_ROLE = 'Cc';
 /** Subject of a case made from mail without one. */
@@ -96,6 +102,12 @@ export function ccParticipants(
     .map((a) => ({ Name: a.name || null, Email: a.email.toLowerCase(), CustomerId: null, Role: CC_PARTICIPANT_ROLE }));
 }
 
+/** Cc'd people only from trusted mail (ThreadingResult.addsParticipants, src/inbound/trust-policy.ts). */
+function trustedCc(decision: ThreadingResult, cc: Participant[]): { cc: Participant[]; note: string } {
+  if (decision.addsParticipants || cc.length === 0) return { cc, note: '' };
+  return { cc: [], note: `; ${cc.length} Cc'd address(es) not made participants: the sender is not trusted` };
+}
+
 /**
  * The first `max` entries of a list taken from mail (Participants, RelatedOrders) and a reason note when some were
  * left out. A mail may Cc 20,000 people, but the API refuses a list longer than MAX_LIST_ITEMS: a case holding more
@@ -141,10 +153,14 @@ function newCaseInput(
   decision: ThreadingResult,
 ): { input: EditableCaseFields; note: string } {
   const customer = customerAddress(parsed, config.customerFromReplyTo);
-  const properties: Property[] = decision.previousCase
-    ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }]
-    : [];
-  const participants = capFromMail(ccParticipants(parsed, config.ownAddresses, [customer?.email]), 'Cc participants');
+  const properties: Property[] = [
+    ...(decision.previousCase ? [{ Key: PREVIOUS_CASE_PROPERTY, Value: decision.previousCase.caseNumber }] : []),
+    ...(decision.possiblyRelated
+      ? [{ Key: POSSIBLY_RELATED_CASE_PROPERTY, Value: decision.possiblyRelated.caseNumber }]
+      : []),
+  ];
+  const cc = trustedCc(decision, ccParticipants(parsed, config.ownAddresses, [customer?.email]));
+  const participants = capFromMail(cc.cc, 'Cc participants');
   const orders = capFromMail(parsed.orderRefs, 'order references');
   const input: EditableCaseFields = {
     Subject: parsed.cleanSubject.trim() || excerpt(parsed.subject.trim(), MAX_CASE_SUBJECT_LENGTH) || EMPTY_SUBJECT,
@@ -156,7 +172,7 @@ function newCaseInput(
     RelatedOrders: orders.kept,
     Properties: properties,
   };
-  return { input, note: participants.note + orders.note };
+  return { input, note: cc.note + participants.note + orders.note };
 }
 
 /**
@@ -174,10 +190,12 @@ export async function applyNewCase(
   hooks: InboundHooks,
 ): Promise<Applied> {
   const { input, note: cut } = newCaseInput(config, parsed, decision);
+  const orderCases = await orderCasesFromEmail(trx, known.settings, [input]);
   const created = await createCase(trx, input, {
     source: EMAIL_CASE_SOURCE,
     settings: known.confirm ? known : undefined,
   });
+  await orderCases.addLines(trx, [created]);
   // The case was inserted by this transaction: no one else can see it, let alone lock it.
   const { note, caseRow } = await addNoteToLockedCase(trx, created, noteFields(parsed, messageRowId, true));
   if (parsed.classification === 'normal')
@@ -199,6 +217,12 @@ export async function applyNewCases(
   hooks: InboundHooks,
 ): Promise<Applied[]> {
   const inputs = messages.map(({ parsed, decision }) => newCaseInput(config, parsed, decision));
+  // Mail naming orders the order store knows becomes order cases (src/orders): marked before, lines after the insert.
+  const orderCases = await orderCasesFromEmail(
+    trx,
+    known.settings,
+    inputs.map((i) => i.input),
+  );
   const created = await createCasesWithFirstNote(
     trx,
     known,
@@ -207,6 +231,10 @@ export async function applyNewCases(
       return { input: inputs[i]!.input, note, attachments };
     }),
     { source: EMAIL_CASE_SOURCE },
+  );
+  await orderCases.addLines(
+    trx,
+    created.map((c) => c.caseRow),
   );
   const contexts: EmailHookContext[] = [];
   for (const [i, { caseRow, note }] of created.entries()) {
@@ -254,8 +282,9 @@ export async function applyToCase(
     ? { ...(await statusChangeOfLockedCase(trx, locked, settings.StatusReopen)) }
     : {};
   // The case's own entries first, so a cut only ever leaves out what this message would add.
+  const cc = trustedCc(decision, ccParticipants(parsed, config.ownAddresses, [locked.customer_email]));
   const participants = capFromMail(
-    mergeParticipants(locked.participants, ccParticipants(parsed, config.ownAddresses, [locked.customer_email])),
+    mergeParticipants(locked.participants, cc.cc),
     'Cc participants',
     Math.max(MAX_LIST_ITEMS, locked.participants.length),
   );
@@ -268,7 +297,7 @@ export async function applyToCase(
   if (orders.kept.length !== locked.related_orders.length) changes.related_orders = orders.kept;
   const { note, caseRow } = await addNoteToLockedCase(trx, locked, noteFields(parsed, messageRowId, true), changes);
   await hooks.onReplyFromEmail?.(trx, { caseRow, settings, parsed, messageRowId, note, reopened: reopen });
-  let reason = decision.reason + participants.note + orders.note;
+  let reason = decision.reason + cc.note + participants.note + orders.note;
   if (reopen && decision.action !== 'reopen')
     reason += `; the case was ${settings.StatusClosed} when locked, so it is reopened`;
   if (!reopen && decision.action === 'reopen')
@@ -277,9 +306,11 @@ export async function applyToCase(
 }
 
 /**
- * A permanent bounce puts its failed recipients on the suppression list (outbound reads it), unless the
- * report names an original message intake did not send: that is backscatter from someone forging our
- * address, and must not silence real customers. intake's own addresses are never suppressed.
+ * A permanent bounce puts its failed recipients on the suppression list (outbound reads it), but only a bounce that
+ * names a message intake sent (the bounce rule matched its original Message-ID, threading.ts), and only for
+ * addresses that message was sent to: anyone can write a bounce, and a forged one (backscatter from someone forging
+ * our address, or a stranger listing addresses) must not silence real customers. intake's own addresses are never
+ * suppressed.
  */
 export async function suppressBouncedRecipients(
   trx: Trx,
@@ -289,11 +320,24 @@ export async function suppressBouncedRecipients(
   messageRowId: string,
 ): Promise<string[]> {
   const bounce = parsed.bounce;
-  if (parsed.classification !== 'bounce' || !bounce?.permanent) return [];
-  if (bounce.originalMessageId && decision.rule !== 'bounce') return [];
+  if (parsed.classification !== 'bounce' || !bounce?.permanent || !bounce.originalMessageId) return [];
+  if (decision.rule !== 'bounce' || !decision.matched) return [];
+  const sent = await trx
+    .selectFrom('outbox')
+    .select(['to_addresses', 'cc_addresses', 'bcc_addresses'])
+    .where('case_id', '=', decision.matched.id)
+    .where('message_id', '=', bounce.originalMessageId)
+    .execute();
+  const addressed = new Set(
+    sent.flatMap((r) => [...r.to_addresses, ...r.cc_addresses, ...r.bcc_addresses]).map((a) => a.toLowerCase()),
+  );
   const own = new Set(config.ownAddresses.map((a) => a.toLowerCase()));
   const failed = bounce.recipients.filter(
-    (r) => r.email && !own.has(r.email.toLowerCase()) && (r.status ? r.status.startsWith('5') : r.action === 'failed'),
+    (r) =>
+      r.email &&
+      addressed.has(r.email.toLowerCase()) &&
+      !own.has(r.email.toLowerCase()) &&
+      (r.status ? r.status.startsWith('5') : r.action === 'failed'),
   );
   const emails: string[] = [];
   for (const r of failed) {

@@ -1,10 +1,11 @@
 import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import DataLoader from 'dataloader';
 import { metrics } from '../ops/metrics.js';
-import { DEFAULT_INBOUND_RETRY_BACKOFF } from '../queue/backoff.js';
+import { backoffDelay, DEFAULT_INBOUND_RETRY_BACKOFF, type BackoffPolicy } from '../queue/backoff.js';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { isRetryable, jobError } from '../queue/job-errors.js';
 import { QUEUE_NAMES, jobBackoffStrategy, type InboundJob } from '../queue/queues.js';
-import { DEFAULT_ORDER_WAIT_DELAY_MS, mayWaitAgain, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
+import { orderWaitDelay, type OrderWaitOptions, type OrderWaitState } from './order-wait.js';
 import { recordFailedAttempt } from './message.repository.js';
 import { processInboundMessage, type ProcessDeps, type ProcessResult } from './process-message.js';
 import { createCaseSettingsCache } from '../settings/settings-cache.js';
@@ -40,12 +41,32 @@ export interface InboundWorkerDeps extends ProcessDeps {
   batchSize?: number;
   /** Bytes of messages held at once (byte-budget.ts). Default config.workerMaxBytesInFlight. */
   maxBytesInFlight?: number;
-  /** Bounds of the wait of a reply for the earlier message it answers (order-wait.ts). Default: the DEFAULT_ORDER_WAIT_* constants. */
+  /** Delays between the checks of a reply waiting for the earlier message it answers (order-wait.ts). Default: the DEFAULT_ORDER_WAIT_* constants. */
   orderWait?: OrderWaitOptions;
 }
 
-/** The job's data: the poller's payload plus what the worker remembers between order waits. */
-export type InboundWorkerJob = InboundJob & { orderWait?: OrderWaitState };
+/**
+ * The job's data: the poller's payload plus what the worker remembers between order waits, and how often it waited
+ * for the database (an outage).
+ */
+export type InboundWorkerJob = InboundJob & { orderWait?: OrderWaitState; databaseWaits?: number };
+
+/** How long a worker's lock on an active job lasts unless renewed (renewed every half of it). */
+export const INBOUND_LOCK_MS = 15_000;
+/** How often workers look for jobs whose lock expired (their worker died) and hand them on. */
+export const INBOUND_STALLED_CHECK_MS = 5_000;
+/**
+ * A job that stalled more often than this fails (its row is kept as failed): a message that kills its worker every
+ * time. Above 1, so that a job active in two worker crashes in a row (a crash loop) is not taken for such a message.
+ */
+export const INBOUND_MAX_STALLED = 3;
+
+/** Re-tries of a job while PostgreSQL cannot be reached (1 s doubling, at most 15 s, jittered). */
+export const DEFAULT_DATABASE_WAIT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  baseMs: 1_000,
+  capMs: 15_000,
+  jitter: 0.5,
+});
 
 /** True when this failure was the job's last try (BullMQ counts attemptsMade after each failure). */
 function isLastAttempt(job: Job<InboundWorkerJob>): boolean {
@@ -88,7 +109,8 @@ async function recordJobFailure(deps: InboundWorkerDeps, job: Job<InboundWorkerJ
  * Either way the raw bytes stay, and the rest of the queue goes on.
  *
  * A reply whose parent message is stored earlier but not processed yet waits: the job is moved to the
- * delayed set (DelayedError: no attempt is used) and comes back after `orderWait.delayMs`, up to the bound.
+ * delayed set (DelayedError: no attempt is used) and comes back after a growing delay, until that message is
+ * processed, failed or gone (order-wait.ts).
  */
 export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorkerJob, ProcessResult> {
   const { db, logger } = deps;
@@ -125,18 +147,26 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
         if (batched?.result) return batched.result;
         result = await processInboundMessage(processDeps, id, {
           receivedAt: job.data.receivedAt,
-          orderWait: { mayWait: mayWaitAgain(state, waitOptions), state },
+          orderWait: { state },
           preparsed: batched?.parsed,
         });
       } catch (err) {
-        throw await recordJobFailure(deps, job, err);
+        if (!isDatabaseUnavailable(err)) throw await recordJobFailure(deps, job, err);
+        // PostgreSQL is down or restarting: not the message's fault, and nothing was written. The job waits (no
+        // attempt used, however long the outage) and its row stays as it was; an outage never fails a message.
+        const outage = (job.data.databaseWaits ?? 0) + 1;
+        await job.updateData({ ...job.data, databaseWaits: outage });
+        await job.moveToDelayed(Date.now() + backoffDelay(outage - 1, DEFAULT_DATABASE_WAIT_BACKOFF), token);
+        if (outage === 1)
+          logger.warn({ messageRowId: id, err: (err as Error).message }, 'database unavailable; job waits');
+        throw new DelayedError();
       } finally {
         release();
       }
       if (result.outcome !== 'waiting') return result;
       const next: OrderWaitState = { waits: (state?.waits ?? 0) + 1, since: state?.since ?? Date.now() };
       await job.updateData({ ...job.data, orderWait: next });
-      await job.moveToDelayed(Date.now() + (waitOptions.delayMs ?? DEFAULT_ORDER_WAIT_DELAY_MS), token);
+      await job.moveToDelayed(Date.now() + orderWaitDelay(next.waits - 1, waitOptions), token);
       logger.debug(
         { messageRowId: id, waitingFor: result.waitingFor, waits: next.waits },
         'inbound message waits for an earlier message',
@@ -148,6 +178,11 @@ export function startInboundWorker(deps: InboundWorkerDeps): Worker<InboundWorke
       prefix: deps.prefix ?? deps.config.queuePrefix,
       concurrency: deps.concurrency ?? deps.config.workerConcurrency,
       settings: { backoffStrategy: jobBackoffStrategy(DEFAULT_INBOUND_RETRY_BACKOFF) },
+      // A killed worker's jobs (and the replies waiting for them) come back after the lock expires and the next
+      // stalled check: at most INBOUND_LOCK_MS + INBOUND_STALLED_CHECK_MS instead of BullMQ's 30 + 30 s.
+      lockDuration: INBOUND_LOCK_MS,
+      stalledInterval: INBOUND_STALLED_CHECK_MS,
+      maxStalledCount: INBOUND_MAX_STALLED,
     },
   );
   // A job that stalled too often fails without our processor running: keep its row as failed too.

@@ -48,3 +48,55 @@ describe('splitMbox', () => {
     }
   });
 });
+
+describe('readMessageFile on single messages saved with an envelope line', () => {
+  const withFile = async (name: string, data: Buffer, check: (messages: Buffer[]) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'intake-eml-'));
+    try {
+      writeFileSync(join(dir, name), data);
+      check(await readMessageFile(join(dir, name)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('keeps a single .eml whole when body lines start with "From " (no blank line or date before them)', async () => {
+    const eml =
+      'From - Mon Nov 23 10:00:00 2026\nFrom: ann@x\nSubject: s\n\nHello,\nFrom here on the box was open.\n\nFrom what I saw, it fell.\n';
+    await withFile('one.eml', Buffer.from(eml, 'latin1'), (messages) => {
+      expect(messages.map((b) => b.toString('latin1'))).toEqual([
+        'From: ann@x\nSubject: s\n\nHello,\nFrom here on the box was open.\n\nFrom what I saw, it fell.',
+      ]);
+    });
+  });
+
+  it('still splits a real mbox at separators that follow an empty line and carry a date', async () => {
+    const mbox =
+      'From a@x Mon Nov 23 10:00:00 2026\r\nSubject: one\r\n\r\nFrom now on\r\n\r\nFrom b@x  Mon Nov 23 10:01:00 2026\r\nSubject: two\r\n\r\nbody\r\n';
+    await withFile('box.mbox', Buffer.from(mbox, 'latin1'), (messages) => {
+      expect(messages.map((b) => b.toString('latin1'))).toEqual([
+        'Subject: one\r\n\r\nFrom now on\r\n',
+        'Subject: two\r\n\r\nbody',
+      ]);
+    });
+  });
+
+  it('reads an mbox or .eml that starts with a UTF-8 byte-order mark', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    await withFile(
+      'bom.mbox',
+      Buffer.concat([bom, Buffer.from('From a@x Mon Nov 23 10:00:00 2026\nSubject: one\n\nhi\n')]),
+      (m) => {
+        expect(m.map((b) => b.toString('latin1'))).toEqual(['Subject: one\n\nhi']);
+      },
+    );
+    const eml = Buffer.concat([bom, Buffer.from('Subject: one\n\nhi\n')]);
+    await withFile('bom.eml', eml, (m) => expect(m.map((b) => b.toString('latin1'))).toEqual(['Subject: one\n\nhi\n']));
+  });
+
+  it('gives a message with bare-CR line ends CRLF ones, so it is stored and read as the mail it is', async () => {
+    await withFile('mac.eml', Buffer.from('Subject: one\rFrom: a@x\r\rhi\r'), (m) => {
+      expect(m.map((b) => b.toString('latin1'))).toEqual(['Subject: one\r\nFrom: a@x\r\n\r\nhi\r\n']);
+    });
+  });
+});

@@ -1,50 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DbOrTrx } from '../db/database.js';
 import { enqueueInbound, type Queues } from '../queue/queues.js';
+import { readMessageFile } from './message-files.js';
 import { storeRawMessage } from './store.js';
+
+export { isMbox, readMessageFile, splitMbox } from './message-files.js';
 
 /** How long `intake ingest --wait` waits for the worker by default. */
 export const DEFAULT_INGEST_WAIT_MS = 120_000;
 const WAIT_POLL_MS = 250;
-
-/** True when the bytes are an mbox (they start with a `From ` separator line), not one message. */
-export function isMbox(data: Buffer): boolean {
-  return data.subarray(0, 5).toString('latin1') === 'From ';
-}
-
-/**
- * Splits an mbox into raw messages. Every line starting with `From ` is a separator (mboxrd/mboxo: a body
- * line starting so was escaped as `>From `), and mboxrd escaping is undone (`>From ` -> `From `,
- * `>>From ` -> `>From `). Bytes go through latin1, which maps every byte to one char and back unchanged.
- */
-export function splitMbox(data: Buffer): Buffer[] {
-  const text = data.toString('latin1');
-  const out: Buffer[] = [];
-  // A line ends with LF, CRLF or a bare CR (classic Mac OS mailboxes: with `[^\n]*\n` their whole file was one
-  // unterminated separator line, and no message was found in it).
-  const parts = text.split(/^From [^\r\n]*(?:\r\n|\n|\r)/m);
-  for (const part of parts.slice(1)) {
-    // The writer ends each message with one empty line before the next separator.
-    const body = part.replace(/(?:\r\n|\n|\r)$/, '').replace(/^>(>*From )/gm, '$1');
-    if (body.trim() === '') continue;
-    out.push(Buffer.from(body, 'latin1'));
-  }
-  return out;
-}
-
-/**
- * The raw messages in a file: one for an .eml, each message for an mbox. A file that starts like an mbox but holds
- * no message (its From_ line cut off, say) is one message as it is, so its bytes are stored and the worker reports
- * it as failed, instead of nothing being stored.
- */
-export async function readMessageFile(path: string): Promise<Buffer[]> {
-  const data = await readFile(path);
-  if (!isMbox(data)) return [data];
-  const messages = splitMbox(data);
-  return messages.length > 0 ? messages : [data];
-}
 
 export interface IngestedMessage {
   file: string;

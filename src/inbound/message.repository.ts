@@ -4,7 +4,8 @@ import { precompiled, type Slot } from '../db/query-template.js';
 import type { MessagesTable, MessageStatus } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { inboundRetryJobId, type Queues } from '../queue/queues.js';
+import { inboundRetryJobId } from '../queue/job-ids.js';
+import type { Queues } from '../queue/queues.js';
 import { inboundJobForRow } from './store.js';
 
 // The inbound messages table: the lists and re-queues of the API and CLI, and the writes of a run (claim, outcome, failure).

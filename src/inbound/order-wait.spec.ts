@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { describeWaits, mayWaitAgain } from './order-wait.js';
+import { describeWaits, orderWaitDelay } from './order-wait.js';
 import { lookupMessageIds, referencedMessageIds } from './threading.js';
 
-describe('order wait bound', () => {
-  it('a message that never waited may wait', () => {
-    expect(mayWaitAgain(undefined, { maxWaits: 0 })).toBe(true);
+describe('order wait delay', () => {
+  it('doubles per wait from the first delay, up to the longest', () => {
+    const exact = () => 1;
+    expect([0, 1, 2, 3, 10].map((w) => orderWaitDelay(w, { delayMs: 100, maxDelayMs: 500 }, exact))).toEqual([
+      100, 200, 400, 500, 500,
+    ]);
   });
 
-  it('stops after the most waits or the longest time, whichever comes first', () => {
-    const now = 100_000;
-    expect(mayWaitAgain({ waits: 2, since: now - 1_000 }, { maxWaits: 3, maxWaitMs: 5_000 }, now)).toBe(true);
-    expect(mayWaitAgain({ waits: 3, since: now - 1_000 }, { maxWaits: 3, maxWaitMs: 5_000 }, now)).toBe(false);
-    expect(mayWaitAgain({ waits: 1, since: now - 5_000 }, { maxWaits: 3, maxWaitMs: 5_000 }, now)).toBe(false);
+  it('is jittered so waiting replies do not all ask at once', () => {
+    expect(orderWaitDelay(0, { delayMs: 1_000 }, () => 0)).toBe(800);
   });
 
   it('describes the waits for the recorded reason', () => {

@@ -1,29 +1,32 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
+import { backoffDelay } from '../queue/backoff.js';
 
 /**
  * Ordering during a backlog. After an outage the poller stores many messages at once and several jobs
  * run in parallel, so a reply B can be processed while (or before) the message A it answers: B would
  * find no thread reference for A and start a case of its own. So B waits (its job is delayed, which
- * costs no attempt) while A is stored EARLIER (a smaller row id) and not yet processed. Only earlier rows
- * count, so two messages can never wait for each other; a failed A never blocks (it waits for a person);
- * and the wait is bounded, because A's job may be gone (Redis lost it) or stuck.
+ * costs no attempt) while A is stored EARLIER (a smaller row id) and is still on its way: `queued` or
+ * `processing`. Only earlier rows count, so two messages can never wait for each other.
+ *
+ * The wait has no time bound, because a faulty recovery can take any time: a killed worker's job comes
+ * back after BullMQ's lock expires, a job Redis lost is queued again by the stale-row sweep
+ * (requeue-stale.ts), a database outage delays everything. Deciding B without A while A is still on its
+ * way would file B as a new case with its own acknowledgement, and later replies onto the wrong case.
+ * B is decided without A only when A can no longer arrive: it `failed` (it waits for a person), or its
+ * row is gone (deleted). The checks grow apart (backoff) so a long wait costs little.
  */
 
-/** Delay between two checks of a waiting message (ms). */
+/** Delay before the first re-check of a waiting message (ms); it doubles per wait up to DEFAULT_ORDER_WAIT_MAX_DELAY_MS. */
 export const DEFAULT_ORDER_WAIT_DELAY_MS = 500;
-/** A message waits at most this many times for an earlier message it refers to... */
-export const DEFAULT_ORDER_WAIT_MAX_WAITS = 20;
-/** ...and at most this long (ms) after its first wait; then the normal rules decide. */
-export const DEFAULT_ORDER_WAIT_MAX_MS = 60_000;
+/** The longest delay between two checks of a waiting message (ms). */
+export const DEFAULT_ORDER_WAIT_MAX_DELAY_MS = 5_000;
 
 export interface OrderWaitOptions {
-  /** Delay between checks (ms). Default DEFAULT_ORDER_WAIT_DELAY_MS. */
+  /** Delay before the first re-check (ms). Default DEFAULT_ORDER_WAIT_DELAY_MS. */
   delayMs?: number;
-  /** Most waits per message. Default DEFAULT_ORDER_WAIT_MAX_WAITS. */
-  maxWaits?: number;
-  /** Longest total wait (ms) from the first wait. Default DEFAULT_ORDER_WAIT_MAX_MS. */
-  maxWaitMs?: number;
+  /** Longest delay between checks (ms). Default DEFAULT_ORDER_WAIT_MAX_DELAY_MS. */
+  maxDelayMs?: number;
 }
 
 /** What a job remembers between its waits (kept in the job's data). */
@@ -31,6 +34,20 @@ export interface OrderWaitState {
   waits: number;
   /** Epoch ms of the first wait. */
   since: number;
+}
+
+/** The delay before the next check of a message that waited `waits` times already (doubling, capped, jittered). */
+export function orderWaitDelay(waits: number, options: OrderWaitOptions = {}, random: () => number = Math.random) {
+  return backoffDelay(
+    waits,
+    {
+      baseMs: options.delayMs ?? DEFAULT_ORDER_WAIT_DELAY_MS,
+      capMs: Math.max(options.delayMs ?? 0, options.maxDelayMs ?? DEFAULT_ORDER_WAIT_MAX_DELAY_MS),
+      // Many replies released by one recovery should not all ask again in the same instant.
+      jitter: 0.2,
+    },
+    random,
+  );
 }
 
 export interface PendingParent {
@@ -60,18 +77,6 @@ export async function findPendingParent(
   if (messageIds.length === 0) return null;
   const row = await pendingParentQuery(db, messageRowId, [...new Set(messageIds)]).executeTakeFirst();
   return row ? { id: row.id, messageId: row.message_id!, status: row.status } : null;
-}
-
-/** True when a message that waited `state` may wait once more. */
-export function mayWaitAgain(
-  state: OrderWaitState | undefined,
-  options: OrderWaitOptions = {},
-  now = Date.now(),
-): boolean {
-  if (!state) return true;
-  const maxWaits = options.maxWaits ?? DEFAULT_ORDER_WAIT_MAX_WAITS;
-  const maxWaitMs = options.maxWaitMs ?? DEFAULT_ORDER_WAIT_MAX_MS;
-  return state.waits < maxWaits && now - state.since < maxWaitMs;
 }
 
 export const describeWaits = (state: OrderWaitState, now = Date.now()): string =>

@@ -6,6 +6,7 @@ import type { ParsedMessageJson, ThreadDecision } from '../mail/message.types.js
 import { DEFAULT_CASE_SETTINGS, type CaseSettings } from '../settings/case-settings.js';
 import { getCaseSettings } from '../settings/settings.repository.js';
 import { parseOptionsFor, parseRaw } from './process-message.js';
+import { trustOptionsFor } from './trust-policy.js';
 import { createThreadLookup } from './thread-lookup.js';
 import { decideThread, lookupMessageIds } from './threading.js';
 
@@ -30,7 +31,7 @@ export async function previewMessage(db: DbOrTrx | null, config: Config, raw: Bu
     try {
       decision = await decideThread(parsed, createThreadLookup(db, lookupMessageIds(parsed)), {
         statusClosed: settings.StatusClosed,
-        senderFromReplyTo: config.customerFromReplyTo,
+        trust: trustOptionsFor(config),
       });
     } catch (err) {
       dbError = (err as Error).message || String(err);

@@ -9,7 +9,8 @@ import { applyNewCases, type Applied } from './apply-decision.js';
 import { precompiled } from '../db/query-template.js';
 import { DONE } from './message.repository.js';
 import { countMetrics, parseOptionsFor, parseRaw, type ProcessDeps, type ProcessResult } from './process-message.js';
-import { createThreadLookup, loadRefs } from './thread-lookup.js';
+import { createThreadLookup, loadRefsAndPending, type RefRow } from './thread-lookup.js';
+import { trustOptionsFor } from './trust-policy.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
 
 /** How long the first job of a batch waits for more to arrive before the batch runs. */
@@ -208,8 +209,7 @@ async function applyBatch(
   const { config } = deps;
   const locked = await lockBatchStatement(trx, [candidates.map((c) => c.entry.messageRowId)]);
   const status = new Map(locked.map((r) => [String(r.id), r.status]));
-  const refs = await loadRefs(trx, [...new Set(candidates.flatMap((c) => lookupMessageIds(c.parsed)))]);
-  const waits = await waitsForEarlier(trx, candidates);
+  const { refs, waits } = await refsAndWaits(trx, candidates);
   const done: Finished[] = [];
   const newCases: { index: number; messageRowId: string; parsed: ParsedMessage; decision: ThreadingResult }[] = [];
   for (const { index, entry, parsed } of candidates) {
@@ -219,7 +219,7 @@ async function applyBatch(
     const ids = lookupMessageIds(parsed);
     const decision = await decideThread(parsed, createThreadLookup(trx, ids, refs), {
       statusClosed: known.settings.StatusClosed,
-      senderFromReplyTo: config.customerFromReplyTo,
+      trust: trustOptionsFor(config),
     });
     if (decision.action === 'new-case') {
       newCases.push({ index, messageRowId: entry.messageRowId, parsed, decision });
@@ -237,26 +237,24 @@ async function applyBatch(
 }
 
 /**
- * Order during a backlog (order-wait.ts): a message that refers to an earlier one not processed yet (in this batch
- * or not) leaves the batch; the single path makes it wait for that one. Returns the test, after one query.
+ * The thread refs of every candidate and (order-wait.ts) the test whether a candidate refers to an earlier message
+ * not processed yet (in this batch or not): such a message leaves the batch, and the single path makes it wait for
+ * that one. Both come from one statement (loadRefsAndPending): read apart, a parent committed between the two reads
+ * would be seen by neither, and its reply would become a new case without waiting.
  */
-async function waitsForEarlier(
+async function refsAndWaits(
   trx: Trx,
   candidates: readonly Candidate[],
-): Promise<(messageRowId: string, parsed: ParsedMessage) => boolean> {
-  const referenced = [...new Set(candidates.flatMap((c) => referencedMessageIds(c.parsed)))];
-  const pending = referenced.length
-    ? await trx
-        .selectFrom('messages')
-        .select(['id', 'message_id'])
-        .where(sql<boolean>`message_id = ANY(${referenced}::text[])`)
-        .where('status', 'in', ['queued', 'processing'])
-        .execute()
-    : [];
-  return (messageRowId, parsed) =>
+): Promise<{ refs: RefRow[]; waits: (messageRowId: string, parsed: ParsedMessage) => boolean }> {
+  const { refs, pending } = await loadRefsAndPending(trx, {
+    refs: candidates.flatMap((c) => lookupMessageIds(c.parsed)),
+    pending: candidates.flatMap((c) => referencedMessageIds(c.parsed)),
+  });
+  const waits = (messageRowId: string, parsed: ParsedMessage) =>
     referencedMessageIds(parsed).some((id) =>
-      pending.some((p) => p.message_id === id && BigInt(p.id) < BigInt(messageRowId)),
+      pending.some((p) => p.messageId === id && BigInt(p.id) < BigInt(messageRowId)),
     );
+  return { refs, waits };
 }
 
 /** Metrics and the log line of a message the batch finished, and the result its job returns. */

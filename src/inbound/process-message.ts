@@ -7,6 +7,7 @@ import { StaleCaseSettingsError } from '../cases/case.service.js';
 import type { Logger } from '../logger.js';
 import { parseMessage, type ParseOptions } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/message.types.js';
+import { readSenderHeaders } from '../mail/sender-headers.js';
 import { metrics } from '../ops/metrics.js';
 import type { CaseSettings } from '../settings/case-settings.js';
 import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
@@ -24,6 +25,7 @@ import {
   finishMessageStatement,
   finishMessageWithRefStatement,
 } from './message.repository.js';
+import { trustOptionsFor } from './trust-policy.js';
 import { createThreadLookup, lockMessageWithRefs } from './thread-lookup.js';
 import { describeWaits, type OrderWaitState, type PendingParent } from './order-wait.js';
 import { decideThread, lookupMessageIds, referencedMessageIds, type ThreadingResult } from './threading.js';
@@ -71,10 +73,14 @@ export function parseOptionsFor(config: Config, settings: Pick<CaseSettings, 'Nu
   };
 }
 
-/** Parses raw bytes; any parser failure becomes UnprocessableMessageError (kept as failed, never retried). */
+/**
+ * Parses raw bytes, with the sender facts the trust policy reads from the raw header (src/mail/sender-headers.ts);
+ * any parser failure becomes UnprocessableMessageError (kept as failed, never retried).
+ */
 export async function parseRaw(parse: ParseFn, raw: Buffer, options: ParseOptions): Promise<ParsedMessage> {
   try {
-    return await parse(raw, options);
+    const parsed = await parse(raw, options);
+    return { ...parsed, senderHeaders: readSenderHeaders(raw) };
   } catch (err) {
     if (err instanceof UnprocessableMessageError) throw err;
     throw new UnprocessableMessageError(`cannot parse message: ${(err as Error).message}`, err);
@@ -86,11 +92,10 @@ export interface ProcessOptions {
   receivedAt?: string;
   /**
    * Ordering during a backlog (see order-wait.ts). When set, a message that refers to an earlier stored
-   * message not yet processed returns outcome `waiting` (the worker delays its job) while `mayWait`; once
-   * the bound is reached (`mayWait` false) it is processed by the normal rules and the wait is recorded
-   * in the reason. Unset (direct callers): no check.
+   * message still on its way (queued or processing) returns outcome `waiting` (the worker delays its job);
+   * `state` (the waits so far) is recorded in the reason once it is processed. Unset (direct callers): no check.
    */
-  orderWait?: { mayWait: boolean; state?: OrderWaitState };
+  orderWait?: { state?: OrderWaitState };
   /**
    * The message, already claimed (status `processing`, size checked) and parsed with the current case settings
    * by processInboundBatch, which left it to this path (a reply, say): neither is done again.
@@ -215,7 +220,7 @@ async function applyInTransaction(
   if (wait.parent) return { waiting: true, parent: wait.parent };
   const decision = await decideThread(parsed, createThreadLookup(trx, lookupMessageIds(parsed), locked.refs), {
     statusClosed: known.settings.StatusClosed,
-    senderFromReplyTo: config.customerFromReplyTo,
+    trust: trustOptionsFor(config),
   });
   const applied = await applyDecision(trx, deps, known, parsed, decision, messageRowId);
   const suppressed = await suppressBouncedRecipients(trx, config, parsed, decision, messageRowId);
@@ -227,9 +232,8 @@ async function applyInTransaction(
 }
 
 /**
- * Order during a backlog (order-wait.ts): with `orderWait`, a message whose earlier `parent` is not processed yet
- * goes back to `queued` and waits while it may (returned `parent`); past the bound it is decided without it, and
- * `note` (for the reason) says how long it waited.
+ * Order during a backlog (order-wait.ts): with `orderWait`, a message whose earlier `parent` is still on its way goes
+ * back to `queued` and waits (returned `parent`), however long; `note` (for the reason) says how long it waited.
  */
 async function orderWaitOf(
   trx: Transaction<Database>,
@@ -238,8 +242,7 @@ async function orderWaitOf(
   orderWait: ProcessOptions['orderWait'],
 ): Promise<{ parent?: PendingParent; note: string }> {
   if (!orderWait) return { note: '' };
-  const state = orderWait.state;
-  if (parent && orderWait.mayWait) {
+  if (parent) {
     await trx
       .updateTable('messages')
       .set({ status: 'queued' })
@@ -248,12 +251,7 @@ async function orderWaitOf(
       .execute();
     return { parent, note: '' };
   }
-  if (parent) {
-    const waited = describeWaits(state ?? { waits: 0, since: Date.now() });
-    return {
-      note: `; ${waited} for earlier message ${parent.id} <${parent.messageId}>, still ${parent.status}: decided without it`,
-    };
-  }
+  const state = orderWait.state;
   return { note: state ? `; ${describeWaits(state)} for an earlier message it refers to` : '' };
 }
 

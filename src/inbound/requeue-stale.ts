@@ -14,16 +14,23 @@ import { inboundJobForRow } from './store.js';
  * transaction holding the row lock, so a second job for a processed row does nothing.
  */
 
-/** A 'queued' row older than this (by received_at) without a pending job is re-queued (ms). */
-export const STALE_QUEUED_MS = 2 * 60_000;
 /**
- * A 'processing' row is re-queued only after this long (ms): a worker holds the row while it parses and
- * commits (seconds), and BullMQ's own stalled-job check returns a crashed worker's job within a minute;
- * this is the case where Redis lost that job too.
+ * A 'queued' row stored longer ago than this (by received_at) without a pending job is re-queued (ms). The sweep
+ * looks for the job itself, so this only has to cover the moment between storing a row and queuing its job.
  */
-export const STALE_PROCESSING_MS = 15 * 60_000;
-/** How often the worker process runs the sweep (ms). */
-export const REQUEUE_STALE_INTERVAL_MS = 60_000;
+export const STALE_QUEUED_MS = 45_000;
+/**
+ * The same for a 'processing' row (ms). A worker that holds the row has its job active (pending), and a killed
+ * worker's job stays active until BullMQ's stalled-job check hands it on; so a 'processing' row without any pending
+ * job is one whose job Redis lost (a restart without persistence, eviction, FLUSHALL).
+ */
+export const STALE_PROCESSING_MS = 45_000;
+/**
+ * How often the worker process runs the sweep (ms). With the ages above, a job lost with Redis is queued again
+ * within STALE_QUEUED_MS + REQUEUE_STALE_INTERVAL_MS of its row being stored, and within this interval of the loss
+ * for an older row: well within 2 minutes. Replies waiting for such a message (order-wait.ts) wait until then.
+ */
+export const REQUEUE_STALE_INTERVAL_MS = 30_000;
 /** Rows read per query. */
 export const REQUEUE_STALE_BATCH = 500;
 

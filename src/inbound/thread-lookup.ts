@@ -56,6 +56,54 @@ export async function loadRefs(db: DbOrTrx, messageIds: readonly string[]): Prom
   return refsQuery(db, [...new Set(messageIds)]).execute();
 }
 
+/** An earlier stored message not processed yet (queued or processing) that a batch's messages refer to. */
+export interface PendingRow {
+  id: string;
+  messageId: string;
+}
+
+/** The messages among `messageIds` that are not processed yet (queued or processing), any row id. */
+function pendingQuery(db: DbOrTrx, messageIds: readonly string[]) {
+  return db
+    .selectFrom('messages')
+    .select(['id', 'message_id'])
+    .where(sql<boolean>`message_id = ANY(${messageIds}::text[])`)
+    .where('status', 'in', ['queued', 'processing']);
+}
+
+const refsAndPendingStatement = precompiled((db, slot) =>
+  db.selectNoFrom([
+    jsonArrayFrom(refsQuery(db, slot(0))).as('refs'),
+    jsonArrayFrom(pendingQuery(db, slot(1))).as('pending'),
+  ]),
+);
+
+/** JSON has no dates: json_agg prints timestamps as text. */
+function refRowsFromJson(rows: unknown): RefRow[] {
+  return (rows as (Omit<RefRow, 'created'> & { created: string })[]).map((r) => ({
+    ...r,
+    created: new Date(r.created),
+  }));
+}
+
+/**
+ * The thread references of `refs` and the not yet processed messages among `pending`, read in ONE statement, so in
+ * one snapshot. Two statements would each see a different moment: a parent committed by another transaction between
+ * them would be missing from both (no thread ref yet in the first, no longer pending in the second), and its reply
+ * would start a case of its own without waiting. In one snapshot the parent is either pending or has its ref.
+ */
+export async function loadRefsAndPending(
+  db: DbOrTrx,
+  ids: { refs: readonly string[]; pending: readonly string[] },
+): Promise<{ refs: RefRow[]; pending: PendingRow[] }> {
+  const [row] = await refsAndPendingStatement(db, [[...new Set(ids.refs)], [...new Set(ids.pending)]]);
+  const pending = (row?.pending ?? []) as { id: string | number; message_id: string }[];
+  return {
+    refs: refRowsFromJson(row?.refs ?? []),
+    pending: pending.map((p) => ({ id: String(p.id), messageId: p.message_id })),
+  };
+}
+
 export interface LockedMessage {
   status: string;
   /** thread_refs rows (with their case) of the `refs` Message-IDs, for createThreadLookup's `preloaded`. */
@@ -94,27 +142,18 @@ export async function lockMessageWithRefs(
   const pending = row.pending as { id: string | number; message_id: string; status: string } | null;
   return {
     status: row.status,
-    // JSON has no dates: json_agg prints timestamps as text.
-    refs: (row.refs as (Omit<RefRow, 'created'> & { created: string })[]).map((r) => ({
-      ...r,
-      created: new Date(r.created),
-    })),
+    refs: refRowsFromJson(row.refs),
     pending: pending ? { id: String(pending.id), messageId: pending.message_id, status: pending.status } : null,
   };
 }
 
 /**
- * One Message-ID can belong to several cases (a message split off into a new case): prefer a live case,
- * then the newest reference.
+ * One Message-ID can belong to several cases (a message split off into a new case): a live case first, then the
+ * newest reference.
  */
-function preferred(rows: readonly RefRow[]): RefRow | null {
-  let best: RefRow | null = null;
-  for (const r of rows) {
-    if (!best) best = r;
-    else if ((r.deleted_at === null) !== (best.deleted_at === null)) best = r.deleted_at === null ? r : best;
-    else if (r.created > best.created) best = r;
-  }
-  return best;
+function byPreference(a: RefRow, b: RefRow): number {
+  if ((a.deleted_at === null) !== (b.deleted_at === null)) return a.deleted_at === null ? -1 : 1;
+  return b.created.getTime() - a.created.getTime();
 }
 
 /**
@@ -151,15 +190,24 @@ export function createThreadLookup(
     },
     async caseByMessageId(messageId, direction) {
       const rows = (await refsOf([messageId])).filter((r) => !direction || r.direction === direction);
-      const row = preferred(rows);
+      const row = rows.sort(byPreference)[0];
       return row ? { case: toThreadCase(row), direction: row.direction } : null;
     },
     async casesByMessageIds(messageIds) {
       const byId = new Map<string, RefRow[]>();
       for (const r of await refsOf(messageIds)) byId.set(r.message_id, [...(byId.get(r.message_id) ?? []), r]);
-      const out = new Map<string, ThreadCase>();
-      for (const [id, rows] of byId) out.set(id, toThreadCase(preferred(rows)!));
+      const out = new Map<string, ThreadCase[]>();
+      for (const [id, rows] of byId) {
+        // A case once per id, even when it has the id both ways (received and sent).
+        const seen = new Set<string>();
+        const cases = rows.sort(byPreference).filter((r) => !seen.has(r.id) && seen.add(r.id));
+        out.set(id, cases.map(toThreadCase));
+      }
       return out;
+    },
+    async caseById(caseId) {
+      const row = await db.selectFrom('cases').select(THREAD_CASE_COLUMNS).where('id', '=', caseId).executeTakeFirst();
+      return row ? toThreadCase(row) : null;
     },
     async caseByNumber(caseNumber) {
       const row = await db

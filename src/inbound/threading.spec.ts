@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ParsedMessage } from '../mail/message.types.js';
-import {
-  decideThread,
-  referencesNewestFirst,
-  senderAddresses,
-  type ThreadCase,
-  type ThreadLookup,
-} from './threading.js';
+import { newOwnMessageId } from '../mail/signed-message-id.js';
+import { decideThread, referencesNewestFirst, type ThreadCase, type ThreadLookup } from './threading.js';
+import type { TrustOptions } from './trust-policy.js';
 
 function parsed(overrides: Partial<ParsedMessage> = {}): ParsedMessage {
   return {
@@ -52,7 +48,10 @@ function lookup(
   data: {
     tokens?: Record<string, ThreadCase>;
     refs?: Record<string, [ThreadCase, 'in' | 'out']>;
+    /** Further cases a Message-ID belongs to (after the one in `refs`). */
+    moreRefs?: Record<string, ThreadCase[]>;
     numbers?: Record<string, ThreadCase>;
+    ids?: Record<string, ThreadCase>;
   } = {},
 ) {
   const asked: string[] = [];
@@ -69,9 +68,13 @@ function lookup(
     },
     async casesByMessageIds(ids) {
       asked.push(...ids.map((id) => `ref:${id}`));
-      const found = new Map<string, ThreadCase>();
-      for (const id of ids) if (data.refs?.[id]) found.set(id, data.refs[id][0]);
+      const found = new Map<string, ThreadCase[]>();
+      for (const id of ids) if (data.refs?.[id]) found.set(id, [data.refs[id][0], ...(data.moreRefs?.[id] ?? [])]);
       return found;
+    },
+    async caseById(id) {
+      asked.push(`id:${id}`);
+      return data.ids?.[id] ?? null;
     },
     async caseByNumber(number) {
       asked.push(`number:${number}`);
@@ -81,7 +84,11 @@ function lookup(
   return { l, asked };
 }
 
-const opts = { statusClosed: 'Closed' };
+const keys = { messageIdSecret: 'current', messageIdOldSecrets: ['before'], messageIdDomain: 'intake.example' };
+const trust: TrustOptions = { trustedAuthservIds: ['mx.intake.example'], keys };
+const opts = { statusClosed: 'Closed', trust };
+const CASE_UUID = '0b8e3c1e-5d1c-4f5e-9a3b-2f1d4c6e7a8b';
+const eve = { name: 'Eve', email: 'eve@evil.example' };
 
 describe('decideThread', () => {
   it('a message that matches nothing starts a new case', async () => {
@@ -152,15 +159,17 @@ describe('decideThread', () => {
     expect(d.reason).toContain('eve@evil.example is neither its customer nor a participant');
   });
 
-  it('Reply-To counts as the sender only when configured', async () => {
+  it('Reply-To never counts as the sender, even naming the customer', async () => {
     const { l } = lookup({ numbers: { 'CS-1001': kase(1001) } });
     const msg = parsed({
       caseRefs: ['CS-1001'],
       from: { name: 'Relay', email: 'relay@forms.example' },
       replyTo: [{ name: 'Ann', email: 'ann@customer.example' }],
     });
-    expect((await decideThread(msg, l, opts)).action).toBe('new-case');
-    expect((await decideThread(msg, l, { ...opts, senderFromReplyTo: true })).action).toBe('reply');
+    expect(await decideThread(msg, l, opts)).toMatchObject({
+      action: 'new-case',
+      possiblyRelated: { caseNumber: 'CS-1001' },
+    });
   });
 
   it('a normal reply to a Closed case reopens it', async () => {
@@ -224,14 +233,95 @@ describe('decideThread', () => {
   });
 });
 
+describe('decideThread: who may steer a message onto a case', () => {
+  const signedCase = kase(1001, { id: CASE_UUID });
+
+  it("a Message-ID intake signed threads a stranger's reply onto the case it names, but adds no participants", async () => {
+    const id = newOwnMessageId(keys, CASE_UUID);
+    const { l } = lookup({ refs: { [id]: [signedCase, 'out'] } });
+    const d = await decideThread(parsed({ from: eve, inReplyTo: id, cc: [eve] }), l, opts);
+    expect(d).toMatchObject({ action: 'reply', caseNumber: 'CS-1001', rule: 'in-reply-to', addsParticipants: false });
+    expect(d.reason).toContain('signed for CS-1001');
+  });
+
+  it('a signed id threads by its signature even without a thread_refs row, also under an old secret', async () => {
+    const id = newOwnMessageId({ ...keys, messageIdSecret: 'before' }, CASE_UUID);
+    const { l, asked } = lookup({ ids: { [CASE_UUID]: signedCase } });
+    const d = await decideThread(parsed({ references: ['x@y', id] }), l, opts);
+    expect(d).toMatchObject({ action: 'reply', caseNumber: 'CS-1001', rule: 'references', addsParticipants: true });
+    expect(asked).toContain(`id:${CASE_UUID}`);
+  });
+
+  it('an id shaped like ours but signed with another secret is no signature', async () => {
+    const forged = newOwnMessageId({ ...keys, messageIdSecret: 'guessed' }, CASE_UUID);
+    const { l } = lookup({ refs: { [forged]: [signedCase, 'out'] }, ids: { [CASE_UUID]: signedCase } });
+    const d = await decideThread(parsed({ from: eve, inReplyTo: forged }), l, opts);
+    expect(d).toMatchObject({ action: 'new-case', possiblyRelated: signedCase });
+  });
+
+  it("a planted Message-ID: a reply to it from someone else starts a new case naming the planter's case", async () => {
+    // Eve's case got the newsletter's Message-ID; Ann replies to the newsletter.
+    const evesCase = kase(1002, { customerEmail: 'eve@evil.example' });
+    const { l } = lookup({ refs: { 'newsletter@shop.example': [evesCase, 'in'] } });
+    const d = await decideThread(parsed({ inReplyTo: 'newsletter@shop.example' }), l, opts);
+    expect(d).toMatchObject({
+      action: 'new-case',
+      caseNumber: null,
+      possiblyRelated: evesCase,
+      addsParticipants: true,
+    });
+    expect(d.reason).toContain('possibly related to CS-1002');
+    expect(d.reason).toContain('ann@customer.example is neither its customer nor a participant');
+  });
+
+  it('of several cases holding a Message-ID, the one the sender belongs to is chosen', async () => {
+    const evesCase = kase(1002, { customerEmail: 'eve@evil.example' });
+    const { l } = lookup({ refs: { 'm@x': [evesCase, 'in'] }, moreRefs: { 'm@x': [kase(1001)] } });
+    expect(await decideThread(parsed({ inReplyTo: 'm@x' }), l, opts)).toMatchObject({
+      action: 'reply',
+      caseNumber: 'CS-1001',
+    });
+  });
+
+  it('a stranger knowing a Message-ID of a Closed case neither adds to it nor reopens it', async () => {
+    const closed = kase(1001, { status: 'Closed' });
+    const { l } = lookup({ refs: { 'a@customer.example': [closed, 'in'] } });
+    const d = await decideThread(parsed({ from: eve, references: ['a@customer.example'] }), l, opts);
+    expect(d).toMatchObject({ action: 'new-case', possiblyRelated: closed });
+  });
+
+  it("the customer's own address fails when the trusted server reports DMARC fail, or the From names two", async () => {
+    const { l } = lookup({ refs: { 'a@x': [kase(1001), 'in'] }, numbers: { 'CS-1001': kase(1001) } });
+    const failing = {
+      fromAddresses: 1,
+      authenticationResults: ['mx.intake.example; dmarc=fail (p=REJECT) header.from=customer.example'],
+    };
+    const d = await decideThread(parsed({ inReplyTo: 'a@x', caseRefs: ['CS-1001'], senderHeaders: failing }), l, opts);
+    expect(d).toMatchObject({ action: 'new-case', addsParticipants: false });
+    expect(d.reason).toContain('DMARC fails according to mx.intake.example');
+    const two = { fromAddresses: 2, authenticationResults: [] };
+    const d2 = await decideThread(parsed({ caseRefs: ['CS-1001'], senderHeaders: two }), l, opts);
+    expect(d2).toMatchObject({ action: 'new-case', addsParticipants: false });
+    expect(d2.reason).toContain('From names 2 addresses');
+  });
+
+  it('DMARC fail from a server not in TRUSTED_AUTHSERV_IDS changes nothing', async () => {
+    const { l } = lookup({ numbers: { 'CS-1001': kase(1001) } });
+    const headers = { fromAddresses: 1, authenticationResults: ['elsewhere.example; dmarc=fail'] };
+    expect((await decideThread(parsed({ caseRefs: ['CS-1001'], senderHeaders: headers }), l, opts)).action).toBe(
+      'reply',
+    );
+  });
+
+  it('automatic mail a stranger sends with a known Message-ID is ignored, not noted on the case', async () => {
+    const { l } = lookup({ refs: { 'a@x': [kase(1001), 'in'] } });
+    const d = await decideThread(parsed({ from: eve, inReplyTo: 'a@x', classification: 'auto-reply' }), l, opts);
+    expect(d).toMatchObject({ action: 'ignore', caseId: null });
+  });
+});
+
 describe('helpers', () => {
   it('referencesNewestFirst reverses and skips In-Reply-To and repeats', () => {
     expect(referencesNewestFirst({ inReplyTo: 'c', references: ['a', 'b', 'a', 'c'] })).toEqual(['a', 'b']);
-  });
-
-  it('senderAddresses lower-cases and adds Reply-To only when asked', () => {
-    const p = { from: { name: '', email: 'A@X.example' }, replyTo: [{ name: '', email: 'b@x.example' }] };
-    expect(senderAddresses(p)).toEqual(['a@x.example']);
-    expect(senderAddresses(p, true)).toEqual(['a@x.example', 'b@x.example']);
   });
 });

@@ -1,4 +1,12 @@
 import type { ParsedMessage, ThreadDecision } from '../mail/message.types.js';
+import {
+  distrustReason,
+  isTrustedMember,
+  senderTrust,
+  signedCaseId,
+  type SenderTrust,
+  type TrustOptions,
+} from './trust-policy.js';
 
 /**
  * The threading rules: does an inbound message continue a case, and which one? Pure over a lookup
@@ -10,8 +18,10 @@ import type { ParsedMessage, ThreadDecision } from '../mail/message.types.js';
  *     already received it for a case ('in', a redelivery with different bytes) -> ignore;
  *  1. a bounce whose original Message-ID is one intake sent -> that case;
  *  2. a reply token in a recipient address (`support+<token>@...`) -> cases.reply_token;
- *  3. In-Reply-To, then References newest first -> thread_refs;
- *  4. a case number in the subject, accepted only when the sender is the case's customer or a participant.
+ *  3. In-Reply-To, then References newest first: a Message-ID intake signed -> the case it names; a Message-ID in
+ *     thread_refs -> its case, only when the sender is that case's customer or a participant (trust-policy.ts);
+ *  4. a case number in the subject, accepted on the same condition.
+ * A reference or case number the sender may not use starts a new case that names the case (possiblyRelated).
  * Then the classification decides what happens: only `normal` mail creates, replies to or reopens a case;
  * anything automatic that threads becomes an internal note ('reply', no status change), anything
  * automatic that does not thread is stored and ignored.
@@ -35,9 +45,14 @@ export interface ThreadLookup {
     messageId: string,
     direction?: 'in' | 'out',
   ): Promise<{ case: ThreadCase; direction: 'in' | 'out' } | null>;
-  /** Batch form for References (a long thread has dozens): Message-ID -> case, for the ids that are known. */
-  casesByMessageIds(messageIds: readonly string[]): Promise<Map<string, ThreadCase>>;
+  /**
+   * Batch form for In-Reply-To and References (a long thread has dozens): Message-ID -> every case it belongs to
+   * (a live case first, then the newest), for the ids that are known.
+   */
+  casesByMessageIds(messageIds: readonly string[]): Promise<Map<string, ThreadCase[]>>;
   caseByNumber(caseNumber: string): Promise<ThreadCase | null>;
+  /** The case a signed Message-ID names, when thread_refs has no row for that id. */
+  caseById(caseId: string): Promise<ThreadCase | null>;
 }
 
 export type ThreadRule =
@@ -46,8 +61,8 @@ export type ThreadRule =
 export interface ThreadingOptions {
   /** settings.StatusClosed: a normal reply to a case in this status reopens it. */
   statusClosed: string;
-  /** Use Reply-To as the sender for the subject rule too (config.customerFromReplyTo). Default false. */
-  senderFromReplyTo?: boolean;
+  /** Who may steer a message onto a case (trust-policy.ts; trustOptionsFor(config)). */
+  trust: TrustOptions;
 }
 
 export interface ThreadingResult extends ThreadDecision {
@@ -59,19 +74,13 @@ export interface ThreadingResult extends ThreadDecision {
   internal: boolean;
   /** A soft-deleted case the message referred to: the new case refers to it. */
   previousCase: ThreadCase | null;
-}
-
-/** The addresses that count as "the sender" for the subject rule (lower-cased). */
-export function senderAddresses(parsed: Pick<ParsedMessage, 'from' | 'replyTo'>, fromReplyTo = false): string[] {
-  const list = [parsed.from?.email, ...(fromReplyTo ? parsed.replyTo.map((a) => a.email) : [])];
-  return [...new Set(list.filter((e): e is string => !!e).map((e) => e.toLowerCase()))];
-}
-
-function senderBelongsTo(c: ThreadCase, senders: string[]): boolean {
-  const allowed = new Set(
-    [c.customerEmail?.toLowerCase(), ...c.participantEmails.map((e) => e.toLowerCase())].filter(Boolean),
-  );
-  return senders.some((s) => allowed.has(s));
+  /**
+   * A case the message seemed to belong to by a header or the subject, but whose customer or participant the sender
+   * is not (trust-policy.ts): the new case names it (PossiblyRelatedCase), and nothing is written to it.
+   */
+  possiblyRelated: ThreadCase | null;
+  /** True when the Cc'd addresses may become participants: only mail from a trusted sender adds any. */
+  addsParticipants: boolean;
 }
 
 /** References newest first (the header lists them oldest first), without the In-Reply-To already tried. */
@@ -104,14 +113,72 @@ interface Match {
   rule: ThreadRule;
   case: ThreadCase;
   reason: string;
+  addsParticipants: boolean;
+}
+
+/** What findMatch looked at without a match: notes for the reason, and the first case the sender may not write to. */
+interface Misses {
+  notes: string[];
+  related: ThreadCase | null;
+}
+
+/** In-Reply-To, then References newest first: a signed id of intake's, or a message of a case the sender belongs to. */
+async function headerMatch(
+  parsed: ParsedMessage,
+  lookup: ThreadLookup,
+  options: ThreadingOptions,
+  sender: SenderTrust,
+  misses: Misses,
+): Promise<Match | null> {
+  const ids = referencedMessageIds(parsed);
+  if (ids.length === 0) return null;
+  const known = await lookup.casesByMessageIds(ids);
+  let unknown = 0;
+  for (const id of ids) {
+    const rule: ThreadRule = id === parsed.inReplyTo ? 'in-reply-to' : 'references';
+    const header = rule === 'in-reply-to' ? 'In-Reply-To' : 'References';
+    const cases = known.get(id) ?? [];
+    const signed = signedCaseId(id, options.trust);
+    if (signed) {
+      // Signed by intake: the signature, not the sender, says which case (a colleague the customer forwarded to).
+      const c = cases.find((k) => k.id === signed) ?? (await lookup.caseById(signed));
+      if (c) {
+        const reason = `${header} <${id}> is a message intake sent and signed for ${c.caseNumber}`;
+        return { rule, case: c, reason, addsParticipants: isTrustedMember(c, sender) };
+      }
+      misses.notes.push(`${header} <${id}> is signed by intake for a case that does not exist`);
+      continue;
+    }
+    const trusted = cases.find((c) => isTrustedMember(c, sender));
+    if (trusted) {
+      const reason = `${header} <${id}> is a message of ${trusted.caseNumber} and ${sender.label} is its customer or a participant`;
+      return { rule, case: trusted, reason, addsParticipants: true };
+    }
+    const first = cases[0];
+    if (!first) {
+      unknown++;
+      continue;
+    }
+    misses.related ??= first;
+    misses.notes.push(`${header} <${id}> is a message of ${first.caseNumber}, but ${distrustReason(first, sender)}`);
+  }
+  if (unknown > 0)
+    misses.notes.push(
+      ids.length === 1 && ids[0] === parsed.inReplyTo
+        ? `In-Reply-To <${ids[0]}> is unknown`
+        : `${unknown} of ${ids.length} referenced Message-IDs are unknown`,
+    );
+  return null;
 }
 
 async function findMatch(
   parsed: ParsedMessage,
   lookup: ThreadLookup,
   options: ThreadingOptions,
-  notes: string[],
+  sender: SenderTrust,
+  misses: Misses,
 ): Promise<Match | null> {
+  const { notes } = misses;
   if (parsed.classification === 'bounce' && parsed.bounce?.originalMessageId) {
     const id = parsed.bounce.originalMessageId;
     const hit = await lookup.caseByMessageId(id, 'out');
@@ -120,49 +187,41 @@ async function findMatch(
         rule: 'bounce',
         case: hit.case,
         reason: `bounce of <${id}>, a message intake sent for ${hit.case.caseNumber}`,
+        addsParticipants: false,
       };
     notes.push(`bounced <${id}> is not a message intake sent`);
   }
   for (const token of parsed.replyTokens) {
+    // The token travels only in intake's own Reply-To: like a signed Message-ID, it names the case itself.
     const c = await lookup.caseByReplyToken(token);
-    if (c) return { rule: 'reply-token', case: c, reason: `reply token ${token} belongs to ${c.caseNumber}` };
+    if (c)
+      return {
+        rule: 'reply-token',
+        case: c,
+        reason: `reply token ${token} belongs to ${c.caseNumber}`,
+        addsParticipants: isTrustedMember(c, sender),
+      };
     notes.push(`reply token ${token} is unknown`);
   }
-  if (parsed.inReplyTo) {
-    const hit = await lookup.caseByMessageId(parsed.inReplyTo);
-    if (hit)
-      return {
-        rule: 'in-reply-to',
-        case: hit.case,
-        reason: `In-Reply-To <${parsed.inReplyTo}> is a message of ${hit.case.caseNumber}`,
-      };
-    notes.push(`In-Reply-To <${parsed.inReplyTo}> is unknown`);
-  }
-  const refs = referencesNewestFirst(parsed);
-  const known = refs.length > 0 ? await lookup.casesByMessageIds(refs) : new Map<string, ThreadCase>();
-  for (const id of refs) {
-    const c = known.get(id);
-    if (c) return { rule: 'references', case: c, reason: `References <${id}> is a message of ${c.caseNumber}` };
-  }
-  if (refs.length > 0) notes.push(`none of ${refs.length} References is known`);
-  const senders = senderAddresses(parsed, options.senderFromReplyTo);
+  const byHeader = await headerMatch(parsed, lookup, options, sender, misses);
+  if (byHeader) return byHeader;
   for (const number of parsed.caseRefs) {
     const c = await lookup.caseByNumber(number);
     if (!c) {
       notes.push(`subject names ${number}, which does not exist`);
       continue;
     }
-    if (senderBelongsTo(c, senders)) {
+    // Threading by subject alone let strangers write onto other people's cases: only the case's own people, by From.
+    if (isTrustedMember(c, sender)) {
       return {
         rule: 'subject',
         case: c,
-        reason: `subject names ${c.caseNumber} and ${senders[0] ?? 'the sender'} is its customer or a participant`,
+        reason: `subject names ${c.caseNumber} and ${sender.label} is its customer or a participant`,
+        addsParticipants: true,
       };
     }
-    // Threading by subject alone let strangers write onto other people's cases: never do that.
-    notes.push(
-      `subject names ${c.caseNumber} but ${senders[0] ?? 'the sender'} is neither its customer nor a participant`,
-    );
+    misses.related ??= c;
+    notes.push(`subject names ${c.caseNumber} but ${distrustReason(c, sender)}`);
   }
   return null;
 }
@@ -180,12 +239,20 @@ export async function decideThread(
 ): Promise<ThreadingResult> {
   const seen = parsed.messageId ? await seenMessage(parsed.messageId, lookup) : null;
   if (seen) return seen;
-  const notes: string[] = [];
-  const match = await findMatch(parsed, lookup, options, notes);
-  return match ? decideOnMatch(parsed, match, options) : decideWithoutMatch(parsed, notes);
+  const sender = senderTrust(parsed, options.trust);
+  const misses: Misses = { notes: [], related: null };
+  const match = await findMatch(parsed, lookup, options, sender, misses);
+  return match ? decideOnMatch(parsed, match, options, sender) : decideWithoutMatch(parsed, misses, sender);
 }
 
-const NO_MATCH = { rule: null, matched: null, internal: false, previousCase: null } as const;
+const NO_MATCH = {
+  rule: null,
+  matched: null,
+  internal: false,
+  previousCase: null,
+  possiblyRelated: null,
+  addsParticipants: false,
+} as const;
 
 /** A Message-ID already on a case: intake's own mail come back, or a second delivery. Either is ignored. */
 async function seenMessage(messageId: string, lookup: ThreadLookup): Promise<ThreadingResult | null> {
@@ -211,10 +278,15 @@ async function seenMessage(messageId: string, lookup: ThreadLookup): Promise<Thr
  * The message belongs to a case. A deleted case: normal mail starts a new case that refers to it, automatic mail is
  * ignored. A live one: normal mail replies (and reopens a Closed case), automatic mail becomes an internal note.
  */
-function decideOnMatch(parsed: ParsedMessage, match: Match, options: ThreadingOptions): ThreadingResult {
+function decideOnMatch(
+  parsed: ParsedMessage,
+  match: Match,
+  options: ThreadingOptions,
+  sender: SenderTrust,
+): ThreadingResult {
   const normal = parsed.classification === 'normal';
   const c = match.case;
-  const matched = { ...NO_MATCH, rule: match.rule, matched: c };
+  const matched = { ...NO_MATCH, rule: match.rule, matched: c, addsParticipants: normal && match.addsParticipants };
   if (c.deleted) {
     if (!normal) {
       return {
@@ -231,6 +303,7 @@ function decideOnMatch(parsed: ParsedMessage, match: Match, options: ThreadingOp
       caseId: null,
       caseNumber: null,
       previousCase: c,
+      addsParticipants: !sender.distrust,
       reason: `${match.reason}, but that case is deleted: a new case refers to it`,
     };
   }
@@ -254,8 +327,12 @@ function decideOnMatch(parsed: ParsedMessage, match: Match, options: ThreadingOp
   };
 }
 
-/** No case: normal mail starts one, automatic mail is stored and ignored. `notes` say what was looked at. */
-function decideWithoutMatch(parsed: ParsedMessage, notes: string[]): ThreadingResult {
+/**
+ * No case: normal mail starts one (naming the case it seemed to belong to, if any), automatic mail is stored and
+ * ignored. The notes say what was looked at.
+ */
+function decideWithoutMatch(parsed: ParsedMessage, misses: Misses, sender: SenderTrust): ThreadingResult {
+  const { notes, related } = misses;
   if (parsed.classification !== 'normal') {
     return {
       ...NO_MATCH,
@@ -268,11 +345,16 @@ function decideWithoutMatch(parsed: ParsedMessage, notes: string[]): ThreadingRe
       ),
     };
   }
+  const base = related
+    ? `not trusted on ${related.caseNumber}: a new case, possibly related to ${related.caseNumber}`
+    : 'no reply token, known reference or case number of the sender';
   return {
     ...NO_MATCH,
     action: 'new-case',
     caseId: null,
     caseNumber: null,
-    reason: withNotes('no reply token, known reference or case number of the sender', notes),
+    possiblyRelated: related,
+    addsParticipants: !sender.distrust,
+    reason: withNotes(sender.distrust && !related ? `${base}; ${sender.distrust}` : base, notes),
   };
 }

@@ -10,6 +10,7 @@ function input(over: Partial<ClassifyInput> & { h?: Record<string, string> } = {
     parts: over.parts ?? [],
     subject: over.subject ?? 'Hello',
     from: over.from ?? 'ann@example.net',
+    text: over.text,
   };
 }
 const kind = (i: ClassifyInput) => classifyMessage(i).classification;
@@ -159,6 +160,48 @@ describe('classifyMessage', () => {
       ).toBe('auto-reply');
       expect(kind(input({ subject: `Out of office${' '.repeat(100_000)}x` }))).toBe('normal');
       expect(kind(input({ subject: `Out of office auto reply${' '.repeat(100_000)}:` }))).toBe('auto-reply');
+    });
+  });
+
+  describe('bounces and complaints without a report part', () => {
+    const ses = JSON.stringify({ notificationType: 'Bounce', bounce: { bounceType: 'Permanent' } });
+    it.each<[string, Partial<ClassifyInput> & { h?: Record<string, string> }, string]>([
+      ['SES bounce mailed by SNS', { text: `${ses}\n\n--\nIf you wish to stop receiving notifications` }, 'bounce'],
+      [
+        'SES bounce inside an SNS JSON envelope',
+        { text: JSON.stringify({ Type: 'Notification', Message: ses }) },
+        'bounce',
+      ],
+      ['SendGrid event array', { text: '[{"email":"x@example.net","event":"bounce"}]' }, 'bounce'],
+      ['SES complaint', { text: '{"notificationType":"Complaint"}' }, 'feedback-report'],
+      ['Return-Path of a mail server', { h: { 'Return-Path': '<MAILER-DAEMON@mx.example.org>' } }, 'bounce'],
+      ['post_master sender', { from: 'post_master@mail.example.jp' }, 'bounce'],
+      ['Spanish Exchange subject', { subject: 'No se puede entregar: Su pedido' }, 'bounce'],
+      ['Italian Exchange subject', { subject: 'Non recapitabile: Il suo ordine' }, 'bounce'],
+      ['Japanese subject', { subject: '配信不能: 9月のお知らせ' }, 'bounce'],
+      ['qmail text', { text: 'Hi. This is the qmail-send program at mx.example.org.\n' }, 'bounce'],
+      ['JMRP subject', { subject: 'complaint about message from 192.0.2.5' }, 'feedback-report'],
+      [
+        'ARF human text',
+        { text: 'This is an email abuse report for an email message received from IP 192.0.2.5' },
+        'feedback-report',
+      ],
+    ])('%s', (_name, over, expected) => {
+      expect(kind(input(over))).toBe(expected);
+    });
+
+    it.each<[string, Partial<ClassifyInput>]>([
+      ["JSON after the customer's own words", { text: 'Our webhook got this:\n{"event":"bounce"}' }],
+      ['a forwarded bounce with a comment', { text: 'I got this back, help?\n\nHi. This is the qmail-send program' }],
+      ['a question about the postmaster', { subject: 'Question for your postmaster' }],
+      ['JSON that is no notification', { text: '{"order":12345,"status":"shipped"}' }],
+    ])('ordinary mail stays normal: %s', (_name, over) => {
+      expect(kind(input(over))).toBe('normal');
+    });
+
+    it('reads hostile JSON in linear time', () => {
+      const text = `{${'"event" :'.repeat(50_000)}`;
+      expect(kind(input({ text }))).toBe('normal');
     });
   });
 });

@@ -1,3 +1,4 @@
+import { automaticBody } from './automatic-body.js';
 import { excerpt, withoutComments } from './clean-text.js';
 import type { Classification } from './message.types.js';
 
@@ -21,6 +22,8 @@ export interface ClassifyInput {
   subject: string;
   /** Lower-cased From address, null when there is none. */
   from: string | null;
+  /** The plain text (its start is read for bounces and complaints that carry no report part). */
+  text?: string;
 }
 
 export interface ClassificationResult {
@@ -34,14 +37,16 @@ export interface ClassificationResult {
  * "Undelivered parcel" must still get a case, so a bare word never counts.
  */
 const BOUNCE_SUBJECT =
-  /^\s*(undeliverable\s*:|undelivered mail returned to sender\s*$|delivery status notification \((failure|delay)\)\s*$|mail delivery failed\s*(:|$)|mail delivery failure\s*$|returned mail\s*:|failure notice\s*$|delivery failure notification\s*$|message not delivered\s*(:|$)|unzustellbar\s*:|nicht zustellbar\s*:|non remis\s*:|non distribuable\s*:|onbestelbaar\s*:|niet bezorgd\s*:)/i;
+  /^\s*(undeliverable\s*:|undelivered mail returned to sender\s*$|delivery status notification \((failure|delay)\)\s*$|mail delivery failed\s*(:|$)|mail delivery failure\s*$|returned mail\s*:|failure notice\s*$|delivery failure notification\s*$|message not delivered\s*(:|$)|unzustellbar\s*:|nicht zustellbar\s*:|non remis\s*:|non distribuable\s*:|onbestelbaar\s*:|niet bezorgd\s*:|no se puede entregar\s*:|non recapitabile\s*:|配信不能\s*[:：]|undelivered mail\s*:)/i;
+/** Complaint reports mailed without an ARF part: Microsoft JMRP, AOL's feedback loop. */
+const COMPLAINT_SUBJECT = /^\s*(complaint about message from\s|email feedback report for ip\s|abuse report\s*:)/i;
 /**
  * Subjects auto-responders use; the same care as for bounces ("Out of office chair broken" is a customer).
  * No two `\s*` around an optional word: they backtrack quadratically over a long run of spaces.
  */
 const AUTO_REPLY_SUBJECT =
   /^\s*(out of (the )?office\s*(((auto[- ]?)?reply|notice|message|notification)\s*)?([:\-–(]|$)|automatic reply\s*:|auto[- ]?reply\s*:|autoreply\s*:|auto:|abwesenheitsnotiz\b|automatische antwort\s*:|r[ée]ponse automatique\s*:|automatisch antwoord\s*:|afwezigheidsbericht\b)/i;
-const BOUNCE_SENDER = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)(@|$)/i;
+const BOUNCE_SENDER = /^(mailer[-_]?daemon|post[-_]?master|mail[-_]daemon)(@|$)/i;
 
 function first(headers: HeaderMap, name: string): string | null {
   const v = headers.get(name);
@@ -69,7 +74,16 @@ function hasPart(input: ClassifyInput, type: string): boolean {
 function feedbackReport(input: ClassifyInput): string | null {
   if (reportType(input) === 'feedback-report') return 'multipart/report; report-type=feedback-report (ARF)';
   if (hasPart(input, 'message/feedback-report')) return 'message/feedback-report part (ARF)';
+  if (COMPLAINT_SUBJECT.test(input.subject)) return `complaint subject "${excerpt(input.subject)}"`;
   return null;
+}
+
+/** The bounce address (Return-Path) of a mail server's own notice: `<MAILER-DAEMON@mx.example.org>`. */
+function bounceReturnPath(input: ClassifyInput): string | null {
+  const rp = first(input.headers, 'return-path');
+  if (!rp) return null;
+  const address = /<\s*([^<>\s]{1,254})\s*>/.exec(rp)?.[1] ?? rp.trim();
+  return BOUNCE_SENDER.test(address) ? `Return-Path: ${excerpt(address)}` : null;
 }
 
 /** Signals that only bounces carry. `Return-Path: <>` is weaker: auto-replies use a null sender too. */
@@ -80,6 +94,8 @@ function strongBounce(input: ClassifyInput): string | null {
   const failed = first(input.headers, 'x-failed-recipients');
   if (failed) return `X-Failed-Recipients: ${excerpt(failed)}`;
   if (input.from && BOUNCE_SENDER.test(input.from)) return `From ${input.from}`;
+  const returnPath = bounceReturnPath(input);
+  if (returnPath) return returnPath;
   if (BOUNCE_SUBJECT.test(input.subject)) return `bounce subject "${excerpt(input.subject)}"`;
   return null;
 }
@@ -132,6 +148,9 @@ export function classifyMessage(input: ClassifyInput): ClassificationResult {
   if (feedback) return { classification: 'feedback-report', reason: feedback };
   const bounce = strongBounce(input);
   if (bounce) return { classification: 'bounce', reason: bounce };
+  // No report part and no telling header: the text may still say it (JSON notifications, MTA texts, JMRP).
+  const body = input.text ? automaticBody(input.text) : null;
+  if (body) return body;
   const auto = autoReply(input);
   if (auto) return { classification: 'auto-reply', reason: auto };
   const nullSender = weakBounce(input);

@@ -2,6 +2,8 @@
  * The normalised form of one inbound email, produced by src/mail/parse.ts (pure: no database)
  * and consumed by the inbound pipeline (src/inbound/). `toParsedMessageJson` gives the API/CLI shape.
  */
+import type { SenderHeaders } from './sender-headers.js';
+
 export type Classification = 'normal' | 'auto-reply' | 'bounce' | 'list' | 'feedback-report';
 
 export interface MailAddress {
@@ -63,6 +65,11 @@ export interface ParsedMessage {
   classificationReason: string;
   bounce: BounceInfo | null;
   attachments: ParsedAttachment[];
+  /**
+   * From-address count and Authentication-Results from the raw header (src/mail/sender-headers.ts), for the trust
+   * policy; set by the inbound pipeline, absent when the message was not read from raw bytes.
+   */
+  senderHeaders?: SenderHeaders;
 }
 
 export type DecisionAction = 'new-case' | 'reply' | 'reopen' | 'ignore';

@@ -347,3 +347,25 @@ describe('parseMessage edge cases', () => {
     );
   });
 });
+
+describe('parseMessage on files as people save them', () => {
+  const plain = fixture('new-plain.eml').toString('latin1').replace(/\r\n/g, '\n');
+
+  it('reads a message whose lines end with a bare CR as the mail it is, not as an empty one', async () => {
+    const m = await parseMessage(Buffer.from(plain.replace(/\n/g, '\r'), 'latin1'), options);
+    const reference = await parse('new-plain.eml');
+    expect(m.subject).toBe(reference.subject);
+    expect(m.from).toEqual(reference.from);
+    expect(m.text).toBe(reference.text);
+  });
+
+  it('reads a message that starts with a UTF-8 byte-order mark, with or without an mbox From line', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const reference = await parse('new-plain.eml');
+    for (const prefix of ['', 'From ann.customer@example.net Mon Nov  2 10:00:00 2026\n']) {
+      const m = await parseMessage(Buffer.concat([bom, Buffer.from(prefix + plain, 'latin1')]), options);
+      expect(m.messageId).toBe(reference.messageId);
+      expect(m.text).toBe(reference.text);
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { cleanText, excerpt, withoutComments } from './clean-text.js';
 import type { ParsedAttachment, ParsedMessage } from './message.types.js';
 import { DEFAULT_ORDER_REF_PATTERN, findOrderRefs } from './order-refs.js';
 import { usableMessageId } from './identity.js';
-import { extractReplyText, looksLikeReply } from './reply-text.js';
+import { looksLikeReply, replyTextOf } from './reply-text.js';
 import { sanitizedHtmlToText, sanitizeEmailHtml } from './sanitize.js';
 import { cleanSubject } from './subject.js';
 
@@ -35,18 +35,33 @@ export interface ParseOptions {
 const ENVELOPE_HEADERS = ['delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to'];
 
 /**
- * The first line must be a header field (optionally after an mbox `From ` line). Anything else is not
- * an RFC 5322 message, and parsing it would only invent an empty mail.
+ * Bytes to skip before the header: a UTF-8 byte-order mark (editors and Windows tools write one), leading blank
+ * lines, and an mbox `From ` envelope line (a single message saved from a mailbox). The first line after them must
+ * be a header field; anything else is not an RFC 5322 message, and parsing it would only invent an empty mail.
  */
-/** Bytes to skip before the header: leading blank lines, and an mbox `From ` separator line. */
-function leadingBlankLength(raw: Buffer): number {
-  let i = 0;
+export function leadingBlankLength(raw: Buffer): number {
+  let i = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
   while (i < raw.length && i < 1024 && (raw[i] === 0x0d || raw[i] === 0x0a)) i++;
   if (raw.subarray(i, i + 5).toString('latin1') === 'From ') {
-    const nl = raw.indexOf(0x0a, i);
-    if (nl > 0 && nl - i < 1024) i = nl + 1;
+    // The envelope line ends at LF, CRLF or a bare CR (classic Mac OS files).
+    let nl = i;
+    while (nl < raw.length && nl - i < 1024 && raw[nl] !== 0x0a && raw[nl] !== 0x0d) nl++;
+    if (nl < raw.length && nl - i < 1024) i = raw[nl] === 0x0d && raw[nl + 1] === 0x0a ? nl + 2 : nl + 1;
   }
   return i;
+}
+
+/** Bytes of the head looked at to tell a file whose lines end with a bare CR. */
+const LINE_END_SAMPLE = 65_536;
+
+/**
+ * A message whose lines end with a bare CR (classic Mac OS, some exports) is one long header line to a MIME parser,
+ * which then finds no body at all. Such input is read with CRLF line ends; anything else is passed on unchanged.
+ */
+export function withCrlfLineEnds(raw: Buffer): Buffer {
+  const head = raw.subarray(0, LINE_END_SAMPLE);
+  if (head.includes(0x0a) || !head.includes(0x0d)) return raw;
+  return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
 }
 
 function assertLooksLikeMail(raw: Buffer): void {
@@ -188,7 +203,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   try {
     // Some servers and exports put blank lines before the header; the parser would take it all for body.
     const start = leadingBlankLength(raw);
-    parsed = await simpleParser(start > 0 ? raw.subarray(start) : raw, {
+    parsed = await simpleParser(withCrlfLineEnds(start > 0 ? raw.subarray(start) : raw), {
       maxHtmlLengthToParse: options.maxHtmlLengthToParse ?? DEFAULT_MAX_HTML_LENGTH_TO_PARSE,
       // cid: links stay as they are: inline images are stored as attachments and served by the API.
       keepCidLinks: true,
@@ -229,6 +244,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
     parts,
     subject,
     from: from?.email ?? null,
+    text: parsed.text ?? '',
   });
   const bounce = classification === 'bounce' ? parseBounceInfo({ parts, text: parsed.text ?? '', headers }) : null;
 
@@ -258,7 +274,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
     date: messageDate(parsed, headers, parsedAt),
     text,
     html,
-    replyText: isReply ? extractReplyText(text) : text,
+    replyText: replyTextOf(text, isReply),
     orderRefs: findOrderRefs(subject, options.orderRefPattern || DEFAULT_ORDER_REF_PATTERN, prefixes),
     caseRefs: findCaseRefs(subject, prefixes),
     replyTokens: extractReplyTokens(recipients, normaliseEmail(options.replyAddress)),

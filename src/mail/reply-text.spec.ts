@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractReplyText, looksLikeReply, splitReply } from './reply-text.js';
+import { extractReplyText, looksLikeReply, replyTextOf, splitReply } from './reply-text.js';
 
 describe('reply text', () => {
   it('cuts a Gmail attribution wrapped over two lines and the quote below it', () => {
@@ -90,4 +90,89 @@ describe('reply text', () => {
     expect(looksLikeReply({ inReplyTo: null, references: [], subject: 'Re [2] : x' })).toBe(true);
     expect(extractReplyText('Fine.\n\nAnn Smith <ann@example.net> wrote:\n> old')).toBe('Fine.');
   });
+
+  it.each([
+    ['Swedish Gmail', 'Den mån 2 nov. 2026 kl 11:04 skrev Anna Svensson <anna@example.net>:'],
+    ['Finnish Gmail', 'ma 2. marrask. 2026 klo 11.04 Anna Virtanen (anna@example.net) kirjoitti:'],
+    ['Russian Gmail, no verb', 'пн, 2 нояб. 2026 г. в 11:04, Анна Иванова <anna@example.net>:'],
+    ['Japanese Gmail, no verb', '2026年11月2日(月) 11:04 山田花子 <hanako@example.net>:'],
+    ['Chinese Gmail', '王芳 <fang@example.net> 于2026年11月2日周一 11:04写道：'],
+    ['Polish Gmail', 'pon., 2 lis 2026 o 11:04 Anna Kowalska <anna@example.net> napisał(a):'],
+    ['Italian Gmail', 'Il giorno lun 2 nov 2026 alle ore 11:04 Anna Rossi <anna@example.net> ha scritto:'],
+    ['Portuguese Gmail', 'Em seg., 2 de nov. de 2026 às 11:04, Ana Souza <ana@example.net> escreveu:'],
+  ])('cuts a %s attribution', (_name, attribution) => {
+    expect(extractReplyText(`Thanks.\n\n${attribution}\n\n> Hello`)).toBe('Thanks.');
+  });
+
+  it.each([
+    ['Finnish', 'Lähettäjä: Support <s@example.com>\nLähetetty: maanantai 2. marraskuuta 2026 11.04\nAihe: x'],
+    ['Russian', 'От: Support <s@example.com>\nОтправлено: 2 ноября 2026 г. 11:04\nТема: x'],
+    ['Japanese, empty From', '差出人:\n送信日時: 2026年11月2日 11:04\n件名: RE: x'],
+    ['Chinese', '发件人: Support <s@example.com>\n发送时间: 2026年11月2日 11:04\n主题: x'],
+    ['Polish', 'Od: Support <s@example.com>\nWysłano: poniedziałek, 2 listopada 2026 11:04\nTemat: x'],
+    [
+      'Swedish, From wrapped',
+      'Från: Example Support Team\n<s@example.com>\nSkickat: den 2 november 2026 11:04\nÄmne: x',
+    ],
+  ])('cuts an Outlook header block (%s)', (_name, block) => {
+    expect(extractReplyText(`Thanks.\n\n${block}\n\nold text`)).toBe('Thanks.');
+  });
+
+  it.each([
+    'Enviado desde mi iPhone',
+    'Inviato da iPhone',
+    'Skickat från min iPhone',
+    'Sendt fra min iPhone',
+    'Отправлено с iPhone',
+    'iPhoneから送信',
+    '从我的iPhone发送',
+    "Wysłane z iPhone'a",
+    'Lähetetty iPhonesta',
+    'Sent from my Galaxy',
+  ])('separates the mobile footer %j', (footer) => {
+    expect(splitReply(`New text.\n\n${footer}\n\n> quoted`)).toMatchObject({ reply: 'New text.', signature: footer });
+  });
+
+  it('keeps prose that starts like a footer or an attribution', () => {
+    const prose = 'Sent by courier yesterday, the box is missing.\nLast week I wrote:\nthe address is wrong.';
+    expect(extractReplyText(prose)).toBe(prose);
+  });
+
+  it('keeps the new text of a reply written below the quote', () => {
+    const text =
+      'On Mon, Nov 2, 2026 at 11:04 AM Support <s@example.com> wrote:\n> Photo please?\n\nPhoto attached.\n\n-- \nAnn';
+    expect(splitReply(text)).toMatchObject({ reply: 'Photo attached.', signature: '-- \nAnn'.trim() });
+    expect(extractReplyText('> Photo please?\n\nPhoto attached.')).toBe('Photo attached.');
+  });
+
+  it('stays linear on hostile lines aimed at the multilingual patterns', () => {
+    const verbs = ['schrieb ', 'skrev ', 'schreef ', 'kirjoitti '];
+    for (const verb of verbs) {
+      const line = `Am 1 ${verb.repeat(10_000)}:`;
+      expect(extractReplyText(line) === line).toBe(true);
+      // Lines just under the marker-line limit, where every pattern runs.
+      const many = `x ${verb.repeat(Math.floor(990 / verb.length))}.\n`.repeat(200);
+      expect(extractReplyText(many) === many.trim()).toBe(true);
+    }
+    const wrapped = `On 1\n${'x@'.repeat(300)}\n${'y '.repeat(400)}wrote:\n`.repeat(100);
+    expect(typeof extractReplyText(wrapped)).toBe('string');
+    const footers = `Sent from ${'my '.repeat(30_000)}\n`;
+    expect(typeof extractReplyText(footers)).toBe('string');
+  });
+
+  it('cuts an Outlook reply that has no In-Reply-To, References or known prefix; fresh mail keeps its text', () => {
+    const outlook =
+      'Done.\n\nVon: Support <s@example.com>\nGesendet: Montag, 2. November 2026 11:04\nBetreff: x\n\nold';
+    expect(replyTextOf(outlook, false)).toBe('Done.');
+    const fresh = 'Hello,\nmy parcel is late.\n\n-- \nAnn';
+    expect(replyTextOf(fresh, false)).toBe(fresh);
+    expect(replyTextOf(fresh, true)).toBe('Hello,\nmy parcel is late.');
+  });
+
+  it.each(['Odp: x', 'RES: x', 'RV: x', 'Ответ: x', '回复：x', '答复: x', '返信: x', 'VL: x'])(
+    'counts the localized prefix %j as a reply',
+    (subject) => {
+      expect(looksLikeReply({ inReplyTo: null, references: [], subject })).toBe(true);
+    },
+  );
 });

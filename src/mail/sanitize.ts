@@ -138,6 +138,15 @@ const base: sanitizeHtml.IOptions = {
   },
 };
 
+/** The options of sanitizeEmailHtml, for a view that rewrites images (display-html.ts). */
+export const EMAIL_SANITIZE_OPTIONS: Readonly<sanitizeHtml.IOptions> = base;
+
+/** HTML too deep for the parser (DEFAULT_MAX_HTML_DEPTH) as escaped plain text, else as it is; cut to `max` first. */
+export function boundedHtmlInput(html: string, max = DEFAULT_MAX_SANITIZE_INPUT): string {
+  const input = html.length > max ? html.slice(0, max) : html;
+  return nestsDeeperThan(input, DEFAULT_MAX_HTML_DEPTH) ? asPlainText(input) : input;
+}
+
 /**
  * Sanitises the HTML body of an email for display: no script, no event handlers, no style, no remote
  * loads (http(s) images, srcset, background), only `cid:` and `data:image/*` images; links open in a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRecipientStatic, isNoReplyAddress, isOwnAddress } from './loop-guard.js';
+import { ackRateKey, checkRecipientStatic, isNoReplyAddress, isOwnAddress } from './loop-guard.js';
 
 const own = ['support@example.com', 'help@example.com'];
 
@@ -42,5 +42,22 @@ describe('loop guard (no database)', () => {
     expect(checkRecipientStatic('anna@x.com', { classification: 'normal', ownAddresses: own })).toBeNull();
     expect(checkRecipientStatic('not-an-address', { ownAddresses: own })?.reason).toBe('invalid-address');
     expect(checkRecipientStatic('help@example.com', { ownAddresses: own })?.reason).toBe('own-address');
+  });
+
+  it('a sender the trust policy does not believe gets nothing', () => {
+    const v = checkRecipientStatic('anna@x.com', { ownAddresses: own, senderDistrust: 'From names 2 addresses' });
+    expect(v).toEqual({
+      reason: 'sender-unauthenticated',
+      detail: 'the sender is not believed: From names 2 addresses',
+    });
+  });
+
+  it('ackRateKey counts an address without its +tag, and Gmail without dots, under one key', () => {
+    expect(ackRateKey('Victim+a@Example.com')).toEqual({ key: 'victim@example.com', domain: 'example.com' });
+    expect(ackRateKey('victim+b@example.com').key).toBe('victim@example.com');
+    expect(ackRateKey('v.i.c.t.i.m+x@googlemail.com')).toEqual({ key: 'victim@gmail.com', domain: 'gmail.com' });
+    // Elsewhere dots are part of the address.
+    expect(ackRateKey('v.ictim@example.com').key).toBe('v.ictim@example.com');
+    expect(ackRateKey('+only@example.com').key).toBe('+only@example.com');
   });
 });

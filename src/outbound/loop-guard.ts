@@ -4,11 +4,14 @@ import type { Classification } from '../mail/message.types.js';
 import { normaliseAddress, splitAddress } from './safety.js';
 
 /**
- * Mail loops start when a help desk answers a machine. No automatic mail (acknowledgements) goes to:
- * a message classified as auto-reply, bounce, list or feedback report; an address that by its name
- * does not read mail; intake's own addresses (or a plus-variant of them); an address suppressed after
- * a hard bounce; or an address that already got ACK_RATE_LIMIT acknowledgements within ACK_RATE_WINDOW_MS.
- * Staff replies are not automatic and are not limited here.
+ * Mail loops start when a help desk answers a machine, and forged senders turn acknowledgements into a spam cannon
+ * (docs/threading-trust.md). No automatic mail (acknowledgements) goes to: a message classified as auto-reply,
+ * bounce, list or feedback report; a sender the trust policy does not believe (a From with several addresses,
+ * DMARC failing by a trusted Authentication-Results); an address that by its name does not read mail; intake's own
+ * addresses (or a plus-variant of them); an address suppressed after a hard bounce; an address (counted without its
+ * +tag, and for Gmail without dots) that already got ACK_RATE_LIMIT acknowledgements within ACK_RATE_WINDOW_MS; a
+ * domain that got ACK_DOMAIN_HOURLY_LIMIT within the hour; or anyone once the installation sent ACK_HOURLY_LIMIT
+ * within the hour. Staff replies are not automatic and are not limited here.
  */
 
 export type SuppressionReason =
@@ -20,7 +23,10 @@ export type SuppressionReason =
   | 'no-reply-address'
   | 'own-address'
   | 'suppressed-address'
-  | 'rate-limit';
+  | 'sender-unauthenticated'
+  | 'rate-limit'
+  | 'domain-rate-limit'
+  | 'hourly-limit';
 
 export interface GuardVerdict {
   reason: SuppressionReason;
@@ -51,13 +57,35 @@ export function isOwnAddress(address: string, ownAddresses: readonly string[]): 
   });
 }
 
+/** Mail domains that ignore dots in the local part (`a.n.n@gmail.com` is `ann@gmail.com`), and their aliases. */
+const DOTLESS_DOMAINS: Readonly<Record<string, string>> = { 'gmail.com': 'gmail.com', 'googlemail.com': 'gmail.com' };
+
+/**
+ * The key acknowledgements to an address are counted under: lower-cased, without a `+tag`, and for providers that
+ * ignore dots without them, so `victim+a@` and `victim+b@` share one limit. `domain` is the key's domain.
+ */
+export function ackRateKey(address: string): { key: string; domain: string } {
+  const { local, domain: rawDomain } = splitAddress(address.toLowerCase());
+  const domain = DOTLESS_DOMAINS[rawDomain] ?? rawDomain;
+  let base = local.split('+')[0]!;
+  if (DOTLESS_DOMAINS[rawDomain]) base = base.replace(/\./g, '');
+  return { key: `${base || local}@${domain}`, domain };
+}
+
 /** The checks that need no database, in order of how much they say about the sender. */
 export function checkRecipientStatic(
   to: string | null | undefined,
-  context: { classification?: Classification | null; ownAddresses: readonly string[] },
+  context: {
+    classification?: Classification | null;
+    ownAddresses: readonly string[];
+    /** Why the trust policy does not believe the sender (src/mail/sender-headers.ts senderVerdict), if it does not. */
+    senderDistrust?: string | null;
+  },
 ): GuardVerdict | null {
   const c = context.classification;
   if (c && c !== 'normal') return { reason: `sender-${c}`, detail: `the message is classified as ${c}` };
+  if (context.senderDistrust)
+    return { reason: 'sender-unauthenticated', detail: `the sender is not believed: ${context.senderDistrust}` };
   const address = normaliseAddress(to);
   if (!address)
     return { reason: 'invalid-address', detail: `no valid recipient address (${JSON.stringify(to ?? null)})` };
@@ -77,46 +105,36 @@ export async function isSuppressed(db: DbOrTrx, address: string): Promise<{ reas
 
 export interface AckGuardOptions {
   classification?: Classification | null;
+  senderDistrust?: string | null;
   ownAddresses: readonly string[];
   ackRateLimit: number;
   ackRateWindowMs: number;
+  /** Per domain per hour; 0 = no limit. */
+  ackDomainHourlyLimit: number;
+  /** For the installation per hour; 0 = no limit. */
+  ackHourlyLimit: number;
   now?: Date;
 }
 
+const HOUR_MS = 3_600_000;
+
 /**
  * Whether an acknowledgement may go to `to`. Runs in the caller's transaction and takes a per-address
- * advisory lock until it ends, so two new cases from one sender committing at once cannot both pass a
- * limit that only one of them should.
+ * advisory lock (on the rate key) until it ends, so two new cases from one sender committing at once cannot both
+ * pass a limit that only one of them should. The domain and hourly limits are counted without a lock: concurrent
+ * transactions may each pass the last free place, so they can be exceeded by the number of transactions in flight.
  */
 export async function checkAcknowledgement(
   trx: DbOrTrx,
   to: string | null | undefined,
   options: AckGuardOptions,
 ): Promise<GuardVerdict | null> {
-  const staticVerdict = checkRecipientStatic(to, options);
-  if (staticVerdict) return staticVerdict;
-  const address = normaliseAddress(to)!;
-  // The lock and the suppression list in one round trip (the suppression read needs no lock).
-  const { rows } = await sql<{ reason: string | null }>`
-    SELECT (SELECT reason FROM address_suppressions WHERE lower(email) = ${address}) AS reason
-    FROM (SELECT pg_advisory_xact_lock(hashtext(${`intake-ack:${address}`}))) AS l`.execute(trx);
-  const suppression = rows[0]?.reason;
-  if (suppression) return suppressedVerdict(address, suppression);
-
-  const since = new Date((options.now ?? new Date()).getTime() - options.ackRateWindowMs);
-  // Only acknowledgements that were (to be) sent count: suppressed ones did not reach the address.
-  // An ack has one recipient (a CHECK constraint says so): `lower(to_addresses[1])` is exactly the
-  // expression of outbox_ack_recipient_idx, so only this address's acks of the window are read.
-  // normaliseAddress lower-cases, so the stored and the compared form agree whatever the case.
-  const { n } = await trx
-    .selectFrom('outbox')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('kind', '=', 'ack')
-    .where(sql<string>`lower(to_addresses[1])`, '=', address)
-    .where('created', '>', since)
-    .where('status', '<>', 'suppressed')
-    .executeTakeFirstOrThrow();
-  return rateVerdict(address, Number(n), options);
+  const [verdict] = await checkAcknowledgements(
+    trx,
+    [{ to, classification: options.classification, senderDistrust: options.senderDistrust }],
+    options,
+  );
+  return verdict ?? null;
 }
 
 const suppressedVerdict = (address: string, reason: string): GuardVerdict => ({
@@ -124,54 +142,122 @@ const suppressedVerdict = (address: string, reason: string): GuardVerdict => ({
   detail: `${address} is marked undeliverable (${reason})`,
 });
 
+interface Counts {
+  /** The address's acknowledgements in ACK_RATE_WINDOW_MS. */
+  sent: number;
+  /** Its domain's in the last hour. */
+  domain: number;
+  /** The installation's in the last hour (counted up to the limit). */
+  all: number;
+}
+
 function rateVerdict(
   address: string,
-  sent: number,
-  options: Pick<AckGuardOptions, 'ackRateLimit' | 'ackRateWindowMs'>,
+  rate: { key: string; domain: string },
+  counts: Counts,
+  options: Pick<AckGuardOptions, 'ackRateLimit' | 'ackRateWindowMs' | 'ackDomainHourlyLimit' | 'ackHourlyLimit'>,
 ): GuardVerdict | null {
-  if (sent < options.ackRateLimit) return null;
-  const hours = Math.round((options.ackRateWindowMs / 3_600_000) * 10) / 10;
-  return {
-    reason: 'rate-limit',
-    detail: `${address} already got ${sent} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})`,
-  };
+  if (counts.sent >= options.ackRateLimit) {
+    const hours = Math.round((options.ackRateWindowMs / HOUR_MS) * 10) / 10;
+    const as = rate.key === address ? '' : ` (counted as ${rate.key})`;
+    return {
+      reason: 'rate-limit',
+      detail: `${address}${as} already got ${counts.sent} acknowledgement(s) within ${hours} h (limit ${options.ackRateLimit})`,
+    };
+  }
+  if (options.ackDomainHourlyLimit > 0 && counts.domain >= options.ackDomainHourlyLimit)
+    return {
+      reason: 'domain-rate-limit',
+      detail: `${rate.domain} already got ${counts.domain} acknowledgement(s) within the hour (limit ${options.ackDomainHourlyLimit})`,
+    };
+  if (options.ackHourlyLimit > 0 && counts.all >= options.ackHourlyLimit)
+    return {
+      reason: 'hourly-limit',
+      detail: `${counts.all} acknowledgements were sent within the hour (ACK_HOURLY_LIMIT ${options.ackHourlyLimit})`,
+    };
+  return null;
 }
 
 /**
  * checkAcknowledgement for several acknowledgements of one transaction (an inbound batch), in two round trips
- * whatever their number: the advisory locks of all addresses (taken in address order, so two batches sharing
+ * whatever their number: the advisory locks of all rate keys (taken in key order, so two batches sharing
  * addresses wait for each other instead of deadlocking), then suppressions and counts of all of them. An
- * address that appears twice counts the acknowledgements let through earlier in the same batch.
+ * address, domain or the installation counts the acknowledgements let through earlier in the same batch.
  * `recipients[i]` is the recipient of acknowledgement i; the verdicts come back in the same order.
  */
 export async function checkAcknowledgements(
   trx: DbOrTrx,
-  recipients: readonly { to: string | null | undefined; classification?: Classification | null }[],
-  options: Omit<AckGuardOptions, 'classification'>,
+  recipients: readonly {
+    to: string | null | undefined;
+    classification?: Classification | null;
+    senderDistrust?: string | null;
+  }[],
+  options: Omit<AckGuardOptions, 'classification' | 'senderDistrust'>,
 ): Promise<(GuardVerdict | null)[]> {
   const verdicts = recipients.map((r) =>
-    checkRecipientStatic(r.to, { classification: r.classification, ownAddresses: options.ownAddresses }),
+    checkRecipientStatic(r.to, {
+      classification: r.classification,
+      senderDistrust: r.senderDistrust,
+      ownAddresses: options.ownAddresses,
+    }),
   );
-  const addresses = [...new Set(recipients.filter((_, i) => !verdicts[i]).map((r) => normaliseAddress(r.to)!))].sort();
-  if (addresses.length === 0) return verdicts;
+  const rates = recipients.map((r, i) => (verdicts[i] ? null : ackRateKey(normaliseAddress(r.to)!)));
+  const keys = [...new Set(rates.filter((r) => r !== null).map((r) => r.key))].sort();
+  if (keys.length === 0) return verdicts;
+  const domains = [...new Set(rates.filter((r) => r !== null).map((r) => r.domain))];
+  const addresses = [...new Set(recipients.filter((_, i) => !verdicts[i]).map((r) => normaliseAddress(r.to)!))];
   await sql`
-    SELECT pg_advisory_xact_lock(hashtext('intake-ack:' || a))
-    FROM (SELECT a FROM unnest(${addresses}::text[]) AS a ORDER BY a) AS sorted`.execute(trx);
+    SELECT pg_advisory_xact_lock(hashtext('intake-ack:' || k))
+    FROM (SELECT k FROM unnest(${keys}::text[]) AS k ORDER BY k) AS sorted`.execute(trx);
   // A statement of its own after the locks: its snapshot sees every acknowledgement committed while we waited.
-  const since = new Date((options.now ?? new Date()).getTime() - options.ackRateWindowMs);
-  const { rows } = await sql<{ address: string; reason: string | null; sent: string }>`
-    SELECT a AS address,
-           (SELECT reason FROM address_suppressions WHERE lower(email) = a) AS reason,
-           (SELECT count(*) FROM outbox WHERE kind = 'ack' AND lower(to_addresses[1]) = a AND created > ${since} AND status <> 'suppressed') AS sent
-    FROM unnest(${addresses}::text[]) AS a`.execute(trx);
-  const state = new Map(rows.map((r) => [r.address, { reason: r.reason, sent: Number(r.sent) }]));
+  const now = (options.now ?? new Date()).getTime();
+  const since = new Date(now - options.ackRateWindowMs);
+  const hourAgo = new Date(now - HOUR_MS);
+  // The domain and hourly counts are only compared with their limits: count no further than that.
+  const cap = Math.max(options.ackHourlyLimit, 0);
+  const { rows } = await sql<{
+    kind: 'address' | 'key' | 'domain' | 'all';
+    name: string;
+    reason: string | null;
+    n: string;
+  }>`
+    SELECT 'address' AS kind, a AS name, (SELECT reason FROM address_suppressions WHERE lower(email) = a) AS reason, 0 AS n
+      FROM unnest(${addresses}::text[]) AS a
+    UNION ALL
+    SELECT 'key', k, NULL,
+           (SELECT count(*) FROM outbox WHERE kind = 'ack' AND ack_key = k AND created > ${since} AND status <> 'suppressed')
+      FROM unnest(${keys}::text[]) AS k
+    UNION ALL
+    SELECT 'domain', d, NULL,
+           (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE kind = 'ack' AND ack_domain = d AND created > ${hourAgo} AND status <> 'suppressed' LIMIT ${options.ackDomainHourlyLimit}) AS l)
+      FROM unnest(${options.ackDomainHourlyLimit > 0 ? domains : []}::text[]) AS d
+    UNION ALL
+    SELECT 'all', '', NULL,
+           (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE kind = 'ack' AND created > ${hourAgo} AND status <> 'suppressed' LIMIT ${cap}) AS l)
+     WHERE ${cap} > 0`.execute(trx);
+  const suppression = new Map<string, string | null>();
+  const sent = new Map<string, number>();
+  const perDomain = new Map<string, number>();
+  let all = 0;
+  for (const r of rows) {
+    if (r.kind === 'address') suppression.set(r.name, r.reason);
+    else if (r.kind === 'key') sent.set(r.name, Number(r.n));
+    else if (r.kind === 'domain') perDomain.set(r.name, Number(r.n));
+    else all = Number(r.n);
+  }
   return recipients.map((r, i) => {
     if (verdicts[i]) return verdicts[i];
     const address = normaliseAddress(r.to)!;
-    const s = state.get(address)!;
-    if (s.reason) return suppressedVerdict(address, s.reason);
-    const verdict = rateVerdict(address, s.sent, options);
-    if (!verdict) s.sent++;
+    const rate = rates[i]!;
+    const reason = suppression.get(address);
+    if (reason) return suppressedVerdict(address, reason);
+    const counts = { sent: sent.get(rate.key) ?? 0, domain: perDomain.get(rate.domain) ?? 0, all };
+    const verdict = rateVerdict(address, rate, counts, options);
+    if (!verdict) {
+      sent.set(rate.key, counts.sent + 1);
+      perDomain.set(rate.domain, counts.domain + 1);
+      all++;
+    }
     return verdict;
   });
 }

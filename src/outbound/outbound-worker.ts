@@ -1,5 +1,4 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -15,6 +14,8 @@ import {
 import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
 import { jobError } from '../queue/job-errors.js';
 import { createSmtpTransport, sendOutboxRow, type MailTransport, type SendOutcome } from './sender.js';
+import { smtpOAuthFromConfig } from './smtp-auth.js';
+import type { RedisClient } from '../queue/redis-target.js';
 
 export const DEFAULT_OUTBOUND_CONCURRENCY = 2;
 
@@ -52,7 +53,7 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
   const { config, db, logger } = deps;
   const prefix = options.prefix ?? config.queuePrefix;
   // Relay side is a producer: commands must fail (and the sweep retry) rather than hang while holding row locks.
-  const producer: Redis = createRedis(config.redisUrl, 'producer', {
+  const producer: RedisClient = createRedis(config.redisUrl, 'producer', {
     enableOfflineQueue: true,
     maxRetriesPerRequest: 3,
     commandTimeout: 5_000,
@@ -62,10 +63,10 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
 
   let worker: Worker<OutboundJob> | null = null;
   let transport: MailTransport | null = null;
-  let workerRedis: Redis | null = null;
+  let workerRedis: RedisClient | null = null;
   const smtpUrl = config.smtpUrl;
   if (options.transport || smtpUrl) {
-    transport = options.transport ?? createSmtpTransport(smtpUrl!);
+    transport = options.transport ?? createSmtpTransport(smtpUrl!, smtpOAuthFromConfig(config));
     const senderDeps = { db, config, logger, transport };
     workerRedis = createRedis(config.redisUrl, 'worker');
     worker = new Worker<OutboundJob, SendOutcome>(

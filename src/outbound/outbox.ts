@@ -16,7 +16,8 @@ import {
   threadHeaders,
   DEFAULT_MAX_REFERENCES,
 } from './headers.js';
-import { checkAcknowledgement, checkAcknowledgements, type GuardVerdict } from './loop-guard.js';
+import { ackRateKey, checkAcknowledgement, checkAcknowledgements, type GuardVerdict } from './loop-guard.js';
+import { senderVerdict } from '../mail/sender-headers.js';
 import { newOwnMessageId } from './message-id.js';
 import { cleanDisplayName, cleanHeaderText, normaliseAddress, validateRecipients } from './safety.js';
 import { renderAcknowledgement } from './templates.js';
@@ -43,6 +44,10 @@ export interface OutboundDeps {
     | 'ownAddresses'
     | 'ackRateLimit'
     | 'ackRateWindowMs'
+    | 'messageIdOldSecrets'
+    | 'trustedAuthservIds'
+    | 'ackDomainHourlyLimit'
+    | 'ackHourlyLimit'
   >;
   logger?: Logger;
 }
@@ -141,7 +146,10 @@ export interface QueueAcknowledgementInput {
   /** The case settings, when the caller has them (the inbound hook context does); default: read in `trx`. */
   settings?: CaseSettings;
   /** The customer's message that opened the case. */
-  parsed: Pick<ParsedMessage, 'messageId' | 'references' | 'from' | 'subject' | 'cleanSubject' | 'classification'>;
+  parsed: Pick<
+    ParsedMessage,
+    'messageId' | 'references' | 'from' | 'subject' | 'cleanSubject' | 'classification' | 'senderHeaders'
+  >;
   now?: Date;
 }
 
@@ -159,10 +167,9 @@ export async function queueAcknowledgement(
   if (!settings.Acknowledgement.Enabled) return null;
   const ack = acknowledgementOf(deps.config, settings, input);
   const verdict = await checkAcknowledgement(trx, ack.to, {
+    ...guardOptions(deps.config),
     classification: input.parsed.classification,
-    ownAddresses: deps.config.ownAddresses,
-    ackRateLimit: deps.config.ackRateLimit,
-    ackRateWindowMs: deps.config.ackRateWindowMs,
+    senderDistrust: senderVerdict(input.parsed, deps.config.trustedAuthservIds).distrust,
     now: input.now,
   });
   if (verdict) {
@@ -188,13 +195,12 @@ export async function queueAcknowledgements(
   const acks = inputs.map((input) => acknowledgementOf(deps.config, settings, input));
   const verdicts = await checkAcknowledgements(
     trx,
-    inputs.map((input, i) => ({ to: acks[i]!.to, classification: input.parsed.classification })),
-    {
-      ownAddresses: deps.config.ownAddresses,
-      ackRateLimit: deps.config.ackRateLimit,
-      ackRateWindowMs: deps.config.ackRateWindowMs,
-      now: inputs[0]!.now,
-    },
+    inputs.map((input, i) => ({
+      to: acks[i]!.to,
+      classification: input.parsed.classification,
+      senderDistrust: senderVerdict(input.parsed, deps.config.trustedAuthservIds).distrust,
+    })),
+    { ...guardOptions(deps.config), now: inputs[0]!.now },
   );
   const suppressed = verdicts.flatMap((verdict, i) => (verdict ? [{ values: acks[i]!.values, verdict }] : []));
   for (const [i, verdict] of verdicts.entries()) {
@@ -208,6 +214,23 @@ export async function queueAcknowledgements(
   return [...(await insertSuppressed(trx, suppressed)), ...(await insertQueued(trx, queued))];
 }
 
+function guardOptions(config: OutboundDeps['config']) {
+  return {
+    ownAddresses: config.ownAddresses,
+    ackRateLimit: config.ackRateLimit,
+    ackRateWindowMs: config.ackRateWindowMs,
+    ackDomainHourlyLimit: config.ackDomainHourlyLimit,
+    ackHourlyLimit: config.ackHourlyLimit,
+  };
+}
+
+/**
+ * The most of the customer's subject an acknowledgement repeats (characters), and of the name it greets: the rest
+ * of the text is the installation's template, so a forged sender cannot make intake mail much text of theirs.
+ */
+export const ACK_MAX_SUBJECT_LENGTH = 80;
+export const ACK_MAX_NAME_LENGTH = 40;
+
 /** The acknowledgement's outbox row for a new case, and its recipient. */
 function acknowledgementOf(
   config: OutboundDeps['config'],
@@ -217,12 +240,16 @@ function acknowledgementOf(
   const { caseRow, parsed } = input;
   const to = normaliseAddress(caseRow.customer_email) ?? normaliseAddress(parsed.from?.email);
   const fromName = parsed.from && to === normaliseAddress(parsed.from.email) ? parsed.from.name : '';
-  const customerName = cleanDisplayName(caseRow.customer_name || fromName) || to || '';
+  const customerName = cleanHeaderText(
+    cleanDisplayName(caseRow.customer_name || fromName) || to || '',
+    ACK_MAX_NAME_LENGTH,
+  );
   const rendered = renderAcknowledgement(settings.Acknowledgement, {
     CaseNumber: caseRow.case_number,
-    Subject: cleanHeaderText(caseRow.subject || parsed.cleanSubject || parsed.subject),
+    Subject: cleanHeaderText(caseRow.subject || parsed.cleanSubject || parsed.subject, ACK_MAX_SUBJECT_LENGTH),
     CustomerName: customerName,
   });
+  const rate = to ? ackRateKey(to) : null;
   const thread = threadHeaders([...parsed.references, parsed.messageId], DEFAULT_MAX_REFERENCES);
   return {
     to,
@@ -242,6 +269,8 @@ function acknowledgementOf(
       in_reply_to: thread.inReplyTo,
       references: thread.references,
       reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
+      ack_key: rate?.key ?? null,
+      ack_domain: rate?.domain ?? null,
     },
   };
 }
@@ -314,6 +343,8 @@ export async function queueNoteEmail(
       in_reply_to: thread.inReplyTo,
       references: thread.references,
       reply_to: replyToAddress(config.replyAddress, caseRow.reply_token),
+      ack_key: null,
+      ack_domain: null,
     },
   ]);
   return row ?? null;

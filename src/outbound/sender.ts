@@ -10,6 +10,7 @@ import { retryWithBackoff } from '../queue/backoff.js';
 import { isSuppressed } from './loop-guard.js';
 import type { OutboxRow } from './outbox.js';
 import { cleanDisplayName, cleanHeaderText } from './safety.js';
+import { nodemailerOAuth2, urlWithoutCredentials, type SmtpOAuth } from './smtp-auth.js';
 
 /**
  * Delivers one outbox row over SMTP. The row, not the job, is the record:
@@ -37,9 +38,11 @@ export const UNCERTAIN_DELIVERY_ERROR =
 
 export type MailTransport = Transporter<SMTPTransport.SentMessageInfo>;
 
-export function createSmtpTransport(smtpUrl: string): MailTransport {
+/** The SMTP transport of SMTP_URL; with `oauth`, it logs in by XOAUTH2 with the mailbox's token (smtp-auth.ts). */
+export function createSmtpTransport(smtpUrl: string, oauth?: SmtpOAuth): MailTransport {
   return nodemailer.createTransport({
-    url: smtpUrl,
+    url: oauth ? urlWithoutCredentials(smtpUrl) : smtpUrl,
+    ...(oauth ? { auth: nodemailerOAuth2(oauth) } : {}),
     connectionTimeout: DEFAULT_SMTP_CONNECTION_TIMEOUT_MS,
     greetingTimeout: DEFAULT_SMTP_GREETING_TIMEOUT_MS,
     socketTimeout: DEFAULT_SMTP_SOCKET_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { Queue, type BackoffStrategy, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { backoffDelay, DEFAULT_INBOUND_ATTEMPTS, DEFAULT_OUTBOUND_ATTEMPTS, type BackoffPolicy } from './backoff.js';
+import { parseRedisUrl, type RedisClient } from './redis-target.js';
 
 /**
  * The one place that names queues and decides job ids (and so de-duplication) for every queue.
@@ -40,12 +41,7 @@ export interface OutboundJob {
  */
 export const inboundJobId = (job: Pick<InboundJob, 'messageRowId' | 'receivedAt'>): string =>
   `msg-${job.messageRowId}-${Date.parse(job.receivedAt)}`;
-/**
- * A re-queued message (after it was kept as failed) needs a new id: the failed job may still exist in
- * Redis under its first id, and adding a job with an existing id is a silent no-op.
- */
-export const inboundRetryJobId = (messageRowId: string | number, requestedAt: number = Date.now()): string =>
-  `msg-${messageRowId}-retry-${requestedAt}`;
+export { inboundRetryJobId } from './job-ids.js';
 export const outboundJobId = (outboxId: string): string => `out-${outboxId}`;
 
 /**
@@ -78,17 +74,67 @@ export function jobBackoffStrategy(policy: BackoffPolicy): BackoffStrategy {
 }
 
 /**
- * A Redis connection for BullMQ. Workers must block forever (`maxRetriesPerRequest: null`);
- * producers inside the API fail fast (`enableOfflineQueue: false`) so a request gets a 503 instead of hanging.
+ * The one factory of Redis connections: REDIS_URL names one server, a Sentinel-watched master or a Cluster
+ * (redis-target.ts), and every Redis use of intake connects through here. Workers must block forever
+ * (`maxRetriesPerRequest: null`, BullMQ's requirement); producers inside the API fail fast (`enableOfflineQueue:
+ * false`) so a request gets a 503 instead of hanging.
  */
-export function createRedis(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): Redis {
-  const redis =
+export function createRedis(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): RedisClient {
+  const options: RedisOptions =
     role === 'worker'
-      ? new Redis(url, { maxRetriesPerRequest: null, ...extra })
-      : new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3_000, ...extra });
+      ? { maxRetriesPerRequest: null, ...extra }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3_000, ...extra };
+  const target = parseRedisUrl(url);
+  let redis: RedisClient;
+  if (target.mode === 'single') redis = new Redis(url, options);
+  else if (target.mode === 'sentinel') {
+    // The client asks the sentinels for the master, and again after a failover: commands wait (workers) or fail fast
+    // (producers) meanwhile, as with a restarted single server. A master demoted while still alive answers writes
+    // with READONLY, and the sentinels announce the switch: either one makes the client reconnect to the new master.
+    redis = new Redis({
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
+      failoverDetector: true,
+      ...options,
+      sentinels: target.sentinels,
+      name: target.name,
+      username: target.username,
+      password: target.password,
+      sentinelPassword: target.sentinelPassword,
+      db: target.db,
+      ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+    });
+  } else {
+    const { enableOfflineQueue, maxRetriesPerRequest, ...perNode } = options;
+    redis = new Cluster(target.nodes, {
+      enableOfflineQueue,
+      maxRedirections: 16,
+      redisOptions: {
+        ...perNode,
+        maxRetriesPerRequest,
+        username: target.username,
+        password: target.password,
+        ...(target.tls ? { tls: {} } : {}),
+      },
+    });
+  }
   // Without a listener a connection error would be an unhandled 'error' event and crash the process.
   redis.on('error', () => undefined);
   return redis;
+}
+
+/**
+ * Redis's `maxmemory-policy` (from INFO, which managed services that rename CONFIG still answer). Any value but
+ * `noeviction` lets Redis delete keys under memory pressure, queued jobs included. On a Cluster every master is
+ * asked (the keys of an installation live on one of them, and a resharding may move them): the first policy that
+ * may evict is the answer.
+ */
+export async function redisEvictionPolicy(redis: RedisClient): Promise<string> {
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  if (servers.length === 0) return 'unknown';
+  const policies = await Promise.all(
+    servers.map(async (server) => /^maxmemory_policy:(\S+)/m.exec(await server.info('memory'))?.[1] ?? 'unknown'),
+  );
+  return policies.find((p) => p !== 'noeviction' && p !== 'unknown') ?? policies[0]!;
 }
 
 export interface Queues {

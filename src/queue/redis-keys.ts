@@ -8,3 +8,8 @@
 export function leaseKey(prefix: string, mailboxKey: string): string {
   return `${prefix}:lease:mailbox:${mailboxKey}`;
 }
+
+/** The Redis hash of who is viewing or replying to a case (src/live/presence.ts): field user id, value JSON. */
+export function presenceKey(prefix: string, caseId: string): string {
+  return `${prefix}:presence:case:${caseId}`;
+}
