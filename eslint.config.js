@@ -29,9 +29,19 @@ const boundaries = [
   },
   {
     target: './src/cases',
-    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli', './src/orders'],
     message:
       'src/cases owns case rules; callers reach it, not the other way round (side effects go through its hooks).',
+  },
+  {
+    target: './src/orders',
+    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    message: 'src/orders (order store, order cases) builds on src/cases; the edges and the inbound pipeline call it.',
+  },
+  {
+    target: './src/projects',
+    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    message: 'src/projects owns project rules; it may use case rules (the case link), never the edges above it.',
   },
   {
     target: './src/outbound',
@@ -40,8 +50,23 @@ const boundaries = [
       'src/outbound is called by the edges and by hooks wired there: it implements the inbound and case hooks by their shape, never by importing inbound or HTTP code.',
   },
   {
+    target: ['./src/inbox', './src/live'],
+    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    message:
+      'The staff inbox (thread, message views, presence, live events) is called by the edges, never the reverse.',
+  },
+  {
     target: './src/ops',
-    from: ['./src/http', './workers', './src/imap', './src/inbound', './src/outbound', './src/cases', './src/cli'],
+    from: [
+      './src/http',
+      './workers',
+      './src/imap',
+      './src/inbound',
+      './src/outbound',
+      './src/cases',
+      './src/cli',
+      './src/orders',
+    ],
     message:
       'src/ops (metrics, health) is imported by every feature: it must not import them back. Shared keys live in src/queue.',
   },
@@ -63,7 +88,16 @@ const boundaries = [
   },
   {
     target: ['./src/settings', './src/customers', './src/auth', './src/db'],
-    from: ['./src/http', './workers', './src/cases', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    from: [
+      './src/http',
+      './workers',
+      './src/cases',
+      './src/inbound',
+      './src/outbound',
+      './src/imap',
+      './src/cli',
+      './src/orders',
+    ],
     message: 'settings, customers, API keys and the database layer sit below the features that use them.',
   },
   {
@@ -76,6 +110,17 @@ const boundaries = [
     target: './src',
     from: ['./workers', './test', './bench'],
     message: 'src/ is the core: process entry points, tests and benchmarks import it, never the reverse.',
+  },
+  {
+    target: './src/web',
+    from: ['./src/!(web)/**', './src/*.ts', './workers/**', './migrations/**', './bin/**'],
+    message:
+      'src/web is the staff inbox in the browser: it talks to the server over HTTP only and imports no server code.',
+  },
+  {
+    target: ['./src/!(web)/**', './src/*.ts', './workers/**', './bin/**', './scripts/**'],
+    from: './src/web',
+    message: 'Server code must not import the browser app (src/web); the web process serves its built files.',
   },
   {
     target: './migrations',
@@ -92,6 +137,23 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: boundaries }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    // The staff inbox (src/web) runs in the browser, with its own tsconfig (JSX for Preact, the DOM's types).
+    files: ['src/web/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './src/web/tsconfig.json' })],
+    },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-restricted-paths': ['error', { zones: boundaries }],

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createDb } from '../src/db/database.js';
 import { apiScenarios } from './api-scenarios.js';
+import { DEFAULT_BENCH_PROJECTS, ensureProjects, projectScenarios } from './api-projects.js';
 import { cpuMeter } from './cpu.js';
 import { DEFAULT_CONNECTIONS, runOpenLoad, seededRandom } from './loadgen.js';
 import { buildProduction, freePort, runAppCli, startProductionProcess } from './production.js';
@@ -77,6 +78,8 @@ if (Number(removed.numAffectedRows ?? 0) > 0) {
   await sql`VACUUM case_search`.execute(db);
 }
 
+await ensureProjects(db, Number(process.env.BENCH_PROJECTS ?? DEFAULT_BENCH_PROJECTS), log);
+
 const key = runAppCli(['apikey', 'create', '--scope', 'admin', '--name', `bench-${Date.now()}`], {
   DATABASE_URL: databaseUrl,
 }).trim();
@@ -115,7 +118,7 @@ interface Result {
 }
 const results: Result[] = [];
 try {
-  for (const [index, s] of apiScenarios(cases, ids).entries()) {
+  for (const [index, s] of [...apiScenarios(cases, ids), ...projectScenarios()].entries()) {
     if (args.only && !s.name.includes(args.only)) continue;
     // Every step's arrivals and requests come from a seed of its own (scenario, rate): runs send the same load.
     const step = async (rate: number, seconds: number): Promise<RateStep> => {
@@ -214,11 +217,14 @@ async function prewarm(): Promise<void> {
     await sql`CREATE EXTENSION IF NOT EXISTS pg_prewarm`.execute(db);
     await sql`
       SELECT pg_prewarm(c.oid, 'read') FROM pg_class c
-      WHERE c.oid IN ('cases'::regclass, 'case_search'::regclass)
-         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN ('cases'::regclass, 'case_search'::regclass))`.execute(
+      WHERE c.oid IN ('cases'::regclass, 'case_search'::regclass, 'projects'::regclass)
+         OR c.oid IN (SELECT indexrelid FROM pg_index
+                      WHERE indrelid IN ('cases'::regclass, 'case_search'::regclass, 'projects'::regclass))`.execute(
       db,
     );
-    log(`prewarmed cases, case_search and their indexes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `prewarmed cases, case_search, projects and their indexes in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   } catch (err) {
     log(`no prewarm (${(err as Error).message})`);
   }
@@ -234,6 +240,8 @@ async function startServer(url: string): Promise<{ child: ChildProcess; port: nu
     ...process.env,
     DATABASE_URL: url,
     NODE_ENV: 'production',
+    // Production refuses the development default; the bench sends no mail, any value of its own will do.
+    MESSAGE_ID_SECRET: 'bench-api-message-id-secret',
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',

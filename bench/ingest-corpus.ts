@@ -22,7 +22,18 @@ export interface CorpusOptions {
    * most of the corpus is mailing-list mail, which intake (rightly) turns into no case.
    */
   asCustomerMail?: boolean;
+  /**
+   * With a number N: every second message's subject starts with `#<order>`, the order one of N numbers from
+   * BENCH_ORDER_BASE (benchOrderNumbers): with those orders imported, half the corpus becomes order cases.
+   */
+  orders?: number;
 }
+
+/** The first order number the benchmark's orders and subjects use. */
+export const BENCH_ORDER_BASE = 7_000_000;
+/** The order numbers a corpus with `orders: n` names. */
+export const benchOrderNumbers = (n: number): string[] =>
+  Array.from({ length: n }, (_, k) => String(BENCH_ORDER_BASE + k));
 
 export interface CorpusMessage {
   /** The unique Message-ID the copy was given (without angle brackets). */
@@ -55,12 +66,18 @@ export function corpusFiles(): Buffer[] {
  * every message is one case), automatic-mail headers optionally neutralised, line ends made CRLF.
  * The body bytes are untouched: parsing cost stays that of the real message.
  */
-export function prepareMessage(source: Buffer, messageId: string, asCustomerMail: boolean): Buffer {
+export function prepareMessage(
+  source: Buffer,
+  messageId: string,
+  asCustomerMail: boolean,
+  subjectPrefix?: string,
+): Buffer {
   const text = source.toString('latin1');
   const m = /\r?\n\r?\n/.exec(text);
   const headerEnd = m ? m.index : text.length;
   const lines = text.slice(0, headerEnd).split(/\r?\n/);
   const out: string[] = [`Message-ID: <${messageId}>`];
+  let subjectSeen = false;
   let skipping = false;
   for (const line of lines) {
     if (/^[ \t]/.test(line)) {
@@ -70,8 +87,14 @@ export function prepareMessage(source: Buffer, messageId: string, asCustomerMail
     const name = line.slice(0, line.indexOf(':')).trim();
     skipping = /^message-id$/i.test(name);
     if (skipping) continue;
+    if (subjectPrefix && !subjectSeen && /^subject$/i.test(name)) {
+      subjectSeen = true;
+      out.push(`Subject: ${subjectPrefix} ${line.slice(line.indexOf(':') + 1).trim()}`);
+      continue;
+    }
     out.push(asCustomerMail && AUTOMATIC_HEADERS.test(name) ? `X-Bench-Was-${line}` : line);
   }
+  if (subjectPrefix && !subjectSeen) out.push(`Subject: ${subjectPrefix}`);
   const body = m ? text.slice(headerEnd + m[0].length) : '';
   return Buffer.from(`${out.join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}`, 'latin1');
 }
@@ -82,6 +105,7 @@ export function loadCorpus(options: CorpusOptions, tag: string): CorpusMessage[]
   const asCustomerMail = options.asCustomerMail ?? true;
   return Array.from({ length: options.count }, (_, i) => {
     const messageId = `bench-${tag}-${i}@corpus.intake.test`;
-    return { messageId, raw: prepareMessage(files[i % files.length]!, messageId, asCustomerMail) };
+    const order = options.orders && i % 2 === 0 ? `#${BENCH_ORDER_BASE + ((i / 2) % options.orders)}` : undefined;
+    return { messageId, raw: prepareMessage(files[i % files.length]!, messageId, asCustomerMail, order) };
   });
 }

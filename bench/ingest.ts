@@ -20,7 +20,7 @@ import type * as QueuesModule from '../src/queue/queues.js';
 import type * as CaseSettingsModule from '../src/settings/case-settings.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
 import { cpuWindow, processGroups, type CpuReport } from './ingest-cpu.js';
-import { loadCorpus } from './ingest-corpus.js';
+import { benchOrderNumbers, loadCorpus } from './ingest-corpus.js';
 import { percentile } from './loadgen.js';
 import { appRoot, buildProduction, runAppCli, startProductionProcess } from './production.js';
 import { waitFor as waitForShared } from '../test/helpers/wait.js';
@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    // Order cases: N orders in the order store and every second message naming one (`#7000042` in its subject).
+    orders: { type: 'string', default: '0' },
   },
 });
 const count = Number(args.count);
@@ -64,7 +66,8 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
 
 // ---- corpus and parse-only ------------------------------------------------------------------------------
-const corpus = loadCorpus({ count: count + latencyCount, asCustomerMail: !args['as-is'] }, tag);
+const orderCount = Number(args.orders);
+const corpus = loadCorpus({ count: count + latencyCount, asCustomerMail: !args['as-is'], orders: orderCount }, tag);
 const backlog = corpus.slice(0, count);
 const live = corpus.slice(count);
 const bytes = backlog.reduce((s, m) => s + m.raw.length, 0);
@@ -107,6 +110,7 @@ const dbName = `intake_bench_ingest_${tag}`;
 const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
 runAppCli(['migrate'], { DATABASE_URL: dbUrl }); // creates the database too
 const db = createDb(dbUrl);
+if (orderCount > 0) await importBenchOrders(orderCount);
 const prefix = `bench-${tag}`;
 const user = `bench-${tag}`;
 const mailboxKey = `${user}@${dovecot.host}:${dovecot.port}/INBOX`;
@@ -280,6 +284,15 @@ try {
   out(
     `  ratio end-to-end / parse-only        ${(e2eRate / parseRate).toFixed(2)}  (target >= 0.50: ${e2eRate >= parseRate / 2 ? 'met' : 'MISSED'})`,
   );
+  if (orderCount > 0) {
+    const kinds = await sql<{ case_type: string; n: string }>`
+      SELECT case_type, count(*) AS n FROM cases GROUP BY case_type ORDER BY case_type`
+      .execute(db)
+      .catch(() => ({ rows: [{ case_type: 'no case types in this checkout', n: '' }] }));
+    out(
+      `  order cases: ${orderCount} orders known, every second message names one; cases by type: ${kinds.rows.map((r) => `${r.case_type} ${r.n}`).join(', ')}`,
+    );
+  }
   out(`  outcome: ${outcome.rows.map((r) => `${r.status}/${r.action ?? '-'} ${r.n}`).join(', ')}; ${cases} cases`);
   out(
     `  latency APPEND -> committed (IDLE), ${lat.length} msgs at ${args.rate}/s: p50 ${percentile(lat, 50)} ms, p95 ${percentile(lat, 95)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 < 2000: ${percentile(lat, 99) < 2000 ? 'met' : 'MISSED'})`,
@@ -302,4 +315,22 @@ function cpuLine(r: CpuReport): string {
     `  => an idle ${cores.toFixed(0)}-core machine tops out near ${(cores / (ours / count)).toFixed(0)} msg/s end to end`,
     `  machine during the drain: ${((r.machineBusy / r.machineTotal) * 100).toFixed(0)}% busy over ${r.seconds.toFixed(1)} s; other processes (other sessions) used ${others.toFixed(1)} of ${r.machineTotal.toFixed(0)} CPU s`,
   ].join('\n');
+}
+
+/**
+ * The benchmark's known orders, written straight into the order store (one line each), when the measured checkout
+ * has one: a checkout without order cases gets the same corpus, and its subjects' order numbers stay RelatedOrders.
+ */
+async function importBenchOrders(n: number): Promise<void> {
+  const found = await sql<{ t: string | null }>`SELECT to_regclass('orders')::text AS t`.execute(db);
+  if (!found.rows[0]?.t) {
+    log('orders: this checkout has no order store; the subjects name orders all the same');
+    return;
+  }
+  const numbers = benchOrderNumbers(n);
+  await sql`INSERT INTO orders (order_number, customer_id, customer_name, customer_email)
+    SELECT n, 'C-' || n, 'Bench customer', 'bench@example.com' FROM unnest(${numbers}::text[]) AS n`.execute(db);
+  await sql`INSERT INTO order_lines (order_number, line_number, sku, name, quantity)
+    SELECT n, 1, 'SKU-1', 'Bench item', 1 FROM unnest(${numbers}::text[]) AS n`.execute(db);
+  log(`orders: ${n} orders in the order store`);
 }

@@ -25,7 +25,8 @@ export function buildProduction(log: (line: string) => void): void {
 export function runAppCli(args: string[], env: NodeJS.ProcessEnv): string {
   return execFileSync(process.execPath, [resolve(appRoot, 'bin/intake.mjs'), ...args], {
     cwd: appRoot,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
+    // Production refuses MESSAGE_ID_SECRET's development default (src/config.ts).
+    env: { ...process.env, NODE_ENV: 'production', MESSAGE_ID_SECRET: 'bench-message-id-secret', ...env },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

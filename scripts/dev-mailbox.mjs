@@ -20,6 +20,12 @@ export const DEFAULT_DEV_SMTP_PORT = 3025;
 const WRAP = fileURLToPath(new URL('./dev-wrap.mjs', import.meta.url));
 const ENSURE_DOVECOT = fileURLToPath(new URL('./ensure-dovecot.sh', import.meta.url));
 
+/** What the try-out mailbox needs from the distribution: Dovecot (dev installs it with PostgreSQL and Redis). */
+export function mailboxPackages() {
+  const found = spawnSync('sh', [ENSURE_DOVECOT, '--find-only'], { stdio: 'ignore' }).status === 0;
+  return [{ pkg: 'dovecot-imapd', present: found }];
+}
+
 /** The try-out mailbox's files: its state (for send-test-mail and the demo) and the caught outbound mail. */
 export function devMailboxPaths(root) {
   const dir = process.env.INTAKE_DEV_DIR || join(root, '.intake-dev');
@@ -136,8 +142,11 @@ export async function startDevMailbox({ root, imapPort, smtpPort, log }) {
   if (userInfo().uid === 0) chownSync(join(dir, 'home'), 65534, 65534);
   rmSync(join(dir, 'run'), { recursive: true, force: true });
   writeFileSync(join(dir, 'dovecot.conf'), dovecotConfig(dir, imapPort));
+  // Its own process group (detached), like dev's Redis: a terminal's Ctrl-C must not stop the mailbox before the
+  // poller has let go of it; dev stops it after intake's processes, and dev-wrap stops it when dev is gone.
   const dovecot = spawn(process.execPath, [WRAP, bin, '-F', '-c', join(dir, 'dovecot.conf')], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   dovecot.stderr.on('data', (d) => (stderr += d));

@@ -142,7 +142,10 @@ async function ensureRedis(redisUrl, log) {
         '--maxmemory-policy',
         'noeviction',
       ],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
+      // Its own process group: a terminal's Ctrl-C reaches every process of dev's group at once, and a Redis
+      // that stopped then would leave the worker and poller waiting for it until their shutdown timeout. dev
+      // stops it after them; dev-wrap stops it when dev is gone (its stdin closes).
+      { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
     );
     let stderr = '';
     owned.stderr.on('data', (d) => (stderr += d));
@@ -174,10 +177,45 @@ async function ensureRedis(redisUrl, log) {
 }
 
 /**
+ * As root on Debian/Ubuntu: every package this run lacks (PostgreSQL and Redis when they are local and not
+ * answering, plus `alsoNeeded`: { pkg, present }), installed with ONE apt-get, so a fresh machine pays for one
+ * package index download instead of one per service. Elsewhere nothing happens here; each check says its line.
+ */
+async function installMissing({ databaseUrl, redisUrl, log, alsoNeeded }) {
+  if (!canInstall()) return;
+  const missing = [];
+  if (LOCAL_HOSTS.has(new URL(databaseUrl).hostname) && !postgresInstalled() && (await pgAdminProbe(databaseUrl)))
+    missing.push('postgresql');
+  if (
+    redisUrl &&
+    LOCAL_HOSTS.has(new URL(redisUrl).hostname) &&
+    !has('redis-server') &&
+    (await redisProbe(redisUrl)).err
+  )
+    missing.push('redis-server');
+  for (const { pkg, present } of alsoNeeded) if (!present) missing.push(pkg);
+  if (missing.length === 0) return;
+  const started = Date.now();
+  log(`installing ${missing.join(', ')} from the distribution's packages (apt-get install; a minute or a few)`);
+  const failed = aptInstall(missing) ?? (missing.includes('postgresql') ? setUpInstalledPostgres(log) : null);
+  // A failure is reported by the service's own check below, with its install command.
+  if (failed) log(`apt-get install ${missing.join(' ')} failed: ${failed}`);
+  else log(`installed ${missing.join(', ')} in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/**
  * Checks both services (starting local ones where possible). `ok` is true when both answer; `owned` lists
  * the servers started for this run, which the caller stops when it ends.
  */
-export async function ensureServices({ databaseUrl, redisUrl, log }) {
-  const [pgOk, redis] = await Promise.all([ensurePostgres(databaseUrl, log), ensureRedis(redisUrl, log)]);
+export async function ensureServices({ databaseUrl, redisUrl, log, alsoNeeded = [] }) {
+  // A Sentinel set or a Cluster (redis-sentinel://, redis-cluster://) is someone else's to run: the processes connect
+  // to it and report it on /readyz; only one server is checked and started here.
+  const single = /^rediss?:\/\//i.test(redisUrl);
+  if (!single) log('REDIS_URL names a Sentinel set or a Redis Cluster: not checked or started here');
+  await installMissing({ databaseUrl, redisUrl: single ? redisUrl : null, log, alsoNeeded });
+  const [pgOk, redis] = await Promise.all([
+    ensurePostgres(databaseUrl, log),
+    single ? ensureRedis(redisUrl, log) : { ok: true },
+  ]);
   return { ok: pgOk && redis.ok, owned: redis.owned ? [redis.owned] : [] };
 }

@@ -10,7 +10,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
 import { register } from 'tsx/esm/api';
-import { DEFAULT_DEV_IMAP_PORT, DEFAULT_DEV_SMTP_PORT, DEV_MAILBOX_USER, startDevMailbox } from './dev-mailbox.mjs';
+import {
+  DEFAULT_DEV_IMAP_PORT,
+  DEFAULT_DEV_SMTP_PORT,
+  DEV_MAILBOX_USER,
+  mailboxPackages,
+  startDevMailbox,
+} from './dev-mailbox.mjs';
 import { ensureServices } from './dev-services.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -79,7 +85,13 @@ for (const p of taken)
   );
 if (taken.length > 0) process.exit(1);
 
-const services = await ensureServices({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log: say });
+const services = await ensureServices({
+  databaseUrl: config.databaseUrl,
+  redisUrl: config.redisUrl,
+  log: say,
+  // The try-out mailbox's Dovecot and its certificate tool come in the same apt-get as PostgreSQL and Redis.
+  alsoNeeded: mailboxPorts ? mailboxPackages() : [],
+});
 /** Servers dev started for this run (Redis, the try-out mailbox): stopped after intake's processes. */
 const owned = [...services.owned];
 if (!services.ok) {

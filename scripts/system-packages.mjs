@@ -73,4 +73,5 @@ export const INSTALL_HINTS = {
     'Debian/Ubuntu: "sudo apt-get install -y redis-server"; macOS: "brew install redis"; Docker: "docker compose up -d redis"',
   'dovecot-imapd': 'Debian/Ubuntu: "sudo apt-get install -y dovecot-imapd"; macOS: "brew install dovecot"',
   openssl: 'Debian/Ubuntu: "sudo apt-get install -y openssl"',
+  chromium: 'Debian: "sudo apt-get install -y chromium"; Ubuntu: "sudo snap install chromium"; or any Chrome',
 };

@@ -5,6 +5,7 @@
 // The unit tests need none of this: `npm run test:unit`.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findChromium } from './ensure-chromium.mjs';
 import { LOCAL_HOSTS, pgProbe, redisProbe, safeUrl, sleep } from './service-probes.mjs';
 import {
   aptInstall,
@@ -44,10 +45,12 @@ const dovecotFound = spawnSync('sh', [fileURLToPath(new URL('./ensure-dovecot.sh
   encoding: 'utf8',
 });
 if (dovecotFound.status !== 0) missing.push('dovecot-imapd');
+// The browser tests (test/browser/) drive a real Chromium.
+if (!findChromium() && !process.env.CHROMIUM_BIN) missing.push('chromium');
 const problems = [];
 if (missing.length > 0 && canInstall()) {
   const started = Date.now();
-  say(`installing ${missing.join(', ')} from the distribution's packages (as root; about a minute)`);
+  say(`installing ${missing.join(', ')} from the distribution's packages (as root; a minute or a few)`);
   const err = aptInstall(missing);
   if (err) problems.push(`apt-get install ${missing.join(' ')} failed: ${err}`);
   else {
@@ -65,6 +68,7 @@ for (const pkg of missing) {
     'redis-server': 'Redis',
     'dovecot-imapd': 'Dovecot (IMAP)',
     openssl: 'openssl',
+    chromium: 'Chromium (the browser tests)',
   }[pkg];
   problems.push(`${what} is not installed: ${INSTALL_HINTS[pkg]}`);
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_ACK_DOMAIN_HOURLY_LIMIT,
+  DEFAULT_ACK_HOURLY_LIMIT,
   DEFAULT_DATABASE_URL,
+  DEV_MESSAGE_ID_SECRET,
   DEFAULT_RATE_LIMIT_PER_ADDRESS,
   DEFAULT_RATE_LIMIT_PER_API_KEY,
   DEFAULT_RATE_LIMIT_WINDOW_MS,
@@ -13,6 +16,16 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBe(DEFAULT_DATABASE_URL);
     // Unset: each process takes its own default (runtime.ts startProcess).
     expect(c.databasePoolSize).toBeUndefined();
+  });
+
+  it('takes a Sentinel or Cluster REDIS_URL, hash-tags the prefix on a Cluster only, and refuses other schemes', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379', QUEUE_PREFIX: 'acme' }).queuePrefix).toBe('acme');
+    const sentinel = loadConfig({ REDIS_URL: 'redis-sentinel://s1:26379,s2:26379/main', QUEUE_PREFIX: 'acme' });
+    expect(sentinel).toMatchObject({ redisUrl: 'redis-sentinel://s1:26379,s2:26379/main', queuePrefix: 'acme' });
+    expect(loadConfig({ REDIS_URL: 'redis-cluster://n1:7000,n2:7001', QUEUE_PREFIX: 'acme' }).queuePrefix).toBe(
+      '{acme}',
+    );
+    expect(() => loadConfig({ REDIS_URL: 'memcached://cache' })).toThrow(/REDIS_URL must start with redis:\/\//);
   });
 
   it('reads DATABASE_POOL_SIZE and refuses what is not a pool size in one line', () => {
@@ -57,5 +70,36 @@ describe('loadConfig', () => {
       '::1',
     ]);
     expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/TRUST_PROXY must be true or false/);
+  });
+
+  it('refuses the development MESSAGE_ID_SECRET (or none) when NODE_ENV=production, in one line', () => {
+    const message = 'MESSAGE_ID_SECRET must be set to a secret of your own when NODE_ENV=production';
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(message);
+    expect(() => loadConfig({ NODE_ENV: 'production', MESSAGE_ID_SECRET: DEV_MESSAGE_ID_SECRET })).toThrow(message);
+    expect(loadConfig({ NODE_ENV: 'production', MESSAGE_ID_SECRET: 's3cr3t-of-ours' }).messageIdSecret).toBe(
+      's3cr3t-of-ours',
+    );
+    expect(loadConfig({}).messageIdSecret).toBe(DEV_MESSAGE_ID_SECRET);
+  });
+
+  it('reads the old Message-ID secrets, the trusted authserv-ids and the acknowledgement limits', () => {
+    const c = loadConfig({
+      MESSAGE_ID_OLD_SECRETS: 'one, two',
+      TRUSTED_AUTHSERV_IDS: 'MX.Google.com (none)',
+      ACK_DOMAIN_HOURLY_LIMIT: '5',
+      ACK_HOURLY_LIMIT: '0',
+    });
+    expect(c).toMatchObject({
+      messageIdOldSecrets: ['one', 'two'],
+      trustedAuthservIds: ['mx.google.com', '(none)'],
+      ackDomainHourlyLimit: 5,
+      ackHourlyLimit: 0,
+    });
+    expect(loadConfig({})).toMatchObject({
+      messageIdOldSecrets: [],
+      trustedAuthservIds: [],
+      ackDomainHourlyLimit: DEFAULT_ACK_DOMAIN_HOURLY_LIMIT,
+      ackHourlyLimit: DEFAULT_ACK_HOURLY_LIMIT,
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from './errors.js';
+import { checkMailboxAuth, MAILBOX_AUTH_TYPES, type MailboxAuth } from './mailboxes/credentials.js';
+import { keyPrefixFor, parseRedisUrl, type RedisTarget } from './queue/redis-target.js';
 
 /** Default connection strings: the services on a developer's own machine. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/intake';
@@ -13,8 +15,11 @@ export const DEFAULT_IDLE_MAX_MS = 5 * 60_000;
 export const DEFAULT_FETCH_BATCH = 100;
 /** Messages larger than this are kept as failed instead of parsed. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
-/** The mailbox lease lives this long unless renewed by its holder. */
-export const DEFAULT_LEASE_TTL_MS = 30_000;
+/**
+ * The mailbox lease lives this long unless renewed by its holder (every third of it). A killed poller's mailboxes
+ * are taken over by another within about 4/3 of it: this TTL plus the others' retry interval (a third).
+ */
+export const DEFAULT_LEASE_TTL_MS = 10_000;
 /** Bound on how long SIGTERM waits for in-flight jobs before closing. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 /** Acknowledgements to one address: at most this many per window. */
@@ -29,6 +34,12 @@ export const DEFAULT_RATE_LIMIT_PER_API_KEY = 6_000;
 export const DEFAULT_RATE_LIMIT_PER_ADDRESS = 120;
 /** Length of the rate-limit window (RATE_LIMIT_WINDOW_MS). */
 export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
+/** MESSAGE_ID_SECRET's development default; refused when NODE_ENV=production. */
+export const DEV_MESSAGE_ID_SECRET = 'intake-dev-secret-change-me';
+/** Acknowledgements to one mail domain per hour at most (ACK_DOMAIN_HOURLY_LIMIT; 0 = no limit). */
+export const DEFAULT_ACK_DOMAIN_HOURLY_LIMIT = 100;
+/** Acknowledgements of the whole installation per hour at most (ACK_HOURLY_LIMIT; 0 = no limit). */
+export const DEFAULT_ACK_HOURLY_LIMIT = 1_000;
 /** Health/metrics ports of the worker and poller processes (the web process serves them on PORT). */
 /** Inbound jobs in flight per worker process: enough to fill a batch while the previous one commits. */
 export const DEFAULT_WORKER_CONCURRENCY = 100;
@@ -38,6 +49,12 @@ export const DEFAULT_WORKER_BATCH_SIZE = 50;
 export const DEFAULT_WORKER_MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 export const DEFAULT_WORKER_HEALTH_PORT = 3001;
 export const DEFAULT_POLLER_HEALTH_PORT = 3002;
+/** Staff sessions: idle and absolute lifetime (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS). */
+export const DEFAULT_SESSION_IDLE_MINUTES = 480;
+export const DEFAULT_SESSION_MAX_HOURS = 168;
+/** Sign-in lock-out: this many failures for one email within the lock time lock it for that long. */
+export const DEFAULT_LOGIN_MAX_FAILURES = 5;
+export const DEFAULT_LOGIN_LOCK_MINUTES = 15;
 /** Default pattern for order references in subjects: digits after '#'. */
 export const DEFAULT_ORDER_REF_PATTERN = '#(\\d{3,})';
 
@@ -58,6 +75,8 @@ export interface MailboxConfig {
   readonly moveTo?: string;
   /** Accept self-signed certificates (test servers only). */
   readonly tlsInsecure: boolean;
+  /** How to log in when not with `pass`: OAuth2 (IMAP_AUTH and IMAP_OAUTH_*; docs/mailboxes-oauth.md). */
+  readonly auth?: MailboxAuth;
 }
 
 export interface Config {
@@ -66,12 +85,19 @@ export interface Config {
   readonly databasePoolSize: number | undefined;
   /** Longest statement of this process in ms (DATABASE_STATEMENT_TIMEOUT_MS, 0 = none); unset: the process's default. */
   readonly databaseStatementTimeoutMs: number | undefined;
+  /**
+   * REDIS_URL: `redis://` or `rediss://` (one server), `redis-sentinel://host:26379,.../<master-name>` (Sentinel) or
+   * `redis-cluster://host:port,...` (Cluster); src/queue/redis-target.ts.
+   */
   readonly redisUrl: string;
   readonly port: number;
   /** Address every HTTP server of intake listens on (HOST): the web API and the worker's and poller's health servers. */
   readonly host: string;
   readonly logLevel: string;
-  /** Prefix of every BullMQ key, so several installations can share a Redis. */
+  /**
+   * Prefix of every Redis key of intake (QUEUE_PREFIX, default `intake`), so several installations can share a Redis;
+   * on a Redis Cluster it is a hash tag (`{intake}`), so all of them share one slot.
+   */
   readonly queuePrefix: string;
   readonly mailboxes: readonly MailboxConfig[];
   readonly pollIntervalMs: number;
@@ -91,6 +117,13 @@ export interface Config {
   /** Addresses that are intake's own (never participants, never sent automatic mail). */
   readonly ownAddresses: readonly string[];
   readonly smtpUrl: string | undefined;
+  /**
+   * SMTP_AUTH: `url` (default: the user and password in SMTP_URL, if any) or `oauth2` (XOAUTH2 with the access token of
+   * the mailbox named by SMTP_AUTH_MAILBOX, by default the IMAP_URL mailbox; docs/mailboxes-oauth.md).
+   */
+  readonly smtpAuth: 'url' | 'oauth2';
+  /** SMTP_AUTH_MAILBOX: the mailbox (its key, or its user name) whose OAuth2 credentials SMTP uses. */
+  readonly smtpAuthMailbox: string | undefined;
   readonly mailFrom: string;
   readonly mailFromName: string;
   /** Address whose local part gets `+<token>` in Reply-To; empty disables reply tokens. */
@@ -100,6 +133,17 @@ export interface Config {
   readonly messageIdDomain: string;
   readonly ackRateLimit: number;
   readonly ackRateWindowMs: number;
+  /** Earlier MESSAGE_ID_SECRETs (MESSAGE_ID_OLD_SECRETS, comma-separated): they verify, never sign. */
+  readonly messageIdOldSecrets: readonly string[];
+  /**
+   * authserv-ids of the receiving servers whose Authentication-Results intake believes (TRUSTED_AUTHSERV_IDS,
+   * comma-separated, lower-cased); empty: none, so no mail is taken as failing DMARC (docs/threading-trust.md).
+   */
+  readonly trustedAuthservIds: readonly string[];
+  /** Acknowledgements to one mail domain per hour at most (ACK_DOMAIN_HOURLY_LIMIT; 0 = no limit). */
+  readonly ackDomainHourlyLimit: number;
+  /** Acknowledgements of the installation per hour at most (ACK_HOURLY_LIMIT; 0 = no limit). */
+  readonly ackHourlyLimit: number;
   /** Requests per API key per window in the web process; 0 = unlimited (RATE_LIMIT_PER_API_KEY). */
   readonly rateLimitPerApiKey: number;
   /** Requests per client address per window without a valid API key; 0 = unlimited (RATE_LIMIT_PER_ADDRESS). */
@@ -119,6 +163,19 @@ export interface Config {
   readonly workerHealthPort: number;
   /** Port of the poller's /healthz, /readyz, /metrics server; 0 = off. */
   readonly pollerHealthPort: number;
+  /**
+   * ALLOW_REDIS_EVICTION: a Redis whose maxmemory-policy may evict keys (anything but noeviction) keeps the processes
+   * running but not ready, instead of ending them. Default false.
+   */
+  readonly allowRedisEviction: boolean;
+  /** A staff session unused this long ends (SESSION_IDLE_MINUTES, default 480). */
+  readonly sessionIdleMinutes: number;
+  /** A staff session ends this long after sign-in, used or not (SESSION_MAX_HOURS, default 168). */
+  readonly sessionMaxHours: number;
+  /** Failed sign-ins for one email within LOGIN_LOCK_MINUTES that lock it (LOGIN_MAX_FAILURES, default 5; 0 = never). */
+  readonly loginMaxFailures: number;
+  /** How long a locked email stays locked, and the window failures are counted in (LOGIN_LOCK_MINUTES, default 15). */
+  readonly loginLockMinutes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -159,6 +216,15 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   return raw;
 }
 
+function redisTarget(env: Env): { url: string; target: RedisTarget } {
+  const url = env.REDIS_URL?.trim() || DEFAULT_REDIS_URL;
+  try {
+    return { url, target: parseRedisUrl(url) };
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /**
  * Parses one mailbox URL: `imap://user:pass@host:143/INBOX` or `imaps://...:993/Support`.
  * Query options: `mark=seen|move|delete`, `moveTo=Processed`, `tlsInsecure=1`.
@@ -196,18 +262,82 @@ export function parseMailboxUrl(raw: string, name = 'IMAP_URL'): MailboxConfig {
   });
 }
 
+/**
+ * IMAP_AUTH and IMAP_OAUTH_*: how the IMAP_URL mailbox logs in, when not with the password in its URL.
+ * undefined for `password` (the default).
+ */
+export function mailboxAuthFromEnv(env: Env): MailboxAuth | undefined {
+  const type = env.IMAP_AUTH?.trim() || 'password';
+  if (!(MAILBOX_AUTH_TYPES as readonly string[]).includes(type))
+    throw new ConfigError(`IMAP_AUTH must be one of ${MAILBOX_AUTH_TYPES.join(', ')}, got "${type}"`);
+  if (type === 'password') return undefined;
+  const v = (name: string) => env[`IMAP_OAUTH_${name}`]?.trim() ?? '';
+  const clientAuth = v('CLIENT_AUTH') || undefined;
+  if (clientAuth !== undefined && clientAuth !== 'basic' && clientAuth !== 'body')
+    throw new ConfigError(`IMAP_OAUTH_CLIENT_AUTH must be basic or body, got "${clientAuth}"`);
+  const scope = v('SCOPE') || undefined;
+  const auth: MailboxAuth =
+    type === 'microsoft365'
+      ? { type, tenantId: v('TENANT_ID'), clientId: v('CLIENT_ID'), clientSecret: v('CLIENT_SECRET') }
+      : type === 'google'
+        ? { type, clientId: v('CLIENT_ID'), clientSecret: v('CLIENT_SECRET'), refreshToken: v('REFRESH_TOKEN') }
+        : type === 'oauth2-refresh-token'
+          ? {
+              type,
+              tokenUrl: v('TOKEN_URL'),
+              clientId: v('CLIENT_ID'),
+              clientSecret: v('CLIENT_SECRET'),
+              refreshToken: v('REFRESH_TOKEN'),
+              scope,
+              clientAuth,
+            }
+          : {
+              type: 'oauth2-client-credentials',
+              tokenUrl: v('TOKEN_URL'),
+              clientId: v('CLIENT_ID'),
+              clientSecret: v('CLIENT_SECRET'),
+              scope,
+              clientAuth,
+            };
+  try {
+    checkMailboxAuth(auth);
+  } catch (err) {
+    // "microsoft365 auth needs tenantId" names the field; the operator sets the variable.
+    const missing = (err as Error).message.replace(
+      /\b(tokenUrl|clientId|clientSecret|refreshToken|tenantId)\b/g,
+      (f) => `IMAP_OAUTH_${f.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+    );
+    throw new ConfigError(`IMAP_AUTH=${type}: ${missing.replace(/^\S+ auth needs/, 'needs')}`);
+  }
+  return Object.freeze(auth);
+}
+
 function mailboxes(env: Env): MailboxConfig[] {
   // IMAP_URL holds one mailbox; IMAP_URLS holds several, separated by whitespace or commas.
   const urls = [env.IMAP_URL, ...(env.IMAP_URLS ?? '').split(/[\s,]+/)].filter(
     (s): s is string => !!s && s.trim() !== '',
   );
   const list = urls.map((u, i) => parseMailboxUrl(u, i === 0 && env.IMAP_URL ? 'IMAP_URL' : 'IMAP_URLS'));
+  const auth = mailboxAuthFromEnv(env);
+  if (auth) {
+    if (!env.IMAP_URL?.trim())
+      throw new ConfigError(`IMAP_AUTH=${auth.type} needs IMAP_URL (the mailbox it signs in to)`);
+    list[0] = Object.freeze({ ...list[0]!, auth });
+  }
   const keys = new Set<string>();
   for (const m of list) {
     if (keys.has(m.key)) throw new ConfigError(`mailbox ${m.key} is configured twice`);
     keys.add(m.key);
   }
   return list;
+}
+
+/** SMTP_AUTH: url (default) or oauth2. */
+function smtpAuth(env: Env): 'url' | 'oauth2' {
+  const raw = env.SMTP_AUTH?.trim().toLowerCase() || 'url';
+  if (raw !== 'url' && raw !== 'oauth2')
+    throw new ConfigError(`SMTP_AUTH must be url or oauth2, got "${env.SMTP_AUTH}"`);
+  return raw;
 }
 
 /** TRUST_PROXY: true/false, or the proxies' addresses and CIDRs separated by commas. */
@@ -217,6 +347,20 @@ function trustProxy(env: Env): boolean | readonly string[] {
   return Object.freeze(raw.split(/[\s,]+/).filter(Boolean));
 }
 
+/** A comma- or space-separated list, blanks dropped. */
+const list = (raw: string | undefined): string[] => (raw ?? '').split(/[\s,]+/).filter(Boolean);
+
+/**
+ * MESSAGE_ID_SECRET, or the development default. In production the default (or nothing) is refused: anyone could
+ * sign Message-IDs with a value printed in the README and steer replies onto any case (docs/threading-trust.md).
+ */
+function messageIdSecret(env: Env): string {
+  const secret = env.MESSAGE_ID_SECRET?.trim() || DEV_MESSAGE_ID_SECRET;
+  if (env.NODE_ENV === 'production' && secret === DEV_MESSAGE_ID_SECRET)
+    throw new ConfigError('MESSAGE_ID_SECRET must be set to a secret of your own when NODE_ENV=production');
+  return secret;
+}
+
 /** Parses the environment once into a frozen, typed object. Throws ConfigError with one clear line. */
 export function loadConfig(env: Env = process.env): Config {
   const mailFrom = env.MAIL_FROM?.trim() || 'support@localhost';
@@ -224,15 +368,17 @@ export function loadConfig(env: Env = process.env): Config {
   const own = [mailFrom, replyAddress, ...(env.OWN_ADDRESSES ?? '').split(/[\s,]+/)]
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s.includes('@'));
+  const redis = redisTarget(env);
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'])!,
     databasePoolSize: optionalInt(env, 'DATABASE_POOL_SIZE', 1),
     databaseStatementTimeoutMs: optionalInt(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0),
-    redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'])!,
+    redisUrl: redis.url,
     port: int(env, 'PORT', DEFAULT_PORT),
     host: env.HOST?.trim() || '0.0.0.0',
     logLevel: env.LOG_LEVEL?.trim() || 'info',
-    queuePrefix: env.QUEUE_PREFIX?.trim() || 'intake',
+    // On a Redis Cluster the prefix is a hash tag ({intake}): every key of the installation in one slot.
+    queuePrefix: keyPrefixFor(redis.target, env.QUEUE_PREFIX?.trim() || 'intake'),
     mailboxes: mailboxes(env),
     pollIntervalMs: int(env, 'POLL_INTERVAL_MS', DEFAULT_POLL_INTERVAL_MS, 100),
     idleMaxMs: int(env, 'IDLE_MAX_MS', DEFAULT_IDLE_MAX_MS, 1000),
@@ -247,10 +393,12 @@ export function loadConfig(env: Env = process.env): Config {
     orderRefPattern: env.ORDER_REF_PATTERN?.trim() || DEFAULT_ORDER_REF_PATTERN,
     ownAddresses: [...new Set(own)],
     smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    smtpAuth: smtpAuth(env),
+    smtpAuthMailbox: env.SMTP_AUTH_MAILBOX?.trim() || undefined,
     mailFrom,
     mailFromName: env.MAIL_FROM_NAME?.trim() || 'Support',
     replyAddress,
-    messageIdSecret: env.MESSAGE_ID_SECRET?.trim() || 'intake-dev-secret-change-me',
+    messageIdSecret: messageIdSecret(env),
     messageIdDomain: env.MESSAGE_ID_DOMAIN?.trim() || mailFrom.split('@')[1] || 'intake.local',
     ackRateLimit: int(env, 'ACK_RATE_LIMIT', DEFAULT_ACK_RATE_LIMIT),
     ackRateWindowMs: int(env, 'ACK_RATE_WINDOW_MS', DEFAULT_ACK_RATE_WINDOW_MS, 1000),
@@ -263,6 +411,15 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     workerHealthPort: int(env, 'WORKER_HEALTH_PORT', DEFAULT_WORKER_HEALTH_PORT),
     pollerHealthPort: int(env, 'POLLER_HEALTH_PORT', DEFAULT_POLLER_HEALTH_PORT),
+    allowRedisEviction: bool(env, 'ALLOW_REDIS_EVICTION', false),
+    messageIdOldSecrets: Object.freeze(list(env.MESSAGE_ID_OLD_SECRETS)),
+    trustedAuthservIds: Object.freeze(list(env.TRUSTED_AUTHSERV_IDS).map((s) => s.toLowerCase())),
+    ackDomainHourlyLimit: int(env, 'ACK_DOMAIN_HOURLY_LIMIT', DEFAULT_ACK_DOMAIN_HOURLY_LIMIT),
+    ackHourlyLimit: int(env, 'ACK_HOURLY_LIMIT', DEFAULT_ACK_HOURLY_LIMIT),
+    sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', DEFAULT_SESSION_IDLE_MINUTES, 1),
+    sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULT_SESSION_MAX_HOURS, 1),
+    loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', DEFAULT_LOGIN_MAX_FAILURES),
+    loginLockMinutes: int(env, 'LOGIN_LOCK_MINUTES', DEFAULT_LOGIN_LOCK_MINUTES, 1),
   };
   try {
     new RegExp(config.orderRefPattern, 'g');

@@ -68,7 +68,7 @@ describe('API keys', () => {
     }
   });
 
-  it('a read key on every write route → 403 with a message naming the scope', async () => {
+  it('a read key on every write route → 403 with a message naming the claim it needs', async () => {
     const writes: [string, string, unknown][] = [
       ['POST', '/api/cases', { Subject: 'x' }],
       ['PUT', '/api/cases', { Id: caseId, Subject: 'x' }],
@@ -82,7 +82,7 @@ describe('API keys', () => {
     for (const [method, url, body] of writes) {
       const r = await t.call(method, url, body, t.readKey);
       expect(r.status, `${method} ${url}`).toBe(403);
-      expect(r.json.message).toContain('admin');
+      expect(r.json.message).toMatch(/"read" scope; .* needs "(cases|admin)"/);
     }
     // Nothing was changed by the refused calls.
     const c = (await t.call('GET', `/api/cases/${caseId}`)).json;
@@ -103,7 +103,8 @@ describe('OpenAPI', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'http', scheme: 'bearer' });
-    expect(doc.security).toEqual([{ apiKey: [] }]);
+    expect(doc.components.securitySchemes.session).toEqual({ type: 'apiKey', in: 'cookie', name: 'intake_session' });
+    expect(doc.security).toEqual([{ apiKey: [] }, { session: [] }]);
     const expected: [string, string][] = [
       ['/api/cases/{id}', 'get'],
       ['/api/cases', 'post'],
@@ -124,7 +125,7 @@ describe('OpenAPI', () => {
       const op = doc.paths[path]?.[method];
       expect(op, `${method} ${path}`).toBeDefined();
       expect(op.tags.length).toBeGreaterThan(0);
-      expect(op.summary).toMatch(/Scope: (read|admin)/);
+      expect(op.summary).toMatch(/Needs: (cases:read|cases|admin)$/);
       expect(op.responses['401']).toBeDefined();
     }
     const caseSchema = doc.paths['/api/cases/{id}'].get.responses['200'].content['application/json'].schema;

@@ -36,6 +36,8 @@ const NEW_CASE: ThreadingResult = {
   matched: null,
   internal: false,
   previousCase: null,
+  possiblyRelated: null,
+  addsParticipants: true,
 };
 const FIXTURES = [
   'cc-participants.eml',

@@ -35,7 +35,16 @@ describe('POST /api/cases', () => {
     expect(c.Source).toBe('Web');
     expect(c.RelatedOrders).toEqual(['PO-1', 'PO-2']);
     expect(c.NextSuggestedStatus).toBe('In Progress');
-    expect(c.CaseStatusLog).toEqual([{ Status: 'New', Timestamp: c.Created, DurationSincePreviousMs: null }]);
+    expect(c.CaseStatusLog).toEqual([
+      // Created with the admin key: the key's name is who created it.
+      {
+        Status: 'New',
+        Timestamp: c.Created,
+        DurationSincePreviousMs: null,
+        ChangedBy: 'test-admin',
+        ChangedByUserId: null,
+      },
+    ]);
     expect(c.CommentCount).toBe(0);
     expect(c.Deleted).toBeNull();
   });

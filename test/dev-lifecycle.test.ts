@@ -1,6 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { alive, descendants, listening, ROOT, startDev } from './helpers/dev.js';
@@ -94,6 +97,64 @@ describe('npm run dev ends everything it started', () => {
     expect(res.stdout).toMatch(/PostgreSQL is not reachable at 127\.0\.0\.2:5499/);
     await waitFor(`Redis on port ${redisPort} to stop`, async () => !(await listening(redisPort)), 20_000, 100);
   });
+});
+
+describe("a terminal's Ctrl-C", () => {
+  it('stops everything at once without a shutdown timeout, though the signal reaches the Redis and mailbox too', async () => {
+    const [redisPort, imapPort] = [await freePort(), await freePort()];
+    const devDir = mkdtempSync(join(tmpdir(), 'intake-devlife-'));
+    // Its own process group, as a shell gives a command it runs: Ctrl-C signals the whole group.
+    const child = spawn(process.execPath, ['scripts/dev.mjs', '--with-mailbox'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...(await devEnv()),
+        NO_COLOR: '1',
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        DEV_IMAP_PORT: String(imapPort),
+        DEV_SMTP_PORT: String(await freePort()),
+        INTAKE_DEV_DIR: devDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await waitFor(
+        () => `dev to come up with its own Redis and the mailbox; it printed:\n${out}`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`dev exited (${child.exitCode}):\n${out}`);
+          return out.includes('Ctrl-C stops everything') && /poller +│ .*mailbox connected/.test(out);
+        },
+        120_000,
+        200,
+      );
+      expect(out).toContain(`starting one for this run`);
+      const pressed = Date.now();
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      // The worker and poller let go of Redis and the mailbox before those stop: no shutdown waits out its timeout.
+      expect(Date.now() - pressed).toBeLessThan(15_000);
+      expect(out).not.toMatch(/timed out/);
+      expect(out).toMatch(/intake dev stopped\s*$/);
+      await waitFor(
+        'Redis and the mailbox to stop',
+        async () => !(await listening(redisPort)) && !(await listening(imapPort)),
+        20_000,
+        100,
+      );
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      rmSync(devDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe('npm run dev checks its ports first', () => {

@@ -105,6 +105,27 @@ describe('npm run dev -- --with-mailbox', () => {
       expect(raw).toMatch(/^To: ann@example\.com/im);
       expect(raw).toContain(`[${found.CaseNumber}]`);
 
+      // web's /metrics shows what the poller and the worker counted (published to Redis every few seconds).
+      const series = [
+        'intake_messages_received_total{mailbox="support@localhost@127.0.0.1:',
+        'intake_messages_processed_total{action="new-case",classification="normal"} 1\n',
+        'intake_cases_created_total{source="Email"} 1\n',
+        'intake_outbound_sent_total{kind="ack"} 1\n',
+        'intake_ingest_latency_seconds_count 1\n',
+        'intake_mailbox_connected{mailbox="support@localhost@127.0.0.1:',
+      ];
+      const scraped = await waitFor(
+        'the mail series on web /metrics',
+        async () => {
+          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          return series.every((s) => text.includes(s)) && text;
+        },
+        30_000,
+        500,
+      );
+      expect(scraped).toMatch(/^intake_messages_received_total\{mailbox="support@localhost@[^"]+"\} 1$/m);
+      expect(scraped).toMatch(/^intake_mailbox_connected\{mailbox="support@localhost@[^"]+"\} 1$/m);
+
       dev.child.kill('SIGINT');
       expect(await dev.exited).toBe(0);
       expect(await listening(imapPort)).toBe(false);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../src/config.js';
 import { startPoller, type Poller } from '../src/imap/poller.js';
@@ -15,7 +15,7 @@ import { waitFor } from './helpers/wait.js';
 // What an operator sees in GET /api/admin/mailboxes (mailbox_state) when a mailbox fails and comes back.
 let dovecot: DovecotInfo;
 let tdb: TestDatabase;
-let redis: Redis;
+let redis: RedisClient;
 let queues: Queues;
 const prefix = `test-${randomBytes(4).toString('hex')}`;
 const running: Poller[] = [];

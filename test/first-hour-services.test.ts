@@ -35,6 +35,20 @@ describe('npm test without its services', () => {
     expect(res.stderr).toBe('');
   });
 
+  it('the browser tests stop with one line when the Chromium they drive is missing', () => {
+    const res = spawnSync(process.execPath, ['scripts/ensure-chromium.mjs'], {
+      cwd: ROOT,
+      env: { ...process.env, CHROMIUM_BIN: '/nonexistent/chromium' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'ensure-chromium: CHROMIUM_BIN=/nonexistent/chromium does not exist',
+    ]);
+  });
+
   it('the unit tests run with no service reachable', () => {
     const res = spawnSync(
       process.execPath,

@@ -17,7 +17,9 @@ describe('case core', () => {
     expect(json.CaseNumber).toBe('CS-1001');
     expect(json.Status).toBe('New');
     expect(json.Priority).toBe('Medium');
-    expect(json.CaseStatusLog).toEqual([{ Status: 'New', Timestamp: json.Created, DurationSincePreviousMs: null }]);
+    expect(json.CaseStatusLog).toEqual([
+      { Status: 'New', Timestamp: json.Created, DurationSincePreviousMs: null, ChangedBy: null, ChangedByUserId: null },
+    ]);
   });
 
   it('closing and reopening keeps the log and clears ClosedDate', async () => {

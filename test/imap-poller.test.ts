@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../src/config.js';
 import { Lease } from '../src/imap/lease.js';
@@ -27,7 +27,7 @@ import { waitFor } from './helpers/wait.js';
 
 let dovecot: DovecotInfo;
 let tdb: TestDatabase;
-let redis: Redis;
+let redis: RedisClient;
 let queues: Queues;
 const prefix = `test-${randomBytes(4).toString('hex')}`;
 const running: Poller[] = [];

@@ -122,10 +122,15 @@ describe('failures', () => {
     expect(bad.error).toMatch(/not an RFC 5322 email|cannot parse/);
     expect(bad.attempts).toBe(1);
     const raw = await c.t.call('GET', `/api/inbound/messages/${bad.id}/raw`);
+    expect((await c.t.call('GET', `/api/inbound/messages/${bad.id}/raw`, undefined, c.t.readKey)).status).toBe(403);
     expect(raw.res.rawPayload.equals(fixture('malformed.eml'))).toBe(true);
     const next = await c.receive(mail({ subject: 'After the bad one' }));
     expect(next.status).toBe('processed');
-    const failed = await c.t.call('GET', '/api/inbound/failed', undefined, c.t.readKey);
+    // Failed mail is an administrator's: a read-only key is refused, naming the claim it lacks.
+    const refused = await c.t.call('GET', '/api/inbound/failed', undefined, c.t.readKey);
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toMatch(/needs "admin"/);
+    const failed = await c.t.call('GET', '/api/inbound/failed');
     expect(failed.status).toBe(200);
     expect(failed.json.map((m: { Id: string }) => m.Id)).toContain(bad.id);
     expect(failed.json.find((m: { Id: string }) => m.Id === bad.id)).toMatchObject({ Status: 'failed', Attempts: 1 });

@@ -5,13 +5,15 @@ import { MAX_LIST_ITEMS } from '../src/cases/case.types.js';
 import { storeRawMessage, type StoredMessage } from '../src/inbound/store.js';
 import { getCaseSettings, saveCaseSettings } from '../src/settings/settings.repository.js';
 import { inboundJobId } from '../src/queue/queues.js';
+import { requeueStaleMessages } from '../src/inbound/requeue-stale.js';
+import { waitFor } from './helpers/wait.js';
 import { createInboundContext, fixture, mail, type InboundContext } from './helpers/inbound.js';
 
 let c: InboundContext;
 
 beforeAll(async () => {
-  // Short order waits, so the bound is reached within a test.
-  c = await createInboundContext('inboundpipe', { orderWait: { delayMs: 100, maxWaits: 100, maxWaitMs: 3_000 } });
+  // Short order waits, so a waiting reply sees its earlier message soon after it is processed.
+  c = await createInboundContext('inboundpipe', { orderWait: { delayMs: 100, maxDelayMs: 200 } });
 });
 afterAll(async () => {
   await c?.close();
@@ -300,9 +302,20 @@ describe('never a loop', () => {
 
   it('a bounce of a message intake sent attaches to its case and suppresses the failed address', async () => {
     const { kase } = await newCase({ subject: 'Bounce thread' });
+    // The mail intake sent (the outbox row names its recipients) and its thread ref, as queueing it writes them.
+    const sentId = 'intake.cs-1006.ack.91c2@example.com';
+    await c.t.ctx.db
+      .insertInto('outbox')
+      .values({
+        ...{ case_id: kase.Id, note_id: null, kind: 'reply', automatic: false, subject: 'Re: Bounce thread' },
+        ...{ to_addresses: ['no.such.user@example.net'], text_body: 'Hello', html_body: null, message_id: sentId },
+        ...{ in_reply_to: null, reply_to: null, status: 'sent', last_error: null, sent_at: new Date() },
+        ...{ enqueued_at: new Date(), to_name: null, ack_key: null, ack_domain: null },
+      })
+      .execute();
     await c.t.ctx.db
       .insertInto('thread_refs')
-      .values({ message_id: 'intake.cs-1006.ack.91c2@example.com', case_id: kase.Id, direction: 'out' })
+      .values({ message_id: sentId, case_id: kase.Id, direction: 'out' })
       .execute();
     const before = await c.countCases();
     const r = await c.receive(fixture('bounce-dsn.eml'));
@@ -388,8 +401,8 @@ describe('ordering during a backlog', () => {
     }
   });
 
-  it('the wait is bounded: a reply whose earlier message is never processed is decided without it, and says so', async () => {
-    // A is stored but its job never comes (as if Redis had lost it).
+  it('a reply whose earlier message lost its job waits until the sweep queues that one again, then joins its case', async () => {
+    // A is stored but its job never comes (as if Redis had lost it): A is still on its way, so B must not give up.
     const a = await store(mail({ messageId: 'order-lost@customer.example', subject: 'Lost' }));
     const b = await store(
       mail({
@@ -399,14 +412,22 @@ describe('ordering during a backlog', () => {
       }),
     );
     await enqueue(b);
-    const rb = await c.settled(b.id);
-    expect(rb.status).toBe('processed');
-    expect(rb.decision.Action).toBe('new-case');
-    expect(rb.decision.Reason).toContain(
-      `for earlier message ${a.id} <order-lost@customer.example>, still queued: decided without it`,
-    );
+    await waitFor('B to have waited three times', async () => {
+      const job = await c.queues.inbound.getJob(inboundJobId(b.job));
+      return ((job?.data as { orderWait?: { waits: number } } | undefined)?.orderWait?.waits ?? 0) >= 3;
+    });
+    expect(
+      (await c.t.ctx.db.selectFrom('messages').select('status').where('id', '=', b.id).executeTakeFirst())?.status,
+    ).toBe('queued');
+    // The stale-row sweep finds A without a job and queues it again.
+    const swept = await requeueStaleMessages(c.t.ctx.db, c.queues, { queuedMs: 0, processingMs: 0 });
+    expect(swept.requeued).toContain(a.id);
+    const [ra, rb] = [await c.settled(a.id), await c.settled(b.id)];
+    expect(ra.decision.Action).toBe('new-case');
+    expect(rb.decision.Action).toBe('reply');
+    expect(rb.case_id).toBe(ra.case_id);
+    expect(rb.decision.Reason).toMatch(/waited \d+× \([\d.]+ s\) for an earlier message it refers to/);
     expect(rb.attempts).toBe(1);
-    await c.t.ctx.db.deleteFrom('messages').where('id', '=', a.id).execute();
   });
 
   it('a failed earlier message never blocks a reply to it', async () => {

@@ -127,9 +127,9 @@ describe('requeueStaleMessages (jobs lost by Redis)', () => {
 
     await age([...lost, waiting], 'queued', 10);
     await age([inFlight], 'processing', 30);
-    // Claimed by a worker 5 minutes ago: could still be running, left alone. So is the fresh message
-    // (stored seconds ago), which could be between store and enqueue.
-    await age([recentlyClaimed], 'processing', 5);
+    // Stored a moment ago and already claimed, and the fresh message: either could be between store and enqueue
+    // (its job not queued yet), so both are left alone. An older 'processing' row without a job is lost.
+    await age([recentlyClaimed], 'processing', 0);
 
     const result = await requeueStaleMessages(c.t.ctx.db, c.queues);
     expect([...result.requeued].sort()).toEqual([...lost, inFlight].sort());

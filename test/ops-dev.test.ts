@@ -72,7 +72,9 @@ describe('npm run dev', () => {
     try {
       const deadline = Date.now() + 90_000;
       const up = async (p: number) => (await fetch(`http://127.0.0.1:${p}/healthz`).catch(() => null))?.ok === true;
-      while (!((await up(port)) && (await up(workerPort)) && (await up(pollerPort)))) {
+      // Health servers answer before the worker and poller have started their work: wait for those lines too.
+      const started = () => /inbound worker started/.test(out) && /poller is idle/.test(out);
+      while (!((await up(port)) && (await up(workerPort)) && (await up(pollerPort)) && started())) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dev did not come up:\n${out}`);
         await new Promise((r) => setTimeout(r, 300));
       }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseMailboxUrl } from '../src/config.js';
 import { leaseKey } from '../src/queue/redis-keys.js';
@@ -19,7 +19,7 @@ const ADMIN = { user: 'ops', password: 'correct horse battery staple' };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 let redisServer: ThrowawayRedis;
-let redis: Redis;
+let redis: RedisClient;
 let queues: Queues;
 let t: TestApp;
 let base: string;

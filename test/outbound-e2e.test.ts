@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addNote } from '../src/cases/case.service.js';
 import { startPoller, type Poller } from '../src/imap/poller.js';
@@ -24,7 +24,7 @@ let ctx: InboundContext;
 let receiver: SmtpReceiver;
 let outbound: OutboundWorker;
 let poller: Poller;
-let pollerRedis: Redis;
+let pollerRedis: RedisClient;
 const user = `outbound-e2e-${randomBytes(3).toString('hex')}`;
 const logger = createLogger('silent');
 let deps: OutboundDeps;

@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import { ValidationError } from '../errors.js';
 
-export type Scope = 'read' | 'admin';
-export const SCOPES: readonly Scope[] = ['read', 'admin'];
+export type Scope = 'read' | 'agent' | 'admin';
+export const SCOPES: readonly Scope[] = ['read', 'agent', 'admin'];
 const KEY_PREFIX = 'ik_';
 
 /** Keys carry 192 random bits, so one SHA-256 is enough (no slow hash needed, unlike passwords). */

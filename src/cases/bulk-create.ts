@@ -6,12 +6,12 @@ import type { VersionedCaseSettings } from '../settings/settings.repository.js';
 import type { CaseRow, NoteRow } from './case.mapper.js';
 import { attachmentValues, type NewNoteRow } from './case.repository.js';
 import { newCaseValues } from './case.service.js';
-import type { EditableCaseFields, NewAttachment } from './case.types.js';
+import type { NewAttachment, NewCaseFields } from './case.types.js';
 import { insertNewCases, type NewCase, type NewCaseValues } from './new-cases.js';
 
 /** One case of createCasesWithFirstNote: the case's fields and its first note. */
 export interface NewCaseWithNote {
-  input: EditableCaseFields;
+  input: NewCaseFields;
   note: Omit<NewNoteRow, 'created' | 'send_email_notification' | 'email_to' | 'email_cc' | 'email_bcc'>;
   attachments?: readonly NewAttachment[];
 }

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { AttachmentsTable, CaseNotesTable, CasesTable, CaseStatusLogTable, OutboxTable } from '../db/schema.js';
 import { nextSuggestedStatus, type CaseSettings } from '../settings/case-settings.js';
 import type { AttachmentJson, CaseJson, NoteJson, StatusLogJson } from './case.types.js';
+import { orderCaseFields, type CaseLineRow, type OrderCaseRow } from './case-lines.mapper.js';
 
 export type CaseRow = Omit<Selectable<CasesTable>, 'search_vector'>;
 /** The columns caseToJson reads: a case row without its internal bookkeeping (number, reply token, status clock). */
@@ -50,6 +51,7 @@ export const CASE_COLUMN_TYPES = {
   created: 'timestamptz',
   changed: 'timestamptz',
   deleted_at: 'timestamptz',
+  case_type: 'text',
 } as const satisfies Record<keyof CaseRow, string>;
 
 export type CaseColumn = keyof typeof CASE_COLUMN_TYPES;
@@ -132,6 +134,8 @@ export function statusLogToJson(l: StatusLogRow): StatusLogJson {
     Status: l.status,
     Timestamp: l.timestamp.toISOString(),
     DurationSincePreviousMs: l.duration_since_previous_ms === null ? null : Number(l.duration_since_previous_ms),
+    ChangedBy: l.changed_by ?? null,
+    ChangedByUserId: l.changed_by_user_id ?? null,
   };
 }
 
@@ -140,6 +144,10 @@ export interface CaseDetails {
   attachments?: AttachmentMetaRow[];
   statusLog?: StatusLogRow[];
   deliveries?: DeliveryRow[];
+  /** The order header of an order case (null for other cases). */
+  orderCase?: OrderCaseRow | null;
+  /** The line items of an order case. */
+  lines?: CaseLineRow[];
 }
 
 /** The one place a case row becomes API JSON. */
@@ -185,5 +193,6 @@ export function caseToJson(row: CaseJsonRow, settings: CaseSettings, details: Ca
     MarketGroupId: row.market_group_id,
     NextSuggestedStatus: nextSuggestedStatus(settings, row.status),
     Deleted: iso(row.deleted_at),
+    ...orderCaseFields(row.case_type, details.orderCase, details.lines),
   };
 }

@@ -4,6 +4,7 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { executePrepared, type DbOrTrx } from '../db/database.js';
 import { precompiled } from '../db/query-template.js';
 import type { CasesTable } from '../db/schema.js';
+import type { CaseLineRow, OrderCaseRow } from './case-lines.mapper.js';
 import {
   CASE_COLUMNS,
   type AttachmentMetaRow,
@@ -13,6 +14,7 @@ import {
   type NoteRow,
 } from './case.mapper.js';
 import type { NewAttachment } from './case.types.js';
+import { linesJson, orderCaseJson } from './case-lines.repository.js';
 import type { StatusLogEntry } from './status.js';
 
 const ATTACHMENT_META_COLUMNS = [
@@ -252,6 +254,9 @@ function casesWithDetailsQuery(db: DbOrTrx, ids: string, includeDeleted: boolean
           .where('note_id', 'is not', null)
           .orderBy('created'),
       ).as('deliveries'),
+      // Order cases only: a plain case (most of them) runs neither subquery.
+      sql<OrderCaseRow | null>`CASE WHEN c.case_type = 'Order' THEN ${orderCaseJson(sql`c.id`)} END`.as('orderCase'),
+      sql<CaseLineRow[] | null>`CASE WHEN c.case_type = 'Order' THEN ${linesJson(sql`c.id`)} END`.as('lines'),
     ])
     .where('c.id', '=', sql<string>`any(${ids}::uuid[])`);
   if (!includeDeleted) q = q.where('c.deleted_at', 'is', null);
@@ -286,7 +291,7 @@ export async function findCasesWithDetails(
   const valid = ids.filter((id) => UUID.test(id));
   if (valid.length === 0) return found;
   const rows = await (options.includeDeleted ? casesWithDetailsAnyState : casesWithDetails)(db, [valid]);
-  for (const { notes, attachments, statusLog, deliveries, ...row } of rows) {
+  for (const { notes, attachments, statusLog, deliveries, orderCase, lines, ...row } of rows) {
     found.set(row.id, {
       row,
       details: {
@@ -295,6 +300,8 @@ export async function findCasesWithDetails(
         attachments: attachments.map((a) => ({ ...a, created: toDate(a.created) })),
         statusLog: statusLog.map((l) => ({ ...l, timestamp: toDate(l.timestamp) })),
         deliveries: deliveries.map((d) => ({ ...d, sent_at: toDateOrNull(d.sent_at) }) as DeliveryRow),
+        orderCase: orderCase ?? null,
+        lines: lines ?? [],
       },
     });
   }

@@ -3,7 +3,7 @@ import type { Updateable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { CasesTable } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
-import { NotFoundError, StaleCaseSettingsError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, StaleCaseSettingsError, ValidationError } from '../errors.js';
 import { assertStatus, type CaseSettings } from '../settings/case-settings.js';
 import { cachedCaseSettings, type CaseSettingsCache } from '../settings/settings-cache.js';
 import {
@@ -24,7 +24,15 @@ import {
   UUID,
   type NewNoteRow,
 } from './case.repository.js';
-import type { CaseJson, EditableCaseFields, NewAttachment } from './case.types.js';
+import {
+  CASE_TYPES,
+  type CaseJson,
+  type ChangedBy,
+  type EditableCaseFields,
+  type NewAttachment,
+  type NewCaseFields,
+} from './case.types.js';
+import { openLines } from './case-lines.repository.js';
 import { editableToColumns } from './case-fields.js';
 import { insertNewCases, type NewCaseValues } from './new-cases.js';
 import { initialStatus, transitionStatus, type StatusLogEntry } from './status.js';
@@ -47,21 +55,19 @@ export interface CreateCaseOptions {
   settings?: VersionedCaseSettings;
   /** Outside a transaction: the app context's copy of the settings to try first (without it they are read). */
   settingsCache?: CaseSettingsCache;
+  /** Who creates the case (a staff user, an API key), named in its first status-log entry. */
+  by?: ChangedBy;
 }
 
 /** Creates a case. Status is always the configured *Status New*; Priority defaults to the configured default. */
-export async function createCase(
-  db: DbOrTrx,
-  input: EditableCaseFields,
-  options: CreateCaseOptions = {},
-): Promise<CaseRow> {
+export async function createCase(db: DbOrTrx, input: NewCaseFields, options: CreateCaseOptions = {}): Promise<CaseRow> {
   return (await insertNewCase(db, input, options)).row;
 }
 
 /** createCase, answered with the case's API JSON built from what was just written (no second read). */
 export async function createCaseJson(
   db: DbOrTrx,
-  input: EditableCaseFields,
+  input: NewCaseFields,
   options: CreateCaseOptions = {},
 ): Promise<CaseJson> {
   const { row, log, settings } = await insertNewCase(db, input, options);
@@ -77,7 +83,7 @@ export async function createCaseJson(
  * are stale); without them (or before any settings were saved) it takes the case-number lock first, which
  * a settings change holds exclusively, and reads the settings fresh.
  */
-async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: CreateCaseOptions): Promise<NewCase> {
+async function insertNewCase(db: DbOrTrx, input: NewCaseFields, options: CreateCaseOptions): Promise<NewCase> {
   const known = options.settings;
   if (db.isTransaction && known?.version != null) {
     const created = await createWithSettings(db, known, input, options).catch((err: unknown) => {
@@ -120,7 +126,7 @@ async function insertNewCase(db: DbOrTrx, input: EditableCaseFields, options: Cr
 async function createWithSettings(
   db: DbOrTrx,
   known: VersionedCaseSettings,
-  input: EditableCaseFields,
+  input: NewCaseFields,
   options: CreateCaseOptions,
 ): Promise<NewCase | undefined> {
   const { settings } = known;
@@ -128,10 +134,11 @@ async function createWithSettings(
   const done = await insertNewCases(db, [{ values }], {
     settingsVersion: known.version,
     numberPrefix: settings.NumberPrefix,
+    changedBy: options.by,
   });
   if (done.stale) return undefined;
   const { row, logId } = done.cases[0]!;
-  return { row, log: statusLogRow(row.id, logId, log), settings };
+  return { row, log: statusLogRow(row.id, logId, log, options.by), settings };
 }
 
 interface NewCase {
@@ -147,11 +154,14 @@ interface NewCase {
 export async function newCaseValues(
   db: DbOrTrx,
   settings: CaseSettings,
-  input: EditableCaseFields,
+  input: NewCaseFields,
   options: CreateCaseOptions,
 ): Promise<{ values: NewCaseValues; log: StatusLogEntry }> {
   if (!settings.Enabled) throw new ValidationError('Cases are disabled in the case settings');
-  const cols = await editableToColumns(db, settings, input, 'create', undefined, {
+  const { CaseType: caseType, ...editable } = input;
+  if (caseType && !(CASE_TYPES as readonly string[]).includes(caseType))
+    throw new ValidationError(`Unknown CaseType "${caseType}"; allowed: ${CASE_TYPES.join(', ')}`);
+  const cols = await editableToColumns(db, settings, editable, 'create', undefined, {
     linkCustomerByEmail: !!input.CustomerId?.trim(),
   });
   const now = options.now ?? new Date();
@@ -166,11 +176,13 @@ export async function newCaseValues(
     reply_token: newReplyToken(),
     created: now,
     changed: now,
+    // Always given: in a batch of new cases (new-cases.ts) a column one case sets is sent as null for the others.
+    case_type: caseType ?? 'Standard',
   };
   return { values, log: start.log };
 }
 
-function statusLogRow(caseId: string, id: string, entry: StatusLogEntry): StatusLogRow {
+function statusLogRow(caseId: string, id: string, entry: StatusLogEntry, by?: ChangedBy): StatusLogRow {
   return {
     id,
     case_id: caseId,
@@ -178,22 +190,48 @@ function statusLogRow(caseId: string, id: string, entry: StatusLogEntry): Status
     timestamp: entry.timestamp,
     duration_since_previous_ms:
       entry.duration_since_previous_ms === null ? null : String(entry.duration_since_previous_ms),
+    changed_by: by?.name ?? null,
+    changed_by_user_id: by?.userId ?? null,
   };
 }
 
-/** The case's status change, the one way any caller changes a status. Caller holds the row lock. */
+/**
+ * The case's status change, the one way any caller changes a status; the log names `by` (null: the server's own
+ * change, mail). Caller holds the row lock.
+ */
 async function applyStatus(
   trx: DbOrTrx,
   settings: CaseSettings,
   row: CaseRow,
   next: string,
   now: Date,
+  by?: ChangedBy,
 ): Promise<Updateable<CasesTable>> {
   assertStatus(settings, next);
   const t = transitionStatus(settings, row, next, now);
   if (!t) return {};
-  await insertStatusLog(trx, row.id, t.log);
+  if (row.case_type === 'Order' && next === settings.StatusClosed) await assertLinesClosed(trx, row);
+  await insertStatusLog(trx, row.id, {
+    ...t.log,
+    changed_by: by?.name ?? null,
+    changed_by_user_id: by?.userId ?? null,
+  });
   return t.fields;
+}
+
+/** An order case is closed only when every line is resolved or cancelled: a 409 that names the open ones. */
+async function assertLinesClosed(trx: DbOrTrx, row: CaseRow): Promise<void> {
+  const open = await openLines(trx, row.id);
+  if (open.length === 0) return;
+  const named = open.map((l) => `${l.line_number} (${l.state})`).join(', ');
+  throw new ConflictError(
+    `Case ${row.case_number} cannot be closed while line${open.length > 1 ? 's' : ''} ${named} ${open.length > 1 ? 'are' : 'is'} open: ` +
+      'resolve (ResolvedAccepted, ResolvedDenied) or cancel every line first' +
+      (open.some((l) => l.state === 'Draft')
+        ? '; a draft order case is cancelled with POST /api/cases/{id}/cancel'
+        : ''),
+    { openLines: open.map((l) => ({ LineNumber: l.line_number, State: l.state })) },
+  );
 }
 
 /**
@@ -211,14 +249,14 @@ export async function updateCase(
   id: string,
   input: EditableCaseFields,
   mode: 'put' | 'patch',
-  options: { now?: Date } = {},
+  options: { now?: Date; by?: ChangedBy } = {},
 ): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
     const { row, settings } = await lockCaseForChange(trx, id);
     const now = options.now ?? new Date();
     const cols = await editableToColumns(trx, settings, input, mode, row);
     if (mode === 'put' && !input.Priority) cols.priority = row.priority;
-    const statusCols = input.Status ? await applyStatus(trx, settings, row, input.Status, now) : {};
+    const statusCols = input.Status ? await applyStatus(trx, settings, row, input.Status, now, options.by) : {};
     return updateCaseRow(trx, id, { ...cols, ...statusCols, changed: now });
   });
 }
@@ -227,12 +265,12 @@ export async function changeCaseStatus(
   db: DbOrTrx,
   id: string,
   status: string,
-  options: { now?: Date } = {},
+  options: { now?: Date; by?: ChangedBy } = {},
 ): Promise<CaseRow> {
   return inTransaction(db, async (trx) => {
     const { row, settings } = await lockCaseForChange(trx, id);
     const now = options.now ?? new Date();
-    const statusCols = await applyStatus(trx, settings, row, status, now);
+    const statusCols = await applyStatus(trx, settings, row, status, now, options.by);
     if (Object.keys(statusCols).length === 0) return row;
     return updateCaseRow(trx, id, { ...statusCols, changed: now });
   });
@@ -252,6 +290,10 @@ export async function statusChangeOfLockedCase(
   return applyStatus(trx, await getCaseSettings(trx, { forShare: true }), row, status, options.now ?? new Date());
 }
 
+/**
+ * Assigns a case. AssignedToUserId is a staff user's id (any string is still accepted, for systems with users of
+ * their own); when it names a staff user and no name is given, the user's name is recorded as AssignedToName.
+ */
 export async function assignCase(
   db: DbOrTrx,
   id: string,
@@ -261,11 +303,13 @@ export async function assignCase(
   return inTransaction(db, async (trx) => {
     const row = await findCaseRow(trx, id, { forUpdate: true });
     if (!row) throw new NotFoundError('Case', id);
-    return updateCaseRow(trx, id, {
-      assigned_to_user_id: userId?.trim() || null,
-      assigned_to_name: userName?.trim() || null,
-      changed: new Date(),
-    });
+    const assignee = userId?.trim() || null;
+    let name = userName?.trim() || null;
+    if (assignee && !name && UUID.test(assignee)) {
+      const user = await trx.selectFrom('staff_users').select('name').where('id', '=', assignee).executeTakeFirst();
+      name = user?.name ?? null;
+    }
+    return updateCaseRow(trx, id, { assigned_to_user_id: assignee, assigned_to_name: name, changed: new Date() });
   });
 }
 

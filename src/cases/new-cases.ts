@@ -89,8 +89,8 @@ c AS (
   RETURNING ${CASE_COLUMNS.join(', ')}
 ),
 l AS (
-  INSERT INTO case_status_log (case_id, status, "timestamp", duration_since_previous_ms)
-  SELECT id, status, status_changed_at, NULL FROM c
+  INSERT INTO case_status_log (case_id, status, "timestamp", duration_since_previous_ms, changed_by, changed_by_user_id)
+  SELECT id, status, status_changed_at, NULL, $4::text, $5::uuid FROM c
   RETURNING id, case_id
 ),
 n AS (
@@ -127,11 +127,12 @@ function caseRecord(ord: number, { values, note }: NewCase, columns: readonly Ca
  * `settingsVersion`: the version of the case settings the values were checked against, confirmed under a lock by
  * the statement; `{ stale: true }` when they are no longer the stored ones (nothing written). Null when the caller
  * holds the case-number lock itself and read the settings after taking it (a settings change takes it exclusively).
+ * `changedBy`: who creates the cases, named in their first status-log entries (none: mail, the server).
  */
 export async function insertNewCases(
   db: DbOrTrx,
   cases: readonly NewCase[],
-  guard: { settingsVersion: string | null; numberPrefix: string },
+  guard: { settingsVersion: string | null; numberPrefix: string; changedBy?: { name: string; userId: string | null } },
 ): Promise<InsertNewCasesResult> {
   if (cases.length === 0) return { stale: false, cases: [] };
   const columns = CASE_COLUMNS.filter(
@@ -146,9 +147,13 @@ export async function insertNewCases(
   const records = cases.map((c, ord) => caseRecord(ord, c, columns));
   const rows = await executePrepared(
     db,
-    CompiledQuery.raw(text, [JSON.stringify(records), guard.settingsVersion, guard.numberPrefix]) as CompiledQuery<
-      CaseRow & { log_id: string }
-    >,
+    CompiledQuery.raw(text, [
+      JSON.stringify(records),
+      guard.settingsVersion,
+      guard.numberPrefix,
+      guard.changedBy?.name ?? null,
+      guard.changedBy?.userId ?? null,
+    ]) as CompiledQuery<CaseRow & { log_id: string }>,
   );
   if (rows.length === 0) return { stale: true };
   const byId = new Map(rows.map(({ log_id, ...row }) => [row.id, { row, logId: log_id }]));

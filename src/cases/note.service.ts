@@ -1,6 +1,8 @@
 import type { DbOrTrx } from '../db/database.js';
 import { inTransaction } from '../db/transaction.js';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { findCaseRow } from './case.repository.js';
+import { currentThreadVersion, StaleThreadError } from './thread-version.js';
 import { addNote } from './case.service.js';
 import { noteToJson, type CaseRow, type NoteRow } from './case.mapper.js';
 import type { NewAttachment, NoteJson } from './case.types.js';
@@ -12,12 +14,16 @@ export interface CaseNoteInput {
   /** Default false: a note is internal unless said otherwise, so nothing reaches a customer by accident. */
   IsPublic?: boolean;
   CreatedBy: string;
+  /** The author's address (a signed-in staff user's). */
+  CreatedByEmail?: string | null;
   /** Ask the outbound mailer (CaseHooks.onNoteAdded) to send this note by email. Only for public notes. */
   SendEmailNotification?: boolean;
   To?: string[];
   Cc?: string[];
   Bcc?: string[];
   attachments?: readonly NewAttachment[];
+  /** The thread version (thread-version.ts) the note was written against: a newer thread is a StaleThreadError. */
+  IfThreadVersion?: string | null;
 }
 
 export interface AddedCaseNote {
@@ -48,10 +54,18 @@ export async function addCaseNote(
   if (send && !isPublic)
     throw new ValidationError('SendEmailNotification needs IsPublic: true (internal notes are never emailed)');
   return inTransaction(db, async (trx) => {
+    if (input.IfThreadVersion) {
+      // The case's lock orders this check with every other change of its thread (they all lock it first).
+      const locked = await findCaseRow(trx, caseId, { forUpdate: true });
+      if (!locked) throw new NotFoundError('Case', caseId);
+      const now = await currentThreadVersion(trx, caseId);
+      if (now !== input.IfThreadVersion) throw new StaleThreadError(now);
+    }
     const { note, attachments, caseRow } = await addNote(trx, caseId, {
       comment,
       is_public: isPublic,
       created_by: input.CreatedBy.trim(),
+      created_by_email: input.CreatedByEmail ?? null,
       source: 'api',
       send_email_notification: send,
       email_to: cleanList(input.To),

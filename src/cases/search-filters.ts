@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.js';
 import { DATE_RANGE_TEXT, parseIsoDate, parseIsoDateTime } from '../iso-date.js';
 import { assertPriority, assertStatus, assertTags, type CaseSettings } from '../settings/case-settings.js';
 import { UUID } from './case.repository.js';
+import { CASE_TYPES, LINE_STATES } from './case.types.js';
 import {
   interpretSearchText,
   sortKeys,
@@ -51,15 +52,27 @@ export interface SearchFilters {
   includeDeleted: boolean;
   text?: TextMatch;
   status?: string;
+  /** Any of these statuses (two or more; one is `status`, none matches nothing). */
+  statuses?: readonly string[];
   priority?: string;
   assignedToUserId?: string;
+  /** Only cases without an assignee. */
+  unassigned?: boolean;
   tags?: readonly string[];
   customerId?: string;
   orderId?: string;
+  /** Only cases of this CaseType (Standard, Order). */
+  caseType?: string;
+  /** Only cases with a line item in this state (order cases). */
+  lineState?: string;
   dateFrom?: Date;
   dateTo?: Date;
   /** DateTo was a date alone: cases before the next midnight (UTC), not at or before an instant. */
   dateToExclusive?: boolean;
+  /** The same on `changed` (ChangedFrom, ChangedTo). */
+  changedFrom?: Date;
+  changedTo?: Date;
+  changedToExclusive?: boolean;
   /**
    * The rare words of a words text (search-estimates.ts), as a tsquery: the only part that a hits-first page asks
    * the GIN index for. A common word next to a rare one would make the index read every case that has it.
@@ -72,15 +85,28 @@ export function checkFilters(request: CaseSearchRequest, settings: CaseSettings)
   const f: SearchFilters = { includeDeleted: !!request.IncludeDeleted };
   const text = interpretSearchText(request.SearchText);
   if (text) f.text = text;
-  if (request.Status) {
-    assertStatus(settings, request.Status);
-    f.status = request.Status;
-  }
+  if (request.Status) assertStatus(settings, request.Status);
+  if (request.Statuses) {
+    for (const s of request.Statuses) assertStatus(settings, s);
+    // Filters are ANDed: with Status as well, only Status, and only if it is one of Statuses.
+    const wanted = request.Status
+      ? request.Statuses.includes(request.Status)
+        ? [request.Status]
+        : []
+      : [...new Set(request.Statuses)];
+    if (wanted.length === 1) f.status = wanted[0];
+    else f.statuses = wanted;
+  } else if (request.Status) f.status = request.Status;
   if (request.Priority) {
     assertPriority(settings, request.Priority);
     f.priority = request.Priority;
   }
   if (request.AssignedToUserId) f.assignedToUserId = request.AssignedToUserId;
+  if (request.Unassigned) {
+    if (request.AssignedToUserId)
+      throw new ValidationError('Unassigned and AssignedToUserId exclude each other; send one of them');
+    f.unassigned = true;
+  }
   if (request.Tags?.length) {
     assertTags(settings, request.Tags);
     f.tags = request.Tags;
@@ -91,6 +117,16 @@ export function checkFilters(request: CaseSearchRequest, settings: CaseSettings)
     f.customerId = request.CustomerId;
   }
   if (request.OrderId) f.orderId = request.OrderId;
+  if (request.CaseType) {
+    if (!(CASE_TYPES as readonly string[]).includes(request.CaseType))
+      throw new ValidationError(`Unknown CaseType "${request.CaseType}"; allowed: ${CASE_TYPES.join(', ')}`);
+    f.caseType = request.CaseType;
+  }
+  if (request.LineState) {
+    if (!(LINE_STATES as readonly string[]).includes(request.LineState))
+      throw new ValidationError(`Unknown LineState "${request.LineState}"; allowed: ${LINE_STATES.join(', ')}`);
+    f.lineState = request.LineState;
+  }
   if (request.DateFrom) f.dateFrom = parseSearchDate('DateFrom', request.DateFrom).at;
   if (request.DateTo) {
     const { at, day } = parseSearchDate('DateTo', request.DateTo);
@@ -98,6 +134,13 @@ export function checkFilters(request: CaseSearchRequest, settings: CaseSettings)
     if (day) at.setUTCDate(at.getUTCDate() + 1);
     f.dateTo = at;
     f.dateToExclusive = day;
+  }
+  if (request.ChangedFrom) f.changedFrom = parseSearchDate('ChangedFrom', request.ChangedFrom).at;
+  if (request.ChangedTo) {
+    const { at, day } = parseSearchDate('ChangedTo', request.ChangedTo);
+    if (day) at.setUTCDate(at.getUTCDate() + 1);
+    f.changedTo = at;
+    f.changedToExclusive = day;
   }
   return f;
 }
@@ -120,13 +163,29 @@ export function filterQuery(q: CaseQuery, f: SearchFilters): CaseQuery {
     );
   } else if (text?.kind === 'nothing') q = q.where(sql<SqlBool>`false`);
   if (f.status) q = q.where('status', '=', f.status);
+  // An empty list is a statement of its own shape (no slot): = ANY('{}') would do, but false says it.
+  if (f.statuses) {
+    q =
+      f.statuses.length === 0
+        ? q.where(sql<SqlBool>`false`)
+        : q.where(sql<SqlBool>`status = ANY(${sql.val(f.statuses)}::text[])`);
+  }
   if (f.priority) q = q.where('priority', '=', f.priority);
   if (f.assignedToUserId) q = q.where('assigned_to_user_id', '=', f.assignedToUserId);
+  if (f.unassigned) q = q.where('assigned_to_user_id', 'is', null);
   if (f.tags) q = q.where(sql<SqlBool>`tags @> ${sql.val(f.tags)}::text[]`);
   if (f.customerId) q = q.where('customer_id', '=', f.customerId);
   if (f.orderId) q = q.where(sql<SqlBool>`related_orders @> ARRAY[${f.orderId}]::text[]`);
+  if (f.caseType) q = q.where('case_type', '=', f.caseType);
+  if (f.lineState) {
+    q = q.where(
+      sql<SqlBool>`EXISTS (SELECT 1 FROM case_lines l WHERE l.case_id = ${sql.ref('cases.id')} AND l.state = ${f.lineState})`,
+    );
+  }
   if (f.dateFrom) q = q.where('created', '>=', f.dateFrom);
   if (f.dateTo) q = q.where('created', f.dateToExclusive ? '<' : '<=', f.dateTo);
+  if (f.changedFrom) q = q.where('changed', '>=', f.changedFrom);
+  if (f.changedTo) q = q.where('changed', f.changedToExclusive ? '<' : '<=', f.changedTo);
   return q;
 }
 

@@ -119,11 +119,17 @@ function walkable(f: SearchFilters, order: SortOrder): boolean {
   return (
     (order === 'CreatedDescending' || order === 'CreatedAscending') &&
     !f.status &&
+    !f.statuses &&
     !f.priority &&
     !f.assignedToUserId &&
+    !f.unassigned &&
+    !f.changedFrom &&
+    !f.changedTo &&
     !f.tags &&
     !f.customerId &&
-    !f.orderId
+    !f.orderId &&
+    !f.caseType &&
+    !f.lineState
   );
 }
 

@@ -50,13 +50,24 @@ export const MAX_SEARCH_WORD_LENGTH = 64;
 export interface CaseSearchRequest {
   SearchText?: string | null;
   Status?: string | null;
+  /** Cases in any of these statuses (with Status as well: cases in Status, if it is one of them). */
+  Statuses?: string[] | null;
   Priority?: string | null;
   AssignedToUserId?: string | null;
+  /** True: only cases without an assignee. */
+  Unassigned?: boolean | null;
   Tags?: string[] | null;
   CustomerId?: string | null;
   OrderId?: string | null;
+  /** Standard or Order. */
+  CaseType?: string | null;
+  /** Only cases with a line item in this state. */
+  LineState?: string | null;
   DateFrom?: string | null;
   DateTo?: string | null;
+  /** On `Changed`, read like DateFrom and DateTo. */
+  ChangedFrom?: string | null;
+  ChangedTo?: string | null;
   SortOrder?: SortOrder | null;
   Page?: number | null;
   Take?: number | null;

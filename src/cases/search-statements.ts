@@ -39,15 +39,25 @@ function shapeOf(f: SearchFilters): SearchFilters {
     shape.text = { kind: f.text.kind, value: slot('text') };
   else if (f.text) shape.text = f.text;
   if (f.status) shape.status = slot('status');
+  // An empty list keeps its shape (matches nothing, no value to bind).
+  if (f.statuses) shape.statuses = f.statuses.length ? (slot('statuses') as unknown as string[]) : [];
+  if (f.unassigned) shape.unassigned = true;
   if (f.priority) shape.priority = slot('priority');
   if (f.assignedToUserId) shape.assignedToUserId = slot('assignedToUserId');
   if (f.tags) shape.tags = slot('tags') as unknown as string[];
   if (f.customerId) shape.customerId = slot('customerId');
   if (f.orderId) shape.orderId = slot('orderId');
+  if (f.caseType) shape.caseType = slot('caseType');
+  if (f.lineState) shape.lineState = slot('lineState');
   if (f.dateFrom) shape.dateFrom = slot('dateFrom') as unknown as Date;
   if (f.dateTo) {
     shape.dateTo = slot('dateTo') as unknown as Date;
     shape.dateToExclusive = f.dateToExclusive;
+  }
+  if (f.changedFrom) shape.changedFrom = slot('changedFrom') as unknown as Date;
+  if (f.changedTo) {
+    shape.changedTo = slot('changedTo') as unknown as Date;
+    shape.changedToExclusive = f.changedToExclusive;
   }
   return shape;
 }

@@ -139,3 +139,27 @@ describe('checkFilters dates', () => {
     },
   );
 });
+
+describe('checkFilters for the staff inbox', () => {
+  const settings = DEFAULT_CASE_SETTINGS;
+  const [first, second] = settings.Statuses.map((s) => s.Name);
+  it('keeps several statuses, one status alone as Status, and Status with Statuses as their intersection', () => {
+    expect(checkFilters({ Statuses: [first!, second!, first!] }, settings).statuses).toEqual([first, second]);
+    expect(checkFilters({ Statuses: [first!] }, settings)).toEqual({ includeDeleted: false, status: first });
+    expect(checkFilters({ Status: second!, Statuses: [first!, second!] }, settings).status).toBe(second);
+    expect(checkFilters({ Status: second!, Statuses: [first!] }, settings).statuses).toEqual([]);
+    expect(() => checkFilters({ Statuses: [first!, 'Nope'] }, settings)).toThrow(/Nope/);
+  });
+
+  it('reads ChangedFrom and ChangedTo like the created dates, and Unassigned without an assignee', () => {
+    const f = checkFilters({ ChangedFrom: '2026-01-31', ChangedTo: '2026-01-31', Unassigned: true }, settings);
+    expect([f.changedFrom?.toISOString(), f.changedTo?.toISOString(), f.changedToExclusive, f.unassigned]).toEqual([
+      '2026-01-31T00:00:00.000Z',
+      '2026-02-01T00:00:00.000Z',
+      true,
+      true,
+    ]);
+    expect(() => checkFilters({ ChangedTo: 'May 1' }, settings)).toThrow(/ChangedTo is not a valid date/);
+    expect(() => checkFilters({ Unassigned: true, AssignedToUserId: 'u1' }, settings)).toThrow(/exclude each other/);
+  });
+});

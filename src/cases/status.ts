@@ -12,6 +12,9 @@ export interface StatusLogEntry {
   status: string;
   timestamp: Date;
   duration_since_previous_ms: number | null;
+  /** Who changed it (case.service.ts fills these in); absent: the server's own change. */
+  changed_by?: string | null;
+  changed_by_user_id?: string | null;
 }
 
 export interface StatusTransition {

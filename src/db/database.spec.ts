@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { compilerDb, executePrepared, PreparedStatements } from './database.js';
+import { compilerDb, executePrepared, isDatabaseUnavailable, PreparedStatements } from './database.js';
 
 /** The text executePrepared sends for `sql` (compilerDb runs nothing, so the text is read off its executor). */
 async function sentText(sql: string): Promise<string> {
@@ -36,5 +36,27 @@ describe('PreparedStatements', () => {
     const texts = await Promise.all(['SELECT 1', 'SELECT 2', 'SELECT 3'].map(sentText));
     expect(texts.map((t) => small.nameOf(t) !== undefined)).toEqual([true, true, false]);
     expect(new PreparedStatements().nameOf(texts[2]!)).toBe('intake_1');
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+  it('is true for a server that is down, restarting or gone mid-session', () => {
+    expect(isDatabaseUnavailable(pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'))).toBe(true);
+    expect(isDatabaseUnavailable(pgError('57P01', 'terminating connection due to administrator command'))).toBe(true);
+    expect(isDatabaseUnavailable(pgError('57P03', 'the database system is starting up'))).toBe(true);
+    expect(isDatabaseUnavailable(pgError('08006'))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Client has encountered a connection error and is not queryable'))).toBe(
+      true,
+    );
+    expect(isDatabaseUnavailable(new AggregateError([pgError('ECONNREFUSED')], 'all addresses refused'))).toBe(true);
+  });
+
+  it('is false for a statement the database refused', () => {
+    expect(isDatabaseUnavailable(pgError('23505', 'duplicate key value violates unique constraint'))).toBe(false);
+    expect(isDatabaseUnavailable(pgError('57014', 'canceling statement due to statement timeout'))).toBe(false);
+    expect(isDatabaseUnavailable(new Error('cannot parse message'))).toBe(false);
   });
 });

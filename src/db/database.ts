@@ -63,6 +63,10 @@ function preparingClient(statements: PreparedStatements): typeof pg.Client {
     constructor(config?: string | pg.ClientConfig) {
       super(config);
       useFastTypeParsers(this);
+      // The pool listens for errors of idle clients only. A checked-out client whose server goes away between two
+      // queries (PostgreSQL restarted in the middle of a transaction) emits 'error' with no listener, which would
+      // end the process; its next query fails instead, and the pool drops it when it is released.
+      this.on('error', () => undefined);
     }
 
     // `never` is assignable to each of pg's overloads' results: the call is passed through as it came.
@@ -116,8 +120,47 @@ export function createDb(databaseUrl: string, options: { poolSize?: number; stat
     idleTimeoutMillis: 30_000,
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener it crashes the process.
+  // (A checked-out client has a listener of its own: preparingClient.)
   pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Node's socket errors of a server that is down or went away. */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** pg's own messages for a lost or unobtainable connection (they carry no code). */
+const CONNECTION_MESSAGES =
+  /connection terminated|not queryable|timeout exceeded when trying to connect|connection (is )?closed|cannot use a pool after calling end/i;
+
+/**
+ * True when `err` says PostgreSQL cannot be reached right now (down, restarting, refusing connections), not that a
+ * statement is wrong: class 08 (connection exception), 57P01-57P03 (shut down, crashed, starting up), 53300 (too
+ * many connections), socket errors and pg's messages for a dropped connection. Work that fails this way is waited
+ * for, not counted as a failed attempt.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof ServiceUnavailableError) return true;
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code) || CONNECTION_ERRNOS.has(code))
+      return true;
+    if (typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message)) return true;
+    // AggregateError (a host with several addresses refused on each) and wrapped causes.
+    const inner = (e as { errors?: unknown[] }).errors?.[0] ?? e.cause;
+    e = inner as typeof e;
+  }
+  return false;
 }
 
 function databaseName(databaseUrl: string): string {

@@ -31,7 +31,7 @@ export interface SettingsTable {
 export interface ApiKeysTable {
   id: Generated<string>;
   name: string;
-  scope: 'read' | 'admin';
+  scope: 'read' | 'agent' | 'admin';
   key_prefix: string;
   key_hash: string;
   created: Generated<Date>;
@@ -84,6 +84,8 @@ export interface CasesTable {
   changed: Timestamp;
   deleted_at: NullableTimestamp;
   search_vector: ColumnType<string, never, never>;
+  /** 'Standard' or 'Order' (migration 20261202100000); set when the case is created. */
+  case_type: Generated<string>;
 }
 
 /**
@@ -103,6 +105,9 @@ export interface CaseStatusLogTable {
   status: string;
   timestamp: Timestamp;
   duration_since_previous_ms: ColumnType<string | null, number | null, number | null>;
+  /** Who changed the status: a staff user's or an API key's name (migration 20261203100000); null before then. */
+  changed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  changed_by_user_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CaseNotesTable {
@@ -206,12 +211,260 @@ export interface OutboxTable {
   enqueued_at: NullableTimestamp;
   /** Display name of the To recipient, cleaned (migration 20261123120400). */
   to_name: string | null;
+  /** Acknowledgements: the recipient as the rate limits count it, and its domain (migration 20261202120000). */
+  ack_key: string | null;
+  ack_domain: string | null;
 }
 
 export interface AddressSuppressionsTable {
   email: string;
   reason: string;
   created: Generated<Date>;
+}
+
+/** numeric comes back from pg as a string (exact); we insert strings. */
+type NumericColumn = ColumnType<string, string, string>;
+type NullableNumericColumn = ColumnType<string | null, string | null | undefined, string | null>;
+/** date comes back as 'YYYY-MM-DD' text (the queries read it as text); we insert the same text. */
+type DateText = ColumnType<string | null, string | null | undefined, string | null>;
+
+/** The order store (migration 20261202100000): orders intake knows, imported through PUT /api/orders. */
+export interface OrdersTable {
+  order_number: string;
+  customer_id: string | null;
+  customer_name: string | null;
+  customer_email: string | null;
+  market_id: string | null;
+  order_created: NullableTimestamp;
+  status: string | null;
+  currency: string | null;
+  imported: Generated<Date>;
+  changed: Generated<Date>;
+}
+
+export interface OrderLinesTable {
+  order_number: string;
+  line_number: number;
+  sku: string | null;
+  product_id: string | null;
+  name: string | null;
+  quantity: NumericColumn;
+  unit_price: NullableNumericColumn;
+  line_status: string | null;
+}
+
+/** The order header of an order case (cases.case_type = 'Order'). */
+export interface OrderCasesTable {
+  case_id: string;
+  scope: 'SpecificLineItems' | 'MultipleOrders';
+  order_number: string | null;
+  account_id: string | null;
+  account_name: string | null;
+  account_email: string | null;
+  service: string | null;
+  request_reason_code: string | null;
+  resolution_code: string | null;
+  state: 'Draft' | 'Submitted' | 'Cancelled';
+  submitted_at: NullableTimestamp;
+  cancelled_at: NullableTimestamp;
+}
+
+export interface CaseLinesTable {
+  id: string;
+  case_id: string;
+  line_number: number;
+  order_number: string;
+  order_line_number: number | null;
+  sku_id: string | null;
+  name: string | null;
+  ordered_quantity: NullableNumericColumn;
+  requested_quantity: NullableNumericColumn;
+  approved_quantity: NullableNumericColumn;
+  requested_date: DateText;
+  approved_date: DateText;
+  current_shipping_address: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  requested_shipping_address: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  assigned_to_user_id: string | null;
+  assigned_to_name: string | null;
+  state: string;
+  state_changed_at: Timestamp;
+  close_notes: string | null;
+  work_notes: string | null;
+  created: Timestamp;
+  changed: Timestamp;
+}
+
+export interface CaseLineStateLogTable {
+  id: Generated<string>;
+  line_id: string;
+  state: string;
+  timestamp: Timestamp;
+  duration_since_previous_ms: ColumnType<string | null, number | null, number | null>;
+}
+
+/** numeric comes back from pg as its exact decimal text; we write decimal text (src/decimal.ts). */
+type DecimalColumn = ColumnType<string, string, string>;
+type NullableDecimalColumn = ColumnType<string | null, string | null | undefined, string | null>;
+/** bigint identity ids come back as strings (see BigIntColumn). */
+type IdentityColumn = ColumnType<string, never, never>;
+
+export interface ProjectTypesTable {
+  id: IdentityColumn;
+  name: string;
+  workflow_steps: ColumnType<unknown[], string | undefined, string>;
+  reference_types: Generated<string[]>;
+  can_have_multiple_partners: Generated<boolean>;
+  finish_on_last_step: Generated<boolean>;
+  default_order_type: string | null;
+  created: Timestamp;
+  modified: Timestamp;
+}
+
+export interface ProjectsTable {
+  id: IdentityColumn;
+  number: BigIntColumn;
+  project_number: string;
+  name: Generated<string>;
+  project_type_id: BigIntColumn;
+  project_type_name: string;
+  status: string;
+  workflow_steps: ColumnType<unknown[], string | undefined, string>;
+  workflow_step_id: string | null;
+  workflow_step_index: number | null;
+  workflow_step_name: string | null;
+  customer_id: string | null;
+  customer_name: string | null;
+  customer_email: string | null;
+  partner: ColumnType<unknown, string | null | undefined, string | null>;
+  partner_id: string | null;
+  partner_name: string | null;
+  partners: ColumnType<unknown[], string | undefined, string>;
+  partner_ids: Generated<string[]>;
+  store_id: string | null;
+  store_contact: string | null;
+  deadline: NullableTimestamp;
+  project_date: NullableTimestamp;
+  project_value: NullableDecimalColumn;
+  project_budget_value: NullableDecimalColumn;
+  tags: Generated<string[]>;
+  comments: string | null;
+  customer_comments: string | null;
+  properties: ColumnType<unknown[], string | undefined, string>;
+  related_orders: Generated<string[]>;
+  related_carts: Generated<string[]>;
+  related_cases: Generated<string[]>;
+  canceled: Generated<boolean>;
+  cancellation_code: string | null;
+  cancellation_reason: string | null;
+  created: Timestamp;
+  modified: Timestamp;
+  deleted_at: NullableTimestamp;
+  search_vector: ColumnType<string, never, never>;
+}
+
+/** A narrow copy of what a text search tests per project, kept in step by triggers (migration 20261202110000). */
+export interface ProjectSearchTable {
+  id: ColumnType<string, never, never>;
+  deadline: ColumnType<Date | null, never, never>;
+  deleted_at: ColumnType<Date | null, never, never>;
+  search_vector: ColumnType<string, never, never>;
+}
+
+export interface ProjectProductsTable {
+  project_id: BigIntColumn;
+  position: number;
+  sku_id: string;
+  product_id: string | null;
+  name: string | null;
+  quantity: DecimalColumn;
+  status: string;
+  cancellation_code: string | null;
+  cancellation_reason: string | null;
+  properties: ColumnType<unknown[], string | undefined, string>;
+  reference_type: string | null;
+  order_type: string | null;
+  order_id: string | null;
+}
+
+export interface ProjectPartsTable {
+  id: IdentityColumn;
+  project_id: BigIntColumn;
+  kind: 'part' | 'change_order';
+  title: string;
+  description: string | null;
+  status: string;
+  cart_ids: Generated<string[]>;
+  properties: ColumnType<unknown[], string | undefined, string>;
+  approved: NullableTimestamp;
+  approved_by: string | null;
+  created: Timestamp;
+  modified: Timestamp;
+}
+
+export interface ProjectTransactionsTable {
+  id: IdentityColumn;
+  project_id: BigIntColumn;
+  description: string | null;
+  cost: DecimalColumn;
+  revenue: DecimalColumn;
+  budget_cost: DecimalColumn;
+  budget_revenue: DecimalColumn;
+  created: Timestamp;
+}
+
+export interface ProjectWorkflowLogTable {
+  id: IdentityColumn;
+  project_id: BigIntColumn;
+  action: string;
+  from_step_id: string | null;
+  to_step_id: string | null;
+  reason: string | null;
+  created_by: string | null;
+  timestamp: Timestamp;
+}
+
+/** Staff who sign in to the app (migration 20261203100000). */
+export interface StaffUsersTable {
+  id: Generated<string>;
+  email: string;
+  name: string;
+  role: 'agent' | 'admin';
+  /** `scrypt$N$r$p$salt$hash` (src/auth/passwords.ts): the parameters travel with the hash. */
+  password_hash: string;
+  disabled_at: NullableTimestamp;
+  created: Generated<Date>;
+  changed: Generated<Date>;
+  last_sign_in: NullableTimestamp;
+}
+
+export interface StaffSessionsTable {
+  id: Generated<string>;
+  /** SHA-256 (hex) of the cookie's token; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created: Generated<Date>;
+  last_seen: Generated<Date>;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface StaffSignInFailuresTable {
+  id: Generated<string>;
+  email: string;
+  ip: string | null;
+  at: Generated<Date>;
+}
+
+/** Reply templates of the staff inbox (migration 20261203110000). */
+export interface ReplyTemplatesTable {
+  id: Generated<string>;
+  name: string;
+  body: string;
+  is_public: Generated<boolean>;
+  created: Generated<Date>;
+  changed: Generated<Date>;
 }
 
 export interface Database {
@@ -228,4 +481,20 @@ export interface Database {
   mailbox_state: MailboxStateTable;
   outbox: OutboxTable;
   address_suppressions: AddressSuppressionsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  order_cases: OrderCasesTable;
+  case_lines: CaseLinesTable;
+  case_line_state_log: CaseLineStateLogTable;
+  project_types: ProjectTypesTable;
+  projects: ProjectsTable;
+  project_search: ProjectSearchTable;
+  project_products: ProjectProductsTable;
+  project_parts: ProjectPartsTable;
+  project_transactions: ProjectTransactionsTable;
+  project_workflow_log: ProjectWorkflowLogTable;
+  staff_users: StaffUsersTable;
+  staff_sessions: StaffSessionsTable;
+  staff_sign_in_failures: StaffSignInFailuresTable;
+  reply_templates: ReplyTemplatesTable;
 }

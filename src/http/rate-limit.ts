@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * Counts a request against who sent it: its API key (`request.principal`) or, without one, its client address.
+     * Counts a request against who sent it: its API key or staff user (`request.actor`) or, without one, its client address.
      * Past the limit it sets Retry-After and throws TooManyRequestsError (429). Counted once per request however
      * often it is called. A sign-in route calls it before checking the password, so guessing is limited per address.
      */
@@ -26,8 +26,13 @@ export class TooManyRequestsError extends AppError {
  * address unless Fastify's trustProxy is set.
  */
 function bucketOf(request: FastifyRequest): string {
-  return request.principal ? `api-key:${request.principal.keyId}` : `address:${normalizeIP(request.ip)}`;
+  if (request.principal) return `api-key:${request.principal.keyId}`;
+  // A signed-in staff user counts as a key does (RATE_LIMIT_PER_API_KEY), not against the office's shared address.
+  if (request.actor?.kind === 'user') return `user:${request.actor.id}`;
+  return `address:${normalizeIP(request.ip)}`;
 }
+
+const limitOf = (key: string, perKey: number, perAddress: number) => (key.startsWith('address:') ? perAddress : perKey);
 
 /**
  * Rate limits of the web process (@fastify/rate-limit, fixed windows). With the app's Redis the counts live there,
@@ -44,11 +49,11 @@ export async function registerRateLimits(app: FastifyInstance, ctx: AppContext):
     ...(ctx.redis ? { redis: ctx.redis, nameSpace: `${ctx.config.queuePrefix}:rate-limit:` } : {}),
     skipOnError: true,
     keyGenerator: bucketOf,
-    allowList: (_request, key) => (key.startsWith('api-key:') ? rateLimitPerApiKey : rateLimitPerAddress) === 0,
-    max: (_request, key) => (key.startsWith('api-key:') ? rateLimitPerApiKey : rateLimitPerAddress),
+    allowList: (_request, key) => limitOf(key, rateLimitPerApiKey, rateLimitPerAddress) === 0,
+    max: (_request, key) => limitOf(key, rateLimitPerApiKey, rateLimitPerAddress),
     errorResponseBuilder: (request, context) =>
       new TooManyRequestsError(
-        `Too many requests ${request.principal ? `with the API key "${request.principal.name}"` : 'from this address without a valid API key'}: at most ${context.max} per ${Math.round(rateLimitWindowMs / 1000)} s; retry in ${context.after}`,
+        `Too many requests ${request.principal ? `with the API key "${request.principal.name}"` : request.actor ? `of ${request.actor.name}` : 'from this address without a valid API key'}: at most ${context.max} per ${Math.round(rateLimitWindowMs / 1000)} s; retry in ${context.after}`,
       ),
   });
   app.decorate('limitRequest', app.rateLimit() as (request: FastifyRequest, reply: FastifyReply) => Promise<void>);

@@ -1,10 +1,10 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { sql } from 'kysely';
-import type { Redis } from 'ioredis';
 import type { MailboxConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { metrics } from './metrics.js';
+import type { RedisClient } from '../queue/redis-target.js';
 
 /** A readiness check must answer within this long; a hung dependency counts as down. */
 export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
@@ -69,7 +69,7 @@ export function databaseCheck(db: Db): HealthCheck {
  * Redis answers PING. With the API's fail-fast connection a lost Redis rejects at once; with a worker
  * connection (commands queue while offline) the timeout in runChecks decides.
  */
-export function redisCheck(redis: Redis): HealthCheck {
+export function redisCheck(redis: RedisClient): HealthCheck {
   return async () => {
     const answer = await redis.ping();
     if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
@@ -117,7 +117,7 @@ export function imapCheck(mailbox: Pick<MailboxConfig, 'host' | 'port' | 'secure
  */
 export function processChecks(
   db: Db,
-  redis: Redis,
+  redis: RedisClient,
   mailboxes: readonly MailboxConfig[] = [],
 ): Record<string, HealthCheck> {
   return {

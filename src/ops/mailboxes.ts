@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { MailboxConfig } from '../config.js';
 import type { DbOrTrx } from '../db/database.js';
 import { leaseKey } from '../queue/redis-keys.js';
+import type { RedisClient } from '../queue/redis-target.js';
 
 /** Messages in these states are stored but not yet turned into a case or note. */
 export const BACKLOG_STATUSES = ['queued', 'processing'] as const;
@@ -17,7 +17,7 @@ export interface LeaseInfo {
 export type LeaseHolderLookup = (mailboxKey: string) => Promise<LeaseInfo | null>;
 
 /** Reads the poller lease (src/imap/lease.ts) from Redis: one GET and one PTTL in a pipeline. */
-export function redisLeaseLookup(redis: Redis, prefix: string): LeaseHolderLookup {
+export function redisLeaseLookup(redis: RedisClient, prefix: string): LeaseHolderLookup {
   return async (mailboxKey) => {
     const key = leaseKey(prefix, mailboxKey);
     const res = await redis.pipeline().get(key).pttl(key).exec();

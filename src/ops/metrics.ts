@@ -91,6 +91,11 @@ export const metrics = {
     labelNames: ['queue'] as const,
     registers: [registry],
   }),
+  liveStreams: new Gauge({
+    name: 'intake_live_event_streams',
+    help: 'Open /api/events streams (Server-Sent Events) of this web process',
+    registers: [registry],
+  }),
   inboundBacklog: new Gauge({
     name: 'intake_inbound_backlog_messages',
     help: 'Inbound messages stored but not yet processed (database status queued or processing), read at scrape time',
@@ -105,6 +110,12 @@ export const metrics = {
     name: 'intake_dependency_up',
     help: '1 when the last readiness check of a dependency (database, redis, imap:<mailbox>) passed, else 0',
     labelNames: ['dependency'] as const,
+    registers: [registry],
+  }),
+  redisPolicy: new Gauge({
+    name: 'intake_redis_maxmemory_policy',
+    help: "1 for Redis's maxmemory-policy as last read (at every (re)connect and readiness check); anything but noeviction may drop queued jobs",
+    labelNames: ['policy'] as const,
     registers: [registry],
   }),
   mailboxUp: new Gauge({

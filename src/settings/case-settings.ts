@@ -19,6 +19,18 @@ export interface AcknowledgementSetting {
   Body: string;
 }
 
+/** The configurable lists of order cases (docs/order-cases.md). */
+export interface OrderCaseSettings {
+  /** Whether a new email naming orders the order store knows becomes an order case. */
+  FromEmail: boolean;
+  /** The Service of an order case: one of these. */
+  Services: string[];
+  /** Service of order cases made from email and of those created without one; null: none. */
+  DefaultService: string | null;
+  RequestReasonCodes: string[];
+  ResolutionCodes: string[];
+}
+
 /** The case settings document, in the API's shape. */
 export interface CaseSettings {
   Enabled: boolean;
@@ -33,6 +45,7 @@ export interface CaseSettings {
   Sources: string[];
   NumberPrefix: string;
   Acknowledgement: AcknowledgementSetting;
+  OrderCases: OrderCaseSettings;
 }
 
 export const DEFAULT_CASE_SETTINGS: Readonly<CaseSettings> = Object.freeze({
@@ -64,6 +77,22 @@ export const DEFAULT_CASE_SETTINGS: Readonly<CaseSettings> = Object.freeze({
     Body:
       'Hello {{CustomerName}},\n\nThank you for contacting us. Your request has been received and has the case number {{CaseNumber}}.\n' +
       'Reply to this email to add information to your case.\n\nKind regards,\nSupport',
+  },
+  OrderCases: {
+    FromEmail: true,
+    Services: ['Sales Order Change Request', 'Sales Order Dispute'],
+    DefaultService: null,
+    RequestReasonCodes: [
+      'Damaged item',
+      'Wrong item',
+      'Missing item',
+      'Change quantity',
+      'Change shipping address',
+      'Change delivery date',
+      'Cancel order line',
+      'Other',
+    ],
+    ResolutionCodes: ['Refund', 'Replacement', 'Credit note', 'Change applied', 'No action needed', 'Denied'],
   },
 });
 
@@ -99,6 +128,16 @@ export function validateCaseSettings(s: CaseSettings): void {
     problems.push(`DefaultPriority "${s.DefaultPriority}" is not one of the Priorities (${priorityNames.join(', ')})`);
   }
   if (new Set(s.Tags).size !== s.Tags.length) problems.push('Tags are listed twice');
+  const o = s.OrderCases;
+  for (const [field, list] of [
+    ['Services', o.Services],
+    ['RequestReasonCodes', o.RequestReasonCodes],
+    ['ResolutionCodes', o.ResolutionCodes],
+  ] as const) {
+    if (new Set(list).size !== list.length) problems.push(`OrderCases.${field} lists a value twice`);
+  }
+  if (o.DefaultService !== null && !o.Services.includes(o.DefaultService))
+    problems.push(`OrderCases.DefaultService "${o.DefaultService}" is not one of OrderCases.Services`);
   if (!NUMBER_PREFIX_PATTERN.test(s.NumberPrefix)) {
     problems.push(
       `NumberPrefix "${s.NumberPrefix}" must be a letter, up to 9 letters or digits, then "-" (like "CS-")`,
@@ -164,4 +203,24 @@ export function nextSuggestedStatus(s: CaseSettings, current: string): string | 
     if (known.size < s.Statuses.length + 16) known.set(current, next);
   }
   return next;
+}
+
+/** A value of one of the order-case lists (Services, RequestReasonCodes, ResolutionCodes), or a 400 listing them. */
+export function assertOrderCaseValue(
+  s: CaseSettings,
+  field: 'Service' | 'RequestReasonCode' | 'ResolutionCode',
+  value: string,
+): void {
+  const list =
+    field === 'Service'
+      ? s.OrderCases.Services
+      : field === 'RequestReasonCode'
+        ? s.OrderCases.RequestReasonCodes
+        : s.OrderCases.ResolutionCodes;
+  if (!list.includes(value)) {
+    throw new ValidationError(
+      `Unknown ${field} "${value}"; allowed (case settings OrderCases): ${list.join(', ') || '(none configured)'}`,
+      { allowed: list },
+    );
+  }
 }

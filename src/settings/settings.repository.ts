@@ -28,6 +28,7 @@ export async function readCaseSettings(db: DbOrTrx, options: SettingsLockOptions
     ...structuredClone(DEFAULT_CASE_SETTINGS),
     ...stored,
     Acknowledgement: { ...DEFAULT_CASE_SETTINGS.Acknowledgement, ...(stored.Acknowledgement ?? {}) },
+    OrderCases: { ...structuredClone(DEFAULT_CASE_SETTINGS.OrderCases), ...(stored.OrderCases ?? {}) },
   };
   return { settings, version: row?.version ?? null };
 }

@@ -18,7 +18,9 @@ export interface CaseSettingsJson extends CaseSettings {
   NextNumber: number;
 }
 
-export interface CaseSettingsInput extends CaseSettings {
+export interface CaseSettingsInput extends Omit<CaseSettings, 'OrderCases'> {
+  /** Omit to keep the stored order-case lists. */
+  OrderCases?: CaseSettings['OrderCases'];
   /** Omit to keep the sequence where it is; only forward moves are accepted. */
   NextNumber?: number;
 }
@@ -93,6 +95,14 @@ async function replaceCaseSettings(trx: DbOrTrx, input: CaseSettingsInput): Prom
     Tags: rest.Tags.map((t) => t.trim()),
     Sources: rest.Sources.map((t) => t.trim()),
     Acknowledgement: { ...rest.Acknowledgement },
+    OrderCases: rest.OrderCases
+      ? {
+          ...rest.OrderCases,
+          Services: rest.OrderCases.Services.map((t) => t.trim()),
+          RequestReasonCodes: rest.OrderCases.RequestReasonCodes.map((t) => t.trim()),
+          ResolutionCodes: rest.OrderCases.ResolutionCodes.map((t) => t.trim()),
+        }
+      : current.OrderCases,
   };
   validateCaseSettings(next);
 

@@ -86,7 +86,52 @@ export async function ensureDovecot(): Promise<string> {
   }
 }
 
-function config(dir: string, port: number, tlsPort: number): string {
+/**
+ * Dovecot checking OAuth2 access tokens itself (its oauth2 passdb, XOAUTH2 and OAUTHBEARER): every token is sent to
+ * `introspectionUrl` (RFC 7662, POST, the URL's user:password authenticate Dovecot as a client of the OAuth2 server),
+ * and the login succeeds when the answer is `active: true` and its `usernameAttribute` equals the IMAP user.
+ * Password logins keep working for the test helpers (plain and login mechanisms only).
+ */
+export interface DovecotOAuth2Options {
+  introspectionUrl: string;
+  usernameAttribute: string;
+}
+
+function oauth2Config(
+  dir: string,
+  oauth2: DovecotOAuth2Options | undefined,
+): { mechanisms: string; passdb: string; anvil: string } {
+  const staticPassdb = `passdb {
+  driver = static
+  args = password=${DOVECOT_PASSWORD}${oauth2 ? '\n  mechanisms = plain login' : ''}
+}`;
+  if (!oauth2) return { mechanisms: 'plain login', passdb: staticPassdb, anvil: '' };
+  writeFileSync(
+    join(dir, 'dovecot-oauth2.conf.ext'),
+    `introspection_mode = post
+introspection_url = ${oauth2.introspectionUrl}
+force_introspection = yes
+username_attribute = ${oauth2.usernameAttribute}
+active_attribute = active
+active_value = true
+`,
+  );
+  return {
+    mechanisms: 'plain login xoauth2 oauthbearer',
+    // Every test login comes from 127.0.0.1: Dovecot's penalty for an address with failed logins (2 s doubling to
+    // 15 s before each later attempt) would let the short-lived test tokens expire before Dovecot looks at them.
+    anvil: '  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n',
+    passdb: `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/dovecot-oauth2.conf.ext
+}
+${staticPassdb}`,
+  };
+}
+
+function config(dir: string, port: number, tlsPort: number, oauth2?: DovecotOAuth2Options): string {
+  const auth = oauth2Config(dir, oauth2);
   const root = userInfo().uid === 0;
   const me = userInfo();
   const mailUid = root ? 65534 : me.uid;
@@ -110,11 +155,8 @@ ssl_key = <${dir}/key.pem
 ${dh}
 # Plain logins are allowed on the plain port (it also offers STARTTLS, as real servers on 143 do).
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-passdb {
-  driver = static
-  args = password=${DOVECOT_PASSWORD}
-}
+auth_mechanisms = ${auth.mechanisms}
+${auth.passdb}
 userdb {
   driver = static
   args = uid=${mailUid} gid=${mailGid} home=${dir}/home/%u
@@ -137,7 +179,7 @@ service imap-login {
 }
 service anvil {
   chroot =
-}
+${auth.anvil}}
 service stats {
   unix_listener stats-reader {
     mode = 0666
@@ -149,8 +191,11 @@ service stats {
 `;
 }
 
-/** Starts Dovecot (`dovecot -F -c <conf>`) and resolves once the plain port answers with a greeting. */
-export async function startDovecot(): Promise<DovecotServer> {
+/**
+ * Starts Dovecot (`dovecot -F -c <conf>`) and resolves once the plain port answers with a greeting. With `oauth2`, it
+ * also accepts OAuth2 access tokens (DovecotOAuth2Options).
+ */
+export async function startDovecot(options: { oauth2?: DovecotOAuth2Options } = {}): Promise<DovecotServer> {
   const bin = await ensureDovecot();
   const dir = mkdtempSync(join(tmpdir(), 'intake-dovecot-'));
   // Dovecot's unprivileged helper processes must be able to reach their sockets under dir.
@@ -175,7 +220,7 @@ export async function startDovecot(): Promise<DovecotServer> {
   const port = await freePort();
   const tlsPort = await freePort();
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, config(dir, port, tlsPort));
+  writeFileSync(conf, config(dir, port, tlsPort, options.oauth2));
   const log = () => {
     try {
       return readFileSync(join(dir, 'dovecot.log'), 'utf8').split('\n').slice(-20).join('\n');
@@ -264,6 +309,11 @@ async function withClient<T>(user: string, fn: (client: ImapFlow) => Promise<T>)
   await client.connect();
   try {
     return await fn(client);
+  } catch (err) {
+    // imapflow's "Command failed" says nothing; the server's own words are in responseText.
+    const text = (err as { responseText?: string }).responseText;
+    if (text && err instanceof Error && !err.message.includes(text)) err.message += `: ${text}`;
+    throw err;
   } finally {
     await client.logout().catch(() => client.close());
   }
@@ -283,10 +333,24 @@ export async function appendMessage(
   });
 }
 
-/** Appends many messages over one connection (backlogs for reliability tests and benchmarks). */
-export async function appendMany(user: string, raws: readonly (string | Buffer)[], folder = 'INBOX'): Promise<void> {
+/**
+ * Appends many messages over one connection (backlogs for reliability tests and benchmarks). With `perSecond`, a
+ * live stream instead: message i is appended at i / perSecond seconds from the start (evenly spaced arrivals, not
+ * bursts), or at once when the appends have fallen behind.
+ */
+export async function appendMany(
+  user: string,
+  raws: readonly (string | Buffer)[],
+  folder = 'INBOX',
+  options: { perSecond?: number } = {},
+): Promise<void> {
   await withClient(user, async (client) => {
-    for (const raw of raws) {
+    const start = Date.now();
+    for (const [i, raw] of raws.entries()) {
+      if (options.perSecond) {
+        const due = start + (i * 1000) / options.perSecond;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
       if (!(await client.append(folder, raw))) throw new Error(`APPEND to ${user}/${folder} failed`);
     }
   });
@@ -314,6 +378,11 @@ export async function createFolder(user: string, folder: string): Promise<void> 
   await withClient(user, async (client) => {
     await client.mailboxCreate(folder);
   });
+}
+
+/** Paths of `user`'s folders. */
+export async function listFolders(user: string): Promise<string[]> {
+  return withClient(user, async (client) => (await client.list()).map((f) => f.path));
 }
 
 export async function deleteFolder(user: string, folder: string): Promise<void> {

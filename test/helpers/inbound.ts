@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis-target.js';
 import { startInboundWorker } from '../../src/inbound/inbound-worker.js';
 import type { OrderWaitOptions } from '../../src/inbound/order-wait.js';
 import type { InboundHooks } from '../../src/inbound/process-message.js';
@@ -57,7 +57,7 @@ export async function createInboundContext(
   } = {},
 ): Promise<InboundContext> {
   const prefix = `test-${randomBytes(5).toString('hex')}`;
-  const producer: Redis = createRedis(TEST_REDIS_URL, 'producer');
+  const producer: RedisClient = createRedis(TEST_REDIS_URL, 'producer');
   const queues = createQueues(producer, prefix);
   const env = {
     MAIL_FROM: SUPPORT,

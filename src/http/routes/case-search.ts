@@ -12,6 +12,7 @@ import {
 } from '../../cases/search-request.js';
 import { searchCases } from '../../cases/search.js';
 import { CaseSchema } from '../schemas/case.js';
+import { LINE_STATES } from '../../cases/case.types.js';
 import { forSerializer, MAX_LIST_ITEMS, MAX_SHORT_LENGTH, Nullable } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
 
@@ -31,8 +32,20 @@ export const CaseSearchBody = Type.Object(
       ),
     ),
     Status: text('Only cases in this status'),
+    Statuses: opt(
+      Nullable(
+        Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), {
+          maxItems: MAX_LIST_ITEMS,
+          description:
+            'Only cases in any of these statuses (an empty list matches nothing). With Status as well: cases in Status, if it is one of these',
+        }),
+      ),
+    ),
     Priority: text('Only cases with this priority'),
     AssignedToUserId: text('Only cases assigned to this user'),
+    Unassigned: opt(
+      Nullable(Type.Boolean({ description: 'true: only cases without an assignee (not with AssignedToUserId)' })),
+    ),
     Tags: opt(
       Nullable(
         Type.Array(Type.String({ maxLength: MAX_SHORT_LENGTH }), {
@@ -43,6 +56,19 @@ export const CaseSearchBody = Type.Object(
     ),
     CustomerId: text('Only cases of this customer (uuid)'),
     OrderId: text('Only cases linked to this order (RelatedOrders)'),
+    CaseType: opt(
+      Nullable(
+        Type.Union([Type.Literal('Standard'), Type.Literal('Order')], { description: 'Only cases of this type' }),
+      ),
+    ),
+    LineState: opt(
+      Nullable(
+        Type.Union(
+          LINE_STATES.map((s) => Type.Literal(s)),
+          { description: 'Only order cases with at least one line item in this state' },
+        ),
+      ),
+    ),
     DateFrom: opt(
       Nullable(
         Type.String({
@@ -58,6 +84,22 @@ export const CaseSearchBody = Type.Object(
           maxLength: 40,
           description:
             'Created at or before (ISO 8601, from 0001-01-01 to 9999-12-31; a date alone includes that whole day, UTC; a date-time without a time zone is UTC)',
+        }),
+      ),
+    ),
+    ChangedFrom: opt(
+      Nullable(
+        Type.String({
+          maxLength: 40,
+          description: 'Changed at or after (ISO 8601, read like DateFrom)',
+        }),
+      ),
+    ),
+    ChangedTo: opt(
+      Nullable(
+        Type.String({
+          maxLength: 40,
+          description: 'Changed at or before (ISO 8601, read like DateTo: a date alone includes that whole day, UTC)',
         }),
       ),
     ),
@@ -102,16 +144,17 @@ export const CaseSearchResponse = Type.Object(
   { additionalProperties: false, title: 'CaseSearchResult' },
 );
 
-/** POST /api/cases/search. Read scope is enough (src/http/auth.ts treats POST …/search as a read). */
+/** POST /api/cases/search: a read (needs cases:read; src/http/auth.ts does not ask a session for a CSRF token on it). */
 export function caseSearchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     r.post(
       '/cases/search',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags: ['Cases'],
-          summary: 'Search cases with filters, sorting and pagination. Scope: read',
+          summary: 'Search cases with filters, sorting and pagination. Needs: cases:read',
           description: `Unknown Status, Priority or Tags are a 400 listing the allowed values. (Page + 1) * Take may be at most ${MAX_RESULT_WINDOW}. TotalHits is exact up to ${EXACT_COUNT_LIMIT}, an estimate above.`,
           operationId: 'searchCases',
           body: CaseSearchBody,

@@ -12,6 +12,7 @@ import {
   updateCase,
 } from '../../cases/case.service.js';
 import { addCaseNote } from '../../cases/note.service.js';
+import { createOrderCase, ORDER_CASE_FIELDS } from '../../orders/order-case.service.js';
 import { findAttachment } from '../../cases/case.repository.js';
 import { SERVER_OWNED_CASE_FIELDS, type EditableCaseFields, type NewAttachment } from '../../cases/case.types.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -19,15 +20,19 @@ import { safeAttachmentName, safeContentType } from '../../mail/parse.js';
 import { CaseCreateBody, CasePatchBody, CaseSchema, CaseUpdateBody } from '../schemas/case.js';
 import { forSerializer, IdParams, ShortString } from '../schemas/common.js';
 import { errorResponses } from '../schemas/error.js';
+import { changedByOf } from '../auth.js';
 import { MAX_REQUEST_BODY_BYTES } from '../json-body.js';
 import { NoteCreateBody, NoteSchema } from '../schemas/note.js';
+import { StaleThreadError } from '../../cases/thread-version.js';
+import { staleThreadAnswer, StaleThreadSchema } from '../schemas/inbox.js';
 
 const tags = ['Cases'];
 // Type lists instead of anyOf for nullable fields: the same JSON, serialised faster (schemas/common.ts), and a stored
 // value the anyOf branches would not match (a FollowUpDate in year 10000, written before dates were bounded) is
 // still sent rather than failing the reply with a 500 after the change was committed.
 const CaseResponse = forSerializer(CaseSchema);
-const NOT_ON_CREATE = ['Id', 'Status', ...SERVER_OWNED_CASE_FIELDS] as const;
+// CaseType is set when a case is created (and never after), so it is the one server-owned field a create may send.
+const NOT_ON_CREATE = ['Id', 'Status', ...SERVER_OWNED_CASE_FIELDS.filter((f) => f !== 'CaseType')] as const;
 
 /** Drops Id and the server-owned fields (accepted in PUT/PATCH bodies so GET-modify-PUT works, never applied). */
 function editableOnly(body: Record<string, unknown>): EditableCaseFields & { Status?: string | null } {
@@ -40,7 +45,7 @@ function editableOnly(body: Record<string, unknown>): EditableCaseFields & { Sta
 export const ATTACHMENT_CSP = "default-src 'none'; sandbox";
 
 /** Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 6266 / 5987). */
-function contentDisposition(fileName: string): string {
+export function contentDisposition(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_') || 'attachment';
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
@@ -53,9 +58,10 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/cases/:id',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags,
-          summary: 'Get one case by id or by case number (404 when missing or soft-deleted). Scope: read',
+          summary: 'Get one case by id or by case number (404 when missing or soft-deleted). Needs: cases:read',
           description:
             "The id is the case's uuid or its number (`CS-1004`, any letter case): staff know cases by number.",
           operationId: 'getCase',
@@ -70,11 +76,12 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases',
       {
+        config: { needs: 'cases' },
         bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
-            'Create a case: Status is always the configured Status New, Priority defaults to DefaultPriority. Scope: admin',
+            'Create a case: Status is always the configured Status New, Priority defaults to DefaultPriority. Needs: cases',
           description: `Server-owned fields (${NOT_ON_CREATE.join(', ')}) are refused with a 400.`,
           operationId: 'createCase',
           body: CaseCreateBody,
@@ -94,19 +101,32 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
+        const { CaseType, ...body } = req.body;
+        // An order case is a draft with its order header and line items (src/orders).
+        if (CaseType === 'Order') return reply.status(201).send(await createOrderCase(ctx.db, body));
+        const orderOnly = ORDER_CASE_FIELDS.filter((f) => body[f] !== undefined && body[f] !== null);
+        if (orderOnly.length) {
+          throw new ValidationError(
+            `${orderOnly.join(', ')} belong${orderOnly.length > 1 ? '' : 's'} to order cases: send CaseType "Order" to make one`,
+            { fields: orderOnly },
+          );
+        }
         // Built from what the insert returned: a new case has no notes, attachments or deliveries yet.
-        return reply.status(201).send(await createCaseJson(ctx.db, req.body, { settingsCache: ctx.caseSettings }));
+        return reply
+          .status(201)
+          .send(await createCaseJson(ctx.db, body, { settingsCache: ctx.caseSettings, by: changedByOf(req.actor) }));
       },
     );
 
     r.put(
       '/cases',
       {
+        config: { needs: 'cases' },
         bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
-            'Replace the editable fields of a case (omitted fields are cleared; Status and Priority keep theirs). Scope: admin',
+            'Replace the editable fields of a case (omitted fields are cleared; Status and Priority keep theirs). Needs: cases',
           description: 'Server-owned fields may be present (so GET-modify-PUT works) and are ignored.',
           operationId: 'updateCase',
           body: CaseUpdateBody,
@@ -114,7 +134,9 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'put');
+        const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'put', {
+          by: changedByOf(req.actor),
+        });
         return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
@@ -122,10 +144,11 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.patch(
       '/cases',
       {
+        config: { needs: 'cases' },
         bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
-          summary: 'Update a case partially: only fields present and not null are applied. Scope: admin',
+          summary: 'Update a case partially: only fields present and not null are applied. Needs: cases',
           description: 'Server-owned fields may be present and are ignored.',
           operationId: 'patchCase',
           body: CasePatchBody,
@@ -133,7 +156,9 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'patch');
+        const row = await updateCase(ctx.db, req.body.Id, editableOnly(req.body), 'patch', {
+          by: changedByOf(req.actor),
+        });
         return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
@@ -141,9 +166,10 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.delete(
       '/cases/:id',
       {
+        config: { needs: 'admin' },
         schema: {
           tags,
-          summary: 'Soft-delete a case: GET answers 404 afterwards, search finds it with IncludeDeleted. Scope: admin',
+          summary: 'Soft-delete a case: GET answers 404 afterwards, search finds it with IncludeDeleted. Needs: admin',
           operationId: 'deleteCase',
           params: IdParams,
           response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(403, 404) },
@@ -158,9 +184,12 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases/:id/assignto',
       {
+        config: { needs: 'cases' },
         schema: {
           tags,
-          summary: 'Assign a case to a user (both parameters empty: unassign). Scope: admin',
+          summary: 'Assign a case to a user (both parameters empty: unassign). Needs: cases',
+          description:
+            "userId is a staff user's Id (GET /api/users); any other string is kept as it is. A staff user's Id without a userName records the user's name.",
           operationId: 'assignCase',
           params: IdParams,
           querystring: Type.Object(
@@ -179,9 +208,10 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases/:id/changestatus',
       {
+        config: { needs: 'cases' },
         schema: {
           tags,
-          summary: 'Change the status of a case (logged with the time spent in the previous status). Scope: admin',
+          summary: 'Change the status of a case (logged with the time spent in the previous status). Needs: cases',
           operationId: 'changeCaseStatus',
           params: IdParams,
           querystring: Type.Object(
@@ -192,7 +222,7 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const row = await changeCaseStatus(ctx.db, req.params.id, req.query.status);
+        const row = await changeCaseStatus(ctx.db, req.params.id, req.query.status, { by: changedByOf(req.actor) });
         return getCaseJson(ctx.db, row.id, { settingsCache: ctx.caseSettings });
       },
     );
@@ -200,15 +230,16 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/cases/:id/notes',
       {
+        config: { needs: 'cases' },
         bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
           summary:
-            'Add a public (IsPublic) or internal note; updates LastCommentDate, LastCommenterName, CommentCount. Scope: admin',
+            'Add a public (IsPublic) or internal note; updates LastCommentDate, LastCommenterName, CommentCount. Needs: cases',
           operationId: 'addCaseNote',
           params: IdParams,
           body: NoteCreateBody,
-          response: { 201: NoteSchema, ...errorResponses(400, 403, 404, 413) },
+          response: { 201: NoteSchema, ...errorResponses(400, 403, 404, 413), 409: StaleThreadSchema },
         },
       },
       async (req, reply) => {
@@ -218,11 +249,18 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
           req.params.id,
           {
             ...body,
-            CreatedBy: body.CreatedBy ?? req.principal?.name ?? 'api',
+            // A signed-in staff user is the author, whatever the body says; a script names its author or is the key.
+            ...(req.actor?.kind === 'user'
+              ? { CreatedBy: req.actor.name, CreatedByEmail: req.actor.email ?? null }
+              : { CreatedBy: body.CreatedBy ?? req.actor?.name ?? 'api' }),
             attachments: decodeAttachments(Attachments),
           },
           ctx.caseHooks,
-        );
+        ).catch((err: unknown) => {
+          if (err instanceof StaleThreadError) return staleThreadAnswer(err);
+          throw err;
+        });
+        if ('Code' in added) return reply.status(409).send(added);
         return reply.status(201).send(added.json);
       },
     );
@@ -230,10 +268,11 @@ export function caseRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/cases/:id/attachments/:attachmentId',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags,
           summary:
-            'Download an attachment of a case (its bytes, with Content-Type and Content-Disposition). Scope: read',
+            'Download an attachment of a case (its bytes, with Content-Type and Content-Disposition). Needs: cases:read',
           operationId: 'getCaseAttachment',
           params: Type.Object({ id: Type.String({ maxLength: 100 }), attachmentId: Type.String({ maxLength: 100 }) }),
           response: {

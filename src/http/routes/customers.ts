@@ -24,9 +24,10 @@ export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/customers',
       {
+        config: { needs: 'cases' },
         schema: {
           tags,
-          summary: 'Create a customer (Email unique, any case; 409 when taken). Scope: admin',
+          summary: 'Create a customer (Email unique, any case; 409 when taken). Needs: cases',
           operationId: 'createCustomer',
           body: CustomerCreateBody,
           response: { 201: CustomerSchema, ...errorResponses(400, 403, 409, 413) },
@@ -41,9 +42,10 @@ export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/customers/:id',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags,
-          summary: 'Get one customer. Scope: read',
+          summary: 'Get one customer. Needs: cases:read',
           operationId: 'getCustomer',
           params: IdParams,
           response: { 200: CustomerSchema, ...errorResponses(404) },
@@ -59,9 +61,10 @@ export function customerRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/customers',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags,
-          summary: 'Find customers by email (case-insensitive, exact); without email the 100 newest. Scope: read',
+          summary: 'Find customers by email (case-insensitive, exact); without email the 100 newest. Needs: cases:read',
           operationId: 'listCustomers',
           querystring: CustomerQuery,
           response: { 200: Type.Array(CustomerSchema), ...errorResponses(400) },

@@ -126,7 +126,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
       '/inbound/parse',
       {
         bodyLimit: MAX_REQUEST_BODY_BYTES,
-        config: { scope: 'admin' },
+        config: { needs: 'admin' },
         schema: {
           tags: ['Inbound'],
           summary: 'Parse a message and show the decision the worker would take (stores nothing)',
@@ -144,6 +144,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/inbound/messages',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags: ['Inbound'],
           summary: 'Stored inbound messages, newest first',
@@ -163,6 +164,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/inbound/messages/:id',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags: ['Inbound'],
           summary: 'One stored message: status, decision, error',
@@ -176,9 +178,12 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/inbound/messages/:id/raw',
       {
+        // Any stored message, also ones on no case (failed, ignored): an administrator's. Staff read a case's mail
+        // through /api/messages/{id}/raw, which serves only messages of a case.
+        config: { needs: 'admin' },
         schema: {
           tags: ['Inbound'],
-          summary: 'The raw bytes as received (message/rfc822)',
+          summary: 'The raw bytes of any stored message as received (message/rfc822)',
           params: MessageParams,
           response: errorResponses(404),
         },
@@ -189,6 +194,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/inbound/failed',
       {
+        config: { needs: 'admin' },
         schema: {
           tags: ['Inbound'],
           summary: 'Messages kept as failed (their error and raw bytes are kept)',
@@ -205,7 +211,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/inbound/failed/:id/retry',
       {
-        config: { scope: 'admin' },
+        config: { needs: 'admin' },
         schema: {
           tags: ['Inbound'],
           summary: 'Re-queue one failed message',
@@ -220,7 +226,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsync {
     r.post(
       '/inbound/failed/retry-all',
       {
-        config: { scope: 'admin' },
+        config: { needs: 'admin' },
         schema: {
           tags: ['Inbound'],
           summary: 'Re-queue every failed message',

@@ -6,6 +6,7 @@ import { listMailboxHealth, redisLeaseLookup } from '../../ops/mailboxes.js';
 import { metrics } from '../../ops/metrics.js';
 import { closeQueues, createOpsQueues } from '../../ops/queue-stats.js';
 import { metricsAllowed, scrapeMetrics } from '../../ops/scrape.js';
+import { startMetricsPublisher } from '../../ops/shared-metrics.js';
 import { registerDashboard } from '../dashboard.js';
 import { errorResponses } from '../schemas/error.js';
 
@@ -43,6 +44,10 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
   const queues = ctx.redis ? createOpsQueues(ctx.redis, ctx.config.queuePrefix) : [];
   const leaseHolder = ctx.redis ? redisLeaseLookup(ctx.redis, ctx.config.queuePrefix) : undefined;
   app.addHook('onClose', async () => closeQueues(queues));
+  // /metrics shows every process's mail series from Redis; web publishes whatever of them it counts itself.
+  const shared = ctx.redis ? { redis: ctx.redis, prefix: ctx.config.queuePrefix } : undefined;
+  const publisher = shared ? startMetricsPublisher({ ...shared, logger: ctx.logger }) : undefined;
+  app.addHook('onClose', async () => publisher?.stop());
 
   // One histogram child per method, route and status, made on first use: observing through prom-client's labels
   // object re-validates and re-hashes the labels on every request (2 % of the server's CPU per GET).
@@ -63,6 +68,7 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
 
   const checks: Record<string, HealthCheck> = { database: databaseCheck(ctx.db) };
   if (ctx.redis) checks.redis = redisCheck(ctx.redis);
+  Object.assign(checks, ctx.readinessChecks);
 
   app.get(
     '/healthz',
@@ -78,7 +84,7 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
     {
       config: { public: true, unlimited: true },
       schema: {
-        summary: 'Readiness: database and Redis answer',
+        summary: 'Readiness: database and Redis answer, and Redis may not evict queued jobs',
         tags: ['operations'],
         security: [],
         response: {
@@ -115,14 +121,14 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
         statusCode: 401,
       });
     }
-    const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger });
+    const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger, shared });
     return reply.type(contentType).send(body);
   });
 
   app.get(
     '/api/admin/mailboxes',
     {
-      config: { scope: 'admin' },
+      config: { needs: 'admin' },
       schema: {
         summary: 'Mailbox health: poller state, last fetch and error, backlog, UIDVALIDITY and last UID',
         tags: ['operations'],

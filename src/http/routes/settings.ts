@@ -16,10 +16,11 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
     r.get(
       '/cases/settings',
       {
+        config: { needs: 'cases:read' },
         schema: {
           tags,
           summary:
-            'The case settings: statuses and designations, priorities, tags, sources, numbering, acknowledgement. Scope: read',
+            'The case settings: statuses and designations, priorities, tags, sources, numbering, acknowledgement. Needs: cases:read',
           operationId: 'getCaseSettings',
           response: { 200: CaseSettingsSchema, ...errorResponses() },
         },
@@ -30,10 +31,11 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
     r.put(
       '/cases/settings',
       {
+        config: { needs: 'admin' },
         bodyLimit: MAX_REQUEST_BODY_BYTES,
         schema: {
           tags,
-          summary: 'Replace the case settings. Scope: admin',
+          summary: 'Replace the case settings. Needs: admin',
           description:
             'The whole document (NextNumber optional). Refused with 409 when it would orphan live cases (a removed status, ' +
             'priority or tag still in use; the message names the count) or move NextNumber backwards.',

@@ -11,6 +11,7 @@ import {
   StringList,
 } from './common.js';
 import { NoteSchema } from './note.js';
+import { CaseLineSchema, OrderCaseSchema, orderCaseCreateFields } from './case-line.js';
 
 export const ParticipantSchema = Type.Object(
   {
@@ -34,6 +35,10 @@ export const StatusLogSchema = Type.Object(
     DurationSincePreviousMs: Nullable(
       Type.Number({ description: 'Milliseconds in the previous status; null for the first entry' }),
     ),
+    ChangedBy: Nullable(
+      Type.String({ description: "The staff user's or API key's name; null for changes by mail or the server" }),
+    ),
+    ChangedByUserId: Nullable(Type.String({ description: 'The staff user who changed it (null for an API key)' })),
   },
   { additionalProperties: false, title: 'CaseStatusLogEntry' },
 );
@@ -66,7 +71,12 @@ export const CaseSchema = Type.Object(
     Participants: Type.Array(ParticipantSchema),
     CaseNotes: Type.Array(NoteSchema, { description: 'Public notes, visible to the customer' }),
     InternalNotes: Type.Array(NoteSchema, { description: 'Staff-only notes' }),
-    Properties: Type.Array(PropertySchema),
+    Properties: Type.Array(PropertySchema, {
+      description:
+        'Free key/value pairs. Set by intake on cases made from mail: PreviousCase (the reply belonged to a deleted case) ' +
+        'and PossiblyRelatedCase (a header or the subject named that case, but the sender may not write to it: ' +
+        'docs/threading-trust.md); both hold a case number.',
+    }),
     CaseStatusLog: Type.Array(StatusLogSchema),
     FollowUpDate: NullableDate,
     ResolvedDate: NullableDate,
@@ -82,6 +92,11 @@ export const CaseSchema = Type.Object(
     Deleted: Nullable(
       Type.String({ format: 'date-time', description: 'Set when soft-deleted (search with IncludeDeleted)' }),
     ),
+    CaseType: Type.Union([Type.Literal('Standard'), Type.Literal('Order')], {
+      description: 'Order: an order case with line items (docs/order-cases.md)',
+    }),
+    OrderCase: Nullable(OrderCaseSchema),
+    CaseLines: Type.Array(CaseLineSchema, { description: 'Line items of an order case (empty in search results)' }),
   },
   { additionalProperties: false, title: 'Case' },
 );
@@ -114,8 +129,24 @@ const editable = {
   MarketGroupId: opt(ShortString()),
 };
 
-/** POST /api/cases. Status and server-owned fields are refused (a new case always starts in Status New). */
-export const CaseCreateBody = Type.Object(editable, { additionalProperties: false, title: 'CaseCreate' });
+/**
+ * POST /api/cases. Status and server-owned fields are refused (a new case always starts in Status New). With
+ * CaseType Order, an order case (a draft) with the order fields; other cases refuse those.
+ */
+export const CaseCreateBody = Type.Object(
+  {
+    ...editable,
+    CaseType: Type.Optional(
+      Nullable(
+        Type.Union([Type.Literal('Standard'), Type.Literal('Order')], {
+          description: 'Default Standard; Order makes an order case (a draft) with the order fields below',
+        }),
+      ),
+    ),
+    ...orderCaseCreateFields,
+  },
+  { additionalProperties: false, title: 'CaseCreate' },
+);
 export type CaseCreateBody = Static<typeof CaseCreateBody>;
 
 // Server-owned fields may ride along in PUT/PATCH (GET-modify-PUT works) but are never applied.

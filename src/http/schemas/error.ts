@@ -14,8 +14,8 @@ export const ErrorSchema = Type.Object(
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (wrong type, unknown field, unknown status/priority/tag, malformed JSON)',
-  401: 'Missing, bad or revoked API key',
-  403: 'The API key lacks the scope this route needs',
+  401: 'Missing, bad or revoked API key, or no session (or an ended one)',
+  403: 'The API key or staff user lacks the claim this route needs, or a session request that changes state lacks its X-CSRF-Token',
   404: 'Not found (or soft-deleted)',
   409: 'Conflicts with the current state',
   413: 'The request body is over the limit: 25 MB on routes that take notes, attachments, cases, settings or raw mail (MAX_REQUEST_BODY_BYTES), 1 MB elsewhere (SMALL_REQUEST_BODY_BYTES)',

@@ -90,6 +90,13 @@ export const NoteCreateBody = Type.Object(
         description: 'Files kept on the note and sent with its email notification',
       }),
     ),
+    IfThreadVersion: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description:
+          'The ThreadVersion of GET /api/cases/{id}/thread the note was written against: when the thread has changed since, 409 STALE_THREAD and nothing is saved',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'NoteCreate' },
 );

@@ -33,6 +33,24 @@ const Acknowledgement = Type.Object(
   { additionalProperties: false, title: 'AcknowledgementSetting' },
 );
 
+const OrderCaseList = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 200, description });
+
+const OrderCases = Type.Object(
+  {
+    FromEmail: Type.Boolean({
+      description: 'A new email whose subject names orders the order store knows becomes a submitted order case',
+    }),
+    Services: OrderCaseList('The Service of an order case is one of these'),
+    DefaultService: Type.Union([Type.String({ maxLength: 100 }), Type.Null()], {
+      description: 'Service of order cases from email and of those created without one; null: none',
+    }),
+    RequestReasonCodes: OrderCaseList('RequestReasonCode of an order case is one of these'),
+    ResolutionCodes: OrderCaseList('ResolutionCode of an order case is one of these'),
+  },
+  { additionalProperties: false, title: 'OrderCaseSettings' },
+);
+
 const fields = {
   Enabled: Type.Boolean({ description: 'Whether cases can be created' }),
   Statuses: Type.Array(StatusSetting, { minItems: 1, maxItems: 100 }),
@@ -57,6 +75,7 @@ const fields = {
 export const CaseSettingsSchema = Type.Object(
   {
     ...fields,
+    OrderCases,
     NextNumber: Type.Integer({ description: 'The number the next case gets (from the case_number_seq sequence)' }),
   },
   { additionalProperties: false, title: 'CaseSettings' },
@@ -66,6 +85,7 @@ export const CaseSettingsSchema = Type.Object(
 export const CaseSettingsBody = Type.Object(
   {
     ...fields,
+    OrderCases: Type.Optional(OrderCases),
     NextNumber: Type.Optional(
       Type.Integer({
         minimum: 1,
