@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `intake` command. It runs the compiled CLI in dist/ (`npm run build`, which `npm install` runs through the
-// `prepare` script) when that build is at least as new as every source file; otherwise (no build, or sources changed
-// since) it runs the TypeScript source through tsx, a dependency, so it never runs a stale build. Starting from dist/
-// takes a fraction of a second; through tsx, which compiles as it loads, a few seconds. NODE_ENV=production runs
-// dist/ whenever it exists (as before); INTAKE_FROM_SOURCE=1 always runs the source.
+// The `intake` command. It runs the compiled CLI in dist/ (built by `npm run build`, and by `npm install` through the
+// `prepare` script, scripts/build-if-stale.mjs, when a source is newer than dist/) when that build is at least as new
+// as every source file; otherwise (no build, or sources changed since) it runs the TypeScript source through tsx, a
+// dependency, so it never runs a stale build. Starting from dist/ takes a fraction of a second; through tsx, which
+// compiles as it loads, a few seconds. NODE_ENV=production runs dist/ whenever it exists (as before);
+// INTAKE_FROM_SOURCE=1 always runs the source.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
