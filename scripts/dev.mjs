@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { prettyFactory } from 'pino-pretty';
 import { register } from 'tsx/esm/api';
 import {
@@ -230,6 +231,21 @@ setInterval(() => {
   }
 }, 500).unref();
 
+/** Staff users who may sign in, in the database web has just migrated; null when it cannot tell. */
+async function activeStaffUsers() {
+  const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM staff_users WHERE disabled_at IS NULL');
+    return rows[0].n;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function webReady(timeoutMs = 60_000) {
   const url = `http://127.0.0.1:${config.port}/healthz`;
   const deadline = Date.now() + timeoutMs;
@@ -255,7 +271,13 @@ if (!(await webReady())) {
 } else if (!stopping) {
   for (const p of PROCESSES.slice(1)) start(p);
   const api = `http://localhost:${config.port}`;
-  say(`API ${api}/api  docs ${api}/swagger  health ${api}/readyz  metrics ${api}/metrics`);
+  say(`staff inbox ${api}/  API ${api}/api  docs ${api}/swagger  health ${api}/readyz  metrics ${api}/metrics`);
+  // A fresh database has no staff user, and the inbox at / has nobody to sign in: say how to make the first one.
+  const staff = await activeStaffUsers();
+  const firstUser = 'npx intake user create --email you@example.com --name "Your Name" --role admin';
+  if (staff === 0) say(`no staff user yet: create the first one with ${firstUser} (it prints the password)`);
+  else if (staff === null) say(`staff sign in at ${api}/; the first staff user is made with ${firstUser}`);
+  else say(`${staff} staff user${staff === 1 ? '' : 's'} can sign in at ${api}/ (npx intake user list)`);
   if (config.workerHealthPort > 0 || config.pollerHealthPort > 0)
     say(
       `worker health and metrics on port ${config.workerHealthPort || 'off'}, poller on ${config.pollerHealthPort || 'off'}`,

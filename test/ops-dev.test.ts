@@ -73,13 +73,19 @@ describe('npm run dev', () => {
       const deadline = Date.now() + 90_000;
       const up = async (p: number) => (await fetch(`http://127.0.0.1:${p}/healthz`).catch(() => null))?.ok === true;
       // Health servers answer before the worker and poller have started their work: wait for those lines too.
-      const started = () => /inbound worker started/.test(out) && /poller is idle/.test(out);
+      const started = () =>
+        /inbound worker started/.test(out) && /poller is idle/.test(out) && out.includes('Ctrl-C stops everything');
       while (!((await up(port)) && (await up(workerPort)) && (await up(pollerPort)) && started())) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dev did not come up:\n${out}`);
         await new Promise((r) => setTimeout(r, 300));
       }
       expect(out).toContain(
         'no mailbox configured (set IMAP_URL in .env, or try "npm run dev -- --with-mailbox"): the API still serves',
+      );
+      // The banner names the staff inbox first and, with no staff user in the database, how to make one.
+      expect(out).toContain(`intake dev staff inbox http://localhost:${port}/  API http://localhost:${port}/api  docs`);
+      expect(out).toContain(
+        'intake dev no staff user yet: create the first one with npx intake user create --email you@example.com --name "Your Name" --role admin (it prints the password)',
       );
       expect(out).toMatch(/^web +│ \[\d\d:\d\d:\d\d\] INFO: Server listening/m);
       expect(out).toMatch(/^worker +│ .*INFO: inbound worker started/m);
