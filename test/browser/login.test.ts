@@ -65,7 +65,9 @@ describe('the sign-in page in a browser', () => {
     const page = await browser.newPage({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
     const seen = problems(page);
     await page.goto(`${origin}/login`);
-    await page.keyboard.press('Tab'); // the email field has autofocus; Tab moves to the password
+    // The email field has autofocus, which the browser applies at its next rendering after load: wait for it.
+    await page.waitForFunction("document.activeElement && document.activeElement.id === 'email'");
+    await page.keyboard.press('Tab'); // Tab moves to the password
     await page.keyboard.press('Tab');
     const button = page.getByRole('button', { name: 'Sign in' });
     expect(await button.evaluate((el: El) => el === el.ownerDocument.activeElement)).toBe(true);

@@ -38,7 +38,19 @@ async function backlogThroughFailover(scenario: string, tag: string, failover: (
   expect(report).toMatchObject(run.expected());
   for (const p of [poller, worker]) {
     expect(p.child.exitCode, p.stderr()).toBeNull();
-    await waitFor('every process ready on the new master', async () => (await readyz(p.healthPort)).status === 200);
+    // Each process's Redis connection finds the new master on its own schedule (reconnect backoff): give it time, and
+    // say what /readyz last answered if it never gets there.
+    let last = '';
+    await waitFor(
+      () => `every process ready on the new master (last /readyz: ${last})`,
+      async () => {
+        const r = await readyz(p.healthPort);
+        last = `${r.status} ${r.body.slice(0, 500)}`;
+        return r.status === 200;
+      },
+      30_000,
+      250,
+    );
   }
 }
 
