@@ -1,6 +1,5 @@
-import pg from 'pg';
+import { listen, type Listener } from '../db/listen.js';
 import type { Logger } from '../logger.js';
-import { backoffDelay, DEFAULT_LISTEN_RECONNECT_BACKOFF } from '../queue/backoff.js';
 
 // One LISTEN connection per web process, shared by every browser connected to /api/events.
 
@@ -56,20 +55,14 @@ function parseEvent(channel: string, payload: string | undefined): LiveEvent | n
 }
 
 /**
- * The hub: one pg.Client that LISTENs on both channels and fans each notification out to the subscribers.
- * It connects on the first subscription, reconnects with backoff (DEFAULT_LISTEN_RECONNECT_BACKOFF) when PostgreSQL
- * goes away or restarts, and then tells subscribers to resync.
+ * The hub: one LISTEN connection (src/db/listen.ts) on both channels, fanning each notification out to the
+ * subscribers. It connects on the first subscription, reconnects with backoff when PostgreSQL goes away or restarts,
+ * and then tells subscribers to resync.
  */
 export function createLiveHub(deps: { databaseUrl: string; logger: Logger }): LiveHub {
   const listeners = new Set<(event: LiveEvent) => void>();
-  let client: pg.Client | null = null;
-  let started = false;
+  let listener: Listener | null = null;
   let closed = false;
-  let reconnects = 0;
-  let everConnected = false;
-  let reconnectTimer: NodeJS.Timeout | null = null;
-  let waiters: (() => void)[] = [];
-  let up = false;
 
   const emit = (event: LiveEvent) => {
     for (const l of listeners) {
@@ -81,69 +74,37 @@ export function createLiveHub(deps: { databaseUrl: string; logger: Logger }): Li
     }
   };
 
-  const listen = async (): Promise<void> => {
-    if (closed) return;
-    const c = new pg.Client({
-      connectionString: deps.databaseUrl,
-      connectionTimeoutMillis: 5_000,
-      application_name: LIVE_APPLICATION_NAME,
+  const start = (): Listener | null => {
+    if (closed) return null;
+    listener ??= listen({
+      databaseUrl: deps.databaseUrl,
+      channels: [CASE_EVENTS_CHANNEL, PRESENCE_CHANNEL],
+      applicationName: LIVE_APPLICATION_NAME,
+      logger: deps.logger,
+      what: 'live events',
+      onNotification: (channel, payload) => {
+        const event = parseEvent(channel, payload);
+        if (event) emit(event);
+      },
+      onListening: (again) => {
+        if (again) emit({ type: 'resync', data: {} });
+      },
     });
-    client = c;
-    const retry = (err: unknown) => {
-      if (closed || client !== c) return;
-      up = false;
-      const delay = backoffDelay(reconnects++, DEFAULT_LISTEN_RECONNECT_BACKOFF);
-      deps.logger.warn({ err: (err as Error)?.message, retryInMs: delay }, 'live events lost their LISTEN connection');
-      client = null;
-      c.end().catch(() => undefined);
-      reconnectTimer = setTimeout(() => void listen(), delay);
-    };
-    c.on('error', retry);
-    c.on('end', () => retry(new Error('connection ended')));
-    c.on('notification', (n) => {
-      const event = parseEvent(n.channel, n.payload);
-      if (event) emit(event);
-    });
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${CASE_EVENTS_CHANNEL}; LISTEN ${PRESENCE_CHANNEL}`);
-      reconnects = 0;
-      up = true;
-      if (everConnected) emit({ type: 'resync', data: {} });
-      everConnected = true;
-      for (const w of waiters) w();
-      waiters = [];
-    } catch (err) {
-      retry(err);
-    }
-  };
-
-  const start = () => {
-    if (started || closed) return;
-    started = true;
-    void listen();
+    return listener;
   };
 
   return {
-    subscribe(listener) {
-      listeners.add(listener);
+    subscribe(subscriber) {
+      listeners.add(subscriber);
       start();
-      return () => listeners.delete(listener);
+      return () => listeners.delete(subscriber);
     },
-    ready() {
-      start();
-      return up ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));
-    },
+    ready: () => start()?.ready() ?? Promise.resolve(),
     size: () => listeners.size,
     async close() {
       closed = true;
       listeners.clear();
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      const c = client;
-      client = null;
-      for (const w of waiters) w();
-      waiters = [];
-      await c?.end().catch(() => undefined);
+      await listener?.close();
     },
   };
 }

@@ -1,8 +1,7 @@
-import pg from 'pg';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { listen } from '../db/listen.js';
 import type { Logger } from '../logger.js';
-import { backoffDelay, DEFAULT_LISTEN_RECONNECT_BACKOFF } from '../queue/backoff.js';
 import { enqueueOutbound, enqueueOutboundBulk, outboundJobId, type Queues } from '../queue/queues.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { UNCERTAIN_DELIVERY_ERROR } from './sender.js';
@@ -180,9 +179,6 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
   let closed = false;
   let running: Promise<void> | null = null;
   let again = false;
-  let client: pg.Client | null = null;
-  let reconnectTimer: NodeJS.Timeout | null = null;
-  let reconnects = 0;
   let lastStaleCheck = 0;
 
   const sweep = (): Promise<void> => {
@@ -211,32 +207,18 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
     return running;
   };
 
-  const listen = async (): Promise<void> => {
-    if (closed) return;
-    const c = new pg.Client({ connectionString: deps.databaseUrl, connectionTimeoutMillis: 5_000 });
-    client = c;
-    const retry = (err: unknown) => {
-      if (closed || client !== c) return;
-      const delay = backoffDelay(reconnects++, DEFAULT_LISTEN_RECONNECT_BACKOFF);
-      deps.logger.warn({ err: (err as Error)?.message, retryInMs: delay }, 'outbox relay lost its LISTEN connection');
-      client = null;
-      c.end().catch(() => undefined);
-      reconnectTimer = setTimeout(() => void listen(), delay);
-    };
-    c.on('error', retry);
-    c.on('end', () => retry(new Error('connection ended')));
-    c.on('notification', () => void sweep());
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      reconnects = 0;
-      void sweep(); // rows committed while we were not listening
-    } catch (err) {
-      retry(err);
-    }
-  };
-
-  if (options.listen !== false) void listen();
+  // Rows committed while nothing listened (at start, after a break) are found by the sweep that follows LISTEN.
+  const listener =
+    options.listen === false
+      ? null
+      : listen({
+          databaseUrl: deps.databaseUrl,
+          channels: [OUTBOX_CHANNEL],
+          logger: deps.logger,
+          what: 'outbox relay',
+          onNotification: () => void sweep(),
+          onListening: () => void sweep(),
+        });
   const timer = setInterval(() => void sweep(), interval);
   timer.unref();
   void sweep();
@@ -246,11 +228,8 @@ export function startOutboxRelay(deps: RelayDeps, options: RelayOptions = {}): O
     async close() {
       closed = true;
       clearInterval(timer);
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      const c = client;
-      client = null;
       await running;
-      await c?.end().catch(() => undefined);
+      await listener?.close();
     },
   };
 }
