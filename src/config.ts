@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { checkMailboxAuth, MAILBOX_AUTH_TYPES, type MailboxAuth } from './mailboxes/credentials.js';
+import { DEV_SECRETS_KEY, parseSecretsKey } from './mailboxes/secrets.js';
 import { keyPrefixFor, parseRedisUrl, type RedisTarget } from './queue/redis-target.js';
 
 /** Default connection strings: the services on a developer's own machine. */
@@ -9,6 +10,8 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_PORT = 3000;
 /** How often the poller sweeps a mailbox by UID even when IDLE reports nothing. */
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
+/** How often the pollers read the mailbox list again when no change notice arrived (a lost LISTEN connection). */
+export const DEFAULT_MAILBOX_RECONCILE_MS = 30_000;
 /** IDLE is restarted after this long: servers drop idle sessions silently (RFC 2177 says 29 min). */
 export const DEFAULT_IDLE_MAX_MS = 5 * 60_000;
 /** Messages fetched per UID batch. */
@@ -77,6 +80,13 @@ export interface MailboxConfig {
   readonly tlsInsecure: boolean;
   /** How to log in when not with `pass`: OAuth2 (IMAP_AUTH and IMAP_OAUTH_*; docs/mailboxes-oauth.md). */
   readonly auth?: MailboxAuth;
+  /**
+   * `none` (plain IMAP, never STARTTLS), `starttls` (required) or `tls` (IMAPS). Unset (IMAP_URL): imaps:// is TLS,
+   * imap:// upgrades with STARTTLS when the server offers it.
+   */
+  readonly tls?: 'none' | 'starttls' | 'tls';
+  /** The stored mailbox's id (mailboxes table), when it comes from there. */
+  readonly id?: string;
 }
 
 export interface Config {
@@ -176,6 +186,21 @@ export interface Config {
   readonly loginMaxFailures: number;
   /** How long a locked email stays locked, and the window failures are counted in (LOGIN_LOCK_MINUTES, default 15). */
   readonly loginLockMinutes: number;
+  /**
+   * Keys that seal the mailbox secrets stored by the API (SECRETS_KEY, SECRETS_OLD_KEYS; src/mailboxes/secrets.ts).
+   * Outside production an unset SECRETS_KEY means the development key (`development: true`); in production, null:
+   * nothing secret can be stored.
+   */
+  readonly secretsKeys: SecretsKeys | null;
+  /** How often the pollers read the mailbox list again even without a change notice (MAILBOX_RECONCILE_MS). */
+  readonly mailboxReconcileMs: number;
+}
+
+export interface SecretsKeys {
+  readonly current: Buffer;
+  readonly old: readonly Buffer[];
+  /** The development key (SECRETS_KEY unset outside production): anyone can open what it seals. */
+  readonly development: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -361,6 +386,24 @@ function messageIdSecret(env: Env): string {
   return secret;
 }
 
+/** SECRETS_KEY and SECRETS_OLD_KEYS: 64 hex characters or base64 of 32 bytes each (`openssl rand -hex 32`). */
+function secretsKeys(env: Env): SecretsKeys | null {
+  const parse = (name: string, text: string): Buffer => {
+    const key = parseSecretsKey(text);
+    if (!key) throw new ConfigError(`${name} must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)`);
+    return key;
+  };
+  const old = list(env.SECRETS_OLD_KEYS).map((k) => parse('SECRETS_OLD_KEYS', k));
+  const raw = env.SECRETS_KEY?.trim();
+  const production = env.NODE_ENV === 'production';
+  // Outside production the development key still opens what it sealed before SECRETS_KEY was set.
+  const opening = production ? old : [...old, DEV_SECRETS_KEY];
+  if (raw)
+    return Object.freeze({ current: parse('SECRETS_KEY', raw), old: Object.freeze(opening), development: false });
+  if (production) return null;
+  return Object.freeze({ current: DEV_SECRETS_KEY, old: Object.freeze(old), development: true });
+}
+
 /** Parses the environment once into a frozen, typed object. Throws ConfigError with one clear line. */
 export function loadConfig(env: Env = process.env): Config {
   const mailFrom = env.MAIL_FROM?.trim() || 'support@localhost';
@@ -418,6 +461,8 @@ export function loadConfig(env: Env = process.env): Config {
     ackHourlyLimit: int(env, 'ACK_HOURLY_LIMIT', DEFAULT_ACK_HOURLY_LIMIT),
     sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', DEFAULT_SESSION_IDLE_MINUTES, 1),
     sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULT_SESSION_MAX_HOURS, 1),
+    secretsKeys: secretsKeys(env),
+    mailboxReconcileMs: int(env, 'MAILBOX_RECONCILE_MS', DEFAULT_MAILBOX_RECONCILE_MS, 1000),
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', DEFAULT_LOGIN_MAX_FAILURES),
     loginLockMinutes: int(env, 'LOGIN_LOCK_MINUTES', DEFAULT_LOGIN_LOCK_MINUTES, 1),
   };

@@ -8,10 +8,11 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type MailboxConfig } from '../src/config.js';
-import { startPoller, type Poller } from '../src/imap/poller.js';
+import { startFleet, type Fleet } from '../src/imap/fleet.js';
 import { createLogger } from '../src/logger.js';
 import { consentUrl, exchangeCode, listenForRedirect, pkcePair } from '../src/mailboxes/authorize.js';
-import { OAuth2Credentials } from '../src/mailboxes/credentials.js';
+import { credentialsFor, OAuth2Credentials } from '../src/mailboxes/credentials.js';
+import { secretBoxFor, seedEnvMailboxes } from '../src/mailboxes/mailbox-store.js';
 import { createSmtpTransport } from '../src/outbound/sender.js';
 import { smtpOAuthFromConfig } from '../src/outbound/smtp-auth.js';
 import { createRedis } from '../src/queue/queues.js';
@@ -38,7 +39,7 @@ let oauth: TestOAuth2Server;
 let dovecot: DovecotServer;
 let c: InboundContext;
 let leaseRedis: RedisClient;
-const pollers: Poller[] = [];
+let fleet: Fleet | undefined;
 
 beforeAll(async () => {
   oauth = await startOAuth2Server({ accessTokenTtlSeconds: TOKEN_TTL_S });
@@ -50,7 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(pollers.map((p) => p.stop()));
+  await fleet?.stop();
   leaseRedis?.disconnect();
   await c?.close();
   await dovecot?.stop();
@@ -72,19 +73,49 @@ function oauthEnv(user: string, clientId: string, clientSecret: string): Record<
 /** The mailbox as intake reads it from the environment at start. */
 const mailboxFromEnv = (env: Record<string, string>): MailboxConfig => loadConfig(env).mailboxes[0]!;
 
-function poll(mailbox: MailboxConfig): Poller {
-  const poller = startPoller({
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/**
+ * The poller process's mailbox fleet, in this process: it watches the mailboxes table, as workers/poller.ts does, and
+ * picks up changes made through the API within seconds.
+ */
+async function startPolling(): Promise<Fleet> {
+  fleet ??= startFleet({
     config: { ...c.t.ctx.config, pollIntervalMs: 1_000, leaseTtlMs: 5_000 },
-    mailboxes: [mailbox],
     db: c.t.ctx.db,
     redis: leaseRedis,
     queues: c.queues,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    backoff: { baseMs: 200, capMs: 1_000 },
-    leaseRetryMs: 300,
+    logger,
+    secrets: secretBoxFor(c.t.ctx.config.secretsKeys),
+    pollerOptions: { backoff: { baseMs: 200, capMs: 1_000 }, leaseRetryMs: 300 },
   });
-  pollers.push(poller);
-  return poller;
+  await fleet.ready();
+  return fleet;
+}
+
+/** The mailbox as the fleet runs it now (with its auth), once it does. */
+const running = (key: string) =>
+  waitFor(`the fleet to watch ${key}`, async () => fleet?.mailboxes().find((m) => m.key === key), 10_000, 100);
+
+/** Adds a mailbox through the API that signs in by client credentials at the test OAuth2 server. */
+async function addMailbox(user: string, clientId: string, clientSecret: string): Promise<{ id: string; key: string }> {
+  const res = await c.t.call('POST', '/api/admin/mailboxes', {
+    Name: `OAuth2 ${user}`,
+    Host: dovecot.host,
+    Port: dovecot.port,
+    Tls: 'starttls',
+    TlsInsecure: true,
+    User: user,
+    Auth: {
+      Type: 'oauth2-client-credentials',
+      TokenUrl: oauth.tokenUrl,
+      ClientId: clientId,
+      ClientSecret: clientSecret,
+      Scope: 'mail',
+    },
+  });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return { id: res.json.Id, key: res.json.Key };
 }
 
 /** Delivers mail to the user's INBOX with a password login (the helpers' own way in). */
@@ -133,9 +164,10 @@ async function caseFor(mailbox: MailboxConfig, subject: string) {
 async function healthOf(mailbox: MailboxConfig): Promise<{ state: string; lastError: string | null } | undefined> {
   const res = await c.t.call('GET', '/api/admin/mailboxes');
   expect(res.status).toBe(200);
-  return (res.json.mailboxes as { mailbox: string; state: string; lastError: string | null }[]).find(
-    (m) => m.mailbox === mailbox.key,
+  const found = (res.json.Mailboxes as { Key: string; Health: { State: string; LastError: string | null } }[]).find(
+    (m) => m.Key === mailbox.key,
   );
+  return found && { state: found.Health.State, lastError: found.Health.LastError };
 }
 
 const dovecotLog = () => readFileSync(join(dovecot.dir, 'dovecot.log'), 'utf8');
@@ -144,13 +176,14 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
   const user = `oauth-${tag}`;
   const clientId = `intake-${tag}`;
   let mailbox: MailboxConfig;
-  let poller: Poller;
 
-  it('imports mail into a case, logged in with an access token instead of a password', async () => {
+  it('imports mail into a case, logged in with an access token instead of a password (the mailbox from IMAP_AUTH)', async () => {
     oauth.setClient({ clientId, clientSecret: 'first-secret', mailboxUser: user });
+    // IMAP_URL with IMAP_AUTH, as a poller's environment gives it: seeded into the mailboxes table at start.
     mailbox = mailboxFromEnv(oauthEnv(user, clientId, 'first-secret'));
     expect(mailbox.pass).toBe('');
-    poller = poll(mailbox);
+    await seedEnvMailboxes(c.t.ctx.db, secretBoxFor(c.t.ctx.config.secretsKeys), [mailbox], logger);
+    await startPolling();
     await append(user, makeMessage(1, { subject: `Parcel missing ${tag}` }));
     const kase = await caseFor(mailbox, `Parcel missing ${tag}`);
     expect(kase.Subject).toBe(`Parcel missing ${tag}`);
@@ -161,8 +194,9 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
 
   it('asks for a new token once the old one has expired, and goes on importing after a reconnect', async () => {
     const before = oauth.tokensIssued(clientId);
-    // The token of the first login expires on the server: Dovecot would now refuse it.
-    const firstToken = await poller.mailboxes[0]!.credentials.login();
+    // The token of the first login expires on the server: Dovecot would now refuse it. (credentialsFor gives the
+    // poller's own instance: one per mailbox and auth.)
+    const firstToken = await credentialsFor(await running(mailbox.key)).login();
     await waitFor(
       'the first token to expire',
       async () => 'accessToken' in firstToken && (await oauth.introspect(firstToken.accessToken)).active === false,
@@ -177,7 +211,7 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
     expect((await healthOf(mailbox))?.lastError).toBeNull();
   });
 
-  it("shows the provider's error in mailbox health when the client is removed, never asks faster than the backoff, and recovers with the new secret after a restart", async () => {
+  it("shows the provider's error in mailbox health when the client is removed, never asks faster than the backoff, and recovers when the new secret is given through the API, with no restart", async () => {
     oauth.removeClient(clientId);
     // Sessions end (provider or server restart): each reconnect must now get a new token, which the provider refuses.
     const failed = await waitFor(
@@ -202,10 +236,22 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
     }
     expect(oauth.tokenRequests(clientId) - counted).toBeLessThanOrEqual(3);
 
-    // The operator makes a new secret (as in Entra) and restarts intake with it.
+    // The operator makes a new secret (as in Entra) and gives it through the API: the running poller picks it up.
     oauth.setClient({ clientId, clientSecret: 'second-secret', mailboxUser: user });
-    await poller.stop();
-    poller = poll(mailboxFromEnv(oauthEnv(user, clientId, 'second-secret')));
+    const listed = await c.t.call('GET', '/api/admin/mailboxes');
+    const id = (listed.json.Mailboxes as { Id: string; Key: string }[]).find((m) => m.Key === mailbox.key)!.Id;
+    const put = await c.t.call('PUT', `/api/admin/mailboxes/${id}`, {
+      Auth: {
+        Type: 'oauth2-client-credentials',
+        TokenUrl: oauth.tokenUrl,
+        ClientId: clientId,
+        ClientSecret: 'second-secret',
+        Scope: 'mail',
+      },
+    });
+    expect(put.status, JSON.stringify(put.json)).toBe(200);
+    expect(put.json.Source).toBe('api');
+    expect(JSON.stringify(put.json)).not.toContain('second-secret');
     await append(user, makeMessage(3, { subject: `Refund please ${tag}` }));
     await caseFor(mailbox, `Refund please ${tag}`);
     const healthy = await waitFor('the error to clear', async () => {
@@ -213,6 +259,10 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
       return h && h.state !== 'error' && h.lastError === null ? h : undefined;
     });
     expect(healthy.lastError).toBeNull();
+    // The connection test of the API says the same, step by step.
+    const tried = await c.t.call('POST', `/api/admin/mailboxes/${id}/test`);
+    expect(tried.json).toMatchObject({ Ok: true, FailedStep: null });
+    expect(tried.json.Steps.map((s: { Step: string }) => s.Step)).toEqual(['token', 'connect', 'login', 'folder']);
   });
 
   it("shows the server's refusal when the token is not for this mailbox, and asks for a new token before the next attempt", async () => {
@@ -220,8 +270,8 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
     const otherClient = `intake-other-${tag}`;
     // The client is granted another mailbox than the one it is configured for: its tokens are valid, Dovecot says no.
     oauth.setClient({ clientId: otherClient, clientSecret: 's3', mailboxUser: `${other}-elsewhere` });
-    const m = mailboxFromEnv(oauthEnv(other, otherClient, 's3'));
-    poll(m);
+    const added = await addMailbox(other, otherClient, 's3');
+    const m = { key: added.key } as MailboxConfig;
     const h = await waitFor('the refused login in mailbox health', async () => {
       const x = await healthOf(m);
       return x?.state === 'error' && x.lastError ? x : undefined;
@@ -231,6 +281,10 @@ describe('mailboxes that sign in with OAuth2 (client credentials) at a real OAut
     );
     // A refused token is dropped (rejected()): the next attempt gets a new one, at the poller's backoff.
     await waitFor('a new token after the refusal', async () => oauth.tokensIssued(otherClient) >= 2, 15_000);
+    // The connection test names the failed step in the server's words.
+    const tried = await c.t.call('POST', `/api/admin/mailboxes/${added.id}/test`);
+    expect(tried.json).toMatchObject({ Ok: false, FailedStep: 'login' });
+    expect(tried.json.Steps.at(-1).Message).toContain('AUTHENTICATIONFAILED');
   });
 });
 

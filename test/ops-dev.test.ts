@@ -173,18 +173,19 @@ describe('npm run demo', () => {
       const health = await fetch(`http://127.0.0.1:${port}/api/admin/mailboxes`, {
         headers: { authorization: `Bearer ${admin}` },
       });
-      const [mailbox] = ((await health.json()) as { mailboxes: Record<string, unknown>[] }).mailboxes;
+      type Listed = {
+        Health: { State: string; LastFetchAt: string | null; LastImportAt: string | null; Lease: unknown };
+      };
+      const [mailbox] = ((await health.json()) as { Mailboxes: Listed[] }).Mailboxes;
       expect(mailbox).toMatchObject({
-        mailbox: `${user}@${dovecot.host}:${dovecot.port}/INBOX`,
-        configured: true,
-        lastUid: '4',
-        backlog: 0,
-        failed: 0,
-        lastError: null,
+        Key: `${user}@${dovecot.host}:${dovecot.port}/INBOX`,
+        Source: 'env',
+        Health: { LastUid: '4', Backlog: 0, Failed: 0, LastError: null },
       });
-      expect(['idle', 'polling']).toContain(mailbox!.state);
-      expect(mailbox!.lastFetchAt).toEqual(expect.any(String));
-      expect(mailbox!.lease).toMatchObject({ holder: expect.any(String), ttlMs: expect.any(Number) });
+      expect(['idle', 'polling']).toContain(mailbox!.Health.State);
+      expect(mailbox!.Health.LastFetchAt).toEqual(expect.any(String));
+      expect(mailbox!.Health.LastImportAt).toEqual(expect.any(String));
+      expect(mailbox!.Health.Lease).toMatchObject({ Holder: expect.any(String), TtlMs: expect.any(Number) });
 
       dev.kill('SIGINT');
       expect(await devExited).toBe(0);

@@ -4,6 +4,7 @@ import { Worker } from 'bullmq';
 import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseMailboxUrl } from '../src/config.js';
+import { secretBoxFor, seedEnvMailboxes } from '../src/mailboxes/mailbox-store.js';
 import { leaseKey } from '../src/queue/redis-keys.js';
 import { createLogger } from '../src/logger.js';
 import { createQueues, createRedis, QUEUE_NAMES, type Queues } from '../src/queue/queues.js';
@@ -278,34 +279,46 @@ describe('GET /api/admin/mailboxes', () => {
 
     await redis.set(leaseKey(prefix, a.key), 'poller-token-1', 'PX', 30_000);
 
+    // The poller puts the IMAP_URLS mailboxes into the mailboxes table at its start; the API lists the table.
+    await seedEnvMailboxes(t.database.db, secretBoxFor(t.ctx.config.secretsKeys), t.ctx.config.mailboxes, t.ctx.logger);
     const res = await t.call('GET', '/api/admin/mailboxes');
     expect(res.status).toBe(200);
-    expect(res.json.backlogTotal).toBe(4);
-    const [ma, mb] = res.json.mailboxes;
+    expect(res.json.BacklogTotal).toBe(4);
+    type Listed = { Key: string; Health: { OldestBacklogAt: string | null; Lease: { Holder: string; TtlMs: number } } };
+    const byKey = new Map((res.json.Mailboxes as Listed[]).map((m) => [m.Key, m]));
+    const ma = byKey.get(a.key)!;
+    const mb = byKey.get(b.key)!;
     expect(ma).toMatchObject({
-      mailbox: 'support@example.com@127.0.0.1:1143/INBOX',
-      configured: true,
-      host: '127.0.0.1',
-      folder: 'INBOX',
-      state: 'idle',
-      lastFetchAt: fetchedAt.toISOString(),
-      lastError: null,
-      uidvalidity: '1700000000',
-      lastUid: '42',
-      backlog: 3,
-      failed: 1,
+      Key: 'support@example.com@127.0.0.1:1143/INBOX',
+      Host: '127.0.0.1',
+      Port: 1143,
+      Tls: 'starttls',
+      User: 'support@example.com',
+      Folder: 'INBOX',
+      AfterImport: 'seen',
+      Enabled: true,
+      Source: 'env',
+      Auth: { Type: 'password', Secrets: ['Password'] },
+      Health: {
+        State: 'idle',
+        LastFetchAt: fetchedAt.toISOString(),
+        LastError: null,
+        Uidvalidity: '1700000000',
+        LastUid: '42',
+        Backlog: 3,
+        Failed: 1,
+      },
     });
-    expect(ma.oldestBacklogAt).toEqual(expect.any(String));
-    expect(ma.lease.holder).toBe('poller-token-1');
-    expect(ma.lease.ttlMs).toBeGreaterThan(20_000);
+    expect(ma.Health.OldestBacklogAt).toEqual(expect.any(String));
+    expect(ma.Health.Lease.Holder).toBe('poller-token-1');
+    expect(ma.Health.Lease.TtlMs).toBeGreaterThan(20_000);
     expect(mb).toMatchObject({
-      mailbox: b.key,
-      folder: 'Returns',
-      state: 'error',
-      lastError: 'Authentication failed',
-      backlog: 0,
-      failed: 0,
-      lease: null,
+      Key: b.key,
+      Tls: 'tls',
+      Folder: 'Returns',
+      AfterImport: 'move',
+      MoveTo: 'Done',
+      Health: { State: 'error', LastError: 'Authentication failed', Backlog: 0, Failed: 0, Lease: null },
     });
     // Passwords from the mailbox URLs never appear.
     expect(JSON.stringify(res.json)).not.toMatch(/secret-a|secret-b/);

@@ -181,6 +181,34 @@ export interface MailboxStateTable {
   last_fetch_at: NullableTimestamp;
   last_error: string | null;
   last_error_at: NullableTimestamp;
+  /** When the last new message was stored from this mailbox. */
+  last_import_at: NullableTimestamp;
+  changed: Generated<Date>;
+}
+
+/** A mailbox the pollers watch (src/mailboxes/mailbox-store.ts); secrets sealed in auth_secret. */
+export interface MailboxesTable {
+  id: Generated<string>;
+  name: string;
+  host: string;
+  port: number;
+  tls: 'none' | 'starttls' | 'tls';
+  tls_insecure: Generated<boolean>;
+  username: string;
+  folder: Generated<string>;
+  after_import: Generated<'seen' | 'move' | 'delete'>;
+  move_to: string | null;
+  enabled: Generated<boolean>;
+  auth_type: string;
+  /** The auth's fields that are not secret (token URL, client id, tenant, scope), camelCase. */
+  auth_settings: ColumnType<Record<string, string>, string, string>;
+  /** The secret fields as sealed JSON (src/mailboxes/secrets.ts); null: they come from the environment (source env). */
+  auth_secret: string | null;
+  source: Generated<'env' | 'api'>;
+  /** `user@host:port/folder`: the key of mailbox_state, messages.mailbox and the poller lease. */
+  mailbox_key: string;
+  deleted_at: NullableTimestamp;
+  created: Generated<Date>;
   changed: Generated<Date>;
 }
 
@@ -479,6 +507,7 @@ export interface Database {
   messages: MessagesTable;
   thread_refs: ThreadRefsTable;
   mailbox_state: MailboxStateTable;
+  mailboxes: MailboxesTable;
   outbox: OutboxTable;
   address_suppressions: AddressSuppressionsTable;
   orders: OrdersTable;

@@ -90,6 +90,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   await app.register((await import('./routes/messages.js')).messageRoutes(ctx), { prefix: '/api' });
   await app.register((await import('./routes/live.js')).liveRoutes(ctx), { prefix: '/api' });
   await app.register((await import('./routes/reply-templates.js')).replyTemplateRoutes(ctx), { prefix: '/api' });
+  await app.register((await import('./routes/mailboxes.js')).mailboxRoutes(ctx), { prefix: '/api' });
   await registerOps(app, ctx);
   // The staff inbox at / (built from src/web when missing or, outside production, stale).
   await (

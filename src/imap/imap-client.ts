@@ -16,7 +16,9 @@ export function newImapClient(
   return new ImapFlow({
     host: mailbox.host,
     port: mailbox.port,
-    secure: mailbox.secure,
+    secure: mailbox.tls ? mailbox.tls === 'tls' : mailbox.secure,
+    // `starttls` requires the upgrade, `none` never asks for it; unset: upgrade when offered (imapflow's default).
+    ...(mailbox.tls === 'starttls' ? { doSTARTTLS: true } : mailbox.tls === 'none' ? { doSTARTTLS: false } : {}),
     auth: login,
     tls: mailbox.tlsInsecure ? { rejectUnauthorized: false } : undefined,
     logger: false,

@@ -49,6 +49,7 @@ export async function advanceLastUid(db: DbOrTrx, mailbox: string, uidvalidity: 
     .set({
       last_uid: sql<string>`greatest(last_uid, ${uid})`,
       last_fetch_at: sql<Date>`now()`,
+      last_import_at: sql<Date>`now()`,
       changed: sql<Date>`now()`,
     })
     .where('mailbox', '=', mailbox)

@@ -17,7 +17,7 @@ export function mailboxTlsHint(err: unknown): string | undefined {
   if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code))
     return code === 'ERR_TLS_CERT_ALTNAME_INVALID'
       ? "the server's certificate is for another host name: use that name in IMAP_URL"
-      : "the server's certificate is not trusted: add ?tlsInsecure=1 to IMAP_URL for a test server with a self-signed certificate, or give its CA in NODE_EXTRA_CA_CERTS";
+      : "the server's certificate is not trusted: add ?tlsInsecure=1 to IMAP_URL (or set TlsInsecure on a mailbox of the API) for a test server with a self-signed certificate, or give its CA in NODE_EXTRA_CA_CERTS";
   const message = err instanceof Error ? err.message : '';
   if (/wrong version number|packet length too long|unknown protocol/i.test(message))
     return 'TLS was spoken to a port that does not expect it: use imap:// for port 143 and imaps:// for port 993 in IMAP_URL';

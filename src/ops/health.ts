@@ -112,6 +112,19 @@ export function imapCheck(mailbox: Pick<MailboxConfig, 'host' | 'port' | 'secure
 }
 
 /**
+ * The IMAP servers of the given mailboxes greet: one probe per host and port, however many mailboxes share it. The list
+ * is read at each check (the poller's mailboxes change live).
+ */
+export function imapHostsCheck(mailboxes: () => readonly MailboxConfig[]): HealthCheck {
+  return async () => {
+    const hosts = new Map(mailboxes().map((m) => [`${m.host}:${m.port}:${m.secure}`, m]));
+    const results = await Promise.allSettled([...hosts.values()].map((m) => imapCheck(m)()));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new Error(failed.map((f) => (f.reason as Error).message).join('; '));
+  };
+}
+
+/**
  * The readiness checks of a process: database and Redis, plus `imap:<mailbox>` for each mailbox given
  * (pass the configured mailboxes in the poller only).
  */

@@ -38,6 +38,8 @@ export interface MailboxHealth {
   state: string;
   stateChangedAt: string | null;
   lastFetchAt: string | null;
+  /** When the last new message was stored from the mailbox. */
+  lastImportAt: string | null;
   lastError: string | null;
   lastErrorAt: string | null;
   uidvalidity: string | null;
@@ -67,7 +69,7 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
  */
 export async function listMailboxHealth(
   db: DbOrTrx,
-  configured: readonly MailboxConfig[],
+  configured: readonly Pick<MailboxConfig, 'key' | 'host' | 'folder'>[],
   options: { leaseHolder?: LeaseHolderLookup } = {},
 ): Promise<MailboxHealthReport> {
   const [states, counts] = await Promise.all([
@@ -110,6 +112,7 @@ export async function listMailboxHealth(
         state: s?.state ?? 'unknown',
         stateChangedAt: iso(s?.changed),
         lastFetchAt: iso(s?.last_fetch_at),
+        lastImportAt: iso(s?.last_import_at),
         lastError: s?.last_error ?? null,
         lastErrorAt: iso(s?.last_error_at),
         uidvalidity: s?.uidvalidity ?? null,

@@ -2,47 +2,21 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import { databaseCheck, redisCheck, runChecks, type HealthCheck } from '../../ops/health.js';
-import { listMailboxHealth, redisLeaseLookup } from '../../ops/mailboxes.js';
 import { metrics } from '../../ops/metrics.js';
 import { closeQueues, createOpsQueues } from '../../ops/queue-stats.js';
 import { metricsAllowed, scrapeMetrics } from '../../ops/scrape.js';
 import { startMetricsPublisher } from '../../ops/shared-metrics.js';
 import { registerDashboard } from '../dashboard.js';
-import { errorResponses } from '../schemas/error.js';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-const MailboxHealthSchema = Type.Object({
-  mailbox: Type.String({ description: 'user@host:port/folder' }),
-  configured: Type.Boolean(),
-  host: Nullable(Type.String()),
-  folder: Nullable(Type.String()),
-  state: Type.String({ description: 'connecting, idle, polling, error, stopped; unknown before the first poll' }),
-  stateChangedAt: Nullable(Type.String({ format: 'date-time' })),
-  lastFetchAt: Nullable(Type.String({ format: 'date-time', description: 'Last successful fetch' })),
-  lastError: Nullable(Type.String()),
-  lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
-  uidvalidity: Nullable(Type.String()),
-  lastUid: Nullable(Type.String()),
-  backlog: Type.Integer({ description: 'Messages stored but not yet processed (queued or processing)' }),
-  oldestBacklogAt: Nullable(Type.String({ format: 'date-time' })),
-  failed: Type.Integer({ description: 'Messages kept as failed' }),
-  lease: Type.Union([
-    Type.Object({ holder: Type.String({ description: 'Lease token of the holding poller' }), ttlMs: Type.Integer() }),
-    Type.Null(),
-  ]),
-});
 
 const CheckSchema = Type.Object({ ok: Type.Boolean(), ms: Type.Number(), error: Type.Optional(Type.String()) });
 
 /**
  * Operator endpoints on the web process: /healthz, /readyz, /metrics (public; /metrics takes an optional
- * METRICS_TOKEN), GET /api/admin/mailboxes (admin key), the queue dashboard at /admin/queues (basic auth),
+ * METRICS_TOKEN), the queue dashboard at /admin/queues (basic auth),
  * and HTTP latency by route pattern for every request. Called on the root instance so the hook sees all routes.
  */
 export async function registerOps(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const queues = ctx.redis ? createOpsQueues(ctx.redis, ctx.config.queuePrefix) : [];
-  const leaseHolder = ctx.redis ? redisLeaseLookup(ctx.redis, ctx.config.queuePrefix) : undefined;
   app.addHook('onClose', async () => closeQueues(queues));
   // /metrics shows every process's mail series from Redis; web publishes whatever of them it counts itself.
   const shared = ctx.redis ? { redis: ctx.redis, prefix: ctx.config.queuePrefix } : undefined;
@@ -124,22 +98,6 @@ export async function registerOps(app: FastifyInstance, ctx: AppContext): Promis
     const { contentType, body } = await scrapeMetrics(queues, { db: ctx.db, logger: ctx.logger, shared });
     return reply.type(contentType).send(body);
   });
-
-  app.get(
-    '/api/admin/mailboxes',
-    {
-      config: { needs: 'admin' },
-      schema: {
-        summary: 'Mailbox health: poller state, last fetch and error, backlog, UIDVALIDITY and last UID',
-        tags: ['operations'],
-        response: {
-          200: Type.Object({ mailboxes: Type.Array(MailboxHealthSchema), backlogTotal: Type.Integer() }),
-          ...errorResponses(403),
-        },
-      },
-    },
-    async () => listMailboxHealth(ctx.db, ctx.config.mailboxes, { leaseHolder }),
-  );
 
   await registerDashboard(app, { config: ctx.config, queues, logger: ctx.logger });
 }
