@@ -13,7 +13,8 @@ const COMMAND_MODULES: Record<string, () => Promise<unknown>> = {
   'requeue-stale': () => import('./requeue-stale-command.js'),
   outbox: () => import('./outbound-commands.js'),
   'send-test-mail': () => import('./send-test-mail-command.js'),
-  mailbox: () => import('./mailbox-authorize-command.js'),
+  mailbox: () => import('./mailbox-commands.js'),
+  secrets: () => import('./mailbox-commands.js'),
 };
 
 /** Entry for bin/intake.mjs: loads the module of the command asked for, then runs it. */

@@ -20,7 +20,10 @@ export const USAGE = `usage: intake <command>
   outbox list [--status S] [--limit N]      list outbound mail and its delivery state
   outbox retry <id>                         send a failed outbound mail again
   send-test-mail --from A --subject S [--body T]  mail the try-out mailbox (npm run dev -- --with-mailbox)
-  mailbox authorize <name> [--paste]         consent for a Google / OAuth2 refresh-token mailbox; prints the token
+  mailbox list                              list the stored mailboxes (/api/admin/mailboxes)
+  mailbox authorize <name> [--paste]         consent for a Google / OAuth2 refresh-token mailbox; stores the token in
+                                            the stored mailbox <name>, or prints it for IMAP_OAUTH_REFRESH_TOKEN
+  secrets rotate                            seal every stored secret again with SECRETS_KEY (after changing it)
 `;
 
 export type Command = (args: string[]) => Promise<number>;

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { listen, type Listener } from '../db/listen.js';
 import type { Logger } from '../logger.js';
 import { forgetCredentials } from '../mailboxes/credentials.js';
-import { loadRunnableMailboxes, saveRotatedRefreshToken } from '../mailboxes/mailbox-store.js';
+import { loadRunnableMailboxes, saveRefreshToken } from '../mailboxes/mailbox-store.js';
 import type { SecretBox } from '../mailboxes/secrets.js';
 import type { Queues } from '../queue/queues.js';
 import type { RedisClient } from '../queue/redis-target.js';
@@ -80,7 +80,7 @@ export function startFleet(options: FleetOptions): Fleet {
       credentialsOptions: mailbox.id
         ? {
             // The provider rotated the refresh token: stored sealed, so the next start (here or elsewhere) has it.
-            onRefreshToken: (token) => saveRotatedRefreshToken(options.db, options.secrets, mailbox.id!, token),
+            onRefreshToken: (token) => saveRefreshToken(options.db, options.secrets, mailbox.id!, token),
             onError: (err) => logger.error({ err, mailbox: mailbox.key }, 'could not save the rotated refresh token'),
           }
         : undefined,

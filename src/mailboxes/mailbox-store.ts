@@ -525,21 +525,52 @@ function fingerprintOf(config: MailboxConfig, changed: Date): string {
     .digest('base64url');
 }
 
-/** Saves a refresh token the provider rotated, sealed, without a change notice's worth of other changes. */
-export async function saveRotatedRefreshToken(
+/**
+ * Saves a mailbox's refresh token, sealed. One the provider rotated (`consented` false) is already in use by the
+ * running poller, so the mailbox is not marked changed; a new consent (intake mailbox authorize) is, so its poller
+ * reconnects with it.
+ */
+export async function saveRefreshToken(
   db: DbOrTrx,
   box: SecretBox | null,
   id: string,
   refreshToken: string,
+  options: { consented?: boolean } = {},
 ): Promise<void> {
   const sealer = requireBox(box);
   const row = await rowOf(db, id);
   const secret = { ...(openSecret(sealer, row) ?? {}), refreshToken };
   await db
     .updateTable('mailboxes')
-    .set({ auth_secret: sealer.seal(JSON.stringify(secret), row.id) })
+    .set({
+      auth_secret: sealer.seal(JSON.stringify(secret), row.id),
+      ...(options.consented ? { changed: sql`now()`, source: 'api' as const } : {}),
+    })
     .where('id', '=', row.id)
     .execute();
+}
+
+/** A stored mailbox by its Name (any letter case), its Key or its User; null when none or more than one match. */
+export async function findMailbox(
+  db: DbOrTrx,
+  box: SecretBox | null,
+  name: string,
+): Promise<{ record: MailboxRecord; auth: MailboxAuth | null } | null> {
+  const rows = await live(db)
+    .where((eb) =>
+      eb.or([eb(sql`lower(name)`, '=', name.toLowerCase()), eb('mailbox_key', '=', name), eb('username', '=', name)]),
+    )
+    .execute();
+  if (rows.length !== 1) return null;
+  const row = rows[0]!;
+  let secret: Record<string, string> | null = null;
+  try {
+    secret = openSecret(box, row);
+  } catch {
+    secret = null;
+  }
+  const type = row.auth_type as MailboxAuthType;
+  return { record: toRecord(row), auth: secret ? joinAuth(type, row.auth_settings, secret) : null };
 }
 
 /** Seals every stored secret again with the current key (after SECRETS_KEY changed); returns how many changed. */
