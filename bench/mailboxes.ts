@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg, userInfo } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { ImapFlow } from 'imapflow';
@@ -18,7 +19,7 @@ import { buildProduction, runAppCli, startProductionProcess } from './production
 
 /**
  * `npm run bench:mailboxes` (env BENCH_MAILBOXES=1000, BENCH_RATE=50, BENCH_SECONDS=60, BENCH_REST_SECONDS=30,
- * BENCH_WORKERS=1, POLL_INTERVAL_MS=30000, IMAP_MAX_CONCURRENT_LOGINS)
+ * BENCH_WORKERS=1, POLL_INTERVAL_MS=30000, IMAP_MAX_CONCURRENT_LOGINS; BENCH_PROFILE=1 writes the poller's CPU profile)
  *
  * One poller process watching BENCH_MAILBOXES mailboxes of a throw-away Dovecot (one user each, IMAP_URLS), worker
  * process(es), both from dist/ as the Procfile runs them, a database and queue prefix of their own:
@@ -144,23 +145,34 @@ process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
 function start(name: 'poller' | 'worker'): ChildProcess {
   const urls = users.map((u) => `imap://${u}:${dovecot.password}@${dovecot.host}:${dovecot.port}/INBOX?tlsInsecure=1`);
-  const child = startProductionProcess(name, {
-    ...process.env,
-    NODE_ENV: 'production',
-    MESSAGE_ID_SECRET: 'bench-message-id-secret',
-    DATABASE_URL: dbUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    // Every mailbox in one variable, as an installation configures them (the test server offers STARTTLS).
-    IMAP_URLS: name === 'poller' ? urls.join(',') : '',
-    IMAP_URL: '',
-    POLL_INTERVAL_MS: String(pollIntervalMs),
-    MAIL_FROM: 'support@example.com',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    WORKER_HEALTH_PORT: '0',
-    POLLER_HEALTH_PORT: '0',
-    SMTP_URL: '',
-  });
+  // node --cpu-prof writes the profile when the process exits (the SIGTERM of cleanup()).
+  const profileDir = join(tmpdir(), `intake-mailboxes-profile-${tag}`);
+  const profile = name === 'poller' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  if (profile.length) {
+    mkdirSync(profileDir, { recursive: true });
+    log(`the poller's CPU profile goes to ${profileDir} (npx tsx bench/profile-summary.ts ${profileDir}/*.cpuprofile)`);
+  }
+  const child = startProductionProcess(
+    name,
+    {
+      ...process.env,
+      NODE_ENV: 'production',
+      MESSAGE_ID_SECRET: 'bench-message-id-secret',
+      DATABASE_URL: dbUrl,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      // Every mailbox in one variable, as an installation configures them (the test server offers STARTTLS).
+      IMAP_URLS: name === 'poller' ? urls.join(',') : '',
+      IMAP_URL: '',
+      POLL_INTERVAL_MS: String(pollIntervalMs),
+      MAIL_FROM: 'support@example.com',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      WORKER_HEALTH_PORT: '0',
+      POLLER_HEALTH_PORT: '0',
+      SMTP_URL: '',
+    },
+    profile,
+  );
   children.push(child);
   return child;
 }
@@ -171,6 +183,13 @@ async function countWhere(query: RawBuilder<{ n: string }>): Promise<number> {
 const idleCount = () => countWhere(sql<{ n: string }>`SELECT count(*) AS n FROM mailbox_state WHERE state = 'idle'`);
 const finishedCount = () =>
   countWhere(sql<{ n: string }>`SELECT count(*) AS n FROM messages WHERE status IN ('processed', 'ignored', 'failed')`);
+/** Rows of mailbox_state inserted or updated so far (the poller's own writes; pg_stat_user_tables). */
+async function stateWrites(): Promise<number> {
+  const r = await sql<{
+    n: string;
+  }>`SELECT n_tup_ins + n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'mailbox_state'`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
 async function xactCommits(): Promise<number> {
   const r = await sql<{
     n: string;
@@ -280,12 +299,14 @@ try {
   await sleep(5_000);
   const restTicks = cpuTicks(poller.pid!);
   const restXacts = await xactCommits();
+  const restStateWrites = await stateWrites();
   const restStart = Date.now();
   await sleep(restSeconds * 1000);
   const restWall = (Date.now() - restStart) / 1000;
   const restCpu = (cpuTicks(poller.pid!) - restTicks) / TICKS_PER_SECOND;
   // pg_stat_database counts this query's own transaction too, and is flushed about every second.
-  const restDbXacts = (await xactCommits()) - restXacts - 1;
+  const restDbXacts = (await xactCommits()) - restXacts - 2;
+  const restStateRows = (await stateWrites()) - restStateWrites;
   clearInterval(sampler);
   const hwm = procStatus(poller.pid!, 'VmHWM');
   peakRss = Math.max(peakRss, procStatus(poller.pid!, 'VmRSS'));
@@ -322,6 +343,7 @@ try {
     `per mailbox per second (${restCpu.toFixed(2)} CPU s over ${restWall.toFixed(0)} s)`,
   );
   row('database transactions at rest', String(restDbXacts), `bench database, all processes, ${restWall.toFixed(0)} s`);
+  row('mailbox_state rows written at rest', String(restStateRows), `by the poller, ${restWall.toFixed(0)} s`);
   row('mailboxes idle at the end', `${stillIdle} of ${mailboxes}`);
   if (failures.length) row('APPENDs failed', String(failures.length));
 } catch (err) {
