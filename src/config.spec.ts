@@ -3,6 +3,8 @@ import {
   DEFAULT_ACK_DOMAIN_HOURLY_LIMIT,
   DEFAULT_ACK_HOURLY_LIMIT,
   DEFAULT_DATABASE_URL,
+  DEFAULT_IMAP_MAX_CONCURRENT_LOGINS,
+  DEFAULT_IMAP_MAX_CONNECTIONS_PER_HOST,
   DEV_MESSAGE_ID_SECRET,
   DEFAULT_RATE_LIMIT_PER_ADDRESS,
   DEFAULT_RATE_LIMIT_PER_API_KEY,
@@ -101,5 +103,21 @@ describe('loadConfig', () => {
       ackDomainHourlyLimit: DEFAULT_ACK_DOMAIN_HOURLY_LIMIT,
       ackHourlyLimit: DEFAULT_ACK_HOURLY_LIMIT,
     });
+  });
+
+  it('reads the IMAP login and per-host connection caps, on named defaults, where 0 turns a cap off', () => {
+    expect(loadConfig({})).toMatchObject({
+      imapMaxConcurrentLogins: DEFAULT_IMAP_MAX_CONCURRENT_LOGINS,
+      imapMaxConnectionsPerHost: DEFAULT_IMAP_MAX_CONNECTIONS_PER_HOST,
+    });
+    expect(DEFAULT_IMAP_MAX_CONNECTIONS_PER_HOST).toBe(0);
+    expect(loadConfig({ IMAP_MAX_CONCURRENT_LOGINS: '25', IMAP_MAX_CONNECTIONS_PER_HOST: '8' })).toMatchObject({
+      imapMaxConcurrentLogins: 25,
+      imapMaxConnectionsPerHost: 8,
+    });
+    expect(() => loadConfig({ IMAP_MAX_CONNECTIONS_PER_HOST: '-1' })).toThrow(
+      'IMAP_MAX_CONNECTIONS_PER_HOST must be a whole number >= 0, got "-1"',
+    );
+    expect(() => loadConfig({ IMAP_MAX_CONCURRENT_LOGINS: 'lots' })).toThrow(/IMAP_MAX_CONCURRENT_LOGINS must be/);
   });
 });

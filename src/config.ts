@@ -14,6 +14,10 @@ export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_MAILBOX_RECONCILE_MS = 30_000;
 /** IDLE is restarted after this long: servers drop idle sessions silently (RFC 2177 says 29 min). */
 export const DEFAULT_IDLE_MAX_MS = 5 * 60_000;
+/** Logins (connect, TLS, LOGIN/AUTHENTICATE, SELECT) one poller process runs at once (IMAP_MAX_CONCURRENT_LOGINS). */
+export const DEFAULT_IMAP_MAX_CONCURRENT_LOGINS = 10;
+/** Open connections to one IMAP host per poller process (IMAP_MAX_CONNECTIONS_PER_HOST); 0 = no cap. */
+export const DEFAULT_IMAP_MAX_CONNECTIONS_PER_HOST = 0;
 /** Messages fetched per UID batch. */
 export const DEFAULT_FETCH_BATCH = 100;
 /** Messages larger than this are kept as failed instead of parsed. */
@@ -114,6 +118,13 @@ export interface Config {
   readonly idleMaxMs: number;
   readonly fetchBatch: number;
   readonly maxMessageBytes: number;
+  /** Logins in progress at once in one poller process (IMAP_MAX_CONCURRENT_LOGINS, default 10; 0 = no cap). */
+  readonly imapMaxConcurrentLogins: number;
+  /**
+   * Open connections to one IMAP host per poller process (IMAP_MAX_CONNECTIONS_PER_HOST, default 0 = no cap):
+   * Microsoft 365 and others refuse more than a few concurrent connections per app or user.
+   */
+  readonly imapMaxConnectionsPerHost: number;
   readonly leaseTtlMs: number;
   readonly workerConcurrency: number;
   /** Inbound messages processed in one transaction at most (WORKER_BATCH_SIZE, default 50; 1: one at a time). */
@@ -427,6 +438,8 @@ export function loadConfig(env: Env = process.env): Config {
     idleMaxMs: int(env, 'IDLE_MAX_MS', DEFAULT_IDLE_MAX_MS, 1000),
     fetchBatch: int(env, 'FETCH_BATCH', DEFAULT_FETCH_BATCH, 1),
     maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024),
+    imapMaxConcurrentLogins: int(env, 'IMAP_MAX_CONCURRENT_LOGINS', DEFAULT_IMAP_MAX_CONCURRENT_LOGINS),
+    imapMaxConnectionsPerHost: int(env, 'IMAP_MAX_CONNECTIONS_PER_HOST', DEFAULT_IMAP_MAX_CONNECTIONS_PER_HOST),
     leaseTtlMs: int(env, 'LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, 1000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, 1),
     workerBatchSize: int(env, 'WORKER_BATCH_SIZE', DEFAULT_WORKER_BATCH_SIZE, 1),

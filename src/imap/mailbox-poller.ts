@@ -8,8 +8,9 @@ import type { Queues } from '../queue/queues.js';
 import { leaseKey } from '../queue/redis-keys.js';
 import { suggestedBackoffMs } from './suggested-backoff.js';
 import { Lease } from './lease.js';
+import type { LoginGate, Release } from './login-gate.js';
 import { setRunState, type MailboxRunState } from './mailbox-state.js';
-import { catchUpMarks, sweepMailbox, type SweepHooks } from './sweep.js';
+import { catchUpMarks, sweepMailbox, type SweepHooks, type SweepMemory } from './sweep.js';
 import { mailboxTlsHint } from './tls-hint.js';
 import { isLoginRefused, loginRefusedText, newImapClient } from './imap-client.js';
 import {
@@ -55,6 +56,16 @@ export interface MailboxPollerOptions {
   credentials?: MailboxCredentials;
   /** Given to credentialsFor: where a rotated refresh token is saved. */
   credentialsOptions?: CredentialsOptions;
+  /**
+   * Shared by every mailbox of the process: bounds the logins in progress and the connections per host
+   * (loginGateFromConfig). Default: none, every connection goes ahead at once.
+   */
+  gate?: LoginGate;
+  /**
+   * The first connection waits a random time up to this long, so many mailboxes started together do not all log in
+   * in the same millisecond (startPoller: startSpreadMs(mailboxes)). Default 0.
+   */
+  startDelayMs?: number;
 }
 
 /**
@@ -74,6 +85,10 @@ export class MailboxPoller {
   #wake: (() => void) | undefined;
   #sweepWanted = false;
   #renewTimer: NodeJS.Timeout | undefined;
+  /** Aborts a wait for a gate slot on stop(). */
+  readonly #abort = new AbortController();
+  /** The state last written to mailbox_state: writing the same again is skipped (a thousand idle mailboxes). */
+  #written: MailboxRunState | undefined;
 
   constructor(options: MailboxPollerOptions) {
     this.#o = options;
@@ -103,15 +118,22 @@ export class MailboxPoller {
   /** Stops polling, closes the connection and releases the lease. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#abort.abort(new Error('mailbox poller stopped'));
     this.#client?.close();
     this.#wake?.();
     await this.#loop;
   }
 
   async #state(state: MailboxRunState, error?: string | null): Promise<void> {
-    await setRunState(this.#o.db, this.mailbox.key, state, error).catch((err: unknown) =>
-      this.#log.warn({ err }, 'could not record mailbox state'),
-    );
+    // Same state and no error to set or clear: the row already says it.
+    if (error === undefined && state === this.#written) return;
+    this.#written = undefined;
+    try {
+      await setRunState(this.#o.db, this.mailbox.key, state, error);
+      this.#written = state;
+    } catch (err) {
+      this.#log.warn({ err }, 'could not record mailbox state');
+    }
   }
 
   /** Sleeps, but wakes at once on stop(). */
@@ -134,6 +156,7 @@ export class MailboxPoller {
     const retryMs = this.#o.leaseRetryMs ?? Math.max(500, Math.floor(this.#o.leaseTtlMs / 3));
     const backoff = { ...DEFAULT_IMAP_RECONNECT_BACKOFF, ...this.#o.backoff };
     let attempt = 0;
+    if (this.#o.startDelayMs) await this.#sleep(Math.random() * this.#o.startDelayMs);
     while (!this.#stopped) {
       if (!this.lease.held) {
         const got = await this.lease.acquire().catch((err: unknown) => {
@@ -217,14 +240,30 @@ export class MailboxPoller {
     const m = this.mailbox;
     if (this.#stopped) return;
     await this.#state('connecting');
-    // The token first: a connection is not opened for a login that cannot be had.
-    const login = await this.credentials.login();
-    // A new ImapFlow per connection: an instance is never reused after close.
-    const client = newImapClient(
-      m,
-      { maxIdleTime: this.#o.idleMaxMs, autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS },
-      login,
-    );
+    const gate = this.#o.gate;
+    const signal = this.#abort.signal;
+    // The host slot is held for the connection's whole life, the login slot only until the folder is open.
+    let releaseHost: Release | undefined;
+    let releaseLogin: Release | undefined;
+    try {
+      releaseHost = await gate?.connection(m.host, signal);
+      releaseLogin = await gate?.login(signal);
+    } catch (err) {
+      releaseHost?.();
+      if (this.#stopped) return;
+      throw err;
+    }
+    let client: ImapFlow;
+    try {
+      // The token first: a connection is not opened for a login that cannot be had.
+      const login = await this.credentials.login();
+      // A new ImapFlow per connection: an instance is never reused after close.
+      client = newImapClient(m, { maxIdleTime: this.#o.idleMaxMs, autoIdleDelay: DEFAULT_AUTO_IDLE_DELAY_MS }, login);
+    } catch (err) {
+      releaseLogin?.();
+      releaseHost?.();
+      throw err;
+    }
     this.#client = client;
     let closed = false;
     const closedP = new Promise<void>((resolve) => client.once('close', () => ((closed = true), resolve())));
@@ -235,17 +274,25 @@ export class MailboxPoller {
     const timer = setInterval(() => this.#requestSweep(), this.#o.pollIntervalMs);
     try {
       if (this.#stopped) return;
-      await client.connect();
-      if (m.markAs === 'move' && m.moveTo) {
-        // The target folder must exist before the first MOVE; "already exists" is fine.
-        await client.mailboxCreate(m.moveTo).catch(() => undefined);
+      try {
+        await client.connect();
+        if (m.markAs === 'move' && m.moveTo) {
+          // The target folder must exist before the first MOVE; "already exists" is fine.
+          await client.mailboxCreate(m.moveTo).catch(() => undefined);
+        }
+        await client.mailboxOpen(m.folder);
+      } finally {
+        releaseLogin?.();
       }
-      await client.mailboxOpen(m.folder);
       metrics.mailboxUp.set({ mailbox: m.key }, 1);
       // Connected again: the error of an earlier attempt no longer describes the mailbox.
       await this.#state('polling', null);
       this.#log.info({ secure: client.secureConnection }, 'mailbox connected');
+      // The position lives in memory while the connection lasts (the lease makes this process its only writer); a new
+      // connection reads it again from mailbox_state.
+      const memory: SweepMemory = {};
       const ctx = {
+        memory,
         client,
         db: this.#o.db,
         queues: this.#o.queues,
@@ -266,7 +313,8 @@ export class MailboxPoller {
           continue;
         }
         this.#sweepWanted = false;
-        await this.#state('polling');
+        // No 'polling' write per sweep: an empty sweep then costs no database statement at all (the row says
+        // 'polling' from connect until the first sweep is done, then 'idle').
         const result = await sweepMailbox(ctx);
         if (first) {
           await catchUpMarks(ctx, result.lastUid);
@@ -284,6 +332,8 @@ export class MailboxPoller {
       if (!closed) {
         await client.logout().catch(() => client.close());
       }
+      releaseLogin?.();
+      releaseHost?.();
     }
     if (!this.#stopped && this.lease.held) throw new Error('IMAP connection closed');
   }

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { BackoffPolicy } from '../queue/backoff.js';
 import type { Queues } from '../queue/queues.js';
+import { loginGateFromConfig, startSpreadMs } from './login-gate.js';
 import { MailboxPoller } from './mailbox-poller.js';
 import type { SweepHooks } from './sweep.js';
 import type { RedisClient } from '../queue/redis-target.js';
@@ -11,7 +12,9 @@ export interface PollerOptions {
   config: Pick<
     Config,
     'mailboxes' | 'pollIntervalMs' | 'idleMaxMs' | 'fetchBatch' | 'maxMessageBytes' | 'leaseTtlMs' | 'queuePrefix'
-  >;
+  > &
+    // Unset: the defaults (10 logins at once, no cap per host).
+    Partial<Pick<Config, 'imapMaxConcurrentLogins' | 'imapMaxConnectionsPerHost'>>;
   db: Db;
   redis: RedisClient;
   queues: Pick<Queues, 'inbound'>;
@@ -38,6 +41,9 @@ export function startPoller(options: PollerOptions): Poller {
   const { config } = options;
   const list = options.mailboxes ?? config.mailboxes;
   if (list.length === 0) options.logger.warn('no mailboxes configured (set IMAP_URL or IMAP_URLS): the poller is idle');
+  // One gate for the whole process: logins take turns, connections per host are capped.
+  const gate = loginGateFromConfig(config);
+  const startDelayMs = startSpreadMs(list.length);
   const pollers = list.map(
     (mailbox) =>
       new MailboxPoller({
@@ -55,6 +61,8 @@ export function startPoller(options: PollerOptions): Poller {
         leaseRetryMs: options.leaseRetryMs,
         backoff: options.backoff,
         hooks: options.hooks,
+        gate,
+        startDelayMs,
       }),
   );
   for (const p of pollers) p.start();

@@ -5,7 +5,13 @@ import { storeRawMessages } from '../inbound/store.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../ops/metrics.js';
 import { enqueueInboundBulk, type Queues } from '../queue/queues.js';
-import { advanceLastUid, loadPosition, resetForUidvalidity, touchFetch } from './mailbox-state.js';
+import {
+  advanceLastUid,
+  loadPosition,
+  resetForUidvalidity,
+  touchFetch,
+  type MailboxPosition,
+} from './mailbox-state.js';
 import { chunks, toSequenceSet } from './uid-set.js';
 
 /** Points where tests can simulate a crash; production passes none. */
@@ -14,8 +20,27 @@ export interface SweepHooks {
   afterEnqueue?(uids: number[]): void | Promise<void>;
 }
 
+/**
+ * mailbox_state.last_fetch_at is written at most this often by sweeps that find nothing: with a thousand idle
+ * mailboxes, a write per timer sweep would be the poller's whole database load for a timestamp nobody reads closer.
+ */
+export const FETCH_TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * What one connection's sweeps remember between them. The poller holds the mailbox's lease, so it is the only
+ * writer of its position: reading it once per connection is enough.
+ */
+export interface SweepMemory {
+  /** The stored position as last read or written; unset: read it from mailbox_state. */
+  position?: MailboxPosition;
+  /** When last_fetch_at was last written (ms); unset: never by this connection. */
+  touchedAt?: number;
+}
+
 export interface SweepContext {
   client: ImapFlow;
+  /** Given: the position is kept here between sweeps, and an empty sweep writes last_fetch_at only now and then. */
+  memory?: SweepMemory;
   db: Db;
   queues: Pick<Queues, 'inbound'>;
   mailbox: MailboxConfig;
@@ -82,7 +107,8 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
   const mb = client.mailbox;
   if (!mb) throw new Error(`mailbox ${mailbox.folder} is not open`);
   const uidvalidity = mb.uidValidity.toString();
-  let position = await loadPosition(db, mailbox.key);
+  const memory = ctx.memory ?? {};
+  let position = memory.position ?? (await loadPosition(db, mailbox.key));
   if (position.uidvalidity !== uidvalidity) {
     if (position.uidvalidity !== null) {
       logger.warn(
@@ -93,10 +119,17 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
     await resetForUidvalidity(db, mailbox.key, uidvalidity);
     position = { uidvalidity, lastUid: 0 };
   }
+  memory.position = position;
+  const touch = async () => {
+    const now = Date.now();
+    if (ctx.memory && memory.touchedAt !== undefined && now - memory.touchedAt < FETCH_TOUCH_INTERVAL_MS) return;
+    await touchFetch(db, mailbox.key);
+    memory.touchedAt = now;
+  };
   const result: SweepResult = { stored: 0, duplicates: 0, oversize: 0, lastUid: position.lastUid };
   // `1:*` (or any range) on an empty mailbox is an error on some servers.
   if (mb.exists === 0) {
-    await touchFetch(db, mailbox.key);
+    await touch();
     return result;
   }
   // `UID n:*` always matches the newest message even when its UID is below n: filter explicitly.
@@ -168,10 +201,13 @@ export async function sweepMailbox(ctx: SweepContext): Promise<SweepResult> {
     await ctx.hooks?.afterEnqueue?.(batch);
     const top = batch[batch.length - 1]!;
     await advanceLastUid(db, mailbox.key, uidvalidity, top);
+    // Only after the write: a failed write leaves the next sweep (or connection) to fetch the batch again.
+    memory.position = { uidvalidity, lastUid: Math.max(memory.position?.lastUid ?? 0, top) };
+    memory.touchedAt = Date.now();
     result.lastUid = top;
     await markOnServer(client, mailbox, mailbox.markAs === 'delete' ? done.filter((u) => !large.includes(u)) : done);
     logger.debug({ count: batch.length, lastUid: top }, 'batch stored and marked');
   }
-  if (pending.length === 0) await touchFetch(db, mailbox.key);
+  if (pending.length === 0) await touch();
   return result;
 }

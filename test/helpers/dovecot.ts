@@ -130,7 +130,7 @@ ${staticPassdb}`,
   };
 }
 
-function config(dir: string, port: number, tlsPort: number, oauth2?: DovecotOAuth2Options): string {
+function config(dir: string, port: number, tlsPort: number, oauth2?: DovecotOAuth2Options, extraConfig = ''): string {
   const auth = oauth2Config(dir, oauth2);
   const root = userInfo().uid === 0;
   const me = userInfo();
@@ -188,14 +188,18 @@ service stats {
     mode = 0666
   }
 }
+${extraConfig}
 `;
 }
 
 /**
  * Starts Dovecot (`dovecot -F -c <conf>`) and resolves once the plain port answers with a greeting. With `oauth2`, it
- * also accepts OAuth2 access tokens (DovecotOAuth2Options).
+ * also accepts OAuth2 access tokens (DovecotOAuth2Options). `extraConfig` is appended to the generated configuration
+ * (a benchmark's process and connection limits; a later setting overrides an earlier one).
  */
-export async function startDovecot(options: { oauth2?: DovecotOAuth2Options } = {}): Promise<DovecotServer> {
+export async function startDovecot(
+  options: { oauth2?: DovecotOAuth2Options; extraConfig?: string } = {},
+): Promise<DovecotServer> {
   const bin = await ensureDovecot();
   const dir = mkdtempSync(join(tmpdir(), 'intake-dovecot-'));
   // Dovecot's unprivileged helper processes must be able to reach their sockets under dir.
@@ -220,7 +224,7 @@ export async function startDovecot(options: { oauth2?: DovecotOAuth2Options } = 
   const port = await freePort();
   const tlsPort = await freePort();
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, config(dir, port, tlsPort, options.oauth2));
+  writeFileSync(conf, config(dir, port, tlsPort, options.oauth2, options.extraConfig));
   const log = () => {
     try {
       return readFileSync(join(dir, 'dovecot.log'), 'utf8').split('\n').slice(-20).join('\n');
