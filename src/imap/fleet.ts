@@ -7,7 +7,9 @@ import { loadRunnableMailboxes, saveRefreshToken } from '../mailboxes/mailbox-st
 import type { SecretBox } from '../mailboxes/secrets.js';
 import type { Queues } from '../queue/queues.js';
 import type { RedisClient } from '../queue/redis-target.js';
+import { loginGateFromConfig, startSpreadMs } from './login-gate.js';
 import { setRunState } from './mailbox-state.js';
+import { fairShare, PollerRegistry } from './poller-registry.js';
 import { MailboxPoller, type MailboxPollerOptions } from './mailbox-poller.js';
 
 /** NOTIFY channel of mailbox changes (migration 20261203130000's trigger on the mailboxes table). */
@@ -27,7 +29,8 @@ export interface FleetOptions {
     | 'leaseTtlMs'
     | 'queuePrefix'
     | 'mailboxReconcileMs'
-  >;
+  > &
+    Partial<Pick<Config, 'imapMaxConcurrentLogins' | 'imapMaxConnectionsPerHost'>>;
   db: Db;
   redis: RedisClient;
   queues: Pick<Queues, 'inbound'>;
@@ -41,6 +44,8 @@ export interface FleetOptions {
 export interface Fleet {
   /** The mailboxes this process watches now (each takes its lease when it can). */
   mailboxes(): MailboxConfig[];
+  /** The lease tokens of this process's pollers (a lease in Redis holding one of them is this process's). */
+  leaseTokens(): string[];
   /** Reads the mailbox list again now and starts, restarts or stops pollers to match it. */
   reconcile(): Promise<void>;
   /** Resolves once the first reading is done and LISTEN is in place. */
@@ -62,9 +67,33 @@ export function startFleet(options: FleetOptions): Fleet {
   let current: Promise<void> | null = null;
   let again = false;
   let debounce: NodeJS.Timeout | null = null;
+  // One gate for the whole process: logins take turns, connections per host are capped.
+  const gate = loginGateFromConfig(config);
+  // Several poller processes share the mailboxes: each takes leases up to its fair share of them, and hands over
+  // what it holds beyond (a process that started first and took everything gives some up to one started later).
+  const registry = new PollerRegistry(options.redis, config.queuePrefix, config.leaseTtlMs, logger);
+  const held = () => {
+    let n = 0;
+    for (const e of running.values()) if (e.poller.lease.held) n++;
+    return n;
+  };
+  const share = () => fairShare(running.size, registry.live);
+  const rebalance = () => {
+    const holding = [...running.values()].filter((e) => e.poller.lease.held);
+    const extra = holding.length - share();
+    if (extra <= 0 || stopped) return;
+    logger.info(
+      { holding: holding.length, share: share(), live: registry.live },
+      'handing mailboxes over to other pollers',
+    );
+    for (const e of holding.slice(-extra)) e.poller.handOver();
+  };
 
-  const startPoller = (mailbox: MailboxConfig): MailboxPoller => {
+  const startPoller = (mailbox: MailboxConfig, startDelayMs: number): MailboxPoller => {
     const poller = new MailboxPoller({
+      gate,
+      startDelayMs,
+      mayTakeLease: () => held() < share(),
       ...options.pollerOptions,
       mailbox,
       db: options.db,
@@ -107,9 +136,11 @@ export function startFleet(options: FleetOptions): Fleet {
     // A changed mailbox's old connection is closed and its lease released before the new poller takes it.
     await Promise.all(stopping);
     if (stopped) return;
-    for (const [key, r] of wanted) {
-      if (running.has(key)) continue;
-      running.set(key, { poller: startPoller(r.config), fingerprint: r.fingerprint, config: r.config });
+    // Many new mailboxes at once (the first reading, a bulk import): their first logins are spread out.
+    const added = [...wanted].filter(([key]) => !running.has(key));
+    const spread = startSpreadMs(added.length);
+    for (const [key, r] of added) {
+      running.set(key, { poller: startPoller(r.config, spread), fingerprint: r.fingerprint, config: r.config });
     }
     for (const u of unusable) {
       if (reported.get(u.key) === u.reason) continue;
@@ -168,9 +199,11 @@ export function startFleet(options: FleetOptions): Fleet {
   const timer = setInterval(() => void reconcile(), config.mailboxReconcileMs);
   timer.unref();
   const first = reconcile();
+  registry.start(rebalance);
 
   return {
     mailboxes: () => [...running.values()].map((e) => e.config),
+    leaseTokens: () => [...running.values()].map((e) => e.poller.lease.token),
     reconcile,
     ready: async () => {
       await first;
@@ -179,6 +212,7 @@ export function startFleet(options: FleetOptions): Fleet {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      await registry.stop();
       if (debounce) clearTimeout(debounce);
       await listener.close();
       await current;

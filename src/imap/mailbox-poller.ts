@@ -66,6 +66,11 @@ export interface MailboxPollerOptions {
    * in the same millisecond (startPoller: startSpreadMs(mailboxes)). Default 0.
    */
   startDelayMs?: number;
+  /**
+   * Asked before each try to take the lease: false means "not now" (this process already holds its share of the
+   * mailboxes; src/imap/fleet.ts). Default: always.
+   */
+  mayTakeLease?: () => boolean;
 }
 
 /**
@@ -84,6 +89,7 @@ export class MailboxPoller {
   #client: ImapFlow | undefined;
   #wake: (() => void) | undefined;
   #sweepWanted = false;
+  #handingOver = false;
   #renewTimer: NodeJS.Timeout | undefined;
   /** Aborts a wait for a gate slot on stop(). */
   readonly #abort = new AbortController();
@@ -113,6 +119,17 @@ export class MailboxPoller {
     this.#loop ??= this.#run().catch((err: unknown) =>
       this.#log.error({ err }, 'mailbox poller loop ended unexpectedly'),
     );
+  }
+
+  /**
+   * Lets another poller process have the mailbox: the connection is closed and the lease released; this poller tries
+   * to take it again only when mayTakeLease allows.
+   */
+  handOver(): void {
+    if (!this.lease.held || this.#stopped) return;
+    this.#handingOver = true;
+    this.#client?.close();
+    this.#wake?.();
   }
 
   /** Stops polling, closes the connection and releases the lease. */
@@ -158,7 +175,23 @@ export class MailboxPoller {
     let attempt = 0;
     if (this.#o.startDelayMs) await this.#sleep(Math.random() * this.#o.startDelayMs);
     while (!this.#stopped) {
+      if (this.#handingOver) {
+        this.#handingOver = false;
+        this.#stopRenewing();
+        if (this.lease.held) {
+          // The state first: once the lease is free, the next holder writes its own.
+          await this.#state('stopped', null);
+          await this.lease.release().catch(() => undefined);
+          this.#log.info('mailbox handed over to another poller process (this one holds more than its share)');
+        }
+        await this.#sleep(retryMs);
+        continue;
+      }
       if (!this.lease.held) {
+        if (this.#o.mayTakeLease && !this.#o.mayTakeLease()) {
+          await this.#sleep(retryMs);
+          continue;
+        }
         const got = await this.lease.acquire().catch((err: unknown) => {
           this.#log.warn({ err }, 'could not reach Redis for the mailbox lease');
           return false;
@@ -179,6 +212,7 @@ export class MailboxPoller {
         failure = err;
       }
       if (this.#stopped) break;
+      if (this.#handingOver) continue;
       if (!this.lease.held) {
         this.#stopRenewing();
         this.#log.warn('mailbox lease lost: stopped polling, will try to take it again');
@@ -211,9 +245,10 @@ export class MailboxPoller {
       await this.#sleep(delay);
     }
     this.#stopRenewing();
-    if (this.lease.held) await this.lease.release().catch(() => undefined);
     metrics.mailboxUp.set({ mailbox: this.mailbox.key }, 0);
+    // The state first: once the lease is free, another poller may take the mailbox and write its own.
     await this.#state('stopped');
+    if (this.lease.held) await this.lease.release().catch(() => undefined);
     this.#log.info('mailbox poller stopped');
   }
 

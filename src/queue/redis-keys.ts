@@ -13,3 +13,8 @@ export function leaseKey(prefix: string, mailboxKey: string): string {
 export function presenceKey(prefix: string, caseId: string): string {
   return `${prefix}:presence:case:${caseId}`;
 }
+
+/** The Redis sorted set of live poller processes (src/imap/poller-registry.ts): member token, score last heartbeat. */
+export function pollersKey(prefix: string): string {
+  return `${prefix}:pollers`;
+}
