@@ -26,6 +26,17 @@ export const REDACT_PATHS = [
   '*.messageIdSecret',
   'messageIdOldSecrets',
   '*.messageIdOldSecrets',
+  // Mailbox auth (src/mailboxes): never logged on purpose, redacted should one be logged by mistake.
+  'clientSecret',
+  '*.clientSecret',
+  'refreshToken',
+  '*.refreshToken',
+  'accessToken',
+  '*.accessToken',
+  'auth.*',
+  '*.auth.*',
+  'secretsKeys',
+  '*.secretsKeys',
 ];
 
 export function createLogger(level = 'info', name = 'intake'): Logger {

@@ -421,6 +421,55 @@ async function consentInBrowser(startUrl: string, login: string, redirectUri: st
   throw new Error('the consent did not reach the redirect URI in 20 steps');
 }
 
+describe('outbound mail that signs in with the token of a mailbox of the API (SMTP XOAUTH2)', () => {
+  it('takes the stored mailbox named by SMTP_AUTH_MAILBOX, and its fixed secret without a restart', async () => {
+    const smtp = await startTokenCheckingSmtp();
+    try {
+      const user = `smtp-stored-${tag}`;
+      const clientId = `intake-smtp-stored-${tag}`;
+      oauth.setClient({ clientId, clientSecret: 'old', mailboxUser: user });
+      const added = await addMailbox(user, clientId, 'old');
+      const config = loadConfig({
+        DATABASE_URL: c.t.database.url,
+        SMTP_URL: smtp.url.replace('smtp://', `smtp://${user}@`),
+        SMTP_AUTH: 'oauth2',
+        SMTP_AUTH_MAILBOX: added.key,
+      });
+      const stored = { db: c.t.ctx.db, secrets: secretBoxFor(c.t.ctx.config.secretsKeys) };
+      const oauthSmtp = smtpOAuthFromConfig(config, stored)!;
+      const send = async (subject: string) => {
+        const transport = createSmtpTransport(config.smtpUrl!, oauthSmtp);
+        try {
+          await transport.sendMail({ from: `${user}@example.com`, to: 'customer@example.com', subject, text: 'x' });
+        } finally {
+          transport.close();
+        }
+      };
+      await send(`stored 1 ${tag}`);
+      expect(smtp.received.map((r) => r.user)).toEqual([user]);
+
+      // The provider's secret changes and the admin fixes it through the API: the next send signs in with it.
+      oauth.setClient({ clientId, clientSecret: 'new', mailboxUser: user });
+      oauthSmtp.credentials.rejected();
+      const put = await c.t.call('PUT', `/api/admin/mailboxes/${added.id}`, {
+        Auth: {
+          Type: 'oauth2-client-credentials',
+          TokenUrl: oauth.tokenUrl,
+          ClientId: clientId,
+          ClientSecret: 'new',
+          Scope: 'mail',
+        },
+      });
+      expect(put.status).toBe(200);
+      await send(`stored 2 ${tag}`);
+      expect(smtp.received).toHaveLength(2);
+      expect(smtp.received[1]!.raw).toContain(`Subject: stored 2 ${tag}`);
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
 describe('the consent helper (intake mailbox authorize) against a real OAuth2 server', () => {
   it('gets a refresh token by authorization code with PKCE, which then signs the mailbox in and rotates', async () => {
     const user = `consent-${tag}`;

@@ -15,6 +15,7 @@ import { startOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.j
 import { jobError } from '../queue/job-errors.js';
 import { createSmtpTransport, sendOutboxRow, type MailTransport, type SendOutcome } from './sender.js';
 import { smtpOAuthFromConfig } from './smtp-auth.js';
+import { secretBoxFor } from '../mailboxes/mailbox-store.js';
 import type { RedisClient } from '../queue/redis-target.js';
 
 export const DEFAULT_OUTBOUND_CONCURRENCY = 2;
@@ -66,7 +67,9 @@ export function startOutboundWorker(deps: OutboundWorkerDeps, options: OutboundW
   let workerRedis: RedisClient | null = null;
   const smtpUrl = config.smtpUrl;
   if (options.transport || smtpUrl) {
-    transport = options.transport ?? createSmtpTransport(smtpUrl!, smtpOAuthFromConfig(config));
+    transport =
+      options.transport ??
+      createSmtpTransport(smtpUrl!, smtpOAuthFromConfig(config, { db, secrets: secretBoxFor(config.secretsKeys) }));
     const senderDeps = { db, config, logger, transport };
     workerRedis = createRedis(config.redisUrl, 'worker');
     worker = new Worker<OutboundJob, SendOutcome>(

@@ -1,7 +1,13 @@
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Config, MailboxConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
+import type { DbOrTrx } from '../db/database.js';
 import { credentialsFor, type MailboxCredentials } from '../mailboxes/credentials.js';
+import { loadRunnableMailboxes } from '../mailboxes/mailbox-store.js';
+import type { SecretBox } from '../mailboxes/secrets.js';
+
+/** How long SMTP keeps using a stored mailbox's auth before reading it again (a secret changed through the API). */
+export const SMTP_STORED_MAILBOX_RECHECK_MS = 30_000;
 
 /**
  * nodemailer asks for a token again after this long even when it still has one: the mailbox's credentials keep the
@@ -38,14 +44,55 @@ export function smtpOAuthMailbox(
   return found;
 }
 
-/** SMTP_AUTH=oauth2 from the configuration: the SMTP user is SMTP_URL's user, or else the mailbox's. */
+/**
+ * SMTP_AUTH=oauth2 from the configuration: the SMTP user is SMTP_URL's user, or else the mailbox's. With `stored` (the
+ * worker process), SMTP_AUTH_MAILBOX may also name a mailbox of the mailboxes table (its Key or User), read again every
+ * SMTP_STORED_MAILBOX_RECHECK_MS so a secret fixed through the API reaches SMTP without a restart; SMTP_URL then names
+ * the user when no IMAP_URL mailbox does.
+ */
 export function smtpOAuthFromConfig(
   config: Pick<Config, 'smtpAuth' | 'smtpAuthMailbox' | 'smtpUrl' | 'mailboxes'>,
+  stored?: { db: DbOrTrx; secrets: SecretBox | null },
 ): SmtpOAuth | undefined {
   if (config.smtpAuth !== 'oauth2' || !config.smtpUrl) return undefined;
-  const mailbox = smtpOAuthMailbox(config, config.mailboxes);
   const urlUser = decodeURIComponent(new URL(config.smtpUrl).username);
-  return { user: urlUser || mailbox.user, credentials: credentialsFor(mailbox) };
+  if (!stored) {
+    const mailbox = smtpOAuthMailbox(config, config.mailboxes);
+    return { user: urlUser || mailbox.user, credentials: credentialsFor(mailbox) };
+  }
+  let fromEnv: MailboxConfig | undefined;
+  try {
+    fromEnv = smtpOAuthMailbox(config, config.mailboxes);
+  } catch {
+    fromEnv = undefined;
+  }
+  const user = urlUser || fromEnv?.user;
+  if (!user)
+    throw new ConfigError(
+      'SMTP_AUTH=oauth2 with a mailbox of the API: put its address as the user of SMTP_URL (smtp://support%40example.com@smtp.example.com:587)',
+    );
+  let current: { mailbox: MailboxConfig; at: number } | undefined;
+  const mailbox = async (): Promise<MailboxConfig> => {
+    if (current && Date.now() - current.at < SMTP_STORED_MAILBOX_RECHECK_MS) return current.mailbox;
+    const { runnable } = await loadRunnableMailboxes(stored.db, stored.secrets, config.mailboxes);
+    const found = smtpOAuthMailbox({ smtpAuthMailbox: config.smtpAuthMailbox ?? user }, [
+      ...runnable.map((r) => r.config),
+      ...(fromEnv ? [fromEnv] : []),
+    ]);
+    current = { mailbox: found, at: Date.now() };
+    return found;
+  };
+  return {
+    user,
+    credentials: {
+      login: async () => credentialsFor(await mailbox()).login(),
+      rejected: () => {
+        if (current) credentialsFor(current.mailbox).rejected();
+        // A refusal may mean the stored auth changed: read it again before the next login.
+        current = undefined;
+      },
+    },
+  };
 }
 
 /**
