@@ -5,6 +5,8 @@ import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../src/config.js';
 import { Lease } from '../src/imap/lease.js';
+import { LoginGate } from '../src/imap/login-gate.js';
+import { MailboxPoller } from '../src/imap/mailbox-poller.js';
 import { leaseKey } from '../src/queue/redis-keys.js';
 import { inboundJobForRow } from '../src/inbound/store.js';
 import { startPoller, type Poller, type PollerOptions } from '../src/imap/poller.js';
@@ -346,6 +348,49 @@ describe('IMAP poller against a real Dovecot', () => {
     await waitFor('second message flagged', async () => (await listMessages(user)).length === 2 && allSeen(user));
     await poller.stop();
     expect(await rowsOf(mailbox)).toHaveLength(2);
+  });
+
+  it('with one connection per host allowed, a second mailbox on that host connects only once the first has stopped', async () => {
+    const [a, b] = [newUser('host-a'), newUser('host-b')];
+    await appendMessage(a, makeMessage(1));
+    await appendMessage(b, makeMessage(2));
+    const gate = new LoginGate({ maxConcurrentLogins: 1, maxConnectionsPerHost: 1 });
+    const pollers = [a, b].map(
+      (user) =>
+        new MailboxPoller({
+          mailbox: testMailbox(dovecot, user),
+          db: tdb.db,
+          redis,
+          queues,
+          logger,
+          pollIntervalMs: 60_000,
+          idleMaxMs: 60_000,
+          fetchBatch: 100,
+          maxMessageBytes: 1024 * 1024,
+          leaseTtlMs: 3_000,
+          leasePrefix: prefix,
+          leaseRetryMs: 300,
+          gate,
+        }),
+    );
+    running.push({ mailboxes: pollers, stop: () => Promise.all(pollers.map((p) => p.stop())).then(() => undefined) });
+    for (const p of pollers) p.start();
+    const host = gate.host(dovecot.host);
+    // One is connected and idle, the other waits for the host's only place (and so holds no login slot).
+    await waitFor('one mailbox idle, the other waiting for the host', async () => {
+      const states = await Promise.all(pollers.map((p) => stateOf(p.mailbox)));
+      return states.filter((s) => s?.state === 'idle').length === 1 && host.waiting === 1;
+    });
+    expect(host.held).toBe(1);
+    expect(gate.logins.held).toBe(0);
+    const first = (await stateOf(pollers[0]!.mailbox))?.state === 'idle' ? pollers[0]! : pollers[1]!;
+    const second = first === pollers[0] ? pollers[1]! : pollers[0]!;
+    expect((await stateOf(second.mailbox))?.state).toBe('connecting');
+    await first.stop();
+    await waitFor('the second mailbox idle', async () => (await stateOf(second.mailbox))?.state === 'idle');
+    expect(await rowsOf(second.mailbox)).toHaveLength(1);
+    await second.stop();
+    expect(host.held).toBe(0);
   });
 
   it('marks messages that were stored but not yet flagged when the poller stopped', async () => {
