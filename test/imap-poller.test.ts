@@ -7,6 +7,8 @@ import type { MailboxConfig } from '../src/config.js';
 import { Lease } from '../src/imap/lease.js';
 import { LoginGate } from '../src/imap/login-gate.js';
 import { MailboxPoller } from '../src/imap/mailbox-poller.js';
+import { newImapClient } from '../src/imap/imap-client.js';
+import { sweepMailbox, type SweepMemory } from '../src/imap/sweep.js';
 import { leaseKey } from '../src/queue/redis-keys.js';
 import { inboundJobForRow } from '../src/inbound/store.js';
 import { startPoller, type Poller, type PollerOptions } from '../src/imap/poller.js';
@@ -391,6 +393,43 @@ describe('IMAP poller against a real Dovecot', () => {
     expect(await rowsOf(second.mailbox)).toHaveLength(1);
     await second.stop();
     expect(host.held).toBe(0);
+  });
+
+  it('a sweep that finds nothing new writes nothing, and the next message is still found', async () => {
+    const user = newUser('quiet');
+    await appendMessage(user, makeMessage(1));
+    const mailbox = testMailbox(dovecot, user);
+    const client = newImapClient(mailbox, { disableAutoIdle: true, doSTARTTLS: false });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.mailboxOpen(mailbox.folder);
+      const memory: SweepMemory = {};
+      const ctx = {
+        memory,
+        client,
+        db: tdb.db,
+        queues,
+        mailbox,
+        fetchBatch: 100,
+        maxMessageBytes: 1024 * 1024,
+        logger,
+      };
+      expect((await sweepMailbox(ctx)).stored).toBe(1);
+      const after = await stateOf(mailbox);
+      expect(after?.last_fetch_at).toBeTruthy();
+      // Nothing new: neither the position nor last_fetch_at is written again (within FETCH_TOUCH_INTERVAL_MS).
+      expect(await sweepMailbox(ctx)).toMatchObject({ stored: 0, lastUid: 1 });
+      expect(await stateOf(mailbox)).toEqual(after);
+      // The position kept in memory still finds the next message, once.
+      await appendMessage(user, makeMessage(2));
+      await client.noop();
+      expect(await sweepMailbox(ctx)).toMatchObject({ stored: 1, lastUid: 2 });
+      expect(Number((await stateOf(mailbox))?.last_uid)).toBe(2);
+      expect(await rowsOf(mailbox)).toHaveLength(2);
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
   });
 
   it('marks messages that were stored but not yet flagged when the poller stopped', async () => {
