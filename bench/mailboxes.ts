@@ -141,7 +141,9 @@ async function cleanup(): Promise<void> {
   redis.disconnect();
   await dovecot.stop();
 }
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+// Interrupted (Ctrl-C, or a time limit's SIGTERM): the database, the Redis keys and Dovecot go all the same.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 
 function start(name: 'poller' | 'worker'): ChildProcess {
   const urls = users.map((u) => `imap://${u}:${dovecot.password}@${dovecot.host}:${dovecot.port}/INBOX?tlsInsecure=1`);

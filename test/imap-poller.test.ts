@@ -5,6 +5,10 @@ import type { RedisClient } from '../src/queue/redis-target.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../src/config.js';
 import { Lease } from '../src/imap/lease.js';
+import { LoginGate } from '../src/imap/login-gate.js';
+import { MailboxPoller } from '../src/imap/mailbox-poller.js';
+import { newImapClient } from '../src/imap/imap-client.js';
+import { sweepMailbox, type SweepMemory } from '../src/imap/sweep.js';
 import { leaseKey } from '../src/queue/redis-keys.js';
 import { inboundJobForRow } from '../src/inbound/store.js';
 import { startPoller, type Poller, type PollerOptions } from '../src/imap/poller.js';
@@ -346,6 +350,86 @@ describe('IMAP poller against a real Dovecot', () => {
     await waitFor('second message flagged', async () => (await listMessages(user)).length === 2 && allSeen(user));
     await poller.stop();
     expect(await rowsOf(mailbox)).toHaveLength(2);
+  });
+
+  it('with one connection per host allowed, a second mailbox on that host connects only once the first has stopped', async () => {
+    const [a, b] = [newUser('host-a'), newUser('host-b')];
+    await appendMessage(a, makeMessage(1));
+    await appendMessage(b, makeMessage(2));
+    const gate = new LoginGate({ maxConcurrentLogins: 1, maxConnectionsPerHost: 1 });
+    const pollers = [a, b].map(
+      (user) =>
+        new MailboxPoller({
+          mailbox: testMailbox(dovecot, user),
+          db: tdb.db,
+          redis,
+          queues,
+          logger,
+          pollIntervalMs: 60_000,
+          idleMaxMs: 60_000,
+          fetchBatch: 100,
+          maxMessageBytes: 1024 * 1024,
+          leaseTtlMs: 3_000,
+          leasePrefix: prefix,
+          leaseRetryMs: 300,
+          gate,
+        }),
+    );
+    running.push({ mailboxes: pollers, stop: () => Promise.all(pollers.map((p) => p.stop())).then(() => undefined) });
+    for (const p of pollers) p.start();
+    const host = gate.host(dovecot.host);
+    // One is connected and idle, the other waits for the host's only place (and so holds no login slot).
+    await waitFor('one mailbox idle, the other waiting for the host', async () => {
+      const states = await Promise.all(pollers.map((p) => stateOf(p.mailbox)));
+      return states.filter((s) => s?.state === 'idle').length === 1 && host.waiting === 1;
+    });
+    expect(host.held).toBe(1);
+    expect(gate.logins.held).toBe(0);
+    const first = (await stateOf(pollers[0]!.mailbox))?.state === 'idle' ? pollers[0]! : pollers[1]!;
+    const second = first === pollers[0] ? pollers[1]! : pollers[0]!;
+    expect((await stateOf(second.mailbox))?.state).toBe('connecting');
+    await first.stop();
+    await waitFor('the second mailbox idle', async () => (await stateOf(second.mailbox))?.state === 'idle');
+    expect(await rowsOf(second.mailbox)).toHaveLength(1);
+    await second.stop();
+    expect(host.held).toBe(0);
+  });
+
+  it('a sweep that finds nothing new writes nothing, and the next message is still found', async () => {
+    const user = newUser('quiet');
+    await appendMessage(user, makeMessage(1));
+    const mailbox = testMailbox(dovecot, user);
+    const client = newImapClient(mailbox, { disableAutoIdle: true, doSTARTTLS: false });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.mailboxOpen(mailbox.folder);
+      const memory: SweepMemory = {};
+      const ctx = {
+        memory,
+        client,
+        db: tdb.db,
+        queues,
+        mailbox,
+        fetchBatch: 100,
+        maxMessageBytes: 1024 * 1024,
+        logger,
+      };
+      expect((await sweepMailbox(ctx)).stored).toBe(1);
+      const after = await stateOf(mailbox);
+      expect(after?.last_fetch_at).toBeTruthy();
+      // Nothing new: neither the position nor last_fetch_at is written again (within FETCH_TOUCH_INTERVAL_MS).
+      expect(await sweepMailbox(ctx)).toMatchObject({ stored: 0, lastUid: 1 });
+      expect(await stateOf(mailbox)).toEqual(after);
+      // The position kept in memory still finds the next message, once.
+      await appendMessage(user, makeMessage(2));
+      await client.noop();
+      expect(await sweepMailbox(ctx)).toMatchObject({ stored: 1, lastUid: 2 });
+      expect(Number((await stateOf(mailbox))?.last_uid)).toBe(2);
+      expect(await rowsOf(mailbox)).toHaveLength(2);
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
   });
 
   it('marks messages that were stored but not yet flagged when the poller stopped', async () => {
