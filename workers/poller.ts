@@ -73,5 +73,7 @@ await running.fleet.ready();
 running.publisher = startMetricsPublisher({ redis, prefix: config.queuePrefix, logger });
 const watched = running.fleet.mailboxes();
 if (watched.length === 0)
-  logger.warn('no mailboxes yet (add one with POST /api/admin/mailboxes, or set IMAP_URL): waiting');
+  logger.warn(
+    'no mailboxes yet (add one with POST /api/admin/mailboxes, or set IMAP_URL): the poller is idle until one is added',
+  );
 logger.info({ mailboxes: watched.length }, 'poller started');
