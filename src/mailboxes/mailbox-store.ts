@@ -563,10 +563,11 @@ export async function findMailbox(
     .execute();
   if (rows.length !== 1) return null;
   const row = rows[0]!;
-  let secret: Record<string, string> | null = null;
+  let secret: Record<string, string> | null;
   try {
     secret = openSecret(box, row);
   } catch {
+    // Sealed by a key this process lacks: the caller falls back to what it is given.
     secret = null;
   }
   const type = row.auth_type as MailboxAuthType;
