@@ -56,6 +56,12 @@ const boundaries = [
       'The staff inbox (thread, message views, presence, live events) is called by the edges, never the reverse.',
   },
   {
+    target: './src/mailboxes',
+    from: ['./src/http', './workers', './src/inbound', './src/outbound', './src/imap', './src/cli'],
+    message:
+      'src/mailboxes (the mailboxes table, secrets, OAuth2 sign-in) is used by the poller, the API and the sender, never the reverse.',
+  },
+  {
     target: './src/ops',
     from: [
       './src/http',
