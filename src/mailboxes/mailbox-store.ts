@@ -499,7 +499,8 @@ export async function loadRunnableMailboxes(
       host: row.host,
       port: row.port,
       secure: row.tls === 'tls',
-      tls: row.tls,
+      // An IMAP_URL mailbox keeps the URL's meaning: imap:// upgrades with STARTTLS only when the server offers it.
+      tls: row.source === 'env' ? undefined : row.tls,
       user: row.username,
       pass: auth.type === 'password' ? auth.password : '',
       folder: row.folder,
