@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { constants, createHash, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import {
   CLIENT_ASSERTION_TYPE,
   certificateThumbprint,
@@ -152,5 +153,53 @@ describe('Microsoft 365 with a certificate instead of a client secret', () => {
         ...pem,
       }),
     ).not.toThrow();
+  });
+});
+
+describe('IMAP_OAUTH_CERTIFICATE_PATH and IMAP_OAUTH_PRIVATE_KEY_PATH', () => {
+  const env = (paths: Record<string, string>) => ({
+    IMAP_URL: 'imaps://support%40contoso.com@outlook.office365.com/INBOX',
+    IMAP_AUTH: 'microsoft365',
+    IMAP_OAUTH_TENANT_ID: 'contoso.onmicrosoft.com',
+    IMAP_OAUTH_CLIENT_ID: 'app',
+    ...paths,
+  });
+
+  it('reads the PEM files at start, and takes one file that holds both', () => {
+    const config = loadConfig(
+      env({
+        IMAP_OAUTH_CERTIFICATE_PATH: join(dir, 'intake-app.crt'),
+        IMAP_OAUTH_PRIVATE_KEY_PATH: join(dir, 'intake-app.key'),
+      }),
+    );
+    expect(config.mailboxes[0]!.auth).toMatchObject({ type: 'microsoft365', ...pem });
+    expect(config.mailboxes[0]!.auth).not.toHaveProperty('clientSecret', expect.anything());
+    const both = join(dir, 'both.pem');
+    writeFileSync(both, `${pem.certificate}${pem.privateKey}`);
+    expect(loadConfig(env({ IMAP_OAUTH_CERTIFICATE_PATH: both })).mailboxes[0]!.auth).toMatchObject({
+      type: 'microsoft365',
+    });
+  });
+
+  it('names the variable that is missing, unreadable or does not fit', () => {
+    expect(() => loadConfig(env({}))).toThrow(
+      'IMAP_AUTH=microsoft365: needs IMAP_OAUTH_CLIENT_SECRET (or IMAP_OAUTH_CERTIFICATE_PATH and IMAP_OAUTH_PRIVATE_KEY_PATH)',
+    );
+    expect(() => loadConfig(env({ IMAP_OAUTH_CERTIFICATE_PATH: join(dir, 'intake-app.crt') }))).toThrow(
+      'IMAP_AUTH=microsoft365: needs IMAP_OAUTH_PRIVATE_KEY_PATH',
+    );
+    expect(() => loadConfig(env({ IMAP_OAUTH_CERTIFICATE_PATH: join(dir, 'nothing.crt') }))).toThrow(
+      `IMAP_OAUTH_CERTIFICATE_PATH: cannot read ${join(dir, 'nothing.crt')}: ENOENT`,
+    );
+    expect(() =>
+      loadConfig(
+        env({
+          IMAP_OAUTH_CERTIFICATE_PATH: join(dir, 'intake-app.crt'),
+          IMAP_OAUTH_PRIVATE_KEY_PATH: join(dir, 'someone-else.key'),
+        }),
+      ),
+    ).toThrow(
+      'IMAP_AUTH=microsoft365: IMAP_OAUTH_CERTIFICATE_PATH and IMAP_OAUTH_PRIVATE_KEY_PATH do not belong together',
+    );
   });
 });
