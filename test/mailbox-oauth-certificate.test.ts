@@ -198,6 +198,52 @@ describe('mailboxes whose app signs in with a certificate instead of a client se
     expect(tried.json).toMatchObject({ Ok: true, FailedStep: null });
   });
 
+  it('takes a Microsoft 365 mailbox with a certificate, and one of client secret or certificate only', async () => {
+    const base = {
+      Name: `M365 ${tag}`,
+      Host: 'outlook.office365.com',
+      User: `support-${tag}@contoso.com`,
+      // Nothing here may ask Microsoft for a token.
+      Enabled: false,
+    };
+    const auth = {
+      Type: 'microsoft365',
+      TenantId: 'contoso.onmicrosoft.com',
+      ClientId: '00000000-0000-0000-0000-000000000001',
+    };
+    const both = await c.t.call('POST', '/api/admin/mailboxes', {
+      ...base,
+      Auth: { ...auth, ClientSecret: 'x', Certificate: appCert.certificate, PrivateKey: appCert.privateKey },
+    });
+    expect(both.status).toBe(400);
+    expect(both.json.message).toBe(
+      'Auth: microsoft365 auth takes ClientSecret, or Certificate and PrivateKey, not both',
+    );
+    const keyless = await c.t.call('POST', '/api/admin/mailboxes', {
+      ...base,
+      Auth: { ...auth, Certificate: appCert.certificate },
+    });
+    expect(keyless.status).toBe(400);
+    expect(keyless.json.message).toBe('Auth: microsoft365 auth needs PrivateKey');
+    const created = await c.t.call('POST', '/api/admin/mailboxes', {
+      ...base,
+      Auth: { ...auth, Certificate: appCert.certificate, PrivateKey: appCert.privateKey },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(created.json.Auth).toEqual({
+      ...auth,
+      CertificateThumbprint: appCert.thumbprint,
+      CertificateExpires: expect.any(String),
+      Secrets: ['PrivateKey'],
+    });
+    // Back to a client secret: the stored key goes with the certificate.
+    const secret = await c.t.call('PUT', `/api/admin/mailboxes/${created.json.Id}`, {
+      Auth: { ...auth, ClientSecret: 'new-secret' },
+    });
+    expect(secret.status, JSON.stringify(secret.json)).toBe(200);
+    expect(secret.json.Auth).toEqual({ ...auth, Secrets: ['ClientSecret'] });
+  });
+
   it("shows the provider's refusal in the mailbox's health when the key is not the uploaded certificate's, and recovers when the right one is given", async () => {
     const user = `cert-wrong-${tag}`;
     const clientId = `intake-cert-wrong-${tag}`;
