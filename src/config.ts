@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { checkMailboxAuth, MAILBOX_AUTH_TYPES, type MailboxAuth } from './mailboxes/credentials.js';
 import { DEV_SECRETS_KEY, parseSecretsKey } from './mailboxes/secrets.js';
@@ -312,9 +312,25 @@ export function mailboxAuthFromEnv(env: Env): MailboxAuth | undefined {
   if (clientAuth !== undefined && clientAuth !== 'basic' && clientAuth !== 'body')
     throw new ConfigError(`IMAP_OAUTH_CLIENT_AUTH must be basic or body, got "${clientAuth}"`);
   const scope = v('SCOPE') || undefined;
+  // A certificate instead of a client secret: PEM files, read once here (docs/mailboxes-oauth.md).
+  const pemFile = (name: string): string | undefined => {
+    const path = v(name);
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`IMAP_OAUTH_${name}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+  };
+  const certificate = pemFile('CERTIFICATE_PATH');
+  // One file may hold both (openssl pkcs12 -nodes writes them so).
+  const privateKey =
+    pemFile('PRIVATE_KEY_PATH') ??
+    (/-----BEGIN (RSA )?PRIVATE KEY-----/.test(certificate ?? '') ? certificate : undefined);
+  const clientSecret = v('CLIENT_SECRET') || (certificate || privateKey ? undefined : '');
   const auth: MailboxAuth =
     type === 'microsoft365'
-      ? { type, tenantId: v('TENANT_ID'), clientId: v('CLIENT_ID'), clientSecret: v('CLIENT_SECRET') }
+      ? { type, tenantId: v('TENANT_ID'), clientId: v('CLIENT_ID'), clientSecret, certificate, privateKey }
       : type === 'google'
         ? { type, clientId: v('CLIENT_ID'), clientSecret: v('CLIENT_SECRET'), refreshToken: v('REFRESH_TOKEN') }
         : type === 'oauth2-refresh-token'
@@ -331,7 +347,9 @@ export function mailboxAuthFromEnv(env: Env): MailboxAuth | undefined {
               type: 'oauth2-client-credentials',
               tokenUrl: v('TOKEN_URL'),
               clientId: v('CLIENT_ID'),
-              clientSecret: v('CLIENT_SECRET'),
+              clientSecret,
+              certificate,
+              privateKey,
               scope,
               clientAuth,
             };
@@ -340,8 +358,9 @@ export function mailboxAuthFromEnv(env: Env): MailboxAuth | undefined {
   } catch (err) {
     // "microsoft365 auth needs tenantId" names the field; the operator sets the variable.
     const missing = (err as Error).message.replace(
-      /\b(tokenUrl|clientId|clientSecret|refreshToken|tenantId)\b/g,
-      (f) => `IMAP_OAUTH_${f.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+      /\b(tokenUrl|clientId|clientSecret|refreshToken|tenantId|certificate|privateKey)\b/g,
+      (f) =>
+        `IMAP_OAUTH_${f.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}${/^(certificate|privateKey)$/.test(f) ? '_PATH' : ''}`,
     );
     throw new ConfigError(`IMAP_AUTH=${type}: ${missing.replace(/^\S+ auth needs/, 'needs')}`);
   }

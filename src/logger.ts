@@ -31,6 +31,8 @@ export const REDACT_PATHS = [
   '*.clientSecret',
   'refreshToken',
   '*.refreshToken',
+  'privateKey',
+  '*.privateKey',
   'accessToken',
   '*.accessToken',
   'auth.*',

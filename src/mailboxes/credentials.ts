@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MailboxConfig } from '../config.js';
 import { MailboxAuthError } from './auth-error.js';
+import { parseClientCertificate, signClientAssertion, type ClientCertificatePem } from './client-assertion.js';
 import { requestToken, type ClientAuthMethod, type TokenRequest } from './oauth2.js';
 import { TokenCache } from './token-cache.js';
 
@@ -22,14 +23,13 @@ export const GOOGLE_MAIL_SCOPE = 'https://mail.google.com/';
  */
 export type MailboxAuth =
   | { type: 'password'; password: string }
-  | {
+  | ({
       type: 'oauth2-client-credentials';
       tokenUrl: string;
       clientId: string;
-      clientSecret: string;
       scope?: string;
       clientAuth?: ClientAuthMethod;
-    }
+    } & ClientCredential)
   | {
       type: 'oauth2-refresh-token';
       tokenUrl: string;
@@ -39,8 +39,26 @@ export type MailboxAuth =
       scope?: string;
       clientAuth?: ClientAuthMethod;
     }
-  | { type: 'microsoft365'; tenantId: string; clientId: string; clientSecret: string }
+  | ({ type: 'microsoft365'; tenantId: string; clientId: string } & ClientCredential)
   | { type: 'google'; clientId: string; clientSecret: string; refreshToken: string };
+
+/**
+ * How an app-only client proves itself: its secret, or a certificate whose private key signs a client assertion
+ * (RFC 7523, OIDC's `private_key_jwt`; Microsoft's "certificate credentials"). Exactly one of the two.
+ */
+export interface ClientCredential {
+  clientSecret?: string;
+  /** PEM of the X.509 certificate (public), as uploaded to the provider. */
+  certificate?: string;
+  /** PEM of the certificate's RSA private key (secret), unencrypted. */
+  privateKey?: string;
+}
+
+/** The auth types that take a certificate instead of a client secret. */
+export const CERTIFICATE_AUTH_TYPES: readonly MailboxAuthType[] = Object.freeze([
+  'oauth2-client-credentials',
+  'microsoft365',
+]);
 
 export type MailboxAuthType = MailboxAuth['type'];
 export const MAILBOX_AUTH_TYPES: readonly MailboxAuthType[] = Object.freeze([
@@ -82,8 +100,7 @@ export function tokenRequestFor(auth: Exclude<MailboxAuth, { type: 'password' }>
       return {
         tokenUrl: auth.tokenUrl,
         clientId: auth.clientId,
-        clientSecret: auth.clientSecret,
-        clientAuth: auth.clientAuth ?? 'basic',
+        ...clientProof(auth, auth.tokenUrl, auth.clientAuth ?? 'basic'),
         grant: { type: 'client_credentials', scope: auth.scope },
       };
     case 'oauth2-refresh-token':
@@ -99,8 +116,7 @@ export function tokenRequestFor(auth: Exclude<MailboxAuth, { type: 'password' }>
       return {
         tokenUrl: microsoft365TokenUrl(auth.tenantId),
         clientId: auth.clientId,
-        clientSecret: auth.clientSecret,
-        clientAuth: 'body',
+        ...clientProof(auth, microsoft365TokenUrl(auth.tenantId), 'body'),
         grant: { type: 'client_credentials', scope: MICROSOFT365_SCOPE },
       };
     case 'google':
@@ -119,15 +135,25 @@ export function tokenRequestFor(auth: Exclude<MailboxAuth, { type: 'password' }>
 export function checkMailboxAuth(auth: MailboxAuth): void {
   const needs: Record<MailboxAuthType, string[]> = {
     password: [],
-    'oauth2-client-credentials': ['tokenUrl', 'clientId', 'clientSecret'],
+    'oauth2-client-credentials': ['tokenUrl', 'clientId'],
     'oauth2-refresh-token': ['tokenUrl', 'clientId', 'clientSecret', 'refreshToken'],
-    microsoft365: ['tenantId', 'clientId', 'clientSecret'],
+    microsoft365: ['tenantId', 'clientId'],
     google: ['clientId', 'clientSecret', 'refreshToken'],
   };
   const fields = needs[auth.type];
   if (!fields) throw new MailboxAuthError(`unknown auth type "${String(auth.type)}"`, { code: 'not_configured' });
   const rec = auth as unknown as Record<string, unknown>;
-  const missing = fields.filter((f) => typeof rec[f] !== 'string' || !(rec[f] as string).trim());
+  const blank = (f: string) => typeof rec[f] !== 'string' || !(rec[f] as string).trim();
+  const missing = fields.filter(blank);
+  if (CERTIFICATE_AUTH_TYPES.includes(auth.type)) {
+    if (!blank('clientSecret') && !(blank('certificate') && blank('privateKey')))
+      throw new MailboxAuthError(`${auth.type} auth takes clientSecret, or certificate and privateKey, not both`, {
+        code: 'not_configured',
+      });
+    if (blank('clientSecret') && blank('certificate') && blank('privateKey'))
+      missing.push('clientSecret (or certificate and privateKey)');
+    else if (blank('clientSecret')) missing.push(...['certificate', 'privateKey'].filter(blank));
+  }
   if (missing.length)
     throw new MailboxAuthError(`${auth.type} auth needs ${missing.join(', ')}`, { code: 'not_configured' });
   if ('tokenUrl' in auth) {
@@ -140,6 +166,26 @@ export function checkMailboxAuth(auth: MailboxAuth): void {
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       throw new MailboxAuthError('tokenUrl must start with https://', { code: 'not_configured' });
   }
+  if (usesCertificate(auth)) parseClientCertificate(auth);
+}
+
+/** Whether the auth signs in with a certificate (checkMailboxAuth has made sure it has its key too). */
+export function usesCertificate(auth: MailboxAuth): auth is MailboxAuth & Required<ClientCertificatePem> {
+  return CERTIFICATE_AUTH_TYPES.includes(auth.type) && !!(auth as ClientCredential).certificate?.trim();
+}
+
+/** The client's part of a token request: its secret, or an assertion signed now for this token endpoint. */
+function clientProof(
+  auth: ClientCredential & { clientId: string },
+  tokenUrl: string,
+  secretAuth: ClientAuthMethod,
+): Pick<TokenRequest, 'clientAuth' | 'clientSecret' | 'clientAssertion'> {
+  if (!auth.certificate?.trim()) return { clientAuth: secretAuth, clientSecret: auth.clientSecret };
+  const cert = parseClientCertificate({ certificate: auth.certificate, privateKey: auth.privateKey ?? '' });
+  return {
+    clientAuth: 'private_key_jwt',
+    clientAssertion: signClientAssertion(cert, { clientId: auth.clientId, audience: tokenUrl }),
+  };
 }
 
 /** OAuth2 credentials of one mailbox: a cached token, the refresh token as last rotated. */

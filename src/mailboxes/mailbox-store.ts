@@ -5,7 +5,14 @@ import type { Db, DbOrTrx } from '../db/database.js';
 import type { MailboxesTable } from '../db/schema.js';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { checkMailboxAuth, MailboxAuthError, type MailboxAuth, type MailboxAuthType } from './credentials.js';
+import { certificateThumbprint, readCertificate } from './client-assertion.js';
+import {
+  CERTIFICATE_AUTH_TYPES,
+  checkMailboxAuth,
+  MailboxAuthError,
+  type MailboxAuth,
+  type MailboxAuthType,
+} from './credentials.js';
 import { SecretBox, SecretOpenError } from './secrets.js';
 
 export type TlsMode = 'none' | 'starttls' | 'tls';
@@ -14,22 +21,51 @@ export type MailboxSource = 'env' | 'api';
 /** Which of an auth type's fields are secret (sealed at rest, never returned) and which are plain settings. */
 const SECRET_FIELDS: Record<MailboxAuthType, readonly string[]> = {
   password: ['password'],
-  'oauth2-client-credentials': ['clientSecret'],
+  'oauth2-client-credentials': ['clientSecret', 'privateKey'],
   'oauth2-refresh-token': ['clientSecret', 'refreshToken'],
-  microsoft365: ['clientSecret'],
+  microsoft365: ['clientSecret', 'privateKey'],
   google: ['clientSecret', 'refreshToken'],
 };
 const SETTING_FIELDS: Record<MailboxAuthType, readonly string[]> = {
   password: [],
-  'oauth2-client-credentials': ['tokenUrl', 'clientId', 'scope', 'clientAuth'],
+  'oauth2-client-credentials': ['tokenUrl', 'clientId', 'scope', 'clientAuth', 'certificate'],
   'oauth2-refresh-token': ['tokenUrl', 'clientId', 'scope', 'clientAuth'],
-  microsoft365: ['tenantId', 'clientId'],
+  microsoft365: ['tenantId', 'clientId', 'certificate'],
   google: ['clientId'],
 };
 /** The fields that say where a secret is sent: changing one needs the secret sent again. */
 const DESTINATION_FIELDS = ['tokenUrl', 'tenantId'];
 
 export const secretFieldsOf = (type: MailboxAuthType): readonly string[] => SECRET_FIELDS[type];
+
+/**
+ * The secret fields a mailbox's auth uses: with a certificate its private key, else its client secret (the types of
+ * CERTIFICATE_AUTH_TYPES take one or the other).
+ */
+function secretFieldsFor(type: MailboxAuthType, settings: Record<string, unknown>): readonly string[] {
+  if (!CERTIFICATE_AUTH_TYPES.includes(type)) return SECRET_FIELDS[type] ?? [];
+  const used = settings.certificate ? 'privateKey' : 'clientSecret';
+  return SECRET_FIELDS[type].filter((f) => f === used);
+}
+
+/**
+ * The settings as the API shows them: a certificate by its SHA-1 thumbprint (as the provider's admin center lists it)
+ * and its expiry, since the PEM is long and says nothing at a glance.
+ */
+function shownSettings(settings: Record<string, string>): Record<string, string> {
+  if (!settings.certificate) return settings;
+  const { certificate, ...rest } = settings;
+  try {
+    const x509 = readCertificate(certificate);
+    return {
+      ...rest,
+      certificateThumbprint: certificateThumbprint(x509),
+      certificateExpires: new Date(x509.validTo).toISOString(),
+    };
+  } catch {
+    return { ...rest, certificateThumbprint: '(unreadable certificate)' };
+  }
+}
 
 /** A stored mailbox as the API shows it: never a secret. */
 export interface MailboxRecord {
@@ -89,7 +125,11 @@ function toRecord(row: Row): MailboxRecord {
     afterImport: row.after_import,
     moveTo: row.move_to,
     enabled: row.enabled,
-    auth: { type, settings: row.auth_settings, secretFields: [...(SECRET_FIELDS[type] ?? [])] },
+    auth: {
+      type,
+      settings: shownSettings(row.auth_settings),
+      secretFields: [...secretFieldsFor(type, row.auth_settings)],
+    },
     source: row.source,
     key: row.mailbox_key,
     created: row.created,
@@ -135,7 +175,7 @@ function checkAuth(auth: MailboxAuth): void {
   } catch (err) {
     if (!(err instanceof MailboxAuthError)) throw err;
     throw new ValidationError(
-      `Auth: ${err.message.replace(/\b[a-z]+[A-Z]\w*\b|\bscope\b/g, (f) => f[0]!.toUpperCase() + f.slice(1))}`,
+      `Auth: ${err.message.replace(/\b[a-z]+[A-Z]\w*\b|\bscope\b|\bcertificate\b/g, (f) => f[0]!.toUpperCase() + f.slice(1))}`,
     );
   }
 }
@@ -236,7 +276,7 @@ export async function createMailbox(db: Db, box: SecretBox | null, input: Mailbo
   const auth = input.auth as unknown as MailboxAuth;
   checkAuth(auth);
   const { settings, secret } = splitAuth(auth);
-  const missing = SECRET_FIELDS[auth.type].filter((f) => !secret[f]);
+  const missing = secretFieldsFor(auth.type, settings).filter((f) => !secret[f]);
   if (missing.length) throw new ValidationError(`Auth: ${auth.type} needs ${missing.map(pascal).join(', ')}`);
   const sealer = requireBox(box);
   return uniquely(() =>
@@ -282,7 +322,7 @@ export async function updateMailbox(
         const moved =
           DESTINATION_FIELDS.some((f) => (settings[f] ?? '') !== (current.auth.settings[f] ?? '')) ||
           (next.type === 'password' && n.host !== current.host);
-        const missing = SECRET_FIELDS[next.type].filter((f) => !(f in secret));
+        const missing = secretFieldsFor(next.type, settings).filter((f) => !(f in secret));
         let stored: Record<string, string> = {};
         if (missing.length && sameType && !moved) stored = openSecret(box, row) ?? {};
         const merged = { ...Object.fromEntries(missing.map((f) => [f, stored[f] ?? ''])), ...secret };

@@ -1,7 +1,10 @@
 import { MailboxAuthError } from './auth-error.js';
+import { CLIENT_ASSERTION_TYPE } from './client-assertion.js';
 
 /** How the client proves itself at the token endpoint (RFC 6749 2.3.1): HTTP Basic, or form fields in the body. */
 export type ClientAuthMethod = 'basic' | 'body';
+/** What a token request may use: also a signed JWT instead of a secret (RFC 7523 2.2, OIDC's `private_key_jwt`). */
+export type TokenClientAuth = ClientAuthMethod | 'private_key_jwt';
 
 /** A token endpoint call does not wait longer than this. */
 export const DEFAULT_TOKEN_TIMEOUT_MS = 15_000;
@@ -18,7 +21,9 @@ export interface TokenRequest {
   clientId: string;
   /** Absent for public clients (PKCE only). */
   clientSecret?: string;
-  clientAuth: ClientAuthMethod;
+  clientAuth: TokenClientAuth;
+  /** With `private_key_jwt`: the signed assertion, made for this one request (its `jti` is single-use). */
+  clientAssertion?: string;
   grant: TokenGrant;
 }
 
@@ -47,7 +52,12 @@ export function tokenRequestInit(req: TokenRequest): { headers: Record<string, s
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
   };
-  if (req.clientAuth === 'basic' && req.clientSecret !== undefined) {
+  if (req.clientAuth === 'private_key_jwt') {
+    // RFC 7523 2.2; client_id is optional there, but Microsoft's certificate flow documents it.
+    body.set('client_id', req.clientId);
+    body.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+    body.set('client_assertion', req.clientAssertion ?? '');
+  } else if (req.clientAuth === 'basic' && req.clientSecret !== undefined) {
     // RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded.
     const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
     headers.authorization = `Basic ${Buffer.from(`${enc(req.clientId)}:${enc(req.clientSecret)}`).toString('base64')}`;

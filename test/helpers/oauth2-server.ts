@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { type Adapter, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 
 /**
  * A real OAuth2 authorization server for the tests: oidc-provider (panva's certified OpenID Connect / OAuth 2.0
@@ -34,7 +34,13 @@ export interface TestOAuth2Server {
 
 export interface TestOAuth2Client {
   clientId: string;
-  clientSecret: string;
+  /** The client's secret; none when it signs in with `certificate`. */
+  clientSecret?: string;
+  /**
+   * PEM of the client's X.509 certificate, as uploaded to an Entra app: the client authenticates with a JWT signed
+   * by its private key (private_key_jwt), which names the certificate by `x5t` and has the token endpoint as `aud`.
+   */
+  certificate?: string;
   mailboxUser: string;
   /** Loopback redirect URIs for the authorization code flow; none: client credentials only. */
   redirectUris?: string[];
@@ -49,6 +55,9 @@ export async function startOAuth2Server(options: { accessTokenTtlSeconds?: numbe
   const clients = new Map<string, ClientMetadata>();
   const mailboxOf = new Map<string, string>();
   const issued = new Map<string, number>();
+  /** The thumbprints of a certificate client's certificate (x5t, x5t#S256). */
+  const thumbprintOf = new Map<string, string>();
+  const x5tS256Of = new Map<string, string>();
   const introspectorSecret = randomBytes(16).toString('hex');
   clients.set(INTROSPECTOR_ID, {
     client_id: INTROSPECTOR_ID,
@@ -108,7 +117,15 @@ export async function startOAuth2Server(options: { accessTokenTtlSeconds?: numbe
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     adapter: TestAdapter,
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // As Entra checks a certificate credential: the header names a certificate of this client by its thumbprint, and
+    // the audience is the token endpoint itself (oidc-provider also takes the issuer).
+    assertJwtClientAuthClaimsAndHeader: async (_ctx, claims, header, client) => {
+      const id = client.clientId;
+      if (header.x5t !== thumbprintOf.get(id) && header['x5t#S256'] !== x5tS256Of.get(id))
+        throw new errors.InvalidClientAuth('the header names no certificate of this client (x5t, x5t#S256)');
+      if (claims.aud !== `${issuer}/token`) throw new errors.InvalidClientAuth('aud must be the token endpoint');
+    },
     scopes: ['openid', 'offline_access', 'mail'],
     features: {
       clientCredentials: { enabled: true },
@@ -155,15 +172,27 @@ export async function startOAuth2Server(options: { accessTokenTtlSeconds?: numbe
       const flows = c.redirectUris?.length
         ? ['authorization_code', 'refresh_token', 'client_credentials']
         : ['client_credentials'];
+      const x509 = c.certificate ? new X509Certificate(c.certificate) : undefined;
       clients.set(c.clientId, {
         client_id: c.clientId,
-        client_secret: c.clientSecret,
+        ...(x509
+          ? {
+              token_endpoint_auth_method: 'private_key_jwt',
+              jwks: { keys: [{ ...x509.publicKey.export({ format: 'jwk' }), use: 'sig' }] },
+            }
+          : {
+              client_secret: c.clientSecret,
+              token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? 'client_secret_basic',
+            }),
         grant_types: flows,
         response_types: c.redirectUris?.length ? ['code'] : [],
         redirect_uris: c.redirectUris ?? [],
-        token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? 'client_secret_basic',
         scope: 'openid offline_access mail',
       });
+      if (x509) {
+        thumbprintOf.set(c.clientId, createHash('sha1').update(x509.raw).digest('base64url'));
+        x5tS256Of.set(c.clientId, createHash('sha256').update(x509.raw).digest('base64url'));
+      }
       mailboxOf.set(c.clientId, c.mailboxUser);
     },
     removeClient(clientId) {

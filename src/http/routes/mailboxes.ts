@@ -22,6 +22,8 @@ import { errorResponses } from '../schemas/error.js';
 
 const tags = ['Mailboxes'];
 const Short = (description?: string) => Type.String({ maxLength: 320, ...(description ? { description } : {}) });
+/** A PEM certificate or key: 4096-bit RSA with a chain fits easily. */
+const PEM_MAX_LENGTH = 16_384;
 const Secret = (description: string) => Type.String({ maxLength: 8192, description: `${description} (write-only)` });
 
 const AuthInput = Type.Object(
@@ -37,6 +39,19 @@ const AuthInput = Type.Object(
     RefreshToken: Type.Optional(Secret('oauth2-refresh-token, google')),
     Scope: Type.Optional(Short('oauth2-*: the scope to ask for')),
     TenantId: Type.Optional(Short('microsoft365: the Entra tenant (id or domain)')),
+    Certificate: Type.Optional(
+      Type.String({
+        maxLength: PEM_MAX_LENGTH,
+        description:
+          'microsoft365, oauth2-client-credentials: instead of ClientSecret, the PEM of the X.509 certificate uploaded to the app (shown back as CertificateThumbprint)',
+      }),
+    ),
+    PrivateKey: Type.Optional(
+      Type.String({
+        maxLength: PEM_MAX_LENGTH,
+        description: "with Certificate: the PEM of the certificate's RSA private key, unencrypted (write-only)",
+      }),
+    ),
     ClientAuth: Type.Optional(
       Type.Union([Type.Literal('basic'), Type.Literal('body')], {
         description: 'oauth2-*: the client id and secret in HTTP Basic (default) or in the form body',
@@ -47,7 +62,7 @@ const AuthInput = Type.Object(
     additionalProperties: false,
     title: 'MailboxAuthInput',
     description:
-      'One of {"Type":"password","Password"}, {"Type":"oauth2-client-credentials","TokenUrl","ClientId","ClientSecret","Scope"}, {"Type":"oauth2-refresh-token","TokenUrl","ClientId","ClientSecret","RefreshToken","Scope"}, {"Type":"microsoft365","TenantId","ClientId","ClientSecret"}, {"Type":"google","ClientId","ClientSecret","RefreshToken"}. On PUT with the same Type, secret fields left out keep their stored values, unless TokenUrl, TenantId or (for a password) Host changes.',
+      'One of {"Type":"password","Password"}, {"Type":"oauth2-client-credentials","TokenUrl","ClientId","ClientSecret","Scope"}, {"Type":"oauth2-refresh-token","TokenUrl","ClientId","ClientSecret","RefreshToken","Scope"}, {"Type":"microsoft365","TenantId","ClientId","ClientSecret"} (or "Certificate","PrivateKey" instead of "ClientSecret", also for oauth2-client-credentials), {"Type":"google","ClientId","ClientSecret","RefreshToken"}. On PUT with the same Type, secret fields left out keep their stored values, unless TokenUrl, TenantId or (for a password) Host changes.',
   },
 );
 
@@ -129,6 +144,10 @@ const MailboxSchema = Type.Object(
         Scope: Type.Optional(Type.String()),
         TenantId: Type.Optional(Type.String()),
         ClientAuth: Type.Optional(Type.String()),
+        CertificateThumbprint: Type.Optional(
+          Type.String({ description: 'SHA-1 thumbprint (hex) of the Certificate, as the Entra admin center lists it' }),
+        ),
+        CertificateExpires: Type.Optional(Type.String({ format: 'date-time' })),
         Secrets: Type.Array(Type.String(), { description: 'The secret fields it has (their values are never shown)' }),
       },
       { additionalProperties: false },
