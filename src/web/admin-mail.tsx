@@ -1,6 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
-import { get, post, put } from './api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, get, post, put } from './api.js';
 import { formatDate } from './format.js';
+import type { MailboxJson as Mailbox } from './mailbox-draft.js';
+import { MailboxForm } from './mailbox-form.js';
 
 interface FailedMessage {
   Id: string;
@@ -75,26 +77,6 @@ export function AdminFailedMail() {
   );
 }
 
-interface Mailbox {
-  Id: string;
-  Name: string;
-  Key: string;
-  Enabled: boolean;
-  Source: 'env' | 'api';
-  Auth: { Type: string };
-  Health: {
-    State: string;
-    StateChangedAt: string | null;
-    LastError: string | null;
-    LastErrorAt: string | null;
-    LastImportAt: string | null;
-    Backlog: number;
-    OldestBacklogAt: string | null;
-    Failed: number;
-    Lease: { Holder: string; TtlMs: number } | null;
-  };
-}
-
 interface MailboxReport {
   Mailboxes: Mailbox[];
   Removed: { Key: string; Backlog: number; Failed: number }[];
@@ -110,6 +92,25 @@ interface MailboxTest {
 export function AdminMailboxes() {
   const [report, setReport] = useState<MailboxReport | null>(null);
   const [message, setMessage] = useState('');
+  /** The mailbox being edited, or "new" for the form of a new one. */
+  const [editing, setEditing] = useState<Mailbox | 'new' | null>(null);
+  /** The mailbox whose Delete was clicked once: the second click deletes. */
+  const [deleting, setDeleting] = useState<string | null>(null);
+  /** The mailbox just saved, offered for a test. */
+  const [saved, setSaved] = useState<Mailbox | null>(null);
+  const [tested, setTested] = useState<{ name: string; result: MailboxTest } | null>(null);
+  const [testing, setTesting] = useState('');
+  // The form closes on save or cancel: focus goes to what comes next, not to the page's top.
+  const testNow = useRef<HTMLButtonElement>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const formWasOpen = useRef(false);
+  useEffect(() => {
+    if (editing !== null) formWasOpen.current = true;
+    if (editing !== null || !formWasOpen.current) return;
+    formWasOpen.current = false;
+    if (saved) testNow.current?.focus();
+    else addButton.current?.focus();
+  }, [editing]);
   const load = () =>
     get<MailboxReport>('/api/admin/mailboxes')
       .then(setReport)
@@ -123,26 +124,71 @@ export function AdminMailboxes() {
       setMessage((err as Error).message);
     }
   };
-  const test = (m: Mailbox) =>
-    act(async () => {
-      const t = await post<MailboxTest>(`/api/admin/mailboxes/${encodeURIComponent(m.Id)}/test`);
-      return `${m.Name}: ${t.Steps.map((s) => `${s.Step} ${s.Ok ? 'ok' : 'failed'} (${s.Message})`).join('; ')}`;
-    });
+  const test = async (m: Mailbox) => {
+    setTested(null);
+    setTesting(m.Name);
+    try {
+      const result = await post<MailboxTest>(`/api/admin/mailboxes/${encodeURIComponent(m.Id)}/test`);
+      setTested({ name: m.Name, result });
+    } catch (err) {
+      setMessage((err as Error).message);
+    } finally {
+      setTesting('');
+    }
+  };
   const toggle = (m: Mailbox) =>
     act(async () => {
       await put(`/api/admin/mailboxes/${encodeURIComponent(m.Id)}`, { Enabled: !m.Enabled });
       return `${m.Name} ${m.Enabled ? 'disabled' : 'enabled'}.`;
     });
+  const remove = (m: Mailbox) =>
+    act(async () => {
+      setDeleting(null);
+      await api('DELETE', `/api/admin/mailboxes/${encodeURIComponent(m.Id)}`);
+      if (saved?.Id === m.Id) setSaved(null);
+      return `${m.Name} deleted.`;
+    });
+  const open = (m: Mailbox | 'new') => {
+    setEditing(m);
+    setSaved(null);
+    setTested(null);
+    setMessage('');
+  };
+  const onSaved = (m: Mailbox) => {
+    setEditing(null);
+    setSaved(m);
+    setTested(null);
+    void act(async () => `${m.Name} saved.`);
+  };
   return (
     <section aria-labelledby="mailboxes-title">
       <h1 id="mailboxes-title">Mailboxes</h1>
-      {message && <p role="status">{message}</p>}
+      <div class="row-actions">
+        <p role="status">{testing ? `Testing ${testing}…` : message}</p>
+        {saved && !testing && (
+          <button type="button" ref={testNow} onClick={() => test(saved)}>
+            Test {saved.Name} now
+          </button>
+        )}
+      </div>
+      {tested && <TestResult name={tested.name} result={tested.result} />}
+      {editing === null && (
+        <button type="button" class="primary" ref={addButton} onClick={() => open('new')}>
+          Add mailbox
+        </button>
+      )}
+      {editing !== null && (
+        <MailboxForm
+          key={editing === 'new' ? 'new' : editing.Id}
+          mailbox={editing === 'new' ? undefined : editing}
+          onSaved={onSaved}
+          onCancel={() => setEditing(null)}
+        />
+      )}
       {report && (
         <>
           <p>Backlog of every source: {report.BacklogTotal}</p>
-          {report.Mailboxes.length === 0 && (
-            <p>No mailboxes yet: add one with POST /api/admin/mailboxes (see the API page) or IMAP_URL.</p>
-          )}
+          {report.Mailboxes.length === 0 && <p>No mailboxes yet: add one here, through the API or with IMAP_URL.</p>}
           <table>
             <thead>
               <tr>
@@ -183,12 +229,29 @@ export function AdminMailboxes() {
                   <td>{m.Health.Failed > 0 ? <a href="#/admin/failed">{m.Health.Failed}</a> : 0}</td>
                   <td>{m.Health.Lease ? m.Health.Lease.Holder : 'none'}</td>
                   <td>
-                    <button type="button" onClick={() => test(m)}>
+                    <button type="button" onClick={() => test(m)} disabled={Boolean(testing)}>
                       Test
+                    </button>{' '}
+                    <button type="button" onClick={() => open(m)}>
+                      Edit
                     </button>{' '}
                     <button type="button" onClick={() => toggle(m)}>
                       {m.Enabled ? 'Disable' : 'Enable'}
-                    </button>
+                    </button>{' '}
+                    {deleting === m.Id ? (
+                      <>
+                        <button type="button" class="danger" onClick={() => remove(m)}>
+                          Really delete?
+                        </button>{' '}
+                        <button type="button" onClick={() => setDeleting(null)}>
+                          Keep
+                        </button>
+                      </>
+                    ) : (
+                      <button type="button" onClick={() => setDeleting(m.Id)}>
+                        Delete
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -208,6 +271,25 @@ export function AdminMailboxes() {
           </table>
         </>
       )}
+    </section>
+  );
+}
+
+/** A test's steps as the API answered them, the failed one marked. */
+function TestResult(props: { name: string; result: MailboxTest }) {
+  const { name, result } = props;
+  return (
+    <section class="test-result" aria-labelledby="mailbox-test-title">
+      <h2 id="mailbox-test-title">
+        Test of {name}: {result.Ok ? 'it works' : `failed at ${result.FailedStep}`}
+      </h2>
+      <ol>
+        {result.Steps.map((s) => (
+          <li class={s.Ok ? undefined : 'error-text'}>
+            {s.Step}: {s.Ok ? 'ok' : 'failed'} ({s.Message})
+          </li>
+        ))}
+      </ol>
     </section>
   );
 }
