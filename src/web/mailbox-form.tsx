@@ -95,14 +95,18 @@ export function MailboxForm(props: {
             onInput={(e) => set({ Port: e.currentTarget.value })}
           />
         </label>
-        <label>
-          TLS
-          <select value={draft.Tls} onChange={(e) => set({ Tls: e.currentTarget.value as MailboxDraft['Tls'] })}>
+        <div class="field">
+          <label for="mailbox-tls">TLS</label>
+          <select
+            id="mailbox-tls"
+            value={draft.Tls}
+            onChange={(e) => set({ Tls: e.currentTarget.value as MailboxDraft['Tls'] })}
+          >
             <option value="tls">TLS (IMAPS)</option>
             <option value="starttls">STARTTLS (required)</option>
             <option value="none">None (a local test server only)</option>
           </select>
-        </label>
+        </div>
         <label class="check">
           <input
             type="checkbox"
@@ -119,9 +123,10 @@ export function MailboxForm(props: {
           Folder
           <input value={draft.Folder} onInput={(e) => set({ Folder: e.currentTarget.value })} />
         </label>
-        <label>
-          After import
+        <div class="field">
+          <label for="mailbox-after-import">After import</label>
           <select
+            id="mailbox-after-import"
             value={draft.AfterImport}
             onChange={(e) => set({ AfterImport: e.currentTarget.value as MailboxDraft['AfterImport'] })}
           >
@@ -129,7 +134,7 @@ export function MailboxForm(props: {
             <option value="move">Move to a folder</option>
             <option value="delete">Delete from the server</option>
           </select>
-        </label>
+        </div>
         {draft.AfterImport === 'move' && (
           <label>
             Move to folder
@@ -143,25 +148,30 @@ export function MailboxForm(props: {
       </fieldset>
       <fieldset>
         <legend>Sign-in</legend>
-        <label>
-          Sign-in type
-          <select value={draft.Auth.Type} onChange={(e) => setAuth({ Type: e.currentTarget.value as AuthType })}>
+        <div class="field">
+          <label for="mailbox-auth-type">Sign-in type</label>
+          <select
+            id="mailbox-auth-type"
+            value={draft.Auth.Type}
+            onChange={(e) => setAuth({ Type: e.currentTarget.value as AuthType })}
+          >
             {AUTH_TYPES.map((t) => (
               <option value={t.value}>{t.label}</option>
             ))}
           </select>
-        </label>
+        </div>
         {takesCertificate(draft.Auth.Type) && (
-          <label>
-            Client credential
+          <div class="field">
+            <label for="mailbox-credential">Client credential</label>
             <select
+              id="mailbox-credential"
               value={draft.Auth.Credential}
               onChange={(e) => setAuth({ Credential: e.currentTarget.value as AuthDraft['Credential'] })}
             >
               <option value="secret">Client secret</option>
               <option value="certificate">Certificate</option>
             </select>
-          </label>
+          </div>
         )}
         {authFieldsOf(draft.Auth).map((f) => (
           <AuthField
@@ -203,14 +213,14 @@ function AuthField(props: {
   const placeholder = stored ? 'unchanged (stored)' : undefined;
   if (field === 'ClientAuth') {
     return (
-      <label>
-        {label}
-        <select value={value} onChange={input}>
+      <div class="field">
+        <label for="mailbox-client-auth">{label}</label>
+        <select id="mailbox-client-auth" value={value} onChange={input}>
           <option value="">HTTP Basic (default)</option>
           <option value="basic">HTTP Basic</option>
           <option value="body">In the form body</option>
         </select>
-      </label>
+      </div>
     );
   }
   if (field === 'Certificate' || field === 'PrivateKey') {
