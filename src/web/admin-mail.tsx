@@ -146,6 +146,7 @@ export function AdminMailboxes() {
       setDeleting(null);
       await api('DELETE', `/api/admin/mailboxes/${encodeURIComponent(m.Id)}`);
       if (saved?.Id === m.Id) setSaved(null);
+      if (editing !== null && editing !== 'new' && editing.Id === m.Id) setEditing(null);
       return `${m.Name} deleted.`;
     });
   const open = (m: Mailbox | 'new') => {

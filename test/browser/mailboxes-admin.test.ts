@@ -129,7 +129,7 @@ describe('mailboxes in the staff app', () => {
     expect(await result.getByRole('listitem').last().textContent()).toMatch(/^folder: ok \(.*Cases/);
   });
 
-  it("the API's refusals show next to the form: a move without a folder, a new host without the password", async () => {
+  it("the API's refusals show next to the form: a move without a folder, a new host without the password, a taken name", async () => {
     await row().getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('After import').selectOption('move');
     await page.getByLabel('Move to folder').waitFor();
@@ -146,6 +146,20 @@ describe('mailboxes in the staff app', () => {
     expect(await page.getByRole('form').count()).toBe(0);
     const m = await stored();
     expect(m.Folder).toBe('Cases');
+
+    // A second mailbox of the same name is the API's 409.
+    await page.getByRole('button', { name: 'Add mailbox' }).click();
+    await page.getByLabel('Name', { exact: true }).fill(NAME.toUpperCase());
+    await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('User', { exact: true }).fill(`${USER}-2`);
+    await page.getByLabel('Password', { exact: true }).fill('another-password');
+    await page.getByRole('button', { name: 'Save mailbox' }).click();
+    const refused = page.getByRole('form', { name: 'New mailbox' }).getByRole('alert');
+    await expect.poll(() => refused.textContent()).toBe('A mailbox with this Name exists');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    // Focus goes back to where the form was opened.
+    const add = page.getByRole('button', { name: 'Add mailbox' });
+    expect(await add.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
   });
 
   it('an admin disables the mailbox, then deletes it after confirming', async () => {
@@ -164,7 +178,9 @@ describe('mailboxes in the staff app', () => {
     await expect.poll(() => row().count()).toBe(0);
     expect(await stored()).toBeUndefined();
 
-    expect(await page.content()).not.toContain(dovecot.password);
+    const html = await page.content();
+    expect(html).not.toContain(dovecot.password);
+    expect(html).not.toContain('another-password');
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
     await page.context().close();
