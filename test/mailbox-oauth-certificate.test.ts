@@ -3,17 +3,21 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, type Fleet } from '../src/imap/fleet.js';
-import { createLogger } from '../src/logger.js';
-import { secretBoxFor } from '../src/mailboxes/mailbox-store.js';
+import type { Fleet } from '../src/imap/fleet.js';
 import { createRedis } from '../src/queue/queues.js';
 import type { RedisClient } from '../src/queue/redis-target.js';
-import { DOVECOT_PASSWORD, makeMessage, startDovecot, type DovecotServer } from './helpers/dovecot.js';
+import { makeMessage, startDovecot, type DovecotServer } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { createInboundContext, type InboundContext } from './helpers/inbound.js';
 import { startOAuth2Server, type TestOAuth2Server } from './helpers/oauth2-server.js';
+import {
+  addApiMailbox,
+  appendWithPassword,
+  caseFromMailbox,
+  mailboxHealth,
+  startTestFleet,
+} from './helpers/mailbox-fleet.js';
 import { waitFor } from './helpers/wait.js';
 
 /**
@@ -24,7 +28,6 @@ import { waitFor } from './helpers/wait.js';
  */
 
 const tag = randomBytes(3).toString('hex');
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 interface Pem {
   certificate: string;
@@ -74,15 +77,7 @@ beforeAll(async () => {
   });
   c = await createInboundContext('mbcert');
   leaseRedis = createRedis(TEST_REDIS_URL, 'worker');
-  fleet = startFleet({
-    config: { ...c.t.ctx.config, pollIntervalMs: 1_000, leaseTtlMs: 5_000 },
-    db: c.t.ctx.db,
-    redis: leaseRedis,
-    queues: c.queues,
-    logger,
-    secrets: secretBoxFor(c.t.ctx.config.secretsKeys),
-    pollerOptions: { backoff: { baseMs: 200, capMs: 1_000 }, leaseRetryMs: 300 },
-  });
+  fleet = startTestFleet(c, leaseRedis);
   await fleet.ready();
 }, 120_000);
 
@@ -105,64 +100,11 @@ const certificateAuth = (clientId: string, cert: Pick<Pem, 'certificate' | 'priv
   Scope: 'mail',
 });
 
-async function addMailbox(user: string, auth: Record<string, string>) {
-  const res = await c.t.call('POST', '/api/admin/mailboxes', {
-    Name: `Certificate ${user}`,
-    Host: dovecot.host,
-    Port: dovecot.port,
-    Tls: 'starttls',
-    TlsInsecure: true,
-    User: user,
-    Auth: auth,
-  });
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
-  return res.json as { Id: string; Key: string; Auth: Record<string, unknown> };
-}
-
-/** Delivers mail to the user's INBOX with a password login (the helpers' own way in). */
-async function append(user: string, raw: string): Promise<void> {
-  const client = new ImapFlow({
-    host: dovecot.host,
-    port: dovecot.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user, pass: DOVECOT_PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.append('INBOX', raw);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
-
-/** Waits for the mail with this subject to become a case of the mailbox; returns the case as the API shows it. */
-async function caseFor(mailboxKey: string, subject: string) {
-  const row = await waitFor(
-    `a case from "${subject}"`,
-    () =>
-      c.t.ctx.db
-        .selectFrom('messages')
-        .innerJoin('cases', 'cases.id', 'messages.case_id')
-        .select(['messages.case_id'])
-        .where('messages.mailbox', '=', mailboxKey)
-        .where('cases.subject', '=', subject)
-        .where('messages.status', '=', 'processed')
-        .executeTakeFirst(),
-    20_000,
-  );
-  return c.caseJson(row.case_id!);
-}
-
-async function healthOf(key: string): Promise<{ State: string; LastError: string | null } | undefined> {
-  const res = await c.t.call('GET', '/api/admin/mailboxes');
-  expect(res.status).toBe(200);
-  return (res.json.Mailboxes as { Key: string; Health: { State: string; LastError: string | null } }[]).find(
-    (m) => m.Key === key,
-  )?.Health;
-}
+const addMailbox = (user: string, auth: Record<string, string>) =>
+  addApiMailbox(c, dovecot, `Certificate ${user}`, user, auth);
+const append = (user: string, raw: string) => appendWithPassword(dovecot, user, raw);
+const caseFor = (mailboxKey: string, subject: string) => caseFromMailbox(c, mailboxKey, subject);
+const healthOf = (key: string) => mailboxHealth(c, key);
 
 /** The base64 body of a PEM: what would show if any of it leaked. */
 const pemBody = (pem: string) => pem.split('\n').slice(1, 4).join('');

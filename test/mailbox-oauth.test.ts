@@ -8,7 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type MailboxConfig } from '../src/config.js';
-import { startFleet, type Fleet } from '../src/imap/fleet.js';
+import type { Fleet } from '../src/imap/fleet.js';
 import { createLogger } from '../src/logger.js';
 import { consentUrl, exchangeCode, listenForRedirect, pkcePair } from '../src/mailboxes/authorize.js';
 import { credentialsFor, OAuth2Credentials } from '../src/mailboxes/credentials.js';
@@ -17,10 +17,17 @@ import { createSmtpTransport } from '../src/outbound/sender.js';
 import { smtpOAuthFromConfig } from '../src/outbound/smtp-auth.js';
 import { createRedis } from '../src/queue/queues.js';
 import type { RedisClient } from '../src/queue/redis-target.js';
-import { DOVECOT_PASSWORD, makeMessage, startDovecot, type DovecotServer } from './helpers/dovecot.js';
+import { makeMessage, startDovecot, type DovecotServer } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { createInboundContext, type InboundContext } from './helpers/inbound.js';
 import { startOAuth2Server, type TestOAuth2Server } from './helpers/oauth2-server.js';
+import {
+  addApiMailbox,
+  appendWithPassword,
+  caseFromMailbox,
+  mailboxHealth,
+  startTestFleet,
+} from './helpers/mailbox-fleet.js';
 import { waitFor } from './helpers/wait.js';
 
 /**
@@ -75,20 +82,9 @@ const mailboxFromEnv = (env: Record<string, string>): MailboxConfig => loadConfi
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
-/**
- * The poller process's mailbox fleet, in this process: it watches the mailboxes table, as workers/poller.ts does, and
- * picks up changes made through the API within seconds.
- */
+/** The poller process's fleet in this process: it picks up changes made through the API within seconds. */
 async function startPolling(): Promise<Fleet> {
-  fleet ??= startFleet({
-    config: { ...c.t.ctx.config, pollIntervalMs: 1_000, leaseTtlMs: 5_000 },
-    db: c.t.ctx.db,
-    redis: leaseRedis,
-    queues: c.queues,
-    logger,
-    secrets: secretBoxFor(c.t.ctx.config.secretsKeys),
-    pollerOptions: { backoff: { baseMs: 200, capMs: 1_000 }, leaseRetryMs: 300 },
-  });
+  fleet ??= startTestFleet(c, leaseRedis);
   await fleet.ready();
   return fleet;
 }
@@ -99,75 +95,29 @@ const running = (key: string) =>
 
 /** Adds a mailbox through the API that signs in by client credentials at the test OAuth2 server. */
 async function addMailbox(user: string, clientId: string, clientSecret: string): Promise<{ id: string; key: string }> {
-  const res = await c.t.call('POST', '/api/admin/mailboxes', {
-    Name: `OAuth2 ${user}`,
-    Host: dovecot.host,
-    Port: dovecot.port,
-    Tls: 'starttls',
-    TlsInsecure: true,
-    User: user,
-    Auth: {
-      Type: 'oauth2-client-credentials',
-      TokenUrl: oauth.tokenUrl,
-      ClientId: clientId,
-      ClientSecret: clientSecret,
-      Scope: 'mail',
-    },
+  const added = await addApiMailbox(c, dovecot, `OAuth2 ${user}`, user, {
+    Type: 'oauth2-client-credentials',
+    TokenUrl: oauth.tokenUrl,
+    ClientId: clientId,
+    ClientSecret: clientSecret,
+    Scope: 'mail',
   });
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
-  return { id: res.json.Id, key: res.json.Key };
+  return { id: added.Id, key: added.Key };
 }
 
-/** Delivers mail to the user's INBOX with a password login (the helpers' own way in). */
-async function append(user: string, raw: string): Promise<void> {
-  const client = new ImapFlow({
-    host: dovecot.host,
-    port: dovecot.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user, pass: DOVECOT_PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.append('INBOX', raw);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const append = (user: string, raw: string) => appendWithPassword(dovecot, user, raw);
 
 /** Ends the user's IMAP sessions on the server, as a server restart or a provider's session limit does. */
 async function kick(user: string): Promise<void> {
   await run('doveadm', ['-c', join(dovecot.dir, 'dovecot.conf'), 'kick', user]).catch(() => undefined);
 }
 
-/** Waits for the mail with this subject to become a case; returns the case as the API shows it. */
-async function caseFor(mailbox: MailboxConfig, subject: string) {
-  const row = await waitFor(
-    `a case from "${subject}"`,
-    () =>
-      c.t.ctx.db
-        .selectFrom('messages')
-        .innerJoin('cases', 'cases.id', 'messages.case_id')
-        .select(['messages.case_id', 'messages.status'])
-        .where('messages.mailbox', '=', mailbox.key)
-        .where('cases.subject', '=', subject)
-        .where('messages.status', '=', 'processed')
-        .executeTakeFirst(),
-    20_000,
-  );
-  return c.caseJson(row.case_id!);
-}
+const caseFor = (mailbox: MailboxConfig, subject: string) => caseFromMailbox(c, mailbox.key, subject);
 
 /** The mailbox's health as GET /api/admin/mailboxes shows it. */
 async function healthOf(mailbox: MailboxConfig): Promise<{ state: string; lastError: string | null } | undefined> {
-  const res = await c.t.call('GET', '/api/admin/mailboxes');
-  expect(res.status).toBe(200);
-  const found = (res.json.Mailboxes as { Key: string; Health: { State: string; LastError: string | null } }[]).find(
-    (m) => m.Key === mailbox.key,
-  );
-  return found && { state: found.Health.State, lastError: found.Health.LastError };
+  const health = await mailboxHealth(c, mailbox.key);
+  return health && { state: health.State, lastError: health.LastError };
 }
 
 const dovecotLog = () => readFileSync(join(dovecot.dir, 'dovecot.log'), 'utf8');

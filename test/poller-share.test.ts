@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, type Fleet } from '../src/imap/fleet.js';
-import { createLogger } from '../src/logger.js';
+import type { Fleet } from '../src/imap/fleet.js';
 import { createMailbox, secretBoxFor } from '../src/mailboxes/mailbox-store.js';
 import { createRedis } from '../src/queue/queues.js';
 import { leaseKey } from '../src/queue/redis-keys.js';
@@ -9,6 +8,7 @@ import type { RedisClient } from '../src/queue/redis-target.js';
 import { appendMany, makeMessage, testDovecot, type DovecotInfo } from './helpers/dovecot.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { createInboundContext, type InboundContext } from './helpers/inbound.js';
+import { startTestFleet } from './helpers/mailbox-fleet.js';
 import { waitFor } from './helpers/wait.js';
 
 /**
@@ -27,15 +27,7 @@ const fleets: Fleet[] = [];
 const users = Array.from({ length: MAILBOXES }, (_, i) => `share-${i}-${tag}`);
 
 function fleet(): Fleet {
-  const f = startFleet({
-    config: { ...c.t.ctx.config, pollIntervalMs: 1_000, leaseTtlMs: 3_000 },
-    db: c.t.ctx.db,
-    redis,
-    queues: c.queues,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    secrets: secretBoxFor(c.t.ctx.config.secretsKeys),
-    pollerOptions: { backoff: { baseMs: 200, capMs: 1_000 } },
-  });
+  const f = startTestFleet(c, redis, { leaseTtlMs: 3_000 });
   fleets.push(f);
   return f;
 }
