@@ -180,18 +180,8 @@ function checkAuth(auth: MailboxAuth): void {
   }
 }
 
-interface Normalized {
-  name: string;
-  host: string;
-  port: number;
-  tls: TlsMode;
-  tlsInsecure: boolean;
-  user: string;
-  folder: string;
-  afterImport: MarkAction;
-  moveTo: string | null;
-  enabled: boolean;
-}
+/** A mailbox's connection settings, checked and with defaults filled in: the record's own fields. */
+type Normalized = Omit<MailboxRecord, 'id' | 'auth' | 'source' | 'key' | 'created' | 'changed'>;
 
 function normalize(input: Omit<MailboxInput, 'auth'>): Normalized {
   const tls = input.tls ?? 'tls';
