@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueues, type Queues } from '../../src/queue/queues.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
 import { deleteTestKeys } from '../helpers/redis-server.js';
+import { serveAndLaunch } from './serve.js';
 
 // The queue dashboard (Bull Board at /admin/queues) as an operator opens it in a real Chromium.
 const prefix = `test-board-${randomBytes(4).toString('hex')}`;
@@ -26,9 +27,7 @@ beforeAll(async () => {
     { QUEUE_PREFIX: prefix, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password },
     { redis, queues },
   );
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  origin = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: inject('chromium') });
+  ({ origin, browser } = await serveAndLaunch(t.app));
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,7 +1,8 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaffUser } from '../../src/auth/staff-users.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { serveAndLaunch } from './serve.js';
 
 // The sign-in page as a person uses it, in a real Chromium: by label and role, with the keyboard, zoomed.
 const USER = { email: 'page@example.com', name: 'Paige Page', password: 'page-password-1' };
@@ -12,9 +13,7 @@ let origin: string;
 beforeAll(async () => {
   t = await createTestApp('loginpage');
   await createStaffUser(t.ctx.db, { ...USER, role: 'agent' });
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  origin = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: inject('chromium') });
+  ({ origin, browser } = await serveAndLaunch(t.app));
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaffUser } from '../../src/auth/staff-users.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createFolder, testDovecot, type DovecotInfo } from '../helpers/dovecot.js';
+import { serveAndLaunch } from './serve.js';
 
 // The Mailboxes admin page as an admin uses it, in a real Chromium: a mailbox on the test Dovecot is added, changed,
 // tried, disabled and deleted through the form, and what the page shows is checked against the API.
@@ -28,9 +28,7 @@ beforeAll(async () => {
   await createFolder(USER, 'Cases');
   t = await createTestApp('mbadmin');
   await createStaffUser(t.ctx.db, ADMIN);
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  origin = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: inject('chromium') });
+  ({ origin, browser } = await serveAndLaunch(t.app));
 });
 afterAll(async () => {
   await browser?.close();

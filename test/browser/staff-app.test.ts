@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaffUser } from '../../src/auth/staff-users.js';
 import { startPoller, type Poller } from '../../src/imap/poller.js';
 import { createLogger } from '../../src/logger.js';
@@ -15,6 +15,7 @@ import { appendMessage, testDovecot, testMailbox } from '../helpers/dovecot.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
 import { createInboundContext, SUPPORT, type InboundContext } from '../helpers/inbound.js';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../helpers/smtp-receiver.js';
+import { serveAndLaunch } from './serve.js';
 
 // The staff inbox as an agent and an admin use it, in a real Chromium: mail comes in through Dovecot, the poller
 // and the inbound worker; replies leave through the outbound worker to an SMTP receiver. With TEST_SCREENSHOTS=1
@@ -124,15 +125,13 @@ beforeAll(async () => {
   });
   await createStaffUser(db, ADMIN);
   await createStaffUser(db, AGENT);
-  await c.t.app.listen({ port: 0, host: '127.0.0.1' });
-  origin = `http://127.0.0.1:${(c.t.app.server.address() as AddressInfo).port}`;
+  ({ origin, browser } = await serveAndLaunch(c.t.app));
   spy = createServer((req, res) => {
     spied.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'image/gif' }).end();
   });
   await new Promise<void>((ok) => spy.listen(0, '127.0.0.1', ok));
   spyOrigin = `http://127.0.0.1:${(spy.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: inject('chromium') });
 });
 
 afterAll(async () => {

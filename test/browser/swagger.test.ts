@@ -1,6 +1,7 @@
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { serveAndLaunch } from './serve.js';
 
 // The API's documentation page (/swagger) as a new user first sees it.
 let t: TestApp;
@@ -9,9 +10,7 @@ let origin: string;
 
 beforeAll(async () => {
   t = await createTestApp('swaggerpage');
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  origin = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: inject('chromium') });
+  ({ origin, browser } = await serveAndLaunch(t.app));
 });
 afterAll(async () => {
   await browser?.close();
