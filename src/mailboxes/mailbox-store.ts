@@ -303,7 +303,7 @@ export async function updateMailbox(
     db.transaction().execute(async (trx) => {
       const row = await rowOf(trx, id);
       const current = toRecord(row);
-      const n = normalize({ ...current, moveTo: current.moveTo, ...definedOnly(patch) });
+      const n = normalize({ ...current, ...definedOnly(patch) });
       const set: Record<string, unknown> = { ...columns(n), source: 'api', changed: sql`now()` };
       if (patch.auth) {
         const next = patch.auth as unknown as MailboxAuth;
